@@ -1,0 +1,47 @@
+import { SocketErrorCode } from '../sockets/socket-error';
+
+export interface CatalogEntry {
+  status: number;
+  title: string;
+}
+
+/**
+ * Every machine `code` the API answers with, its HTTP status and title. The README's error
+ * table is checked against this catalog by a test; add a row to both.
+ */
+export const ERROR_CATALOG = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request body could not be parsed' },
+  INVALID_PAYLOAD: { status: 400, title: 'The payload does not decode in the given encoding' },
+  INVALID_CURSOR: { status: 400, title: 'The cursor is not one this service returned' },
+  ADDRESS_NOT_AVAILABLE: { status: 400, title: 'The address is not available on this host' },
+  PERMISSION_DENIED: { status: 403, title: 'The operating system refused the operation' },
+  SOCKET_NOT_FOUND: { status: 404, title: 'No such socket' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
+  SOCKET_CLOSED: { status: 409, title: 'The socket is closed for this operation' },
+  ADDRESS_IN_USE: { status: 409, title: 'The address is already in use' },
+  OFFSET_RELEASED: { status: 410, title: 'Those bytes were released' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has an unsupported media type' },
+  OFFSET_OUT_OF_RANGE: { status: 416, title: 'The offset is past the received bytes' },
+  QUOTA_EXCEEDED: { status: 429, title: 'A quota is exhausted' },
+  WRITE_BUFFER_FULL: { status: 429, title: 'The peer is not reading what was sent' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  CONNECTION_REFUSED: { status: 502, title: 'The peer refused the connection' },
+  HOST_UNREACHABLE: { status: 502, title: 'The host is unreachable' },
+  NAME_NOT_RESOLVED: { status: 502, title: 'The host name did not resolve' },
+  NETWORK_ERROR: { status: 502, title: 'The network operation failed' },
+  TOO_MANY_OPEN_FILES: { status: 503, title: 'The service is out of file descriptors' },
+  SHUTTING_DOWN: { status: 503, title: 'The service is shutting down' },
+  CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },
+} as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry>;
+
+export type ApiErrorCode = keyof typeof ERROR_CATALOG;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The problem `type` URI for a code: a URN, stable and not meant to be dereferenced. */
+export function problemType(code: ApiErrorCode): string {
+  return `urn:sockplane:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}

@@ -1,0 +1,90 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { SocketError } from '../sockets/socket-error';
+import { ApiProblem, FieldError } from './api-problem';
+import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
+
+interface Problem {
+  code: ApiErrorCode;
+  detail: string;
+  details?: Record<string, string | number | boolean>;
+  errors?: FieldError[];
+}
+
+/** Fastify's own request errors (body parsing, limits), by their `code`. */
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+};
+
+/** Codes for HTTP exceptions Nest or a library raised, by status. */
+const STATUS_CODES: Record<number, ApiErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  404: 'ROUTE_NOT_FOUND',
+  406: 'NOT_ACCEPTABLE',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Renders every error as RFC 9457 problem+json with a stable `code`: the one place errors meet HTTP. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const problem = this.toProblem(exception);
+    const { status, title } = ERROR_CATALOG[problem.code];
+    if (status >= 500 && problem.code === 'INTERNAL_ERROR') {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    if (reply.sent) return;
+    const body = {
+      type: problemType(problem.code),
+      title,
+      status,
+      detail: problem.detail,
+      instance: request.url.split('?')[0],
+      code: problem.code,
+      ...problem.details,
+      ...(problem.errors?.length ? { errors: problem.errors } : {}),
+    };
+    reply.status(status).header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof SocketError || exception instanceof ApiProblem) {
+      return {
+        code: exception.code,
+        detail: exception.message,
+        details: exception.details,
+        errors: exception instanceof ApiProblem ? exception.errors : undefined,
+      };
+    }
+    // Nest wraps Fastify's request errors in an HttpException whose cause keeps the Fastify code.
+    const fastifyError = exception instanceof HttpException ? exception.cause : exception;
+    const fastifyCode = (fastifyError as { code?: unknown } | null)?.code;
+    if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
+      const code = FASTIFY_CODES[fastifyCode];
+      const detail =
+        code === 'UNSUPPORTED_MEDIA_TYPE'
+          ? 'send application/json, or application/octet-stream where the operation takes raw bytes'
+          : (fastifyError as Error).message;
+      return { code, detail };
+    }
+    if (exception instanceof NotFoundException) {
+      return { code: 'ROUTE_NOT_FOUND', detail: exception.message };
+    }
+    if (exception instanceof HttpException) {
+      return { code: STATUS_CODES[exception.getStatus()] ?? 'INTERNAL_ERROR', detail: exception.message };
+    }
+    return { code: 'INTERNAL_ERROR', detail: 'An unexpected error occurred; it has been logged.' };
+  }
+}

@@ -1,0 +1,237 @@
+import { ArgumentMetadata, ValidationError, ValidationPipe, applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
+import { isIP } from 'node:net';
+import { PAYLOAD_ENCODINGS } from '../sockets/payload-codec';
+import { RECEIVE_MODES } from '../sockets/socket-types';
+import { ApiProblem, FieldError } from './api-problem';
+
+/**
+ * Validates bodies and queries against their DTO: unknown fields are refused, strings in
+ * queries become numbers and booleans, and a body must be a JSON object.
+ */
+class DtoValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+      if (Buffer.isBuffer(value)) {
+        throw new ApiProblem('UNSUPPORTED_MEDIA_TYPE', 'this operation takes an application/json body');
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new ApiProblem('VALIDATION_FAILED', 'the body must be a JSON object', {}, [{ field: 'body', message: 'the body must be a JSON object' }]);
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/** The global pipe; also used by `PayloadBodyPipe` for the JSON form of raw-or-JSON bodies. */
+export function createValidationPipe(): ValidationPipe {
+  return new DtoValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    exceptionFactory: (errors) => {
+      const fields = flattenErrors(errors);
+      return new ApiProblem('VALIDATION_FAILED', fields.map((e) => e.message).join('; '), {}, fields);
+    },
+  });
+}
+
+function flattenErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flattenErrors(error.children ?? [], field)];
+  });
+}
+
+const HOSTNAME_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/**
+ * A canonical IP literal (`net.isIP`) or an RFC 1123 host name whose last label is not all
+ * digits. That refuses `127.1`, `0x7f.0.0.1`, `017700000001` and `2130706433`, which the OS
+ * resolver would quietly turn into 127.0.0.1.
+ */
+export function isCanonicalHost(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 253) return false;
+  if (isIP(value) !== 0) return true;
+  const labels = value.replace(/\.$/, '').split('.');
+  return labels.every((label) => HOSTNAME_LABEL.test(label)) && !/^[0-9]+$/.test(labels[labels.length - 1]) && !/^0x/i.test(labels[labels.length - 1]);
+}
+
+interface FieldDoc {
+  description: string;
+  example?: unknown;
+  default?: unknown;
+}
+
+function docs(required: boolean, options: Record<string, unknown>): PropertyDecorator {
+  return required ? ApiProperty(options) : ApiPropertyOptional(options);
+}
+
+function optionality(required: boolean): PropertyDecorator[] {
+  return required ? [] : [IsOptional()];
+}
+
+/** A host to connect to or send to: IP literal or host name, canonical forms only. */
+export function IsHost(doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  const required = doc.required ?? true;
+  return applyDecorators(
+    docs(required, { type: String, maxLength: 253, ...doc }),
+    ...optionality(required),
+    ValidateBy({
+      name: 'isCanonicalHost',
+      validator: {
+        validate: isCanonicalHost,
+        defaultMessage: (args) => `${args?.property} must be an IP address in canonical form or a valid host name`,
+      },
+    }),
+  );
+}
+
+/** A local address to bind: an IP literal or `localhost`. */
+export function IsBindHost(doc: FieldDoc): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: String, ...doc }),
+    IsOptional(),
+    ValidateBy({
+      name: 'isBindHost',
+      validator: {
+        validate: (value) => value === 'localhost' || (typeof value === 'string' && isIP(value) !== 0),
+        defaultMessage: (args) => `${args?.property} must be an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0, ::) or "localhost"`,
+      },
+    }),
+  );
+}
+
+/** A port number; `allowZero` for binds, where 0 asks the kernel for a free port. */
+export function IsPort(doc: FieldDoc & { allowZero: boolean; required?: boolean }): PropertyDecorator {
+  const required = doc.required ?? true;
+  const min = doc.allowZero ? 0 : 1;
+  return applyDecorators(docs(required, { type: Number, minimum: min, maximum: 65535, ...doc }), ...optionality(required), IsInt(), Min(min), Max(65535));
+}
+
+/** An integer in a body (JSON numbers only). */
+export function IsIntegerField(doc: FieldDoc & { min: number; max: number }): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ type: Number, minimum: doc.min, maximum: doc.max, ...doc }), IsOptional(), IsInt(), Min(doc.min), Max(doc.max));
+}
+
+export function IsBooleanField(doc: FieldDoc): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ type: Boolean, ...doc }), IsOptional(), IsBoolean());
+}
+
+/** An integer in a query string: converted from text, refused unless it is a whole number in range. */
+export function IsIntegerQuery(doc: FieldDoc & { min: number; max: number; required?: boolean }): PropertyDecorator {
+  const required = doc.required ?? false;
+  return applyDecorators(
+    docs(required, { type: Number, minimum: doc.min, maximum: doc.max, ...doc }),
+    ...optionality(required),
+    Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value)),
+    IsInt(),
+    Min(doc.min),
+    Max(doc.max),
+  );
+}
+
+/** `true` or `false` in a query string. */
+export function IsBooleanQuery(doc: FieldDoc): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: Boolean, ...doc }),
+    IsOptional(),
+    Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)),
+    IsBoolean(),
+  );
+}
+
+/** One of a fixed set of strings. */
+export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  const required = doc.required ?? false;
+  const type = typeof values[0] === 'number' ? Number : String;
+  return applyDecorators(docs(required, { enum: values, type, ...doc }), ...optionality(required), IsIn([...values]));
+}
+
+export function IsEncoding(doc: FieldDoc): PropertyDecorator {
+  return IsOneOf(PAYLOAD_ENCODINGS, { default: 'utf8', example: 'utf8', ...doc });
+}
+
+export function IsReceiveMode(doc: FieldDoc): PropertyDecorator {
+  return IsOneOf(RECEIVE_MODES, { default: 'buffer', example: 'buffer', ...doc });
+}
+
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+
+function isLabels(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return entries.length <= 32 && entries.every(([key, v]) => LABEL_KEY.test(key) && typeof v === 'string' && v.length <= 256);
+}
+
+/** Free-form string labels to find resources by (`label=key:value` in list queries). */
+export function IsLabels(options?: ValidationOptions): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: { type: 'string', maxLength: 256 },
+      description: 'Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters',
+      example: { suite: 'tutorial', role: 'echo-server' },
+    }),
+    IsOptional(),
+    ValidateBy(
+      {
+        name: 'isLabels',
+        validator: {
+          validate: isLabels,
+          defaultMessage: (args) => `${args?.property} must map up to 32 keys (letters, digits, . _ / -) to strings of at most 256 characters`,
+        },
+      },
+      options,
+    ),
+  );
+}
+
+/** Repeatable `label=key:value` selectors in a query string. */
+export function IsLabelSelector(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: [String],
+      description: 'Only resources carrying this label; repeat for several (all must match)',
+      example: ['suite:tutorial'],
+    }),
+    IsOptional(),
+    Transform(({ value }) => (typeof value === 'string' ? [value] : value)),
+    IsArray(),
+    ArrayMaxSize(32),
+    IsString({ each: true }),
+    Matches(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}:.{0,256}$/, { each: true, message: 'label must look like key:value' }),
+  );
+}
+
+/** Parses validated `key:value` selectors into a label map. */
+export function parseLabelSelector(selectors: string[] | undefined): Record<string, string> | undefined {
+  if (!selectors) return undefined;
+  return Object.fromEntries(selectors.map((s) => [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1)]));
+}
+
+export function IsCursor(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: String, description: 'The `nextCursor` of the previous page', example: 'czE' }),
+    IsOptional(),
+    IsString(),
+    MaxLength(64),
+  );
+}

@@ -1,0 +1,89 @@
+import { isIP } from 'node:net';
+
+/**
+ * Every setting, typed. Built once from the environment at start-up by `loadConfig`; a class
+ * so Nest can inject it by type.
+ */
+export class AppConfig {
+  readonly host!: string;
+  readonly port!: number;
+  readonly maxBufferedBytes!: number;
+  readonly maxPendingWriteBytes!: number;
+  readonly maxSockets!: number;
+  readonly maxWaitMs!: number;
+  readonly maxReadBytes!: number;
+  readonly bodyLimitBytes!: number;
+  readonly closeLingerMs!: number;
+  readonly closedRetentionMs!: number;
+}
+
+interface IntegerSetting {
+  variable: string;
+  key: Exclude<keyof AppConfig, 'host'>;
+  default: number;
+  min: number;
+  max: number;
+  meaning: string;
+}
+
+const MiB = 1024 * 1024;
+
+/** The integer settings: name, default, bounds and meaning. The README's table mirrors this list. */
+export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
+  { variable: 'PORT', key: 'port', default: 3000, min: 0, max: 65535, meaning: 'HTTP port of the API (0 = any free port)' },
+  {
+    variable: 'SOCKPLANE_MAX_BUFFERED_BYTES',
+    key: 'maxBufferedBytes',
+    default: 4 * MiB,
+    min: 1024,
+    max: 1024 * MiB,
+    meaning: 'Unreleased received bytes a TCP connection holds before it stops reading (the peer is pushed back)',
+  },
+  {
+    variable: 'SOCKPLANE_MAX_PENDING_WRITE_BYTES',
+    key: 'maxPendingWriteBytes',
+    default: 16 * MiB,
+    min: 1024,
+    max: 1024 * MiB,
+    meaning: 'Bytes queued towards a peer that does not read before `send` answers 429 WRITE_BUFFER_FULL',
+  },
+  { variable: 'SOCKPLANE_MAX_SOCKETS', key: 'maxSockets', default: 20000, min: 1, max: 1_000_000, meaning: 'Sockets (listeners, connections, UDP sockets) held at once' },
+  { variable: 'SOCKPLANE_MAX_WAIT_MS', key: 'maxWaitMs', default: 60000, min: 0, max: 3_600_000, meaning: 'Longest `waitMs` a long-poll may ask for' },
+  { variable: 'SOCKPLANE_MAX_READ_BYTES', key: 'maxReadBytes', default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Largest `maxBytes` one buffer read may ask for' },
+  { variable: 'SOCKPLANE_BODY_LIMIT_BYTES', key: 'bodyLimitBytes', default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Largest HTTP request body (larger ones answer 413)' },
+  { variable: 'SOCKPLANE_CLOSE_LINGER_MS', key: 'closeLingerMs', default: 2000, min: 0, max: 600_000, meaning: "How long a graceful close waits for the peer's FIN before it resets" },
+  {
+    variable: 'SOCKPLANE_CLOSED_RETENTION_MS',
+    key: 'closedRetentionMs',
+    default: 300_000,
+    min: 0,
+    max: 86_400_000,
+    meaning: 'How long a connection that closed on its own stays readable before it is forgotten',
+  },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment into an `AppConfig`; a bad value throws naming its variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
+  const host = env.HOST?.trim() || '127.0.0.1';
+  if (host !== 'localhost' && isIP(host) === 0) {
+    throw new ConfigError(`HOST must be an IP address or "localhost", got "${host}"`);
+  }
+  const values: Record<string, string | number> = { host };
+  for (const setting of INTEGER_SETTINGS) values[setting.key] = readInteger(env, setting);
+  return Object.assign(new AppConfig(), values);
+}
+
+function readInteger(env: Readonly<Record<string, string | undefined>>, setting: IntegerSetting): number {
+  const raw = env[setting.variable]?.trim();
+  if (raw === undefined || raw === '') return setting.default;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${setting.variable} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < setting.min || value > setting.max) {
+    throw new ConfigError(`${setting.variable} must be between ${setting.min} and ${setting.max}, got ${value}`);
+  }
+  return value;
+}

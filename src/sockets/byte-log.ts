@@ -1,0 +1,114 @@
+/** A slice of the log: `data` holds the bytes in [from, to). */
+export interface ByteLogSlice {
+  from: number;
+  to: number;
+  data: Buffer;
+}
+
+/**
+ * Received bytes addressed by absolute offsets (the first byte ever received is offset 0).
+ * Reads never consume; `releaseUpTo` frees what the reader has processed. Chunks are kept as
+ * received and sliced on read, so neither append nor read copies more than it returns.
+ */
+export class ByteLog {
+  private chunks: Buffer[] = [];
+  /** Absolute offset of each chunk's first byte, parallel to `chunks`. */
+  private starts: number[] = [];
+  /** Index of the first live chunk; released chunks before it are compacted lazily. */
+  private head = 0;
+  private start = 0;
+  private end = 0;
+
+  /** The oldest offset still held. */
+  get oldestOffset(): number {
+    return this.start;
+  }
+
+  /** The offset the next received byte will get (= total bytes ever received). */
+  get endOffset(): number {
+    return this.end;
+  }
+
+  get heldBytes(): number {
+    return this.end - this.start;
+  }
+
+  append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.starts.push(this.end);
+    this.end += chunk.length;
+  }
+
+  /** Counts bytes that were handled without being kept (echo and discard modes). */
+  skip(byteCount: number): void {
+    this.releaseUpTo(this.end);
+    this.end += byteCount;
+    this.start = this.end;
+  }
+
+  /** Up to `maxBytes` bytes from `from`; `from` must lie within [oldestOffset, endOffset]. */
+  read(from: number, maxBytes: number): ByteLogSlice {
+    const to = Math.min(this.end, from + maxBytes);
+    if (to <= from) return { from, to: from, data: Buffer.alloc(0) };
+    const parts: Buffer[] = [];
+    for (let i = this.chunkIndexAt(from); i < this.chunks.length; i++) {
+      const chunkStart = this.starts[i];
+      if (chunkStart >= to) break;
+      const chunk = this.chunks[i];
+      parts.push(chunk.subarray(Math.max(0, from - chunkStart), Math.min(chunk.length, to - chunkStart)));
+    }
+    return { from, to, data: parts.length === 1 ? parts[0] : Buffer.concat(parts, to - from) };
+  }
+
+  /**
+   * The offset just past the first occurrence of `delimiter` at or after `from`, looking no
+   * further than `from + limit` bytes, or -1 when it has not arrived (yet).
+   */
+  offsetAfter(delimiter: Buffer, from: number, limit: number): number {
+    const window = this.read(from, limit);
+    const at = window.data.indexOf(delimiter);
+    return at < 0 ? -1 : from + at + delimiter.length;
+  }
+
+  /** Frees every byte below `offset` (clamped to what is held). */
+  releaseUpTo(offset: number): void {
+    const target = Math.min(Math.max(offset, this.start), this.end);
+    if (target === this.start) return;
+    while (this.head < this.chunks.length && this.starts[this.head] + this.chunks[this.head].length <= target) {
+      this.head++;
+    }
+    if (this.head < this.chunks.length && this.starts[this.head] < target) {
+      // Keep only the unreleased tail of a partly released chunk.
+      const cut = target - this.starts[this.head];
+      this.chunks[this.head] = this.chunks[this.head].subarray(cut);
+      this.starts[this.head] = target;
+    }
+    this.start = target;
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.starts = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.starts = this.starts.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Binary search for the live chunk holding `offset`. */
+  private chunkIndexAt(offset: number): number {
+    let lo = this.head;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}

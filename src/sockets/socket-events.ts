@@ -1,0 +1,53 @@
+/** What a socket resource is; also the `kind` field of every representation. */
+export type SocketKind = 'tcp-listener' | 'tcp-connection' | 'udp-socket';
+
+export type SocketEventType =
+  | 'listener.bound'
+  | 'listener.closed'
+  | 'listener.dropped'
+  | 'connection.accepted'
+  | 'connection.opened'
+  | 'connection.data'
+  | 'connection.peer-ended'
+  | 'connection.paused'
+  | 'connection.resumed'
+  | 'connection.closed'
+  | 'udp.bound'
+  | 'udp.datagram'
+  | 'udp.dropped'
+  | 'udp.closed';
+
+/** One thing that happened to a socket resource, as the runtime reports it. */
+export interface SocketEvent {
+  type: SocketEventType;
+  resourceId: string;
+  kind: SocketKind;
+  labels: Readonly<Record<string, string>>;
+  at: Date;
+  data: Record<string, string | number | boolean | null>;
+  /** Received bytes behind a data event; consumers copy what they keep. */
+  payload?: Buffer;
+}
+
+export type SocketEventListener = (event: SocketEvent) => void;
+
+/**
+ * Fan-out of runtime events. Listeners run synchronously and must not block: the sockets never
+ * wait for a consumer (slow consumers queue on their own side).
+ */
+export class SocketEventBus {
+  private readonly listeners = new Set<SocketEventListener>();
+
+  subscribe(listener: SocketEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: SocketEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+}

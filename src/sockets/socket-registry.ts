@@ -1,0 +1,307 @@
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import { Page, paginate } from './pagination';
+import { SocketError } from './socket-error';
+import { SocketEventBus } from './socket-events';
+import { Labels, ReceiveMode, SocketResource } from './socket-types';
+import { HostResolver, TcpConnectTarget, openTcpSocket, systemResolver } from './tcp-connector';
+import { TcpConnection, TcpConnectionOptions, TcpDirection } from './tcp-connection';
+import { TcpListener, TcpListenerOptions } from './tcp-listener';
+
+export interface RegistrySettings {
+  /** Unreleased received bytes per connection before reading pauses. */
+  maxBufferedBytes: number;
+  /** Bytes queued for a peer before `send` is refused. */
+  maxPendingWriteBytes: number;
+  /** How long a graceful close waits for the peer's FIN. */
+  closeLingerMs: number;
+  /** How long a connection that closed on its own stays readable before it is forgotten. */
+  closedRetentionMs: number;
+  /** Sockets (listeners + connections) held at once. */
+  maxSockets: number;
+}
+
+export interface Ownership {
+  labels: Labels;
+  owner: string | null;
+}
+
+export type CreateListenerRequest = TcpListenerOptions & Ownership;
+
+export interface ConnectRequest extends TcpConnectTarget, Ownership {
+  mode: ReceiveMode;
+  noDelay: boolean;
+  keepAlive: boolean;
+  keepAliveInitialDelayMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface ListFilter {
+  /** When set, only resources this key owns are visible. */
+  owner?: string | null;
+  state?: string;
+  labels?: Labels;
+}
+
+export interface ConnectionFilter extends ListFilter {
+  listenerId?: string;
+  direction?: TcpDirection;
+}
+
+type Resource = TcpListener | TcpConnection;
+interface ResourceByKind {
+  'tcp-listener': TcpListener;
+  'tcp-connection': TcpConnection;
+}
+type Kind = keyof ResourceByKind;
+const KIND_NAMES: Record<Kind, string> = { 'tcp-listener': 'TCP listener', 'tcp-connection': 'TCP connection' };
+type Prefix = 'tl' | 'tc' | 'us';
+
+/**
+ * Owns every socket the service holds: creates them, hands them out by id, lists them, and
+ * closes them — one at a time on request, all of them on shutdown. Ids are never reused.
+ */
+export class SocketRegistry {
+  readonly events = new SocketEventBus();
+  private readonly resources = new Map<string, Resource>();
+  /** Sockets closing in the background after their resource was forgotten. */
+  private readonly closing = new Set<Promise<void>>();
+  private readonly retentionTimers = new Map<string, NodeJS.Timeout>();
+  private seq = 0;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly settings: RegistrySettings,
+    private readonly resolveHost: HostResolver = systemResolver,
+  ) {}
+
+  get size(): number {
+    return this.resources.size;
+  }
+
+  async createListener(request: CreateListenerRequest): Promise<TcpListener> {
+    this.assertCapacity();
+    const { id, seq } = this.allocateId('tl');
+    const listener = await TcpListener.listen({
+      id,
+      seq,
+      labels: request.labels,
+      owner: request.owner,
+      options: request,
+      events: this.events,
+      onAccept: (source, socket, acceptIndex) => this.adoptAccepted(source, socket, acceptIndex),
+    });
+    this.resources.set(id, listener);
+    return listener;
+  }
+
+  getListener(id: string, owner?: string | null): TcpListener {
+    return this.getOfKind(id, 'tcp-listener', owner);
+  }
+
+  listListeners(filter: ListFilter, limit: number, cursor?: string): Page<TcpListener> {
+    return paginate(this.ofKind('tcp-listener'), (l) => matches(l, filter), limit, cursor);
+  }
+
+  /** Stops the listener and forgets it; with `closeConnections`, closes what it accepted too. */
+  async closeListener(id: string, closeConnections: boolean, owner?: string | null): Promise<TcpListener> {
+    const listener = this.getListener(id, owner);
+    listener.close();
+    this.forget(id);
+    if (closeConnections) {
+      const accepted = [...this.ofKind('tcp-connection')].filter((c) => c.listenerId === id);
+      await Promise.all(accepted.map((c) => this.closeConnection(c.id, 'graceful')));
+    }
+    return listener;
+  }
+
+  async connect(request: ConnectRequest): Promise<TcpConnection> {
+    this.assertCapacity();
+    const socket = await openTcpSocket(request, this.resolveHost);
+    if (this.shuttingDown) {
+      socket.destroy();
+      throw new SocketError('SHUTTING_DOWN', 'the service is shutting down');
+    }
+    const { id, seq } = this.allocateId('tc');
+    const connection = new TcpConnection(socket, {
+      id,
+      seq,
+      direction: 'outbound',
+      listenerId: null,
+      acceptIndex: null,
+      labels: request.labels,
+      owner: request.owner,
+      options: this.connectionOptions(request),
+      events: this.events,
+      onClosed: (c) => this.onConnectionClosed(c),
+    });
+    this.resources.set(id, connection);
+    this.publishOpened(connection, 'connection.opened');
+    return connection;
+  }
+
+  getConnection(id: string, owner?: string | null): TcpConnection {
+    return this.getOfKind(id, 'tcp-connection', owner);
+  }
+
+  listConnections(filter: ConnectionFilter, limit: number, cursor?: string): Page<TcpConnection> {
+    const accept = (c: TcpConnection): boolean =>
+      matches(c, filter) &&
+      (filter.listenerId === undefined || c.listenerId === filter.listenerId) &&
+      (filter.direction === undefined || c.direction === filter.direction);
+    return paginate(this.ofKind('tcp-connection'), accept, limit, cursor);
+  }
+
+  /**
+   * Connections a listener accepted after `after` (by accept index), waiting up to `waitMs`
+   * for the first one. The listener may have been deleted meanwhile; its connections remain.
+   */
+  async waitForAccepted(listenerId: string, after: number, limit: number, waitMs: number, signal?: AbortSignal, owner?: string | null): Promise<TcpConnection[]> {
+    const listener = this.getListener(listenerId, owner);
+    await listener.waitForAcceptAfter(after, waitMs, signal);
+    const found: TcpConnection[] = [];
+    for (const c of this.ofKind('tcp-connection')) {
+      if (c.listenerId === listenerId && (c.acceptIndex ?? 0) > after) found.push(c);
+      if (found.length === limit) break;
+    }
+    return found;
+  }
+
+  /** Closes the connection and forgets it; answers once its socket is closed. */
+  async closeConnection(id: string, mode: 'graceful' | 'reset', owner?: string | null): Promise<TcpConnection> {
+    const connection = this.getConnection(id, owner);
+    this.forget(id);
+    await this.track(connection.close(mode));
+    return connection;
+  }
+
+  /** Closes everything: listeners first (no new accepts), then every connection. */
+  async closeAll(): Promise<void> {
+    this.shuttingDown = true;
+    for (const listener of this.ofKind('tcp-listener')) listener.close();
+    const connections = [...this.ofKind('tcp-connection')];
+    this.resources.clear();
+    for (const timer of this.retentionTimers.values()) clearTimeout(timer);
+    this.retentionTimers.clear();
+    await Promise.all([...connections.map((c) => c.close('graceful')), ...this.closing]);
+  }
+
+  /** Nest calls this on shutdown (`enableShutdownHooks`) and on `app.close()`. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.closeAll();
+  }
+
+  private adoptAccepted(listener: TcpListener, socket: Socket, acceptIndex: number): void {
+    if (this.shuttingDown || this.resources.size >= this.settings.maxSockets) {
+      listener.dropped++;
+      socket.resetAndDestroy();
+      return;
+    }
+    const { id, seq } = this.allocateId('tc');
+    const options = listener.options;
+    listener.active++;
+    const connection = new TcpConnection(socket, {
+      id,
+      seq,
+      direction: 'inbound',
+      listenerId: listener.id,
+      acceptIndex,
+      labels: listener.labels,
+      owner: listener.owner,
+      options: this.connectionOptions(options),
+      events: this.events,
+      onClosed: (c) => {
+        listener.active--;
+        this.onConnectionClosed(c);
+      },
+    });
+    if (connection.state !== 'closed') this.resources.set(id, connection);
+    this.publishOpened(connection, 'connection.accepted');
+  }
+
+  private connectionOptions(source: Pick<ConnectRequest, 'mode' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelayMs' | 'idleTimeoutMs'>): TcpConnectionOptions {
+    return {
+      mode: source.mode,
+      noDelay: source.noDelay,
+      keepAlive: source.keepAlive,
+      keepAliveInitialDelayMs: source.keepAliveInitialDelayMs,
+      idleTimeoutMs: source.idleTimeoutMs,
+      maxBufferedBytes: this.settings.maxBufferedBytes,
+      maxPendingWriteBytes: this.settings.maxPendingWriteBytes,
+      closeLingerMs: this.settings.closeLingerMs,
+    };
+  }
+
+  /** A connection that closed by itself stays readable for the retention time, then goes. */
+  private onConnectionClosed(connection: TcpConnection): void {
+    if (!this.resources.has(connection.id)) return;
+    const timer = setTimeout(() => this.forget(connection.id), this.settings.closedRetentionMs);
+    timer.unref();
+    this.retentionTimers.set(connection.id, timer);
+  }
+
+  private publishOpened(connection: TcpConnection, type: 'connection.accepted' | 'connection.opened'): void {
+    if (!this.events.hasListeners) return;
+    this.events.publish({
+      type,
+      resourceId: connection.id,
+      kind: connection.kind,
+      labels: connection.labels,
+      at: connection.createdAt,
+      data: {
+        listenerId: connection.listenerId,
+        remoteAddress: connection.remote?.address ?? null,
+        remotePort: connection.remote?.port ?? null,
+      },
+    });
+  }
+
+  private track(closing: Promise<void>): Promise<void> {
+    this.closing.add(closing);
+    return closing.finally(() => this.closing.delete(closing));
+  }
+
+  private forget(id: string): void {
+    this.resources.delete(id);
+    const timer = this.retentionTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.retentionTimers.delete(id);
+  }
+
+  private assertCapacity(): void {
+    if (this.shuttingDown) throw new SocketError('SHUTTING_DOWN', 'the service is shutting down');
+    if (this.resources.size >= this.settings.maxSockets) {
+      throw new SocketError('QUOTA_EXCEEDED', `the service holds ${this.resources.size} sockets, its limit`, {
+        limit: 'maxSockets',
+        max: this.settings.maxSockets,
+      });
+    }
+  }
+
+  /** Ids carry the creation sequence (so they never repeat) and random bits (so they are not guessable). */
+  private allocateId(prefix: Prefix): { id: string; seq: number } {
+    const seq = ++this.seq;
+    return { id: `${prefix}_${seq.toString(36).padStart(6, '0')}${randomBytes(5).toString('hex')}`, seq };
+  }
+
+  private getOfKind<K extends Kind>(id: string, kind: K, owner?: string | null): ResourceByKind[K] {
+    const resource = this.resources.get(id);
+    if (resource?.kind !== kind || (owner !== undefined && owner !== null && resource.owner !== owner)) {
+      throw new SocketError('SOCKET_NOT_FOUND', `no ${KIND_NAMES[kind]} with id ${id}`, { id });
+    }
+    return resource as ResourceByKind[K];
+  }
+
+  private *ofKind<K extends Kind>(kind: K): Generator<ResourceByKind[K]> {
+    for (const resource of this.resources.values()) if (resource.kind === kind) yield resource as ResourceByKind[K];
+  }
+}
+
+function matches(resource: SocketResource, filter: ListFilter): boolean {
+  if (filter.owner !== undefined && filter.owner !== null && resource.owner !== filter.owner) return false;
+  if (filter.state !== undefined && resource.state !== filter.state) return false;
+  for (const [key, value] of Object.entries(filter.labels ?? {})) {
+    if (resource.labels[key] !== value) return false;
+  }
+  return true;
+}

@@ -1,0 +1,370 @@
+import { Socket } from 'node:net';
+import { ByteLog } from './byte-log';
+import { SocketError, errnoOf } from './socket-error';
+import { SocketEventBus, SocketEventType } from './socket-events';
+import { CloseInfo, CloseReason, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
+import { Waiters } from './waiters';
+
+export const TcpConnectionState = {
+  /** Both directions open. */
+  OPEN: 'open',
+  /** The peer sent FIN: every byte has arrived, the service can still send. */
+  PEER_ENDED: 'peer-ended',
+  /** The service sent FIN: it can still receive. */
+  LOCAL_ENDED: 'local-ended',
+  CLOSED: 'closed',
+} as const;
+export type TcpConnectionState = (typeof TcpConnectionState)[keyof typeof TcpConnectionState];
+
+export type TcpDirection = 'inbound' | 'outbound';
+
+export interface TcpConnectionOptions {
+  mode: ReceiveMode;
+  noDelay: boolean;
+  keepAlive: boolean;
+  keepAliveInitialDelayMs: number;
+  /** Close the connection (reason `timeout`) after this long without traffic; 0 = never. */
+  idleTimeoutMs: number;
+  /** Unreleased bytes at which reading pauses, so TCP flow control pushes back on the peer. */
+  maxBufferedBytes: number;
+  /** Bytes queued for the peer beyond which `send` is refused. */
+  maxPendingWriteBytes: number;
+  /** How long a graceful close waits for the peer's FIN before resetting. */
+  closeLingerMs: number;
+}
+
+export interface TcpConnectionInit {
+  id: string;
+  seq: number;
+  direction: TcpDirection;
+  listenerId: string | null;
+  acceptIndex: number | null;
+  labels: Labels;
+  owner: string | null;
+  options: TcpConnectionOptions;
+  events: SocketEventBus;
+  onClosed: (connection: TcpConnection) => void;
+}
+
+export interface BufferReadRequest {
+  from?: number;
+  maxBytes: number;
+  minBytes: number;
+  until?: Buffer;
+  waitMs: number;
+  signal?: AbortSignal;
+}
+
+export interface BufferReadResult {
+  from: number;
+  nextOffset: number;
+  data: Buffer;
+  oldestOffset: number;
+  endOffset: number;
+  eof: boolean;
+  delimiterFound: boolean | null;
+}
+
+export interface SendResult {
+  bytesSent: number;
+  ended: boolean;
+}
+
+/** One TCP connection, inbound (accepted by a listener) or outbound, over a `net.Socket`. */
+export class TcpConnection implements SocketResource {
+  readonly kind = 'tcp-connection';
+  readonly id: string;
+  readonly seq: number;
+  readonly direction: TcpDirection;
+  readonly listenerId: string | null;
+  readonly acceptIndex: number | null;
+  readonly labels: Labels;
+  readonly owner: string | null;
+  readonly options: TcpConnectionOptions;
+  readonly createdAt = new Date();
+  readonly local: Endpoint | null;
+  readonly remote: Endpoint | null;
+
+  private readonly socket: Socket;
+  private readonly log = new ByteLog();
+  private readonly readers = new Waiters();
+  private readonly events: SocketEventBus;
+  private readonly onClosed: (connection: TcpConnection) => void;
+  private currentState: TcpConnectionState = TcpConnectionState.OPEN;
+  private closeInfo: CloseInfo | null = null;
+  /** The reason recorded by the first thing that started the close (error, timeout, local). */
+  private pendingReason: Omit<CloseInfo, 'at'> | null = null;
+  private peerEnded = false;
+  private pausedForCap = false;
+  /** Set by a local close: bytes arriving during the linger are counted, not kept. */
+  private closing = false;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private readonly closedPromise: Promise<void>;
+  bytesIn = 0;
+  bytesOut = 0;
+  lastActivityAt = new Date();
+
+  constructor(socket: Socket, init: TcpConnectionInit) {
+    this.socket = socket;
+    this.id = init.id;
+    this.seq = init.seq;
+    this.direction = init.direction;
+    this.listenerId = init.listenerId;
+    this.acceptIndex = init.acceptIndex;
+    this.labels = init.labels;
+    this.owner = init.owner;
+    this.options = init.options;
+    this.events = init.events;
+    this.onClosed = init.onClosed;
+    this.local = toEndpoint(socket.localAddress, socket.localPort, socket.localFamily);
+    this.remote = toEndpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
+
+    socket.setNoDelay(this.options.noDelay);
+    if (this.options.keepAlive) socket.setKeepAlive(true, this.options.keepAliveInitialDelayMs);
+    if (this.options.idleTimeoutMs > 0) socket.setTimeout(this.options.idleTimeoutMs, () => this.onIdleTimeout());
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onPeerEnd());
+    socket.on('error', (err) => this.onError(err));
+    socket.on('close', () => this.onClose());
+    if (socket.destroyed) this.onClose();
+  }
+
+  get state(): TcpConnectionState {
+    return this.currentState;
+  }
+
+  get closed(): CloseInfo | null {
+    return this.closeInfo;
+  }
+
+  get paused(): boolean {
+    return this.pausedForCap;
+  }
+
+  get buffer(): { oldestOffset: number; endOffset: number; heldBytes: number } {
+    return { oldestOffset: this.log.oldestOffset, endOffset: this.log.endOffset, heldBytes: this.log.heldBytes };
+  }
+
+  /** Bytes accepted by `send` that the kernel has not taken yet. */
+  get pendingWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Long-polls currently waiting on this connection. */
+  get waitingReads(): number {
+    return this.readers.size;
+  }
+
+  /** Hands the bytes to the kernel (sendall semantics); optionally half-closes afterwards. */
+  async send(bytes: Buffer, end: boolean): Promise<SendResult> {
+    this.assertWritable();
+    if (this.socket.writableLength + bytes.length > this.options.maxPendingWriteBytes && bytes.length > 0) {
+      throw new SocketError(
+        'WRITE_BUFFER_FULL',
+        `the peer is not reading: ${this.socket.writableLength} bytes are already queued and the limit is ${this.options.maxPendingWriteBytes}`,
+        { limit: 'maxPendingWriteBytes', pendingWriteBytes: this.socket.writableLength },
+      );
+    }
+    if (bytes.length > 0) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.socket.write(bytes, (err) => (err ? reject(err) : resolve()));
+        });
+      } catch (err) {
+        throw new SocketError('SOCKET_CLOSED', `the connection closed before the bytes were sent (${errnoOf(err)})`, {
+          state: this.currentState,
+        });
+      }
+      this.bytesOut += bytes.length;
+      this.touch();
+    }
+    if (end) this.endLocally();
+    return { bytesSent: bytes.length, ended: end };
+  }
+
+  /** Reads from the byte log without consuming; waits up to `waitMs` for enough bytes. */
+  async read(request: BufferReadRequest): Promise<BufferReadResult> {
+    const from = request.from ?? this.log.oldestOffset;
+    this.assertReadableOffset(from);
+    const ready = (): boolean => this.isReadReady(from, request);
+    await this.readers.waitFor(ready, request.waitMs, request.signal);
+    // A concurrent release may have freed bytes while this read waited.
+    this.assertReadableOffset(from);
+    let to = Math.min(this.log.endOffset, from + request.maxBytes);
+    let delimiterFound: boolean | null = null;
+    if (request.until) {
+      const stop = this.log.offsetAfter(request.until, from, request.maxBytes);
+      delimiterFound = stop >= 0;
+      if (stop >= 0) to = stop;
+    }
+    const slice = this.log.read(from, to - from);
+    return {
+      from,
+      nextOffset: slice.to,
+      data: slice.data,
+      oldestOffset: this.log.oldestOffset,
+      endOffset: this.log.endOffset,
+      eof: this.inputEnded && slice.to === this.log.endOffset,
+      delimiterFound,
+    };
+  }
+
+  /** Frees received bytes below `offset`; reading resumes when the log drops under its cap. */
+  releaseUpTo(offset: number): void {
+    if (offset > this.log.endOffset) {
+      throw new SocketError('OFFSET_OUT_OF_RANGE', `upTo ${offset} is past the last received byte (endOffset ${this.log.endOffset})`, {
+        endOffset: this.log.endOffset,
+      });
+    }
+    this.log.releaseUpTo(offset);
+    if (this.pausedForCap && this.log.heldBytes < this.options.maxBufferedBytes) {
+      this.pausedForCap = false;
+      if (!this.socket.destroyed) this.socket.resume();
+      this.publish('connection.resumed', { heldBytes: this.log.heldBytes });
+    }
+  }
+
+  /**
+   * Graceful: send FIN, wait for the peer's (up to `closeLingerMs`), then reset if it has not
+   * come. Reset: abort with RST at once. Resolves once the socket is closed. Idempotent.
+   */
+  async close(mode: 'graceful' | 'reset'): Promise<void> {
+    if (this.currentState !== TcpConnectionState.CLOSED) {
+      this.pendingReason ??= { reason: 'local', errno: null, message: null };
+      this.closing = true;
+      if (mode === 'reset') {
+        this.socket.resetAndDestroy();
+      } else {
+        this.endLocally();
+        this.socket.resume();
+        this.lingerTimer ??= setTimeout(() => this.socket.resetAndDestroy(), this.options.closeLingerMs);
+      }
+    }
+    await this.closedPromise;
+  }
+
+  /** The peer ended or the connection closed: no more bytes will arrive. */
+  get inputEnded(): boolean {
+    return this.peerEnded || this.currentState === TcpConnectionState.CLOSED;
+  }
+
+  private isReadReady(from: number, request: BufferReadRequest): boolean {
+    if (this.inputEnded || from < this.log.oldestOffset) return true;
+    const available = this.log.endOffset - from;
+    if (available >= request.maxBytes) return true;
+    if (request.until) return this.log.offsetAfter(request.until, from, request.maxBytes) >= 0;
+    return available >= Math.max(1, request.minBytes);
+  }
+
+  private assertReadableOffset(from: number): void {
+    if (from < this.log.oldestOffset) {
+      throw new SocketError('OFFSET_RELEASED', `bytes before offset ${this.log.oldestOffset} were released; ${from} is no longer held`, {
+        oldestOffset: this.log.oldestOffset,
+      });
+    }
+    if (from > this.log.endOffset) {
+      throw new SocketError('OFFSET_OUT_OF_RANGE', `offset ${from} is past the last received byte (endOffset ${this.log.endOffset})`, {
+        endOffset: this.log.endOffset,
+      });
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.currentState === TcpConnectionState.CLOSED || this.currentState === TcpConnectionState.LOCAL_ENDED) {
+      throw new SocketError('SOCKET_CLOSED', `connection ${this.id} is ${this.currentState}: it can no longer send`, {
+        state: this.currentState,
+      });
+    }
+  }
+
+  private endLocally(): void {
+    if (this.socket.writableEnded) return;
+    this.socket.end();
+    if (this.currentState === TcpConnectionState.OPEN) this.currentState = TcpConnectionState.LOCAL_ENDED;
+    this.pendingReason ??= { reason: 'local', errno: null, message: null };
+  }
+
+  private onData(chunk: Buffer): void {
+    const from = this.log.endOffset;
+    this.bytesIn += chunk.length;
+    this.touch();
+    switch (this.closing ? 'discard' : this.options.mode) {
+      case 'buffer':
+        this.log.append(chunk);
+        if (this.log.heldBytes >= this.options.maxBufferedBytes && !this.pausedForCap) {
+          this.pausedForCap = true;
+          this.socket.pause();
+          this.publish('connection.paused', { heldBytes: this.log.heldBytes });
+        }
+        break;
+      case 'echo':
+        this.log.skip(chunk.length);
+        this.echo(chunk);
+        break;
+      case 'discard':
+        this.log.skip(chunk.length);
+        break;
+    }
+    this.publish('connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    this.readers.notify();
+  }
+
+  private echo(chunk: Buffer): void {
+    if (this.socket.writableEnded) return;
+    this.bytesOut += chunk.length;
+    if (!this.socket.write(chunk)) {
+      // The peer reads slower than it writes: stop reading until our echo drains.
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        if (!this.pausedForCap) this.socket.resume();
+      });
+    }
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.currentState === TcpConnectionState.OPEN) {
+      this.currentState = TcpConnectionState.PEER_ENDED;
+      this.pendingReason ??= { reason: 'peer-end', errno: null, message: null };
+    }
+    this.publish('connection.peer-ended', { endOffset: this.log.endOffset });
+    // Servers that answer on their own (echo, discard) close when their client does, as the
+    // tutorial's echo server does.
+    if (this.options.mode !== 'buffer') this.endLocally();
+    this.readers.notify();
+  }
+
+  private onError(err: Error): void {
+    const errno = errnoOf(err);
+    const reason: CloseReason = errno === 'ECONNRESET' || errno === 'EPIPE' ? 'peer-reset' : 'error';
+    if (this.pendingReason?.reason !== 'timeout' && this.pendingReason?.reason !== 'local') {
+      this.pendingReason = { reason, errno, message: err.message };
+    }
+  }
+
+  private onIdleTimeout(): void {
+    this.pendingReason = { reason: 'timeout', errno: null, message: `no traffic for ${this.options.idleTimeoutMs} ms` };
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.currentState === TcpConnectionState.CLOSED) return;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.currentState = TcpConnectionState.CLOSED;
+    const pending = this.pendingReason ?? { reason: 'error', errno: null, message: 'the socket closed unexpectedly' };
+    this.closeInfo = { ...pending, at: new Date() };
+    this.publish('connection.closed', { reason: pending.reason, errno: pending.errno });
+    this.readers.releaseAll();
+    this.onClosed(this);
+  }
+
+  private touch(): void {
+    this.lastActivityAt = new Date();
+  }
+
+  private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>, payload?: Buffer): void {
+    if (!this.events.hasListeners) return;
+    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, at: new Date(), data, payload });
+  }
+}

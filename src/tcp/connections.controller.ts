@@ -1,0 +1,163 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { ClientGone } from '../common/abort-signal.decorator';
+import { ApiProblems } from '../common/api-docs';
+import { PayloadBodyPipe } from '../common/payload-body.pipe';
+import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
+import { CreateConnectionDto } from './dto/create-connection.dto';
+import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
+import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto } from './dto/read-buffer.dto';
+import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
+import { TcpService } from './tcp.service';
+
+const CONNECTION_ID = ApiParam({ name: 'id', description: 'Connection id', example: 'tc_000002f0e1d2c3b4' });
+const OCTET_STREAM = 'application/octet-stream';
+
+@ApiTags('TCP connections')
+@ApiExtraModels(SendDataDto)
+@Controller('v1/tcp/connections')
+export class ConnectionsController {
+  constructor(private readonly tcp: TcpService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Connect a TCP client',
+    description:
+      'Opens an outbound connection (socket → connect) and answers once it is established. Host names are resolved once and the ' +
+      'resolved address is dialled. Received bytes are kept for reads (mode `buffer`).',
+  })
+  @ApiResponse({ status: 201, type: ConnectionDto, description: 'Connected' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'MALFORMED_REQUEST',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'PERMISSION_DENIED',
+    'QUOTA_EXCEEDED',
+    'CONNECTION_REFUSED',
+    'HOST_UNREACHABLE',
+    'NAME_NOT_RESOLVED',
+    'NETWORK_ERROR',
+    'TOO_MANY_OPEN_FILES',
+    'CONNECT_TIMEOUT',
+  )
+  createConnection(@Body() body: CreateConnectionDto): Promise<ConnectionDto> {
+    return this.tcp.createConnection(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List TCP connections', description: 'Inbound and outbound, oldest first, filtered by listener, direction, state and labels.' })
+  @ApiResponse({ status: 200, type: ConnectionPageDto })
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
+  listConnections(@Query() query: ListConnectionsQueryDto): ConnectionPageDto {
+    return this.tcp.listConnections(query);
+  }
+
+  @Get(':id')
+  @CONNECTION_ID
+  @ApiOperation({ summary: 'Get a TCP connection', description: 'State, addresses, counters, buffer offsets and, once closed, why.' })
+  @ApiResponse({ status: 200, type: ConnectionDto })
+  @ApiProblems('SOCKET_NOT_FOUND')
+  getConnection(@Param('id') id: string): ConnectionDto {
+    return this.tcp.getConnection(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Close a TCP connection',
+    description: 'Graceful by default: sends FIN and waits briefly for the peer’s. `mode=reset` aborts with RST. Forgets the connection; answers with its last state.',
+  })
+  @ApiResponse({ status: 200, type: ConnectionDto, description: 'Closed' })
+  @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
+  deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto): Promise<ConnectionDto> {
+    return this.tcp.deleteConnection(id, query.mode);
+  }
+
+  @Post(':id/send')
+  @HttpCode(200)
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Send bytes',
+    description:
+      'Answers once every byte was handed to the kernel (sendall). Send JSON `{data, encoding}` or the raw bytes as ' +
+      '`application/octet-stream`. `end` half-closes afterwards (FIN); the connection can still receive.',
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(SendDataDto) },
+          examples: {
+            text: { summary: 'Text', value: { data: 'Hello, server!', encoding: 'utf8' } },
+            hex: { summary: 'Bytes in hex, then FIN', value: { data: '48656c6c6f0a', encoding: 'hex', end: true } },
+          },
+        },
+        [OCTET_STREAM]: { schema: { type: 'string', format: 'binary' } },
+      },
+    },
+  })
+  @ApiResponse({ status: 200, type: SendResultDto, description: 'Sent' })
+  @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
+  sendData(@Param('id') id: string, @Body(new PayloadBodyPipe(SendDataDto)) body: SendDataDto | Buffer, @Query() query: SendQueryDto): Promise<SendResultDto> {
+    return this.tcp.send(id, body, query.end ?? false);
+  }
+
+  @Get(':id/buffer')
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Read received bytes',
+    description:
+      'Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. ' +
+      'With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. ' +
+      'With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers.',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'The bytes',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(BufferReadDto) } },
+      [OCTET_STREAM]: { schema: { type: 'string', format: 'binary' } },
+    },
+    headers: {
+      'Sockplane-From': { description: 'Offset of the first byte (octet-stream answers)', schema: { type: 'integer' } },
+      'Sockplane-Next-Offset': { description: 'Offset to read from next', schema: { type: 'integer' } },
+      'Sockplane-Oldest-Offset': { description: 'Oldest offset still held', schema: { type: 'integer' } },
+      'Sockplane-End-Offset': { description: 'Offset the next received byte will get', schema: { type: 'integer' } },
+      'Sockplane-Eof': { description: '`true` when the peer ended and every byte was returned', schema: { type: 'boolean' } },
+    },
+  })
+  @ApiExtraModels(BufferReadDto)
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE')
+  async readBuffer(
+    @Param('id') id: string,
+    @Query() query: ReadBufferQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @ClientGone() signal: AbortSignal,
+  ): Promise<BufferReadDto | Buffer> {
+    const result = await this.tcp.read(id, query, signal);
+    if (!accept?.includes(OCTET_STREAM)) return this.tcp.toBufferReadDto(id, result, query.encoding);
+    reply.header('content-type', OCTET_STREAM);
+    reply.header('sockplane-from', result.from);
+    reply.header('sockplane-next-offset', result.nextOffset);
+    reply.header('sockplane-oldest-offset', result.oldestOffset);
+    reply.header('sockplane-end-offset', result.endOffset);
+    reply.header('sockplane-eof', result.eof);
+    return result.data;
+  }
+
+  @Delete(':id/buffer')
+  @HttpCode(200)
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Release read bytes',
+    description: 'Frees every received byte below `upTo` (usually the last read’s `nextOffset`). If reading was paused at the buffer cap, it resumes.',
+  })
+  @ApiResponse({ status: 200, type: BufferStateDto, description: 'The buffer after the release' })
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
+  releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto): BufferStateDto {
+    return this.tcp.release(id, query.upTo);
+  }
+}

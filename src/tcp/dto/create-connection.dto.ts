@@ -1,0 +1,34 @@
+import { IsBooleanField, IsHost, IsIntegerField, IsLabels, IsOneOf, IsPort, IsReceiveMode } from '../../common/validation';
+import { ReceiveMode } from '../../sockets/socket-types';
+
+export class CreateConnectionDto {
+  @IsHost({ description: 'Host to connect to: an IP address in canonical form or a host name (resolved once; the vetted address is dialled)', example: '127.0.0.1' })
+  host!: string;
+
+  @IsPort({ allowZero: false, description: 'Port to connect to', example: 65432 })
+  port!: number;
+
+  @IsOneOf([0, 4, 6], { description: 'Resolve host names to this address family only (4 or 6); 0 takes either', default: 0, example: 0 })
+  family: 0 | 4 | 6 = 0;
+
+  @IsIntegerField({ min: 1, max: 120_000, description: 'Give up (504 CONNECT_TIMEOUT) after this long', default: 10_000, example: 5000 })
+  connectTimeoutMs: number = 10_000;
+
+  @IsReceiveMode({ description: 'What the connection does with received bytes: `buffer` (keep for reads), `echo`, `discard`' })
+  mode: ReceiveMode = 'buffer';
+
+  @IsBooleanField({ description: 'TCP_NODELAY (disable Nagle)', default: false })
+  noDelay: boolean = false;
+
+  @IsBooleanField({ description: 'SO_KEEPALIVE', default: false })
+  keepAlive: boolean = false;
+
+  @IsIntegerField({ min: 0, max: 7_200_000, description: 'Delay before the first keep-alive probe', default: 0 })
+  keepAliveInitialDelayMs: number = 0;
+
+  @IsIntegerField({ min: 0, max: 86_400_000, description: 'Close after this long without traffic (reason `timeout`); 0 = never', default: 0 })
+  idleTimeoutMs: number = 0;
+
+  @IsLabels()
+  labels: Record<string, string> = {};
+}

@@ -1,0 +1,40 @@
+import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsPort, IsReceiveMode } from '../../common/validation';
+import { ReceiveMode } from '../../sockets/socket-types';
+
+export class CreateListenerDto {
+  @IsBindHost({ description: 'Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`', default: '127.0.0.1', example: '127.0.0.1' })
+  host: string = '127.0.0.1';
+
+  @IsPort({ allowZero: true, required: false, description: 'Port to bind; 0 lets the kernel pick a free one (the response shows it)', default: 0, example: 0 })
+  port: number = 0;
+
+  @IsBooleanField({ description: 'On `::`, accept IPv6 only (no IPv4-mapped clients)', default: false })
+  ipv6Only: boolean = false;
+
+  @IsIntegerField({ min: 1, max: 65535, description: 'Length of the kernel queue of connections not yet accepted', default: 511, example: 511 })
+  backlog: number = 511;
+
+  @IsIntegerField({ min: 0, max: 1_000_000, description: 'Connections open at once beyond which new ones are dropped (counted in `dropped`); 0 = no limit', default: 0, example: 0 })
+  maxConnections: number = 0;
+
+  @IsReceiveMode({
+    description: 'What accepted connections do with received bytes: `buffer` keeps them for reads, `echo` sends them straight back (the tutorial server), `discard` counts and drops them',
+    example: 'echo',
+  })
+  mode: ReceiveMode = 'buffer';
+
+  @IsBooleanField({ description: 'TCP_NODELAY on accepted connections (disable Nagle)', default: false })
+  noDelay: boolean = false;
+
+  @IsBooleanField({ description: 'SO_KEEPALIVE on accepted connections', default: false })
+  keepAlive: boolean = false;
+
+  @IsIntegerField({ min: 0, max: 7_200_000, description: 'Delay before the first keep-alive probe', default: 0 })
+  keepAliveInitialDelayMs: number = 0;
+
+  @IsIntegerField({ min: 0, max: 86_400_000, description: 'Close accepted connections after this long without traffic (reason `timeout`); 0 = never', default: 0 })
+  idleTimeoutMs: number = 0;
+
+  @IsLabels()
+  labels: Record<string, string> = {};
+}

@@ -1,0 +1,55 @@
+import { IsBooleanQuery, IsCursor, IsIntegerQuery, IsLabelSelector, IsOneOf } from '../../common/validation';
+import { TcpConnectionState } from '../../sockets/tcp-connection';
+import { TcpListenerState } from '../../sockets/tcp-listener';
+import { Matches, IsOptional } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+
+class PageQueryDto {
+  @IsIntegerQuery({ min: 1, max: 1000, description: 'Items per page', default: 100, example: 100 })
+  limit: number = 100;
+
+  @IsCursor()
+  cursor?: string;
+
+  @IsLabelSelector()
+  label?: string[];
+}
+
+export class ListListenersQueryDto extends PageQueryDto {
+  @IsOneOf(Object.values(TcpListenerState), { description: 'Only listeners in this state' })
+  state?: string;
+}
+
+export class ListConnectionsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only connections accepted by this listener', example: 'tl_000001a1b2c3d4e5' })
+  @IsOptional()
+  @Matches(/^tl_[0-9a-z]{1,40}$/, { message: 'listenerId must be a listener id (tl_…)' })
+  listenerId?: string;
+
+  @IsOneOf(['inbound', 'outbound'], { description: 'Only connections in this direction' })
+  direction?: 'inbound' | 'outbound';
+
+  @IsOneOf(Object.values(TcpConnectionState), { description: 'Only connections in this state' })
+  state?: string;
+}
+
+export class AcceptedQueryDto {
+  @IsIntegerQuery({ min: 0, max: Number.MAX_SAFE_INTEGER, description: 'Return connections with an accept index above this (the previous answer’s lastAcceptIndex)', default: 0, example: 0 })
+  after: number = 0;
+
+  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: wait up to this long for the next accepted connection (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
+  waitMs: number = 0;
+
+  @IsIntegerQuery({ min: 1, max: 1000, description: 'Most connections to return', default: 100, example: 100 })
+  limit: number = 100;
+}
+
+export class DeleteListenerQueryDto {
+  @IsBooleanQuery({ description: 'Also close (gracefully) every connection this listener accepted', default: false, example: false })
+  closeConnections: boolean = false;
+}
+
+export class DeleteConnectionQueryDto {
+  @IsOneOf(['graceful', 'reset'], { description: '`graceful` sends FIN and waits briefly for the peer’s; `reset` aborts with RST', default: 'graceful', example: 'graceful' })
+  mode: 'graceful' | 'reset' = 'graceful';
+}

@@ -1,0 +1,70 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEncoding, IsIntegerQuery } from '../../common/validation';
+import { PayloadEncoding } from '../../sockets/payload-codec';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export class ReadBufferQueryDto {
+  @IsIntegerQuery({ min: 0, max: MAX_SAFE, description: 'Offset to read from; defaults to the oldest byte still held', example: 0 })
+  from?: number;
+
+  @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'Most bytes to return (capped by SOCKPLANE_MAX_READ_BYTES)', default: 65536, example: 65536 })
+  maxBytes: number = 65536;
+
+  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until enough bytes arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
+  waitMs: number = 0;
+
+  @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'With waitMs: how many bytes make the read worth answering', default: 1, example: 1 })
+  minBytes: number = 1;
+
+  @ApiPropertyOptional({ description: 'With waitMs: answer once this delimiter arrived, with the bytes up to and including it (in `untilEncoding`)', example: '\n' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  until?: string;
+
+  @IsEncoding({ description: 'How `until` is written' })
+  untilEncoding: PayloadEncoding = 'utf8';
+
+  @IsEncoding({ description: 'How `data` is written in the JSON answer (ignored for `Accept: application/octet-stream`)' })
+  encoding: PayloadEncoding = 'utf8';
+}
+
+export class BufferReadDto {
+  @ApiProperty({ example: 'tc_000002f0e1d2c3b4' })
+  connectionId!: string;
+
+  @ApiProperty({ description: 'Offset of the first byte returned', example: 0 })
+  from!: number;
+
+  @ApiProperty({ description: 'Offset to read from next (from + byteCount)', example: 14 })
+  nextOffset!: number;
+
+  @ApiProperty({ description: 'Bytes returned', example: 14 })
+  byteCount!: number;
+
+  @ApiProperty({ description: 'The bytes, written in `encoding`', example: 'Hello, server!' })
+  data!: string;
+
+  @ApiProperty({ enum: ['utf8', 'base64', 'hex'], example: 'utf8' })
+  encoding!: string;
+
+  @ApiProperty({ description: 'Oldest offset still held', example: 0 })
+  oldestOffset!: number;
+
+  @ApiProperty({ description: 'Offset the next received byte will get', example: 14 })
+  endOffset!: number;
+
+  @ApiProperty({ description: 'The peer has ended and every byte up to its end was returned', example: false })
+  eof!: boolean;
+
+  @ApiProperty({ type: Boolean, nullable: true, description: 'With `until`: whether the delimiter was found (the data ends with it); null without `until`', example: null })
+  delimiterFound!: boolean | null;
+}
+
+export class ReleaseBufferQueryDto {
+  @IsIntegerQuery({ min: 0, max: MAX_SAFE, required: true, description: 'Free every byte below this offset (usually a read’s nextOffset)', example: 14 })
+  upTo!: number;
+}

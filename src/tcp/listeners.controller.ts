@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ClientGone } from '../common/abort-signal.decorator';
+import { ApiProblems } from '../common/api-docs';
+import { AcceptedPageDto } from './dto/connection.dto';
+import { CreateListenerDto } from './dto/create-listener.dto';
+import { AcceptedQueryDto, DeleteListenerQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
+import { ListenerDto, ListenerPageDto } from './dto/listener.dto';
+import { TcpService } from './tcp.service';
+
+const LISTENER_ID = ApiParam({ name: 'id', description: 'Listener id', example: 'tl_000001a1b2c3d4e5' });
+
+@ApiTags('TCP listeners')
+@Controller('v1/tcp/listeners')
+export class ListenersController {
+  constructor(private readonly tcp: TcpService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Open a TCP listener',
+    description:
+      'Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. ' +
+      'Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. ' +
+      'In `echo` mode it is the tutorial’s echo server.',
+  })
+  @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })
+  @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'ADDRESS_NOT_AVAILABLE', 'PERMISSION_DENIED', 'ADDRESS_IN_USE', 'UNSUPPORTED_MEDIA_TYPE', 'QUOTA_EXCEEDED', 'TOO_MANY_OPEN_FILES')
+  createListener(@Body() body: CreateListenerDto): Promise<ListenerDto> {
+    return this.tcp.createListener(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List TCP listeners', description: 'Oldest first, filtered by state and labels, a page at a time.' })
+  @ApiResponse({ status: 200, type: ListenerPageDto })
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
+  listListeners(@Query() query: ListListenersQueryDto): ListenerPageDto {
+    return this.tcp.listListeners(query);
+  }
+
+  @Get(':id')
+  @LISTENER_ID
+  @ApiOperation({ summary: 'Get a TCP listener', description: 'Its bound address, options, counters and state.' })
+  @ApiResponse({ status: 200, type: ListenerDto })
+  @ApiProblems('SOCKET_NOT_FOUND')
+  getListener(@Param('id') id: string): ListenerDto {
+    return this.tcp.getListener(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @LISTENER_ID
+  @ApiOperation({
+    summary: 'Close a TCP listener',
+    description: 'Stops listening and forgets the listener. Its connections stay open unless `closeConnections=true`. Answers with its last state.',
+  })
+  @ApiResponse({ status: 200, type: ListenerDto, description: 'Closed' })
+  @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
+  deleteListener(@Param('id') id: string, @Query() query: DeleteListenerQueryDto): Promise<ListenerDto> {
+    return this.tcp.deleteListener(id, query.closeConnections);
+  }
+
+  @Get(':id/connections')
+  @LISTENER_ID
+  @ApiOperation({
+    summary: 'Wait for accepted connections',
+    description:
+      'The connections this listener accepted with an accept index above `after`, oldest first (accept()). With `waitMs` the call ' +
+      'holds until one arrives: pass the previous answer’s `lastAcceptIndex` as `after` to wait for the next.',
+  })
+  @ApiResponse({ status: 200, type: AcceptedPageDto })
+  @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
+  listAcceptedConnections(@Param('id') id: string, @Query() query: AcceptedQueryDto, @ClientGone() signal: AbortSignal): Promise<AcceptedPageDto> {
+    return this.tcp.listAccepted(id, query, signal);
+  }
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ConnectionsController } from './connections.controller';
+import { ListenersController } from './listeners.controller';
+import { TcpService } from './tcp.service';
+
+@Module({
+  controllers: [ListenersController, ConnectionsController],
+  providers: [TcpService],
+})
+export class TcpModule {}

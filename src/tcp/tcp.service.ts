@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { parseLabelSelector } from '../common/validation';
+import { decodePayload, encodePayload } from '../sockets/payload-codec';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { BufferReadResult } from '../sockets/tcp-connection';
+import { AcceptedPageDto, BufferStateDto, ConnectionDto, ConnectionPageDto, toConnectionDto } from './dto/connection.dto';
+import { CreateConnectionDto } from './dto/create-connection.dto';
+import { CreateListenerDto } from './dto/create-listener.dto';
+import { AcceptedQueryDto, ListConnectionsQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
+import { ListenerDto, ListenerPageDto, toListenerDto } from './dto/listener.dto';
+import { BufferReadDto, ReadBufferQueryDto } from './dto/read-buffer.dto';
+import { SendDataDto, SendResultDto } from './dto/send.dto';
+
+/** Translates between the REST representations and the socket registry. */
+@Injectable()
+export class TcpService {
+  constructor(
+    private readonly registry: SocketRegistry,
+    private readonly config: AppConfig,
+  ) {}
+
+  async createListener(dto: CreateListenerDto): Promise<ListenerDto> {
+    const listener = await this.registry.createListener({ ...dto, owner: null });
+    return toListenerDto(listener);
+  }
+
+  listListeners(query: ListListenersQueryDto): ListenerPageDto {
+    const page = this.registry.listListeners({ state: query.state, labels: parseLabelSelector(query.label) }, query.limit, query.cursor);
+    return { items: page.items.map(toListenerDto), nextCursor: page.nextCursor };
+  }
+
+  getListener(id: string): ListenerDto {
+    return toListenerDto(this.registry.getListener(id));
+  }
+
+  async deleteListener(id: string, closeConnections: boolean): Promise<ListenerDto> {
+    return toListenerDto(await this.registry.closeListener(id, closeConnections));
+  }
+
+  async listAccepted(listenerId: string, query: AcceptedQueryDto, signal: AbortSignal): Promise<AcceptedPageDto> {
+    const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
+    const connections = await this.registry.waitForAccepted(listenerId, query.after, query.limit, waitMs, signal);
+    return {
+      items: connections.map(toConnectionDto),
+      lastAcceptIndex: connections.length > 0 ? (connections[connections.length - 1].acceptIndex ?? query.after) : query.after,
+    };
+  }
+
+  async createConnection(dto: CreateConnectionDto): Promise<ConnectionDto> {
+    const connection = await this.registry.connect({ ...dto, timeoutMs: dto.connectTimeoutMs, owner: null });
+    return toConnectionDto(connection);
+  }
+
+  listConnections(query: ListConnectionsQueryDto): ConnectionPageDto {
+    const filter = { state: query.state, labels: parseLabelSelector(query.label), listenerId: query.listenerId, direction: query.direction };
+    const page = this.registry.listConnections(filter, query.limit, query.cursor);
+    return { items: page.items.map(toConnectionDto), nextCursor: page.nextCursor };
+  }
+
+  getConnection(id: string): ConnectionDto {
+    return toConnectionDto(this.registry.getConnection(id));
+  }
+
+  async deleteConnection(id: string, mode: 'graceful' | 'reset'): Promise<ConnectionDto> {
+    return toConnectionDto(await this.registry.closeConnection(id, mode));
+  }
+
+  async send(id: string, body: SendDataDto | Buffer, endAfterRaw: boolean): Promise<SendResultDto> {
+    const connection = this.registry.getConnection(id);
+    const bytes = Buffer.isBuffer(body) ? body : decodePayload(body.data, body.encoding);
+    const end = Buffer.isBuffer(body) ? endAfterRaw : body.end;
+    const result = await connection.send(bytes, end);
+    return { connectionId: id, bytesSent: result.bytesSent, bytesOut: connection.bytesOut, ended: result.ended, state: connection.state };
+  }
+
+  /** Reads raw bytes; the controller renders them as JSON or octet-stream. */
+  read(id: string, query: ReadBufferQueryDto, signal: AbortSignal): Promise<BufferReadResult> {
+    const connection = this.registry.getConnection(id);
+    return connection.read({
+      from: query.from,
+      maxBytes: Math.min(query.maxBytes, this.config.maxReadBytes),
+      minBytes: query.minBytes,
+      until: query.until === undefined ? undefined : decodePayload(query.until, query.untilEncoding, 'until'),
+      waitMs: Math.min(query.waitMs, this.config.maxWaitMs),
+      signal,
+    });
+  }
+
+  toBufferReadDto(id: string, result: BufferReadResult, encoding: ReadBufferQueryDto['encoding']): BufferReadDto {
+    return {
+      connectionId: id,
+      from: result.from,
+      nextOffset: result.nextOffset,
+      byteCount: result.data.length,
+      data: encodePayload(result.data, encoding),
+      encoding,
+      oldestOffset: result.oldestOffset,
+      endOffset: result.endOffset,
+      eof: result.eof,
+      delimiterFound: result.delimiterFound,
+    };
+  }
+
+  release(id: string, upTo: number): BufferStateDto {
+    const connection = this.registry.getConnection(id);
+    connection.releaseUpTo(upTo);
+    return toConnectionDto(connection).buffer;
+  }
+}
