@@ -4,6 +4,7 @@ import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
+import { HostResolver } from '../../src/sockets/tcp-connector';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -15,8 +16,8 @@ export interface TestApp {
  * The production app (same factory as main.ts) on an in-process HTTP server; `env` overrides
  * settings by their variable names, as an operator would.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', ...env }), { logger: false });
+export async function startTestApp(env: Record<string, string> = {}, hostResolver?: HostResolver): Promise<TestApp> {
+  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', ...env }), { logger: false, hostResolver });
   const server = app.getHttpServer() as Server;
   return {
     app,

@@ -1,0 +1,61 @@
+import { ByteLog } from '../../src/sockets/byte-log';
+
+describe('ByteLog', () => {
+  function logOf(...chunks: string[]): ByteLog {
+    const log = new ByteLog();
+    for (const chunk of chunks) log.append(Buffer.from(chunk));
+    return log;
+  }
+
+  it('addresses bytes by absolute offset across chunk boundaries', () => {
+    const log = logOf('hel', 'lo ', 'world');
+    expect(log.endOffset).toBe(11);
+    expect(log.read(0, 100).data.toString()).toBe('hello world');
+    expect(log.read(2, 5)).toMatchObject({ from: 2, to: 7 });
+    expect(log.read(2, 5).data.toString()).toBe('llo w');
+    expect(log.read(11, 5).data.length).toBe(0);
+  });
+
+  it('does not consume on read: the same read returns the same bytes', () => {
+    const log = logOf('abc', 'def');
+    expect(log.read(1, 4).data.toString()).toBe(log.read(1, 4).data.toString());
+  });
+
+  it('releases whole and partial chunks and keeps offsets absolute', () => {
+    const log = logOf('abc', 'def', 'ghi');
+    log.releaseUpTo(4);
+    expect(log.oldestOffset).toBe(4);
+    expect(log.heldBytes).toBe(5);
+    expect(log.read(4, 100).data.toString()).toBe('efghi');
+    log.releaseUpTo(2);
+    expect(log.oldestOffset).toBe(4);
+    log.releaseUpTo(100);
+    expect(log.oldestOffset).toBe(9);
+    expect(log.heldBytes).toBe(0);
+    log.append(Buffer.from('jk'));
+    expect(log.read(9, 10).data.toString()).toBe('jk');
+  });
+
+  it('finds a delimiter that spans chunks, within the limit only', () => {
+    const log = logOf('line one\r', '\nline two\r\n');
+    const crlf = Buffer.from('\r\n');
+    expect(log.offsetAfter(crlf, 0, 100)).toBe(10);
+    expect(log.offsetAfter(crlf, 10, 100)).toBe(20);
+    expect(log.offsetAfter(crlf, 0, 9)).toBe(-1);
+    expect(log.offsetAfter(Buffer.from('x'), 0, 100)).toBe(-1);
+  });
+
+  it('counts skipped bytes (echo and discard modes) without holding them', () => {
+    const log = logOf('ab');
+    log.skip(5);
+    expect(log).toMatchObject({ oldestOffset: 7, endOffset: 7, heldBytes: 0 });
+  });
+
+  it('stays correct over many chunks released one by one (compaction)', () => {
+    const log = new ByteLog();
+    for (let i = 0; i < 5000; i++) log.append(Buffer.from([i % 256]));
+    for (let offset = 1; offset <= 4990; offset++) log.releaseUpTo(offset);
+    expect(log.oldestOffset).toBe(4990);
+    expect([...log.read(4990, 10).data]).toEqual(Array.from({ length: 10 }, (_, k) => (4990 + k) % 256));
+  });
+});
