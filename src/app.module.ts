@@ -5,10 +5,11 @@ import { HealthModule } from './health/health.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
+import { UdpModule } from './udp/udp.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, HealthModule] };
+    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, UdpModule, HealthModule] };
   }
 }

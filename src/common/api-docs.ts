@@ -13,6 +13,8 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   ADDRESS_IN_USE: 'listen on 127.0.0.1:65432 failed: listen EADDRINUSE: address already in use 127.0.0.1:65432',
   CONNECTION_REFUSED: 'connect to 127.0.0.1:65432 failed: connect ECONNREFUSED 127.0.0.1:65432',
   CONNECT_TIMEOUT: 'connect to 192.0.2.1:80 timed out after 5000 ms',
+  DATAGRAM_TOO_LARGE: 'a udp4 datagram carries at most 65507 bytes; this one has 70000',
+  INVALID_DESTINATION: 'socket us_000001a1b2c3d4e5 has no default peer: give host and port',
   OFFSET_RELEASED: 'bytes before offset 14 were released; 0 is no longer held',
   OFFSET_OUT_OF_RANGE: 'offset 99 is past the last received byte (endOffset 14)',
   WRITE_BUFFER_FULL: 'the peer is not reading: 16777216 bytes are already queued and the limit is 16777216',

@@ -1,8 +1,9 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe, applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -14,6 +15,7 @@ import {
   MaxLength,
   Min,
   ValidateBy,
+  ValidateNested,
   ValidationOptions,
 } from 'class-validator';
 import { isIP } from 'node:net';
@@ -117,6 +119,62 @@ export function IsBindHost(doc: FieldDoc): PropertyDecorator {
       },
     }),
   );
+}
+
+/** A multicast group address: IPv4 224.0.0.0/4 or IPv6 ff00::/8, as an IP literal. */
+export function isMulticastAddress(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  switch (isIP(value)) {
+    case 4: {
+      const first = Number(value.slice(0, value.indexOf('.')));
+      return first >= 224 && first <= 239;
+    }
+    case 6:
+      return /^ff[0-9a-f]{2}:/i.test(value);
+    default:
+      return false;
+  }
+}
+
+/** Multicast groups to join: distinct group addresses, at most 20. */
+export function IsMulticastGroups(doc: FieldDoc): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: [String], maxItems: 20, ...doc }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(20),
+    ArrayUnique(),
+    ValidateBy(
+      {
+        name: 'isMulticastAddress',
+        validator: {
+          validate: isMulticastAddress,
+          defaultMessage: (args) => `each of ${args?.property} must be a multicast address (224.0.0.0/4 or ff00::/8)`,
+        },
+      },
+      { each: true },
+    ),
+  );
+}
+
+/** A local interface address; an IPv6 one may name its zone (`::%eth0`, `fe80::1%2`). */
+export function IsInterfaceAddress(doc: FieldDoc): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: String, ...doc }),
+    IsOptional(),
+    ValidateBy({
+      name: 'isInterfaceAddress',
+      validator: {
+        validate: (value) => typeof value === 'string' && value.length <= 64 && isIP(value) !== 0,
+        defaultMessage: (args) => `${args?.property} must be a local IP address (IPv6 may add %zone)`,
+      },
+    }),
+  );
+}
+
+/** An optional nested object, validated as its own DTO class. */
+export function IsNestedObject(type: new () => object, doc: FieldDoc): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ type, ...doc }), IsOptional(), ValidateNested(), Type(() => type));
 }
 
 /** A port number; `allowZero` for binds, where 0 asks the kernel for a free port. */

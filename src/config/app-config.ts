@@ -15,6 +15,8 @@ export class AppConfig {
   readonly bodyLimitBytes!: number;
   readonly closeLingerMs!: number;
   readonly closedRetentionMs!: number;
+  readonly udpMaxDatagrams!: number;
+  readonly udpMaxBufferedBytes!: number;
 }
 
 interface IntegerSetting {
@@ -59,6 +61,22 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
     min: 0,
     max: 86_400_000,
     meaning: 'How long a connection that closed on its own stays readable before it is forgotten',
+  },
+  {
+    variable: 'SOCKPLANE_UDP_MAX_DATAGRAMS',
+    key: 'udpMaxDatagrams',
+    default: 10_000,
+    min: 1,
+    max: 10_000_000,
+    meaning: 'Unreleased datagrams a UDP socket holds; more are dropped and counted (UDP cannot push back)',
+  },
+  {
+    variable: 'SOCKPLANE_UDP_MAX_BUFFERED_BYTES',
+    key: 'udpMaxBufferedBytes',
+    default: 4 * MiB,
+    min: 1024,
+    max: 1024 * MiB,
+    meaning: 'Unreleased datagram bytes a UDP socket holds; a datagram that would go past it is dropped and counted',
   },
 ];
 

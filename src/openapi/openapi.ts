@@ -2,14 +2,18 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
 const INTRODUCTION = `
-sockplane drives network sockets over HTTP: open TCP listeners, connect TCP clients, send bytes,
-read what arrived (a byte log with offsets, long-poll with \`waitMs\`), and close them.
+sockplane drives network sockets over HTTP: open TCP listeners, connect TCP clients, bind UDP
+sockets, send bytes or datagrams, read what arrived (a byte log with offsets, datagrams by sequence
+number; long-poll with \`waitMs\`), and close them.
 
 **Try the tutorial's echo server:** \`POST /v1/tcp/listeners\` with \`{"port": 0, "mode": "echo"}\`,
 note \`local.port\` in the answer, and connect any TCP client to it.
 
 **Try a client:** \`POST /v1/tcp/connections\` with the host and port of a server, then
 \`POST /v1/tcp/connections/{id}/send\` and \`GET /v1/tcp/connections/{id}/buffer?waitMs=5000\`.
+
+**Try the tutorial's UDP echo server:** \`POST /v1/udp/sockets\` with \`{"port": 0, "mode": "echo"}\`
+and send any datagram to \`local.port\`; it comes straight back.
 
 Every error is \`application/problem+json\` with a stable \`code\`.
 `.trim();
@@ -23,6 +27,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addTag('TCP listeners', 'Listening TCP sockets (socket → bind → listen → accept)')
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
+    .addTag('UDP sockets', 'Bound UDP sockets (socket → bind, optionally connect): send datagrams, read them by sequence number, release, close')
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

@@ -7,6 +7,7 @@ import { Labels, ReceiveMode, SocketResource } from './socket-types';
 import { HostResolver, TcpConnectTarget, openTcpSocket, systemResolver } from './tcp-connector';
 import { TcpConnection, TcpConnectionOptions, TcpDirection } from './tcp-connection';
 import { TcpListener, TcpListenerOptions } from './tcp-listener';
+import { UdpSocket, UdpSocketOptions } from './udp-socket';
 
 export interface RegistrySettings {
   /** Unreleased received bytes per connection before reading pauses. */
@@ -17,8 +18,12 @@ export interface RegistrySettings {
   closeLingerMs: number;
   /** How long a connection that closed on its own stays readable before it is forgotten. */
   closedRetentionMs: number;
-  /** Sockets (listeners + connections) held at once. */
+  /** Sockets (listeners, connections, UDP sockets) held at once. */
   maxSockets: number;
+  /** Datagrams a UDP socket holds unreleased before it drops new ones. */
+  udpMaxDatagrams: number;
+  /** Datagram payload bytes a UDP socket holds unreleased before it drops new ones. */
+  udpMaxBufferedBytes: number;
 }
 
 export interface Ownership {
@@ -36,6 +41,8 @@ export interface ConnectRequest extends TcpConnectTarget, Ownership {
   idleTimeoutMs: number;
 }
 
+export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership;
+
 export interface ListFilter {
   /** When set, only resources this key owns are visible. */
   owner?: string | null;
@@ -48,13 +55,14 @@ export interface ConnectionFilter extends ListFilter {
   direction?: TcpDirection;
 }
 
-type Resource = TcpListener | TcpConnection;
+type Resource = TcpListener | TcpConnection | UdpSocket;
 interface ResourceByKind {
   'tcp-listener': TcpListener;
   'tcp-connection': TcpConnection;
+  'udp-socket': UdpSocket;
 }
 type Kind = keyof ResourceByKind;
-const KIND_NAMES: Record<Kind, string> = { 'tcp-listener': 'TCP listener', 'tcp-connection': 'TCP connection' };
+const KIND_NAMES: Record<Kind, string> = { 'tcp-listener': 'TCP listener', 'tcp-connection': 'TCP connection', 'udp-socket': 'UDP socket' };
 type Prefix = 'tl' | 'tc' | 'us';
 
 /**
@@ -175,15 +183,52 @@ export class SocketRegistry {
     return connection;
   }
 
-  /** Closes everything: listeners first (no new accepts), then every connection. */
+  async createUdpSocket(request: CreateUdpSocketRequest): Promise<UdpSocket> {
+    this.assertCapacity();
+    const { id, seq } = this.allocateId('us');
+    const socket = await UdpSocket.open({
+      id,
+      seq,
+      labels: request.labels,
+      owner: request.owner,
+      options: { ...request, maxDatagrams: this.settings.udpMaxDatagrams, maxBufferedBytes: this.settings.udpMaxBufferedBytes },
+      events: this.events,
+      resolveHost: this.resolveHost,
+    });
+    if (this.shuttingDown) {
+      await socket.close();
+      throw new SocketError('SHUTTING_DOWN', 'the service is shutting down');
+    }
+    this.resources.set(id, socket);
+    return socket;
+  }
+
+  getUdpSocket(id: string, owner?: string | null): UdpSocket {
+    return this.getOfKind(id, 'udp-socket', owner);
+  }
+
+  listUdpSockets(filter: ListFilter, limit: number, cursor?: string): Page<UdpSocket> {
+    return paginate(this.ofKind('udp-socket'), (s) => matches(s, filter), limit, cursor);
+  }
+
+  /** Closes the UDP socket and forgets it; answers once dgram reports it closed. */
+  async closeUdpSocket(id: string, owner?: string | null): Promise<UdpSocket> {
+    const socket = this.getUdpSocket(id, owner);
+    this.forget(id);
+    await this.track(socket.close());
+    return socket;
+  }
+
+  /** Closes everything: listeners first (no new accepts), then every connection and UDP socket. */
   async closeAll(): Promise<void> {
     this.shuttingDown = true;
     for (const listener of this.ofKind('tcp-listener')) listener.close();
     const connections = [...this.ofKind('tcp-connection')];
+    const udpSockets = [...this.ofKind('udp-socket')];
     this.resources.clear();
     for (const timer of this.retentionTimers.values()) clearTimeout(timer);
     this.retentionTimers.clear();
-    await Promise.all([...connections.map((c) => c.close('graceful')), ...this.closing]);
+    await Promise.all([...connections.map((c) => c.close('graceful')), ...udpSockets.map((s) => s.close()), ...this.closing]);
   }
 
   /** Nest calls this on shutdown (`enableShutdownHooks`) and on `app.close()`. */

@@ -23,6 +23,8 @@ export class SocketsModule {
                 closeLingerMs: config.closeLingerMs,
                 closedRetentionMs: config.closedRetentionMs,
                 maxSockets: config.maxSockets,
+                udpMaxDatagrams: config.udpMaxDatagrams,
+                udpMaxBufferedBytes: config.udpMaxBufferedBytes,
               },
               hostResolver,
             ),

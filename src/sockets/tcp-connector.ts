@@ -24,7 +24,7 @@ export const systemResolver: HostResolver = async (host, family) => {
  */
 export async function openTcpSocket(target: TcpConnectTarget, resolve: HostResolver): Promise<Socket> {
   const deadline = Date.now() + target.timeoutMs;
-  const address = isIP(target.host) ? target.host : (await resolveHost(target, resolve))[0];
+  const address = isIP(target.host) ? target.host : (await resolveHostAddresses(target.host, target.family, resolve))[0];
   const remaining = deadline - Date.now();
   if (remaining <= 0) throw connectTimeout(target);
   return new Promise((resolvePromise, reject) => {
@@ -53,15 +53,16 @@ export async function openTcpSocket(target: TcpConnectTarget, resolve: HostResol
   });
 }
 
-async function resolveHost(target: TcpConnectTarget, resolve: HostResolver): Promise<string[]> {
+/** Every address of a host name (at least one), or NAME_NOT_RESOLVED; used by TCP connects and UDP sends alike. */
+export async function resolveHostAddresses(host: string, family: 0 | 4 | 6, resolve: HostResolver): Promise<string[]> {
   let addresses: string[];
   try {
-    addresses = await resolve(target.host, target.family);
+    addresses = await resolve(host, family);
   } catch (err) {
-    throw fromSystemError(err, `resolve ${target.host}`);
+    throw fromSystemError(err, `resolve ${host}`);
   }
   if (addresses.length === 0) {
-    throw new SocketError('NAME_NOT_RESOLVED', `resolve ${target.host} failed: no addresses`, { errno: 'ENOTFOUND' });
+    throw new SocketError('NAME_NOT_RESOLVED', `resolve ${host} failed: no addresses`, { errno: 'ENOTFOUND' });
   }
   return addresses;
 }

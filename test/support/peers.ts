@@ -1,4 +1,5 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { Socket as DgramSocket, createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { join } from 'node:path';
@@ -74,6 +75,50 @@ export class TcpPeer {
 
   async whenClosed(): Promise<void> {
     if (!this.closed) await once(this.socket, 'close');
+  }
+}
+
+export interface ReceivedDatagram {
+  data: Buffer;
+  address: string;
+  port: number;
+}
+
+/** A Node UDP socket that records every datagram it receives. */
+export class UdpPeer {
+  readonly received: ReceivedDatagram[] = [];
+
+  private constructor(readonly socket: DgramSocket) {
+    socket.on('message', (data, rinfo) => {
+      this.received.push({ data, address: rinfo.address, port: rinfo.port });
+      socket.emit('received');
+    });
+  }
+
+  static async bind(host = '127.0.0.1'): Promise<UdpPeer> {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const peer = new UdpPeer(socket);
+    socket.bind(0, host);
+    await once(socket, 'listening');
+    return peer;
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  async send(data: string | Buffer, port: number, host = '127.0.0.1'): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.socket.send(data, port, host, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Resolves once at least `count` datagrams have arrived in total. */
+  async receive(count: number): Promise<ReceivedDatagram[]> {
+    while (this.received.length < count) await once(this.socket, 'received');
+    return this.received;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }
 

@@ -2,9 +2,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Server } from 'node:http';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
-import { createApp } from '../../src/app.factory';
+import { CreateAppOptions, createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
-import { HostResolver } from '../../src/sockets/tcp-connector';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -14,10 +13,10 @@ export interface TestApp {
 
 /**
  * The production app (same factory as main.ts) on an in-process HTTP server; `env` overrides
- * settings by their variable names, as an operator would.
+ * settings by their variable names, as an operator would, and `hostResolver` stands in for DNS.
  */
-export async function startTestApp(env: Record<string, string> = {}, hostResolver?: HostResolver): Promise<TestApp> {
-  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', ...env }), { logger: false, hostResolver });
+export async function startTestApp(env: Record<string, string> = {}, options: Pick<CreateAppOptions, 'hostResolver'> = {}): Promise<TestApp> {
+  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', ...env }), { logger: false, ...options });
   const server = app.getHttpServer() as Server;
   return {
     app,

@@ -85,9 +85,9 @@ describe('/v1/tcp/connections', () => {
 
   describe('an app that resolves names without DNS', () => {
     it('answers 502 NAME_NOT_RESOLVED for a name that does not resolve', async () => {
-      const app = await startTestApp({}, async (host) => {
+      const app = await startTestApp({}, { hostResolver: async (host) => {
         throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
-      });
+      } });
       try {
         const res = await app.http.post('/v1/tcp/connections').send({ host: 'nowhere.invalid', port: 80 }).expect(502);
         expect(res.body).toMatchObject({ code: 'NAME_NOT_RESOLVED', errno: 'ENOTFOUND' });

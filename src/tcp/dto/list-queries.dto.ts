@@ -1,19 +1,9 @@
-import { IsBooleanQuery, IsCursor, IsIntegerQuery, IsLabelSelector, IsOneOf } from '../../common/validation';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
+import { IsBooleanQuery, IsIntegerQuery, IsOneOf } from '../../common/validation';
 import { TcpConnectionState } from '../../sockets/tcp-connection';
 import { TcpListenerState } from '../../sockets/tcp-listener';
 import { Matches, IsOptional } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-
-class PageQueryDto {
-  @IsIntegerQuery({ min: 1, max: 1000, description: 'Items per page', default: 100, example: 100 })
-  limit: number = 100;
-
-  @IsCursor()
-  cursor?: string;
-
-  @IsLabelSelector()
-  label?: string[];
-}
 
 export class ListListenersQueryDto extends PageQueryDto {
   @IsOneOf(Object.values(TcpListenerState), { description: 'Only listeners in this state' })

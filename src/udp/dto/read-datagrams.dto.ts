@@ -1,0 +1,68 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EndpointDto } from '../../common/dto/socket-common.dto';
+import { IsEncoding, IsIntegerQuery } from '../../common/validation';
+import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export class ReadDatagramsQueryDto {
+  @IsIntegerQuery({ min: 0, max: MAX_SAFE, description: 'Sequence number to read from; defaults to the oldest datagram still held', example: 0 })
+  from?: number;
+
+  @IsIntegerQuery({ min: 1, max: 1000, description: 'Most datagrams to return (fewer when their bytes would pass SOCKPLANE_MAX_READ_BYTES)', default: 100, example: 100 })
+  max: number = 100;
+
+  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
+  waitMs: number = 0;
+
+  @IsEncoding({ description: 'How each datagram’s `data` is written in the answer' })
+  encoding: PayloadEncoding = 'utf8';
+}
+
+export class DatagramDto {
+  @ApiProperty({ description: 'Sequence number (the first datagram kept is 0)', example: 0 })
+  seq!: number;
+
+  @ApiProperty({ type: EndpointDto, description: 'Who sent it' })
+  sender!: EndpointDto;
+
+  @ApiProperty({ description: 'Payload bytes', example: 4 })
+  size!: number;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })
+  receivedAt!: string;
+
+  @ApiProperty({ description: 'The payload, written in the read’s `encoding`', example: 'ping' })
+  data!: string;
+}
+
+export class DatagramReadDto {
+  @ApiProperty({ example: 'us_000001a1b2c3d4e5' })
+  socketId!: string;
+
+  @ApiProperty({ description: 'Sequence number the read started at', example: 0 })
+  from!: number;
+
+  @ApiProperty({ description: 'Sequence number to read from next (from + the datagrams returned)', example: 1 })
+  nextSeq!: number;
+
+  @ApiProperty({ type: [DatagramDto], description: 'The datagrams, oldest first' })
+  datagrams!: DatagramDto[];
+
+  @ApiProperty({ enum: PAYLOAD_ENCODINGS, example: 'utf8' })
+  encoding!: string;
+
+  @ApiProperty({ description: 'Oldest sequence number still held', example: 0 })
+  oldestSeq!: number;
+
+  @ApiProperty({ description: 'Sequence number the next kept datagram will get', example: 1 })
+  endSeq!: number;
+
+  @ApiProperty({ description: 'Datagrams dropped so far because the socket held its cap (they have no sequence number)', example: 0 })
+  dropped!: number;
+}
+
+export class ReleaseDatagramsQueryDto {
+  @IsIntegerQuery({ min: 0, max: MAX_SAFE, required: true, description: 'Free every datagram below this sequence number (usually a read’s nextSeq)', example: 1 })
+  upTo!: number;
+}

@@ -1,0 +1,151 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ClientGone } from '../common/abort-signal.decorator';
+import { ApiProblems } from '../common/api-docs';
+import { PayloadBodyPipe } from '../common/payload-body.pipe';
+import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
+import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
+import { DatagramReadDto, ReadDatagramsQueryDto, ReleaseDatagramsQueryDto } from './dto/read-datagrams.dto';
+import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './dto/send-datagram.dto';
+import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto } from './dto/udp-socket.dto';
+import { UdpService } from './udp.service';
+
+const SOCKET_ID = ApiParam({ name: 'id', description: 'UDP socket id', example: 'us_000001a1b2c3d4e5' });
+const OCTET_STREAM = 'application/octet-stream';
+
+@ApiTags('UDP sockets')
+@ApiExtraModels(SendDatagramDto)
+@Controller('v1/udp/sockets')
+export class UdpSocketsController {
+  constructor(private readonly udp: UdpService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Open a UDP socket',
+    description:
+      'Creates and binds a socket (socket → bind), applies its options and, with `connectTo`, connects it to a default peer. ' +
+      'Port 0 takes a free port; the answer shows the real one. In `echo` mode it is the tutorial’s udp_server.py.',
+  })
+  @ApiResponse({ status: 201, type: UdpSocketDto, description: 'Bound' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'MALFORMED_REQUEST',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'ADDRESS_NOT_AVAILABLE',
+    'INVALID_DESTINATION',
+    'PERMISSION_DENIED',
+    'ADDRESS_IN_USE',
+    'QUOTA_EXCEEDED',
+    'HOST_UNREACHABLE',
+    'NAME_NOT_RESOLVED',
+    'NETWORK_ERROR',
+    'TOO_MANY_OPEN_FILES',
+  )
+  createUdpSocket(@Body() body: CreateUdpSocketDto): Promise<UdpSocketDto> {
+    return this.udp.createSocket(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List UDP sockets', description: 'Oldest first, filtered by state and labels, a page at a time.' })
+  @ApiResponse({ status: 200, type: UdpSocketPageDto })
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
+  listUdpSockets(@Query() query: ListUdpSocketsQueryDto): UdpSocketPageDto {
+    return this.udp.listSockets(query);
+  }
+
+  @Get(':id')
+  @SOCKET_ID
+  @ApiOperation({ summary: 'Get a UDP socket', description: 'Its bound address, default peer, options in force, counters (dropped included) and held datagrams.' })
+  @ApiResponse({ status: 200, type: UdpSocketDto })
+  @ApiProblems('SOCKET_NOT_FOUND')
+  getUdpSocket(@Param('id') id: string): UdpSocketDto {
+    return this.udp.getSocket(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @SOCKET_ID
+  @ApiOperation({ summary: 'Close a UDP socket', description: 'Closes the socket, answers pending reads, and forgets it. Answers with its last state.' })
+  @ApiResponse({ status: 200, type: UdpSocketDto, description: 'Closed' })
+  @ApiProblems('SOCKET_NOT_FOUND')
+  deleteUdpSocket(@Param('id') id: string): Promise<UdpSocketDto> {
+    return this.udp.deleteSocket(id);
+  }
+
+  @Post(':id/send')
+  @HttpCode(200)
+  @SOCKET_ID
+  @ApiOperation({
+    summary: 'Send a datagram',
+    description:
+      'Sends one datagram (sendto) and answers once dgram reports it handed to the kernel. Send JSON `{host, port, data, encoding}`, ' +
+      'or the raw payload as `application/octet-stream` with `host` and `port` in the query. A connected socket may omit the destination. ' +
+      'A payload larger than UDP allows (65,507 bytes over IPv4, 65,527 over IPv6) is refused, never truncated.',
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(SendDatagramDto) },
+          examples: {
+            text: { summary: 'Text to a destination', value: { host: '127.0.0.1', port: 65433, data: 'ping' } },
+            peer: { summary: 'Bytes in hex to the default peer', value: { data: '70696e67', encoding: 'hex' } },
+          },
+        },
+        [OCTET_STREAM]: { schema: { type: 'string', format: 'binary' } },
+      },
+    },
+  })
+  @ApiResponse({ status: 200, type: SendDatagramResultDto, description: 'Sent' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'MALFORMED_REQUEST',
+    'INVALID_PAYLOAD',
+    'INVALID_DESTINATION',
+    'PERMISSION_DENIED',
+    'SOCKET_NOT_FOUND',
+    'SOCKET_CLOSED',
+    'BODY_TOO_LARGE',
+    'DATAGRAM_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'CONNECTION_REFUSED',
+    'HOST_UNREACHABLE',
+    'NAME_NOT_RESOLVED',
+    'NETWORK_ERROR',
+  )
+  sendDatagram(
+    @Param('id') id: string,
+    @Body(new PayloadBodyPipe(SendDatagramDto)) body: SendDatagramDto | Buffer,
+    @Query() query: SendDatagramQueryDto,
+  ): Promise<SendDatagramResultDto> {
+    return this.udp.send(id, body, query);
+  }
+
+  @Get(':id/datagrams')
+  @SOCKET_ID
+  @ApiOperation({
+    summary: 'Read received datagrams',
+    description:
+      'Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, ' +
+      'and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. ' +
+      '`dropped` counts datagrams refused because the socket held its cap.',
+  })
+  @ApiResponse({ status: 200, type: DatagramReadDto })
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE')
+  readDatagrams(@Param('id') id: string, @Query() query: ReadDatagramsQueryDto, @ClientGone() signal: AbortSignal): Promise<DatagramReadDto> {
+    return this.udp.read(id, query, signal);
+  }
+
+  @Delete(':id/datagrams')
+  @HttpCode(200)
+  @SOCKET_ID
+  @ApiOperation({
+    summary: 'Release read datagrams',
+    description: 'Frees every held datagram below `upTo` (usually the last read’s `nextSeq`), making room under the caps.',
+  })
+  @ApiResponse({ status: 200, type: DatagramBufferStateDto, description: 'The held datagrams after the release' })
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
+  releaseDatagrams(@Param('id') id: string, @Query() query: ReleaseDatagramsQueryDto): DatagramBufferStateDto {
+    return this.udp.release(id, query.upTo);
+  }
+}

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { UdpSocketsController } from './udp.controller';
+import { UdpService } from './udp.service';
+
+@Module({
+  controllers: [UdpSocketsController],
+  providers: [UdpService],
+})
+export class UdpModule {}

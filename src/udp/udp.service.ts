@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { ApiProblem } from '../common/api-problem';
+import { parseLabelSelector } from '../common/validation';
+import { AppConfig } from '../config/app-config';
+import { decodePayload, encodePayload } from '../sockets/payload-codec';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { UdpType } from '../sockets/udp-socket';
+import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
+import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
+import { DatagramReadDto, ReadDatagramsQueryDto } from './dto/read-datagrams.dto';
+import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './dto/send-datagram.dto';
+import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto, toDatagramBufferStateDto, toUdpSocketDto } from './dto/udp-socket.dto';
+
+/** Loopback of the socket's family: a socket is reachable from this host only unless asked otherwise. */
+const DEFAULT_BIND_HOST: Record<UdpType, string> = { udp4: '127.0.0.1', udp6: '::1' };
+
+/** Translates between the REST representations and the socket registry. */
+@Injectable()
+export class UdpService {
+  constructor(
+    private readonly registry: SocketRegistry,
+    private readonly config: AppConfig,
+  ) {}
+
+  async createSocket(dto: CreateUdpSocketDto): Promise<UdpSocketDto> {
+    const socket = await this.registry.createUdpSocket({
+      type: dto.type,
+      host: dto.host ?? DEFAULT_BIND_HOST[dto.type],
+      port: dto.port,
+      mode: dto.mode,
+      reuseAddr: dto.reuseAddr,
+      ipv6Only: dto.type === 'udp6' && dto.ipv6Only,
+      broadcast: dto.broadcast,
+      ttl: dto.ttl,
+      recvBufferSize: dto.recvBufferSize ?? null,
+      sendBufferSize: dto.sendBufferSize ?? null,
+      multicast: dto.multicast
+        ? { groups: dto.multicast.groups, interface: dto.multicast.interface ?? null, ttl: dto.multicast.ttl, loopback: dto.multicast.loopback }
+        : null,
+      connectTo: dto.connectTo ? { host: dto.connectTo.host, port: dto.connectTo.port } : null,
+      labels: dto.labels,
+      owner: null,
+    });
+    return toUdpSocketDto(socket);
+  }
+
+  listSockets(query: ListUdpSocketsQueryDto): UdpSocketPageDto {
+    const page = this.registry.listUdpSockets({ state: query.state, labels: parseLabelSelector(query.label) }, query.limit, query.cursor);
+    return { items: page.items.map(toUdpSocketDto), nextCursor: page.nextCursor };
+  }
+
+  getSocket(id: string): UdpSocketDto {
+    return toUdpSocketDto(this.registry.getUdpSocket(id));
+  }
+
+  async deleteSocket(id: string): Promise<UdpSocketDto> {
+    return toUdpSocketDto(await this.registry.closeUdpSocket(id));
+  }
+
+  /** A JSON body carries its destination; a raw body takes it from the query. */
+  async send(id: string, body: SendDatagramDto | Buffer, query: SendDatagramQueryDto): Promise<SendDatagramResultDto> {
+    const socket = this.registry.getUdpSocket(id);
+    const raw = Buffer.isBuffer(body);
+    if (!raw && (query.host !== undefined || query.port !== undefined)) {
+      const field = query.host !== undefined ? 'host' : 'port';
+      const message = `${field} in the query is for raw application/octet-stream bodies; put it in the JSON body`;
+      throw new ApiProblem('VALIDATION_FAILED', message, {}, [{ field, message }]);
+    }
+    const bytes = raw ? body : decodePayload(body.data, body.encoding);
+    const destination = raw ? query : body;
+    const result = await socket.send(bytes, { host: destination.host, port: destination.port });
+    return { socketId: id, bytesSent: result.bytesSent, destination: result.destination, datagramsOut: socket.datagramsOut, bytesOut: socket.bytesOut };
+  }
+
+  async read(id: string, query: ReadDatagramsQueryDto, signal: AbortSignal): Promise<DatagramReadDto> {
+    const socket = this.registry.getUdpSocket(id);
+    const result = await socket.read({
+      from: query.from,
+      max: query.max,
+      maxBytes: this.config.maxReadBytes,
+      waitMs: Math.min(query.waitMs, this.config.maxWaitMs),
+      signal,
+    });
+    return {
+      socketId: id,
+      from: result.from,
+      nextSeq: result.nextSeq,
+      datagrams: result.datagrams.map((d) => ({
+        seq: d.seq,
+        sender: { ...d.sender },
+        size: d.data.length,
+        receivedAt: d.receivedAt.toISOString(),
+        data: encodePayload(d.data, query.encoding),
+      })),
+      encoding: query.encoding,
+      oldestSeq: result.oldestSeq,
+      endSeq: result.endSeq,
+      dropped: result.dropped,
+    };
+  }
+
+  release(id: string, upTo: number): DatagramBufferStateDto {
+    const socket = this.registry.getUdpSocket(id);
+    socket.releaseUpTo(upTo);
+    return toDatagramBufferStateDto(socket);
+  }
+}
