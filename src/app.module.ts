@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
@@ -9,6 +10,6 @@ import { TcpModule } from './tcp/tcp.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, HealthModule] };
+    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, EventsModule, HealthModule] };
   }
 }

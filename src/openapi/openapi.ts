@@ -11,6 +11,8 @@ note \`local.port\` in the answer, and connect any TCP client to it.
 **Try a client:** \`POST /v1/tcp/connections\` with the host and port of a server, then
 \`POST /v1/tcp/connections/{id}/send\` and \`GET /v1/tcp/connections/{id}/buffer?waitMs=5000\`.
 
+**Watch it happen:** \`curl -N $API/v1/events\` streams every socket event (Server-Sent Events).
+
 Every error is \`application/problem+json\` with a stable \`code\`.
 `.trim();
 
@@ -23,6 +25,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addTag('TCP listeners', 'Listening TCP sockets (socket → bind → listen → accept)')
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
+    .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
