@@ -29,6 +29,8 @@ export class SseClient {
     response.on('data', (text: string) => this.parse(text));
     response.on('end', () => this.finish());
     response.on('close', () => this.finish());
+    // The server may cut a stream it ends while this client is not reading.
+    response.on('error', () => this.finish());
   }
 
   /** Opens the stream; resolves once the response headers arrived, whatever the status. */
