@@ -75,7 +75,8 @@ export class GapDto {
     enum: GAP_REASONS,
     description:
       '`history`: the resume point is older than the history holds. `slow-consumer`: this stream read slower than events happened and its queue ' +
-      '(SOCKPLANE_EVENT_QUEUE) overflowed; reconnect with `Last-Event-ID` = firstId − 1 to fetch them while the history still holds them. ' +
+      '(SOCKPLANE_EVENT_QUEUE) overflowed; a new stream with `Last-Event-ID` = firstId − 1 replays them while the history holds them (and the ' +
+      'events after them again: their ids tell which were seen). ' +
       '`unknown-id`: the resume id is newer than any event (the service restarted); the stream replays all it holds.',
     example: 'slow-consumer',
   })
