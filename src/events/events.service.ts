@@ -49,6 +49,7 @@ export class EventsService implements BeforeApplicationShutdown {
   private readonly streams = new Set<EventStream>();
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly historyKeepsPayloads: boolean;
   private closing = false;
 
   constructor(
@@ -56,6 +57,7 @@ export class EventsService implements BeforeApplicationShutdown {
     private readonly config: AppConfig,
   ) {
     this.history = new EventHistory(config.eventHistory, config.eventHistoryPayloadBytes);
+    this.historyKeepsPayloads = config.eventHistory > 0 && config.eventHistoryPayloadBytes > 0;
     this.unsubscribe = registry.events.subscribe((event) => this.publish(event));
     this.heartbeat = setInterval(() => this.streams.forEach((stream) => stream.heartbeat()), config.eventHeartbeatMs);
     this.heartbeat.unref();
@@ -75,6 +77,11 @@ export class EventsService implements BeforeApplicationShutdown {
 
     reply.hijack();
     const response = reply.raw;
+    // Fastify serves HEAD with the GET handler; a HEAD answer has no body, so nothing to stream.
+    if (reply.request.method === 'HEAD') {
+      response.writeHead(200, SSE_HEADERS).end();
+      return;
+    }
     const stream = new EventStream(new ResponseSink(response), { matches, payload, queueLimit: this.config.eventQueue, history: this.history, resumeAfter });
     this.streams.add(stream);
     const forget = (): void => {
@@ -103,9 +110,7 @@ export class EventsService implements BeforeApplicationShutdown {
 
   private publish(event: SocketEvent): void {
     const { payload, ...rest } = event;
-    // The runtime's buffer may be kept by its byte log and released later: keep a copy, capped.
-    const keepPayload = payload !== undefined && (this.keepsHistoryPayloads || this.someStreamWantsPayload());
-    const copy = keepPayload ? Buffer.from(payload.subarray(0, this.config.eventPayloadMaxBytes)) : null;
+    const copy = payload !== undefined && (this.historyKeepsPayloads || this.someStreamWantsPayload()) ? this.copyPayload(payload) : null;
     const record = this.history.record(rest, copy, payload?.length ?? null);
     for (const stream of this.streams) {
       // This runs inside the sockets' own event handlers: a failing stream is dropped, never
@@ -119,8 +124,15 @@ export class EventsService implements BeforeApplicationShutdown {
     }
   }
 
-  private get keepsHistoryPayloads(): boolean {
-    return this.history.capacity > 0 && this.history.payloadBudget > 0;
+  /**
+   * The runtime's buffer may live on in its byte log, so streams keep a capped copy. The copy is
+   * not taken from Node's shared buffer pool, where a small kept payload would pin a whole slab
+   * and the history's byte budget would undercount what it holds.
+   */
+  private copyPayload(payload: Buffer): Buffer {
+    const copy = Buffer.allocUnsafeSlow(Math.min(payload.length, this.config.eventPayloadMaxBytes));
+    payload.copy(copy, 0, 0, copy.length);
+    return copy;
   }
 
   private someStreamWantsPayload(): boolean {

@@ -173,6 +173,12 @@ describe('GET /v1/events', () => {
     expect(stream.messages).toEqual([]);
   });
 
+  it('answers HEAD with the stream headers and no body', async () => {
+    const res = await t.http.head('/v1/events').expect(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(t.app.get(EventsService).stats()).toEqual([]);
+  });
+
   it.each([
     ['type=connection.bogus', 'type'],
     ['type=tcp.*', 'type'],
