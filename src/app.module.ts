@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
@@ -10,6 +11,6 @@ import { UdpModule } from './udp/udp.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, UdpModule, HealthModule] };
+    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, UdpModule, EventsModule, HealthModule] };
   }
 }

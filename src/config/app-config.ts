@@ -17,6 +17,11 @@ export class AppConfig {
   readonly closedRetentionMs!: number;
   readonly udpMaxDatagrams!: number;
   readonly udpMaxBufferedBytes!: number;
+  readonly eventHistory!: number;
+  readonly eventHistoryPayloadBytes!: number;
+  readonly eventPayloadMaxBytes!: number;
+  readonly eventQueue!: number;
+  readonly eventHeartbeatMs!: number;
 }
 
 interface IntegerSetting {
@@ -78,6 +83,39 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
     max: 1024 * MiB,
     meaning: 'Unreleased datagram bytes a UDP socket holds; a datagram that would go past it is dropped and counted',
   },
+  {
+    variable: 'SOCKPLANE_EVENT_HISTORY',
+    key: 'eventHistory',
+    default: 10_000,
+    min: 0,
+    max: 1_000_000,
+    meaning: 'Recent events kept so an event stream can resume with `Last-Event-ID` (older ones are reported as a `gap`)',
+  },
+  {
+    variable: 'SOCKPLANE_EVENT_HISTORY_PAYLOAD_BYTES',
+    key: 'eventHistoryPayloadBytes',
+    default: 8 * MiB,
+    min: 0,
+    max: 1024 * MiB,
+    meaning: 'Received bytes the event history keeps for resumed streams that ask for payloads; the oldest payloads go first',
+  },
+  {
+    variable: 'SOCKPLANE_EVENT_PAYLOAD_MAX_BYTES',
+    key: 'eventPayloadMaxBytes',
+    default: 65_536,
+    min: 1,
+    max: 16 * MiB,
+    meaning: 'Most payload bytes one event carries (caps `payloadMaxBytes`; longer payloads are truncated)',
+  },
+  {
+    variable: 'SOCKPLANE_EVENT_QUEUE',
+    key: 'eventQueue',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    meaning: 'Events queued for an event stream that reads slower than events happen; beyond it events are skipped and reported as a `gap`',
+  },
+  { variable: 'SOCKPLANE_EVENT_HEARTBEAT_MS', key: 'eventHeartbeatMs', default: 15_000, min: 10, max: 3_600_000, meaning: 'Interval of `: ping` comments on idle event streams' },
 ];
 
 export class ConfigError extends Error {

@@ -14,6 +14,7 @@ note \`local.port\` in the answer, and connect any TCP client to it.
 
 **Try the tutorial's UDP echo server:** \`POST /v1/udp/sockets\` with \`{"port": 0, "mode": "echo"}\`
 and send any datagram to \`local.port\`; it comes straight back.
+**Watch it happen:** \`curl -N $API/v1/events\` streams every socket event (Server-Sent Events).
 
 Every error is \`application/problem+json\` with a stable \`code\`.
 `.trim();
@@ -28,6 +29,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('TCP listeners', 'Listening TCP sockets (socket → bind → listen → accept)')
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
     .addTag('UDP sockets', 'Bound UDP sockets (socket → bind, optionally connect): send datagrams, read them by sequence number, release, close')
+    .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

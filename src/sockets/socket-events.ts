@@ -1,21 +1,25 @@
 /** What a socket resource is; also the `kind` field of every representation. */
-export type SocketKind = 'tcp-listener' | 'tcp-connection' | 'udp-socket';
+export const SOCKET_KINDS = ['tcp-listener', 'tcp-connection', 'udp-socket'] as const;
+export type SocketKind = (typeof SOCKET_KINDS)[number];
 
-export type SocketEventType =
-  | 'listener.bound'
-  | 'listener.closed'
-  | 'listener.dropped'
-  | 'connection.accepted'
-  | 'connection.opened'
-  | 'connection.data'
-  | 'connection.peer-ended'
-  | 'connection.paused'
-  | 'connection.resumed'
-  | 'connection.closed'
-  | 'udp.bound'
-  | 'udp.datagram'
-  | 'udp.dropped'
-  | 'udp.closed';
+/** Every event the runtime publishes; the events API validates filters and documents its enum from this list. */
+export const SOCKET_EVENT_TYPES = [
+  'listener.bound',
+  'listener.closed',
+  'listener.dropped',
+  'connection.accepted',
+  'connection.opened',
+  'connection.data',
+  'connection.peer-ended',
+  'connection.paused',
+  'connection.resumed',
+  'connection.closed',
+  'udp.bound',
+  'udp.datagram',
+  'udp.dropped',
+  'udp.closed',
+] as const;
+export type SocketEventType = (typeof SOCKET_EVENT_TYPES)[number];
 
 /** One thing that happened to a socket resource, as the runtime reports it. */
 export interface SocketEvent {

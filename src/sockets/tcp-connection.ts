@@ -292,11 +292,6 @@ export class TcpConnection implements SocketResource {
     switch (this.closing ? 'discard' : this.options.mode) {
       case 'buffer':
         this.log.append(chunk);
-        if (this.log.heldBytes >= this.options.maxBufferedBytes && !this.pausedForCap) {
-          this.pausedForCap = true;
-          this.socket.pause();
-          this.publish('connection.paused', { heldBytes: this.log.heldBytes });
-        }
         break;
       case 'echo':
         this.log.skip(chunk.length);
@@ -307,6 +302,12 @@ export class TcpConnection implements SocketResource {
         break;
     }
     this.publish('connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    // After the data event, so event streams show the bytes before the pause they caused.
+    if (this.log.heldBytes >= this.options.maxBufferedBytes && !this.pausedForCap) {
+      this.pausedForCap = true;
+      this.socket.pause();
+      this.publish('connection.paused', { heldBytes: this.log.heldBytes });
+    }
     this.readers.notify();
   }
 

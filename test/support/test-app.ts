@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { CreateAppOptions, createApp } from '../../src/app.factory';
@@ -8,6 +9,8 @@ import { loadConfig } from '../../src/config/app-config';
 export interface TestApp {
   app: NestFastifyApplication;
   http: TestAgent;
+  /** Listens on 127.0.0.1 on a free port, for clients that need a real one (event streams); returns it. */
+  listen(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: Pi
   return {
     app,
     http: request.agent(server),
+    listen: async () => {
+      await app.listen(0, '127.0.0.1');
+      return (server.address() as AddressInfo).port;
+    },
     close: () => app.close(),
   };
 }

@@ -1,0 +1,66 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, Matches, ValidateBy } from 'class-validator';
+import { IsIntegerQuery, IsLabelSelector, IsOneOf } from '../../common/validation';
+import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
+import { SOCKET_EVENT_TYPES, SOCKET_KINDS, SocketKind } from '../../sockets/socket-events';
+import { isEventTypePattern } from '../event-filter';
+
+/** A query parameter that may be repeated (`?type=a&type=b`); one value arrives as a string, so it is wrapped. */
+function IsRepeatable(doc: { description: string; example: string[]; enum?: readonly string[] }, ...validators: PropertyDecorator[]): PropertyDecorator {
+  const schema = doc.enum
+    ? ApiPropertyOptional({ isArray: true, enum: doc.enum, description: doc.description, example: doc.example })
+    : ApiPropertyOptional({ type: [String], description: doc.description, example: doc.example });
+  return applyDecorators(
+    schema,
+    IsOptional(),
+    Transform(({ value }) => (typeof value === 'string' ? [value] : value)),
+    IsArray(),
+    ArrayMaxSize(32),
+    ...validators,
+  );
+}
+
+export class StreamEventsQueryDto {
+  @IsRepeatable(
+    { description: 'Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…); repeat for several', example: ['tc_000002f0e1d2c3b4'] },
+    Matches(/^(tl|tc|us)_[0-9a-z]{1,40}$/, { each: true, message: 'resourceId must be a resource id (tl_…, tc_… or us_…)' }),
+  )
+  resourceId?: string[];
+
+  @IsRepeatable(
+    { description: 'Only events of these kinds of resource; repeat for several', example: ['tcp-connection'], enum: SOCKET_KINDS },
+    IsIn([...SOCKET_KINDS], { each: true, message: `kind must be one of ${SOCKET_KINDS.join(', ')}` }),
+  )
+  kind?: SocketKind[];
+
+  @IsRepeatable(
+    { description: `Only these event types, exact or a family (\`connection.*\`); repeat for several. Types: ${SOCKET_EVENT_TYPES.join(', ')}`, example: ['connection.*', 'listener.bound'] },
+    ValidateBy({
+      name: 'isEventTypePattern',
+      validator: {
+        validate: (value: unknown) => Array.isArray(value) && value.every(isEventTypePattern),
+        defaultMessage: () => 'type must be an event type (e.g. connection.data) or a family of them (listener.*, connection.*, udp.*)',
+      },
+    }),
+  )
+  type?: string[];
+
+  @IsLabelSelector()
+  label?: string[];
+
+  @IsOneOf(PAYLOAD_ENCODINGS, { description: 'Include the received bytes in data and datagram events, written in this encoding (without it, events carry only offsets and counts)', example: 'base64' })
+  payload?: PayloadEncoding;
+
+  @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'With `payload`: most bytes per event (capped by SOCKPLANE_EVENT_PAYLOAD_MAX_BYTES); longer payloads are cut and say `payloadTruncated`', example: 1024 })
+  payloadMaxBytes?: number;
+
+  @IsIntegerQuery({
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    description: 'Resume after this event id, like the `Last-Event-ID` header (which wins when both are sent); 0 replays all the history holds',
+    example: 0,
+  })
+  lastEventId?: number;
+}

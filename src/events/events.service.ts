@@ -1,0 +1,153 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { ServerResponse } from 'node:http';
+import { ApiProblem } from '../common/api-problem';
+import { parseLabelSelector } from '../common/validation';
+import { AppConfig } from '../config/app-config';
+import { SocketEvent } from '../sockets/socket-events';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
+import { compileEventFilter } from './event-filter';
+import { EventHistory } from './event-history';
+import { EventSink, EventStream, EventStreamStats } from './event-stream';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  // nginx buffers responses unless told not to; a buffered event stream arrives in bursts.
+  'x-accel-buffering': 'no',
+};
+
+/** An HTTP response as an event sink. */
+class ResponseSink implements EventSink {
+  constructor(private readonly response: ServerResponse) {}
+
+  write(text: string): boolean {
+    return this.response.write(text);
+  }
+
+  onceDrain(listener: () => void): void {
+    this.response.once('drain', listener);
+  }
+
+  end(): void {
+    // A reader that stopped reading would never take the end, and the server could not close.
+    if (this.response.writableNeedDrain) this.response.destroy();
+    else this.response.end();
+  }
+}
+
+/**
+ * Numbers every runtime event, keeps the recent ones for resumption, and fans them out to the
+ * open event streams. It listens from start-up, not only while a stream is open, so a client
+ * that reconnects finds what happened while it was away.
+ */
+@Injectable()
+export class EventsService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(EventsService.name);
+  private readonly history: EventHistory;
+  private readonly streams = new Set<EventStream>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly historyKeepsPayloads: boolean;
+  private closing = false;
+
+  constructor(
+    registry: SocketRegistry,
+    private readonly config: AppConfig,
+  ) {
+    this.history = new EventHistory(config.eventHistory, config.eventHistoryPayloadBytes);
+    this.historyKeepsPayloads = config.eventHistory > 0 && config.eventHistoryPayloadBytes > 0;
+    this.unsubscribe = registry.events.subscribe((event) => this.publish(event));
+    this.heartbeat = setInterval(() => this.streams.forEach((stream) => stream.heartbeat()), config.eventHeartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Answers the request with an event stream. Everything that can be refused is checked before
+   * the reply is taken over, so a refusal is still an ordinary problem+json answer.
+   */
+  openStream(query: StreamEventsQueryDto, lastEventIdHeader: string | undefined, reply: FastifyReply): void {
+    if (this.closing) throw new ApiProblem('SHUTTING_DOWN', 'the service is shutting down');
+    const resumeAfter = parseLastEventId(lastEventIdHeader) ?? query.lastEventId ?? null;
+    const payload = query.payload
+      ? { encoding: query.payload, maxBytes: Math.min(query.payloadMaxBytes ?? this.config.eventPayloadMaxBytes, this.config.eventPayloadMaxBytes) }
+      : null;
+    const matches = compileEventFilter({ resourceIds: query.resourceId, kinds: query.kind, types: query.type, labels: parseLabelSelector(query.label) });
+
+    reply.hijack();
+    const response = reply.raw;
+    // Fastify serves HEAD with the GET handler; a HEAD answer has no body, so nothing to stream.
+    if (reply.request.method === 'HEAD') {
+      response.writeHead(200, SSE_HEADERS).end();
+      return;
+    }
+    const stream = new EventStream(new ResponseSink(response), { matches, payload, queueLimit: this.config.eventQueue, history: this.history, resumeAfter });
+    this.streams.add(stream);
+    const forget = (): void => {
+      this.streams.delete(stream);
+      stream.close();
+    };
+    response.once('close', forget);
+    response.on('error', forget);
+    response.writeHead(200, SSE_HEADERS);
+    response.flushHeaders();
+    stream.start();
+  }
+
+  /** Per open stream: how far behind its reader is and what it lost (for operations and tests). */
+  stats(): EventStreamStats[] {
+    return [...this.streams].map((stream) => stream.stats);
+  }
+
+  /** Before the HTTP server closes: end every stream, or the server would wait for them forever. */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    this.unsubscribe();
+    clearInterval(this.heartbeat);
+    for (const stream of [...this.streams]) stream.end();
+  }
+
+  private publish(event: SocketEvent): void {
+    const { payload, ...rest } = event;
+    const copy = payload !== undefined && (this.historyKeepsPayloads || this.someStreamWantsPayload()) ? this.copyPayload(payload) : null;
+    const record = this.history.record(rest, copy, payload?.length ?? null);
+    for (const stream of this.streams) {
+      // This runs inside the sockets' own event handlers: a failing stream is dropped, never
+      // allowed to throw into them.
+      try {
+        stream.offer(record, copy);
+      } catch (err) {
+        this.logger.error(`event stream failed and was closed: ${(err as Error).stack ?? String(err)}`);
+        stream.end();
+      }
+    }
+  }
+
+  /**
+   * The runtime's buffer may live on in its byte log, so streams keep a capped copy. The copy is
+   * not taken from Node's shared buffer pool, where a small kept payload would pin a whole slab
+   * and the history's byte budget would undercount what it holds.
+   */
+  private copyPayload(payload: Buffer): Buffer {
+    const copy = Buffer.allocUnsafeSlow(Math.min(payload.length, this.config.eventPayloadMaxBytes));
+    payload.copy(copy, 0, 0, copy.length);
+    return copy;
+  }
+
+  private someStreamWantsPayload(): boolean {
+    for (const stream of this.streams) if (stream.wantsPayload) return true;
+    return false;
+  }
+}
+
+/** `Last-Event-ID` as the EventSource sent it: an event id this service gave out. */
+function parseLastEventId(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (!/^\d{1,15}$/.test(value)) {
+    const message = 'Last-Event-ID must be the id of an event (a whole number)';
+    throw new ApiProblem('VALIDATION_FAILED', message, {}, [{ field: 'Last-Event-ID', message }]);
+  }
+  return Number(value);
+}
