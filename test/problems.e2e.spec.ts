@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ERROR_CATALOG } from '../src/common/error-catalog';
+import { TestApp, startTestApp } from './support/test-app';
+
+type Case = [name: string, method: 'get' | 'post' | 'delete', path: string, body: string | object | Buffer | undefined, contentType: string | undefined, status: number, code: string];
+
+describe('problem+json for bad input', () => {
+  let t: TestApp;
+  let connectionId: string;
+  beforeAll(async () => {
+    t = await startTestApp({ SOCKPLANE_BODY_LIMIT_BYTES: '2048' });
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
+    const conn = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: listener.body.local.port }).expect(201);
+    connectionId = conn.body.id;
+  });
+  afterAll(() => t.close());
+
+  const cases = (): Case[] => [
+    ['unknown listener id', 'get', '/v1/tcp/listeners/tl_missing', undefined, undefined, 404, 'SOCKET_NOT_FOUND'],
+    ['unknown connection id', 'get', '/v1/tcp/connections/tc_missing/buffer', undefined, undefined, 404, 'SOCKET_NOT_FOUND'],
+    ['a listener id used as a connection id', 'get', '/v1/tcp/connections/tl_000001abcdef0123', undefined, undefined, 404, 'SOCKET_NOT_FOUND'],
+    ['unknown route', 'get', '/v1/tcp/sockets', undefined, undefined, 404, 'ROUTE_NOT_FOUND'],
+    ['malformed JSON', 'post', '/v1/tcp/listeners', '{"port": ', 'application/json', 400, 'MALFORMED_REQUEST'],
+    ['empty JSON body', 'post', '/v1/tcp/connections', '', 'application/json', 400, 'MALFORMED_REQUEST'],
+    ['a JSON array body', 'post', '/v1/tcp/listeners', [1, 2], undefined, 400, 'VALIDATION_FAILED'],
+    ['a JSON string body', 'post', '/v1/tcp/listeners', '"port"', 'application/json', 400, 'VALIDATION_FAILED'],
+    ['wrong type', 'post', '/v1/tcp/listeners', { port: '80' }, undefined, 400, 'VALIDATION_FAILED'],
+    ['out-of-range port', 'post', '/v1/tcp/listeners', { port: 65536 }, undefined, 400, 'VALIDATION_FAILED'],
+    ['negative port', 'post', '/v1/tcp/connections', { host: '127.0.0.1', port: -1 }, undefined, 400, 'VALIDATION_FAILED'],
+    ['unknown field', 'post', '/v1/tcp/listeners', { port: 0, colour: 'blue' }, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad mode', 'post', '/v1/tcp/listeners', { mode: 'mirror' }, undefined, 400, 'VALIDATION_FAILED'],
+    ['a host name as bind address', 'post', '/v1/tcp/listeners', { host: 'example.com' }, undefined, 400, 'VALIDATION_FAILED'],
+    ['labels that are not strings', 'post', '/v1/tcp/listeners', { labels: { a: 1 } }, undefined, 400, 'VALIDATION_FAILED'],
+    ['missing host', 'post', '/v1/tcp/connections', { port: 80 }, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad encoding', 'post', '/v1/tcp/connections/:conn/send', { data: 'x', encoding: 'rot13' }, undefined, 400, 'VALIDATION_FAILED'],
+    ['missing data', 'post', '/v1/tcp/connections/:conn/send', { encoding: 'utf8' }, undefined, 400, 'VALIDATION_FAILED'],
+    ['odd-length hex', 'post', '/v1/tcp/connections/:conn/send', { data: 'abc', encoding: 'hex' }, undefined, 400, 'INVALID_PAYLOAD'],
+    ['invalid base64', 'post', '/v1/tcp/connections/:conn/send', { data: 'a', encoding: 'base64' }, undefined, 400, 'INVALID_PAYLOAD'],
+    ['text/plain body', 'post', '/v1/tcp/connections/:conn/send', 'hello', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['form body', 'post', '/v1/tcp/listeners', 'port=0', 'application/x-www-form-urlencoded', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['raw bytes where JSON is expected', 'post', '/v1/tcp/listeners', Buffer.from('x'), 'application/octet-stream', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['body over the limit', 'post', '/v1/tcp/connections/:conn/send', Buffer.alloc(4096), 'application/octet-stream', 413, 'BODY_TOO_LARGE'],
+    ['non-numeric query', 'get', '/v1/tcp/connections/:conn/buffer?maxBytes=lots', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['fractional query', 'get', '/v1/tcp/connections/:conn/buffer?waitMs=1.5', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['negative offset', 'get', '/v1/tcp/connections/:conn/buffer?from=-1', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad until encoding', 'get', '/v1/tcp/connections/:conn/buffer?until=zz&untilEncoding=hex', undefined, undefined, 400, 'INVALID_PAYLOAD'],
+    ['offset past the end', 'get', '/v1/tcp/connections/:conn/buffer?from=99', undefined, undefined, 416, 'OFFSET_OUT_OF_RANGE'],
+    ['release without upTo', 'delete', '/v1/tcp/connections/:conn/buffer', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['unknown query parameter', 'get', '/v1/tcp/connections?colour=blue', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad boolean', 'delete', '/v1/tcp/listeners/tl_x?closeConnections=yes', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad close mode', 'delete', '/v1/tcp/connections/:conn?mode=abort', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad label selector', 'get', '/v1/tcp/listeners?label=nocolon', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['bad cursor', 'get', '/v1/tcp/connections?cursor=czk5OTk5OTk5OTk5OTk5OTk5OTk', undefined, undefined, 400, 'INVALID_CURSOR'],
+    ['limit too large', 'get', '/v1/tcp/connections?limit=100000', undefined, undefined, 400, 'VALIDATION_FAILED'],
+  ];
+
+  it.each(cases())('%s → %i %s', async (_name, method, path, body, contentType, status, code) => {
+    let req = t.http[method](path.replace(':conn', connectionId));
+    if (contentType) req = req.set('content-type', contentType);
+    if (body !== undefined) req = req.send(body as object);
+    const res = await req;
+    expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: expect.stringMatching(/^urn:sockplane:problem:[a-z-]+$/),
+      title: ERROR_CATALOG[code as keyof typeof ERROR_CATALOG].title,
+      status,
+      detail: expect.any(String),
+      instance: path.replace(':conn', connectionId).split('?')[0],
+    });
+  });
+
+  it('validation problems list each offending field', async () => {
+    const res = await t.http.post('/v1/tcp/listeners').send({ port: 'x', backlog: 0, bogus: true }).expect(400);
+    expect([...new Set(res.body.errors.map((e: { field: string }) => e.field))].sort()).toEqual(['backlog', 'bogus', 'port']);
+  });
+
+  it('the service still answers after all of that', async () => {
+    await t.http.get('/v1/tcp/listeners').expect(200);
+  });
+});
+
+describe('the error catalog', () => {
+  it('matches the README error table, row for row', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Errors'));
+    const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.+) \|$/gm)].map(([, code, status, title]) => ({ code, status: Number(status), title }));
+    const catalog = Object.entries(ERROR_CATALOG).map(([code, entry]) => ({ code, status: entry.status, title: entry.title }));
+    expect(rows).toEqual(catalog);
+  });
+});
