@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
@@ -9,6 +11,9 @@ import { TcpModule } from './tcp/tcp.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, HealthModule] };
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), LoggingModule, TcpModule, HealthModule, MetricsModule],
+    };
   }
 }

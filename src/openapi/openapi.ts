@@ -23,6 +23,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addTag('TCP listeners', 'Listening TCP sockets (socket → bind → listen → accept)')
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
+    .addTag('Operations', 'Health probes and Prometheus metrics')
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

@@ -16,7 +16,7 @@ export interface TestApp {
  * settings by their variable names, as an operator would.
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', ...env }), { logger: false });
+  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', SOCKPLANE_LOG_LEVEL: 'silent', ...env }));
   const server = app.getHttpServer() as Server;
   return {
     app,
