@@ -73,7 +73,7 @@ export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown 
   private endpointsOf(event: SocketEvent): Endpoints {
     const resource = this.registry.find(event.resourceId);
     if (resource) {
-      const held = { local: formatEndpoint(resource.local), remote: 'remote' in resource ? formatEndpoint(resource.remote) : null };
+      const held = { local: formatEndpoint(endpointField(resource, 'local')), remote: formatEndpoint(endpointField(resource, 'remote')) };
       this.endpoints.set(event.resourceId, held);
       return held;
     }
@@ -85,6 +85,14 @@ export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown 
     if (bound.local) this.endpoints.set(event.resourceId, bound);
     return bound;
   }
+}
+
+/** Any kind of socket: listeners have no `remote`, and a kind may name neither. */
+function endpointField(resource: object, field: 'local' | 'remote'): { address: string; port: number } | null {
+  const value = (resource as Partial<Record<typeof field, unknown>>)[field];
+  if (typeof value !== 'object' || value === null) return null;
+  const { address, port } = value as Record<string, unknown>;
+  return typeof address === 'string' && typeof port === 'number' ? { address, port } : null;
 }
 
 function formatEndpoint(endpoint: { address: string; port: number } | null): string | null {

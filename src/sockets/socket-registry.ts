@@ -74,7 +74,7 @@ type Prefix = 'tl' | 'tc' | 'us';
 export class SocketRegistry {
   readonly events = new SocketEventBus();
   private readonly resources = new Map<string, Resource>();
-  /** Sockets closing in the background after their resource was forgotten. */
+  /** Closes in progress, which shutdown waits for. */
   private readonly closing = new Set<Promise<void>>();
   private readonly retentionTimers = new Map<string, NodeJS.Timeout>();
   /** Sent counters of the sockets already forgotten, by kind; held sockets report their own. */
