@@ -30,7 +30,8 @@ export function requestLoggingOptions(logger: Logger): Options {
     customSuccessObject: (_req: IncomingMessage, res: ServerResponse, value: object) => withProblem(res, value),
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
-    // pino-http invents an Error with a stack for every 5xx; the problem filter logs the real cause.
+    // pino-http invents an Error with a stack for every 5xx: the problem code says more, and the
+    // problem filter logs the stack of a real internal error.
     customErrorObject: (_req: IncomingMessage, res: ServerResponse, _err: Error, value: { responseTime: number }) =>
       withProblem(res, { res, responseTime: value.responseTime }),
   };
