@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build stage: install everything, compile TypeScript.
+# Build stage: install everything, compile TypeScript (`npm run build`), then drop the dev
+# dependencies so only production ones are copied on.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -8,7 +9,7 @@ COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: production dependencies and the compiled code only, as a non-root user.
+# Runtime stage: production dependencies and the compiled code only, as the non-root `node` user.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
@@ -19,5 +20,8 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Exec form: node is PID 1's child-free process and receives SIGTERM directly.
+# What `npm start` runs once built. Exec form: node is the main process, with no shell in
+# between, so SIGTERM from `docker stop` reaches it; it drains and exits within
+# SOCKPLANE_SHUTDOWN_TIMEOUT_MS (8 s by default, under docker stop's 10 s).
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

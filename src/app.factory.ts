@@ -1,22 +1,23 @@
-import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { echoRequestId, requestIdOf } from './logging/request-id';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
 import { HostResolver } from './sockets/tcp-connector';
 
 export interface CreateAppOptions {
-  logger?: LoggerService | LogLevel[] | false;
   /** Replaces DNS for outbound host names (tests). */
   hostResolver?: HostResolver;
 }
 
 /**
  * Builds the configured application, ready to listen. `main.ts`, the tests and the OpenAPI
- * export all use it, so what is tested is what runs.
+ * export all use it, so what is tested is what runs. Logs go through pino at the configured
+ * level (`SOCKPLANE_LOG_LEVEL`; the tests use `silent`); signal handling is `main.ts`'s.
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -24,20 +25,23 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // A client must finish sending its request within this time (slow-loris); long-polls are
     // answers, not requests, so they are not cut by it.
     requestTimeout: 30_000,
+    genReqId: requestIdOf,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver), adapter, {
     bodyParser: false,
-    logger: options.logger,
+    // Nest's start-up lines wait for the pino logger, so stdout carries JSON lines only.
+    bufferLogs: true,
     abortOnError: false,
   });
+  app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   // JSON (Fastify's own parser) and raw bytes only: no text or form bodies, which browsers can
   // send cross-origin without a preflight.
   fastify.removeContentTypeParser('text/plain');
+  echoRequestId(fastify);
   app.useBodyParser('application/octet-stream', { bodyLimit: config.bodyLimitBytes });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();
   await fastify.ready();

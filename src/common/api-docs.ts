@@ -17,6 +17,7 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   INVALID_DESTINATION: 'socket us_000001a1b2c3d4e5 has no default peer: give host and port',
   OFFSET_RELEASED: 'bytes before offset 14 were released; 0 is no longer held',
   OFFSET_OUT_OF_RANGE: 'offset 99 is past the last received byte (endOffset 14)',
+  NOT_READY: 'not ready (socketQuota: socket quota exhausted)',
   WRITE_BUFFER_FULL: 'the peer is not reading: 16777216 bytes are already queued and the limit is 16777216',
 };
 

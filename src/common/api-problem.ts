@@ -10,7 +10,8 @@ export class ApiProblem extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    readonly details: Record<string, string | number | boolean> = {},
+    /** Extra members of the problem document. */
+    readonly details: Readonly<Record<string, unknown>> = {},
     readonly errors: FieldError[] = [],
   ) {
     super(message);

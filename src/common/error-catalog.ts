@@ -36,6 +36,7 @@ export const ERROR_CATALOG = {
   NETWORK_ERROR: { status: 502, title: 'The network operation failed' },
   TOO_MANY_OPEN_FILES: { status: 503, title: 'The service is out of file descriptors' },
   SHUTTING_DOWN: { status: 503, title: 'The service is shutting down' },
+  NOT_READY: { status: 503, title: 'The service is not ready' },
   CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },
 } as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry>;
 

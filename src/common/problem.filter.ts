@@ -3,11 +3,12 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { SocketError } from '../sockets/socket-error';
 import { ApiProblem, FieldError } from './api-problem';
 import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
+import { recordProblem } from './problem-record';
 
 interface Problem {
   code: ApiErrorCode;
   detail: string;
-  details?: Record<string, string | number | boolean>;
+  details?: Readonly<Record<string, unknown>>;
   errors?: FieldError[];
 }
 
@@ -46,6 +47,8 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (reply.sent) return;
+    const errno = problem.details?.errno;
+    recordProblem(reply.raw, typeof errno === 'string' ? { code: problem.code, errno } : { code: problem.code });
     const body = {
       type: problemType(problem.code),
       title,

@@ -1,11 +1,16 @@
 import { isIP } from 'node:net';
 
+/** Log levels, quietest last; `silent` logs nothing (the tests use it). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /**
  * Every setting, typed. Built once from the environment at start-up by `loadConfig`; a class
  * so Nest can inject it by type.
  */
 export class AppConfig {
   readonly host!: string;
+  readonly logLevel!: LogLevel;
   readonly port!: number;
   readonly maxBufferedBytes!: number;
   readonly maxPendingWriteBytes!: number;
@@ -22,11 +27,20 @@ export class AppConfig {
   readonly eventPayloadMaxBytes!: number;
   readonly eventQueue!: number;
   readonly eventHeartbeatMs!: number;
+  readonly maxEventLoopLagMs!: number;
+  readonly shutdownTimeoutMs!: number;
+}
+
+/** One row of the README's configuration table. */
+export interface SettingDescription {
+  variable: string;
+  default: string;
+  meaning: string;
 }
 
 interface IntegerSetting {
   variable: string;
-  key: Exclude<keyof AppConfig, 'host'>;
+  key: Exclude<keyof AppConfig, 'host' | 'logLevel'>;
   default: number;
   min: number;
   max: number;
@@ -35,7 +49,7 @@ interface IntegerSetting {
 
 const MiB = 1024 * 1024;
 
-/** The integer settings: name, default, bounds and meaning. The README's table mirrors this list. */
+/** The integer settings: name, default, bounds and meaning. */
 export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   { variable: 'PORT', key: 'port', default: 3000, min: 0, max: 65535, meaning: 'HTTP port of the API (0 = any free port)' },
   {
@@ -116,6 +130,36 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
     meaning: 'Events queued for an event stream that reads slower than events happen; beyond it events are skipped and reported as a `gap`',
   },
   { variable: 'SOCKPLANE_EVENT_HEARTBEAT_MS', key: 'eventHeartbeatMs', default: 15_000, min: 10, max: 3_600_000, meaning: 'Interval of `: ping` comments on idle event streams' },
+  {
+    variable: 'SOCKPLANE_MAX_EVENT_LOOP_LAG_MS',
+    key: 'maxEventLoopLagMs',
+    default: 1000,
+    min: 1,
+    max: 600_000,
+    meaning: 'Event-loop stall (longest in the last 10 to 20 s) above which `/health/ready` answers 503',
+  },
+  {
+    variable: 'SOCKPLANE_SHUTDOWN_TIMEOUT_MS',
+    key: 'shutdownTimeoutMs',
+    default: 8000,
+    min: 0,
+    max: 600_000,
+    meaning: 'After SIGTERM or SIGINT, how long draining requests and closing sockets may take before the process exits anyway (code 1)',
+  },
+];
+
+const HOST_SETTING: SettingDescription = { variable: 'HOST', default: '127.0.0.1', meaning: 'Address the HTTP API binds (an IP address or `localhost`)' };
+const LOG_LEVEL_SETTING: SettingDescription = {
+  variable: 'SOCKPLANE_LOG_LEVEL',
+  default: 'info',
+  meaning: `Least severe log level written: ${LOG_LEVELS.map((level) => `\`${level}\``).join(', ')}`,
+};
+
+/** Every setting in the README table's order: the table is checked against this list. */
+export const SETTINGS: readonly SettingDescription[] = [
+  HOST_SETTING,
+  ...INTEGER_SETTINGS.map((s) => ({ variable: s.variable, default: String(s.default), meaning: s.meaning })),
+  LOG_LEVEL_SETTING,
 ];
 
 export class ConfigError extends Error {
@@ -124,13 +168,21 @@ export class ConfigError extends Error {
 
 /** Validates the environment into an `AppConfig`; a bad value throws naming its variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
-  const host = env.HOST?.trim() || '127.0.0.1';
+  const host = env.HOST?.trim() || HOST_SETTING.default;
   if (host !== 'localhost' && isIP(host) === 0) {
     throw new ConfigError(`HOST must be an IP address or "localhost", got "${host}"`);
   }
-  const values: Record<string, string | number> = { host };
+  const logLevel = env.SOCKPLANE_LOG_LEVEL?.trim().toLowerCase() || LOG_LEVEL_SETTING.default;
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError(`SOCKPLANE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const values: Record<string, string | number> = { host, logLevel };
   for (const setting of INTEGER_SETTINGS) values[setting.key] = readInteger(env, setting);
   return Object.assign(new AppConfig(), values);
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
 function readInteger(env: Readonly<Record<string, string | undefined>>, setting: IntegerSetting): number {

@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { EventLoopLagMonitor } from './event-loop-lag.monitor';
 import { HealthController } from './health.controller';
+import { ReadinessIndicators } from './readiness.indicators';
 
-@Module({ controllers: [HealthController] })
+// Terminus's own logger stays off: a failing probe is logged once, as its request line.
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false })],
+  controllers: [HealthController],
+  providers: [EventLoopLagMonitor, ReadinessIndicators],
+})
 export class HealthModule {}

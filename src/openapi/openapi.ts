@@ -30,6 +30,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
     .addTag('UDP sockets', 'Bound UDP sockets (socket → bind, optionally connect): send datagrams, read them by sequence number, release, close')
     .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')
+    .addTag('Operations', 'Health probes and Prometheus metrics')
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

@@ -6,7 +6,7 @@ import { buildOpenApiDocument, toSortedJson } from './openapi';
 
 /** `npm run openapi`: writes openapi/openapi.json from the code, without opening a port. */
 async function writeOpenApi(): Promise<void> {
-  const app = await createApp(loadConfig({}), { logger: false });
+  const app = await createApp(loadConfig({ SOCKPLANE_LOG_LEVEL: 'silent' }));
   const target = join(__dirname, '..', '..', 'openapi', 'openapi.json');
   writeFileSync(target, toSortedJson(buildOpenApiDocument(app)));
   await app.close();

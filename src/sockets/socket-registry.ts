@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Page, paginate } from './pagination';
-import { SocketError } from './socket-error';
+import { SocketError, SocketErrorCode } from './socket-error';
 import { SocketEventBus } from './socket-events';
 import { Labels, ReceiveMode, SocketResource } from './socket-types';
 import { HostResolver, TcpConnectTarget, openTcpSocket, systemResolver } from './tcp-connector';
@@ -55,7 +55,17 @@ export interface ConnectionFilter extends ListFilter {
   direction?: TcpDirection;
 }
 
-type Resource = TcpListener | TcpConnection | UdpSocket;
+/** A socket the registry holds, whatever its kind. */
+export type Resource = TcpListener | TcpConnection | UdpSocket;
+
+/** What a socket has sent; kinds without a counter report 0. */
+export interface SentCounters {
+  bytesOut: number;
+  datagramsOut: number;
+}
+
+/** The outcome of an outbound connect attempt: `connected` or the error code it failed with. */
+export type ConnectOutcome = 'connected' | SocketErrorCode;
 interface ResourceByKind {
   'tcp-listener': TcpListener;
   'tcp-connection': TcpConnection;
@@ -72,9 +82,12 @@ type Prefix = 'tl' | 'tc' | 'us';
 export class SocketRegistry {
   readonly events = new SocketEventBus();
   private readonly resources = new Map<string, Resource>();
-  /** Sockets closing in the background after their resource was forgotten. */
+  /** Closes in progress, which shutdown waits for. */
   private readonly closing = new Set<Promise<void>>();
   private readonly retentionTimers = new Map<string, NodeJS.Timeout>();
+  /** Sent counters of the sockets already forgotten, by kind; held sockets report their own. */
+  private readonly forgottenSent = new Map<string, SentCounters>();
+  private readonly connectOutcomes = new Map<ConnectOutcome, number>();
   private seq = 0;
   private shuttingDown = false;
 
@@ -85,6 +98,37 @@ export class SocketRegistry {
 
   get size(): number {
     return this.resources.size;
+  }
+
+  /** True once shutdown began: nothing new is accepted from then on. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Every socket held now, of every kind. */
+  all(): IterableIterator<Resource> {
+    return this.resources.values();
+  }
+
+  /** The socket with this id, if it is still held; never throws (for observers such as logs). */
+  find(id: string): Resource | undefined {
+    return this.resources.get(id);
+  }
+
+  /**
+   * What every socket this registry has held since start-up sent, by kind: the forgotten ones
+   * plus the held ones now. Never decreases, so metrics can expose it as a counter.
+   */
+  sentTotals(): Map<string, SentCounters> {
+    const totals = new Map<string, SentCounters>();
+    for (const [kind, sent] of this.forgottenSent) totals.set(kind, { ...sent });
+    for (const resource of this.resources.values()) addSent(totals, resource.kind, sentCounters(resource));
+    return totals;
+  }
+
+  /** Outbound connect attempts since start-up, by outcome. */
+  get connectAttempts(): ReadonlyMap<ConnectOutcome, number> {
+    return this.connectOutcomes;
   }
 
   async createListener(request: CreateListenerRequest): Promise<TcpListener> {
@@ -125,11 +169,19 @@ export class SocketRegistry {
 
   async connect(request: ConnectRequest): Promise<TcpConnection> {
     this.assertCapacity();
-    const socket = await openTcpSocket(request, this.resolveHost);
+    let socket: Socket;
+    try {
+      socket = await openTcpSocket(request, this.resolveHost);
+    } catch (err) {
+      this.countConnect(err instanceof SocketError ? err.code : 'NETWORK_ERROR');
+      throw err;
+    }
     if (this.shuttingDown) {
       socket.destroy();
+      this.countConnect('SHUTTING_DOWN');
       throw new SocketError('SHUTTING_DOWN', 'the service is shutting down');
     }
+    this.countConnect('connected');
     const { id, seq } = this.allocateId('tc');
     const connection = new TcpConnection(socket, {
       id,
@@ -175,11 +227,12 @@ export class SocketRegistry {
     return found;
   }
 
-  /** Closes the connection and forgets it; answers once its socket is closed. */
+  /** Closes the connection, then forgets it; answers once its socket is closed. */
   async closeConnection(id: string, mode: 'graceful' | 'reset', owner?: string | null): Promise<TcpConnection> {
     const connection = this.getConnection(id, owner);
-    this.forget(id);
+    // Forgetting only once closed keeps the bytes sent during the close in the sent totals.
     await this.track(connection.close(mode));
+    this.forget(id);
     return connection;
   }
 
@@ -225,20 +278,35 @@ export class SocketRegistry {
     for (const listener of this.ofKind('tcp-listener')) listener.close();
     const connections = [...this.ofKind('tcp-connection')];
     const udpSockets = [...this.ofKind('udp-socket')];
+    for (const resource of this.resources.values()) this.retire(resource);
     this.resources.clear();
     for (const timer of this.retentionTimers.values()) clearTimeout(timer);
     this.retentionTimers.clear();
     await Promise.all([...connections.map((c) => c.close('graceful')), ...udpSockets.map((s) => s.close()), ...this.closing]);
   }
 
-  /** Nest calls this on shutdown (`enableShutdownHooks`) and on `app.close()`. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Nest calls this on shutdown (`enableShutdownHooks`) and on `app.close()`, before the HTTP
+   * server drains: closing the sockets first ends the long-polls waiting on them, so the
+   * in-flight requests finish and the drain is bounded.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.closeAll();
   }
 
   private adoptAccepted(listener: TcpListener, socket: Socket, acceptIndex: number): void {
     if (this.shuttingDown || this.resources.size >= this.settings.maxSockets) {
       listener.dropped++;
+      if (this.events.hasListeners) {
+        this.events.publish({
+          type: 'listener.dropped',
+          resourceId: listener.id,
+          kind: listener.kind,
+          labels: listener.labels,
+          at: new Date(),
+          data: { reason: this.shuttingDown ? 'shutting-down' : 'quota', remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null },
+        });
+      }
       socket.resetAndDestroy();
       return;
     }
@@ -307,10 +375,20 @@ export class SocketRegistry {
   }
 
   private forget(id: string): void {
+    const resource = this.resources.get(id);
+    if (resource) this.retire(resource);
     this.resources.delete(id);
     const timer = this.retentionTimers.get(id);
     if (timer) clearTimeout(timer);
     this.retentionTimers.delete(id);
+  }
+
+  private retire(resource: Resource): void {
+    addSent(this.forgottenSent, resource.kind, sentCounters(resource));
+  }
+
+  private countConnect(outcome: ConnectOutcome): void {
+    this.connectOutcomes.set(outcome, (this.connectOutcomes.get(outcome) ?? 0) + 1);
   }
 
   private assertCapacity(): void {
@@ -340,6 +418,22 @@ export class SocketRegistry {
   private *ofKind<K extends Kind>(kind: K): Generator<ResourceByKind[K]> {
     for (const resource of this.resources.values()) if (resource.kind === kind) yield resource as ResourceByKind[K];
   }
+}
+
+function sentCounters(resource: Resource): SentCounters {
+  switch (resource.kind) {
+    case 'tcp-listener':
+      return { bytesOut: 0, datagramsOut: 0 };
+    case 'tcp-connection':
+      return { bytesOut: resource.bytesOut, datagramsOut: 0 };
+    case 'udp-socket':
+      return { bytesOut: resource.bytesOut, datagramsOut: resource.datagramsOut };
+  }
+}
+
+function addSent(totals: Map<string, SentCounters>, kind: string, sent: SentCounters): void {
+  const total = totals.get(kind) ?? { bytesOut: 0, datagramsOut: 0 };
+  totals.set(kind, { bytesOut: total.bytesOut + sent.bytesOut, datagramsOut: total.datagramsOut + sent.datagramsOut });
 }
 
 function matches(resource: SocketResource, filter: ListFilter): boolean {

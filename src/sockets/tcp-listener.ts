@@ -78,7 +78,7 @@ export class TcpListener implements SocketResource {
     });
     this.server.on('drop', (peer) => {
       this.dropped++;
-      this.publish('listener.dropped', { remoteAddress: peer?.remoteAddress ?? null, remotePort: peer?.remotePort ?? null });
+      this.publish('listener.dropped', { reason: 'max-connections', remoteAddress: peer?.remoteAddress ?? null, remotePort: peer?.remotePort ?? null });
     });
   }
 

@@ -18,8 +18,8 @@ export interface TestApp {
  * The production app (same factory as main.ts) on an in-process HTTP server; `env` overrides
  * settings by their variable names, as an operator would, and `hostResolver` stands in for DNS.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: Pick<CreateAppOptions, 'hostResolver'> = {}): Promise<TestApp> {
-  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', ...env }), { logger: false, ...options });
+export async function startTestApp(env: Record<string, string> = {}, options: CreateAppOptions = {}): Promise<TestApp> {
+  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', SOCKPLANE_LOG_LEVEL: 'silent', ...env }), options);
   const server = app.getHttpServer() as Server;
   return {
     app,

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { AppConfig } from '../config/app-config';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { EventLoopLagMonitor } from './event-loop-lag.monitor';
+
+/** What `/health/ready` checks: can the registry take new work right now? */
+@Injectable()
+export class ReadinessIndicators {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: SocketRegistry,
+    private readonly config: AppConfig,
+    private readonly eventLoop: EventLoopLagMonitor,
+  ) {}
+
+  /** Down once shutdown began: new sockets are refused from then on. */
+  accepting(): HealthIndicatorResult<'registry'> {
+    const indicator = this.indicators.check('registry');
+    return this.registry.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
+  }
+
+  /** Down while the registry holds `SOCKPLANE_MAX_SOCKETS` sockets: creates would answer 429. */
+  socketQuota(): HealthIndicatorResult<'socketQuota'> {
+    const indicator = this.indicators.check('socketQuota');
+    const data = { held: this.registry.size, max: this.config.maxSockets };
+    return data.held < data.max ? indicator.up(data) : indicator.down({ ...data, message: 'socket quota exhausted' });
+  }
+
+  /** Down while recent event-loop stalls exceed `SOCKPLANE_MAX_EVENT_LOOP_LAG_MS`. */
+  eventLoopLag(): HealthIndicatorResult<'eventLoop'> {
+    const indicator = this.indicators.check('eventLoop');
+    const data = { lagMs: Math.round(this.eventLoop.lagMs), maxLagMs: this.config.maxEventLoopLagMs };
+    return data.lagMs <= data.maxLagMs ? indicator.up(data) : indicator.down({ ...data, message: 'event loop lagging' });
+  }
+}

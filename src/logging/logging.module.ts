@@ -1,0 +1,35 @@
+import { Global, Module, RequestMethod } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { Logger } from 'pino';
+import { AppConfig } from '../config/app-config';
+import { requestLoggingOptions } from './request-logging';
+import { ROOT_LOGGER, createRootLogger } from './root-logger';
+import { SocketLogSubscriber } from './socket-log.subscriber';
+
+/** The root pino logger, built once from the configured level. */
+@Global()
+@Module({
+  providers: [{ provide: ROOT_LOGGER, inject: [AppConfig], useFactory: (config: AppConfig) => createRootLogger(config.logLevel) }],
+  exports: [ROOT_LOGGER],
+})
+class RootLoggerModule {}
+
+/**
+ * Structured JSON logs: Nest's own logs and the request lines through nestjs-pino, socket
+ * lifecycle lines from the event bus; all through one root logger.
+ */
+@Module({
+  imports: [
+    RootLoggerModule,
+    LoggerModule.forRootAsync({
+      inject: [ROOT_LOGGER],
+      useFactory: (logger: Logger) => ({
+        pinoHttp: requestLoggingOptions(logger),
+        // nestjs-pino's default route pattern (`{/*splat}`) matches no request on the Fastify adapter.
+        forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+      }),
+    }),
+  ],
+  providers: [SocketLogSubscriber],
+})
+export class LoggingModule {}

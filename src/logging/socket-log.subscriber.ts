@@ -1,0 +1,101 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Level, Logger } from 'pino';
+import { SocketEvent, SocketEventType } from '../sockets/socket-events';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { ROOT_LOGGER } from './root-logger';
+
+interface Endpoints {
+  local: string | null;
+  remote: string | null;
+}
+
+/** How each runtime event is logged. Per-chunk, per-datagram and flow-control events go to debug. */
+const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
+  'listener.bound': { level: 'info', message: 'listener bound' },
+  'listener.closed': { level: 'info', message: 'listener closed' },
+  'listener.dropped': { level: 'debug', message: 'listener dropped an incoming connection' },
+  'connection.accepted': { level: 'info', message: 'connection accepted' },
+  'connection.opened': { level: 'info', message: 'connection opened' },
+  'connection.data': { level: 'debug', message: 'bytes received' },
+  'connection.peer-ended': { level: 'info', message: 'peer ended its side' },
+  'connection.paused': { level: 'debug', message: 'reading paused: receive buffer full' },
+  'connection.resumed': { level: 'debug', message: 'reading resumed' },
+  'connection.closed': { level: 'info', message: 'connection closed' },
+  'udp.bound': { level: 'info', message: 'UDP socket bound' },
+  'udp.datagram': { level: 'debug', message: 'datagram received' },
+  'udp.dropped': { level: 'debug', message: 'datagram dropped' },
+  'udp.closed': { level: 'info', message: 'UDP socket closed' },
+};
+
+/**
+ * Logs socket lifecycle events from the registry's event bus, each line carrying
+ * `{socketId, kind, local, remote}` where known; a close caused by an error logs its errno at
+ * warn. Payload bytes never reach a log line.
+ *
+ * It logs through the root logger, not the request-scoped one: a socket outlives the request
+ * that opened it, and its lines must not carry that request's id.
+ */
+@Injectable()
+export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger: Logger;
+  /** Addresses of the sockets seen, so the lines of a socket already forgotten still carry them. */
+  private readonly endpoints = new Map<string, Endpoints>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    @Inject(ROOT_LOGGER) root: Logger,
+    private readonly registry: SocketRegistry,
+  ) {
+    this.logger = root.child({ context: SocketLogSubscriber.name });
+  }
+
+  onModuleInit(): void {
+    this.unsubscribe = this.registry.events.subscribe((event) => this.log(event));
+  }
+
+  /** After the registry closed every socket at shutdown, so those closes are logged too. */
+  onApplicationShutdown(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  private log(event: SocketEvent): void {
+    const { level: usual, message } = EVENT_LOGS[event.type];
+    const closing = event.type.endsWith('.closed');
+    const level: Level = closing && typeof event.data.errno === 'string' ? 'warn' : usual;
+    if (this.logger.isLevelEnabled(level)) {
+      const line = { event: event.type, socketId: event.resourceId, kind: event.kind, ...this.endpointsOf(event), ...event.data };
+      this.logger[level](Object.keys(event.labels).length > 0 ? { ...line, labels: event.labels } : line, message);
+    }
+    if (closing) this.endpoints.delete(event.resourceId);
+  }
+
+  private endpointsOf(event: SocketEvent): Endpoints {
+    const resource = this.registry.find(event.resourceId);
+    if (resource) {
+      const held = { local: formatEndpoint(endpointField(resource, 'local')), remote: formatEndpoint(endpointField(resource, 'remote')) };
+      this.endpoints.set(event.resourceId, held);
+      return held;
+    }
+    const known = this.endpoints.get(event.resourceId);
+    if (known) return known;
+    // A listener reports its bound address before the registry holds it.
+    const { address, port } = event.data;
+    const bound = { local: typeof address === 'string' && typeof port === 'number' ? formatEndpoint({ address, port }) : null, remote: null };
+    if (bound.local) this.endpoints.set(event.resourceId, bound);
+    return bound;
+  }
+}
+
+/** Any kind of socket: listeners have no `remote`, and a kind may name neither. */
+function endpointField(resource: object, field: 'local' | 'remote'): { address: string; port: number } | null {
+  const value = (resource as Partial<Record<typeof field, unknown>>)[field];
+  if (typeof value !== 'object' || value === null) return null;
+  const { address, port } = value as Record<string, unknown>;
+  return typeof address === 'string' && typeof port === 'number' ? { address, port } : null;
+}
+
+function formatEndpoint(endpoint: { address: string; port: number } | null): string | null {
+  if (!endpoint) return null;
+  return endpoint.address.includes(':') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
+}

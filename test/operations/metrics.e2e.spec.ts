@@ -1,0 +1,109 @@
+import { once } from 'node:events';
+import { Server, createServer } from 'node:net';
+import { Exposition, parsePrometheusText, sampleValue } from '../support/prometheus';
+import { TcpPeer, eventually } from '../support/peers';
+import { TestApp, startTestApp } from '../support/test-app';
+
+const CONNECTION = { kind: 'tcp-connection' };
+
+describe('GET /metrics', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SOCKPLANE_MAX_BUFFERED_BYTES: '4096' });
+  });
+  afterAll(() => t.close());
+
+  async function scrape(): Promise<Exposition> {
+    const res = await t.http.get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return parsePrometheusText(res.text);
+  }
+
+  it('answers the Prometheus text format with typed, documented families and the process metrics', async () => {
+    const metrics = await scrape();
+    expect(metrics.families.get('sockplane_sockets')).toMatchObject({ type: 'gauge', help: expect.stringMatching(/\w/) });
+    expect(metrics.families.get('sockplane_received_bytes_total')?.type).toBe('counter');
+    expect(metrics.families.get('sockplane_http_request_duration_seconds')?.type).toBe('histogram');
+    expect(metrics.families.get('process_cpu_user_seconds_total')?.type).toBe('counter');
+    expect(sampleValue(metrics, 'sockplane_sockets_limit')).toBe(20000);
+  });
+
+  it('moves exactly with a TCP session: accept, N bytes in, M bytes out, close', async () => {
+    const before = await scrape();
+    const listener = await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0 }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const id: string = accepted.body.items[0].id;
+
+    const inbound = Buffer.alloc(1000, 'a');
+    await peer.write(inbound);
+    await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ waitMs: 5000, minBytes: inbound.length }).expect(200);
+    await t.http.post(`/v1/tcp/connections/${id}/send`).send({ data: 'b'.repeat(321) }).expect(200);
+    await peer.receive(321);
+
+    const during = await scrape();
+    expect(sampleValue(during, 'sockplane_tcp_accepts_total') - sampleValue(before, 'sockplane_tcp_accepts_total')).toBe(1);
+    expect(sampleValue(during, 'sockplane_received_bytes_total', CONNECTION) - sampleValue(before, 'sockplane_received_bytes_total', CONNECTION)).toBe(1000);
+    expect(sampleValue(during, 'sockplane_sent_bytes_total', CONNECTION) - sampleValue(before, 'sockplane_sent_bytes_total', CONNECTION)).toBe(321);
+    expect(sampleValue(during, 'sockplane_buffered_bytes', CONNECTION)).toBe(1000);
+    expect(sampleValue(during, 'sockplane_sockets', { kind: 'tcp-listener', state: 'listening' })).toBe(1);
+    expect(sampleValue(during, 'sockplane_sockets', { kind: 'tcp-connection', state: 'open' })).toBe(1);
+
+    await t.http.delete(`/v1/tcp/connections/${id}`).expect(200);
+    await peer.whenClosed();
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
+
+    const after = await scrape();
+    // Forgotten sockets keep their bytes in the totals; nothing is held any more.
+    expect(sampleValue(after, 'sockplane_received_bytes_total', CONNECTION) - sampleValue(before, 'sockplane_received_bytes_total', CONNECTION)).toBe(1000);
+    expect(sampleValue(after, 'sockplane_sent_bytes_total', CONNECTION) - sampleValue(before, 'sockplane_sent_bytes_total', CONNECTION)).toBe(321);
+    expect(sampleValue(after, 'sockplane_buffered_bytes', CONNECTION)).toBe(0);
+    expect(after.samples.filter((s) => s.name === 'sockplane_sockets')).toEqual([]);
+
+    const sends = { method: 'POST', route: '/v1/tcp/connections/:id/send', status: '200' };
+    const count = 'sockplane_http_request_duration_seconds_count';
+    expect(sampleValue(after, count, sends) - sampleValue(before, count, sends)).toBe(1);
+    // Cardinality stays bounded: route patterns, never ids or raw URLs.
+    const labelValues = after.samples.flatMap((s) => Object.values(s.labels));
+    expect(labelValues.filter((v) => /t[lc]_[0-9a-z]{6}/.test(v) || v.includes('?'))).toEqual([]);
+  });
+
+  it('counts outbound connects by outcome', async () => {
+    const server: Server = createServer((socket) => socket.end());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const before = await scrape();
+    try {
+      const conn = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port }).expect(201);
+      await t.http.delete(`/v1/tcp/connections/${conn.body.id}`).expect(200);
+    } finally {
+      server.close();
+      await once(server, 'close');
+    }
+    await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port }).expect(502);
+
+    const after = await scrape();
+    const delta = (outcome: string): number => sampleValue(after, 'sockplane_tcp_connects_total', { outcome }) - sampleValue(before, 'sockplane_tcp_connects_total', { outcome });
+    expect(delta('connected')).toBe(1);
+    expect(delta('CONNECTION_REFUSED')).toBe(1);
+  });
+
+  it('counts backpressure pauses and connections a listener dropped', async () => {
+    const before = await scrape();
+    const listener = await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0, maxConnections: 1 }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    // More than SOCKPLANE_MAX_BUFFERED_BYTES (4096): reading pauses until the caller releases.
+    await peer.write(Buffer.alloc(10_000, 'x'));
+    const extra = await TcpPeer.connect(listener.body.local.port);
+    await extra.whenClosed();
+
+    await eventually(async () => {
+      const during = await scrape();
+      expect(sampleValue(during, 'sockplane_backpressure_pauses_total', CONNECTION) - sampleValue(before, 'sockplane_backpressure_pauses_total', CONNECTION)).toBe(1);
+      expect(sampleValue(during, 'sockplane_dropped_connections_total', { reason: 'max-connections' }) - sampleValue(before, 'sockplane_dropped_connections_total', { reason: 'max-connections' })).toBe(1);
+    });
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
+    await peer.whenClosed();
+  });
+});

@@ -1,0 +1,117 @@
+import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TcpPeer } from '../support/peers';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** `node dist/main.js` as a container would run it, with its stdout collected. */
+class ServiceProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout = '';
+  stderr = '';
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env: { ...process.env, ...env } });
+    this.child.stdout.setEncoding('utf8').on('data', (text: string) => (this.stdout += text));
+    this.child.stderr.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
+  }
+
+  get lines(): Record<string, unknown>[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /** The port main logs once it listens. */
+  async boundPort(): Promise<number> {
+    for (;;) {
+      const line = this.stdout.split('\n').find((l) => l.includes('"context":"Bootstrap"'));
+      if (line) return (JSON.parse(line) as { port: number }).port;
+      if (this.child.exitCode !== null) throw new Error(`exited before listening: ${this.stdout}${this.stderr}`);
+      await Promise.race([once(this.child.stdout, 'data'), once(this.child, 'exit')]);
+    }
+  }
+}
+
+describe('node dist/main.js', () => {
+  // What a failed test leaves open must not keep Jest waiting.
+  const started: ServiceProcess[] = [];
+  const peers: TcpPeer[] = [];
+  const start = (env: Record<string, string>): ServiceProcess => {
+    const service = new ServiceProcess({ PORT: '0', HOST: '127.0.0.1', ...env });
+    started.push(service);
+    return service;
+  };
+  const connect = async (port: number, allowHalfOpen = false): Promise<TcpPeer> => {
+    const peer = await TcpPeer.connect(port, '127.0.0.1', { allowHalfOpen });
+    peers.push(peer);
+    return peer;
+  };
+
+  beforeAll(async () => {
+    await promisify(execFile)(join(ROOT, 'node_modules', '.bin', 'nest'), ['build'], { cwd: ROOT });
+  }, 120_000);
+
+  afterAll(() => {
+    for (const service of started) if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    for (const peer of peers) peer.socket.destroy();
+  });
+
+  it('logs JSON lines only, and on SIGTERM closes every socket and exits 0', async () => {
+    const service = start({ SOCKPLANE_LOG_LEVEL: 'info', SOCKPLANE_CLOSE_LINGER_MS: '500' });
+    const api = `http://127.0.0.1:${await service.boundPort()}`;
+
+    const created = await fetch(`${api}/v1/tcp/listeners`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'process-test-1' },
+      body: JSON.stringify({ host: '127.0.0.1', port: 0 }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('x-request-id')).toBe('process-test-1');
+    const listener = (await created.json()) as { id: string; local: { port: number } };
+    const peer = await connect(listener.local.port);
+    await peer.write('secret payload bytes');
+    const accepted = await fetch(`${api}/v1/tcp/listeners/${listener.id}/connections?waitMs=5000`);
+    const connection = ((await accepted.json()) as { items: { id: string }[] }).items[0];
+
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    const [code, signal] = (await once(service.child, 'exit')) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    await peer.whenClosed();
+
+    expect(service.stderr).toBe('');
+    const lines = service.lines;
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'info', requestId: 'process-test-1', req: expect.objectContaining({ method: 'POST', path: '/v1/tcp/listeners' }), res: { statusCode: 201 } }),
+    );
+    const socketLine = { socketId: connection.id, kind: 'tcp-connection', local: `127.0.0.1:${listener.local.port}`, remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) };
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'connection.accepted', ...socketLine }));
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'connection.closed', reason: 'local', ...socketLine }));
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'listener.closed', socketId: listener.id, local: `127.0.0.1:${listener.local.port}` }));
+    expect(service.stdout).not.toContain('secret payload');
+  });
+
+  it('exits anyway, with 1, when closing takes longer than SOCKPLANE_SHUTDOWN_TIMEOUT_MS', async () => {
+    // A peer that never answers our FIN, and a linger long enough to outlast the deadline.
+    const service = start({ SOCKPLANE_CLOSE_LINGER_MS: '60000', SOCKPLANE_SHUTDOWN_TIMEOUT_MS: '300' });
+    const api = `http://127.0.0.1:${await service.boundPort()}`;
+    const created = await fetch(`${api}/v1/tcp/listeners`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"port":0}' });
+    const listener = (await created.json()) as { id: string; local: { port: number } };
+    const peer = await connect(listener.local.port, true);
+    await fetch(`${api}/v1/tcp/listeners/${listener.id}/connections?waitMs=5000`);
+
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    const [code] = (await once(service.child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(300);
+    expect(service.lines).toContainEqual(expect.objectContaining({ level: 'error', context: 'Shutdown', timeoutMs: 300 }));
+    // The service's FIN came; the half-open peer stays open until it closes its own side.
+    expect(peer.ended).toBe(true);
+  });
+});
