@@ -16,10 +16,10 @@ come from the answers of earlier calls (a path's \`{id}\` description says which
    note \`id\` and \`local.port\` in the answer.
 2. Connect any TCP client to that port (\`nc 127.0.0.1 <port>\`, the tutorial's \`client.py\`) and
    send a line: it comes straight back.
-3. \`GET /v1/tcp/listeners/{id}/connections\` with \`waitMs=5000\` waits for the accepted connection;
-   its \`id\` is a TCP connection (\`tc_…\`).
-4. \`POST /v1/tcp/connections/{id}/send\` sends from the server's side;
-   \`GET /v1/tcp/connections/{id}/buffer\` with \`waitMs=5000\` reads what the client sent.
+3. \`GET /v1/tcp/listeners/{id}/connections\` with \`waitMs=5000\` waits for the accepted connection:
+   a TCP connection (\`tc_…\`) whose \`counters\` show the bytes echoed. Echoed bytes are not kept;
+   a listener in \`buffer\` mode keeps them for \`GET /v1/tcp/connections/{id}/buffer\`.
+4. \`POST /v1/tcp/connections/{id}/send\` with that id sends from the server's side to the client.
 5. \`DELETE /v1/tcp/listeners/{id}\` with \`closeConnections=true\` cleans up.
 
 **The tutorial's client, played by sockplane**
