@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExampleObject, OpenAPIObject, OperationObject, ParameterObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { buildOpenApiDocument, toSortedJson } from '../src/openapi/openapi';
 import { TestApp, startTestApp } from './support/test-app';
 
@@ -35,4 +36,44 @@ describe('openapi/openapi.json', () => {
       }
     }
   });
+
+  it('gives every parameter and every JSON request body an example to try', () => {
+    const missing: string[] = [];
+    for (const [path, method, operation] of operations(buildOpenApiDocument(t.app))) {
+      for (const parameter of (operation.parameters ?? []) as ParameterObject[]) {
+        const schema = parameter.schema as SchemaObject | undefined;
+        if (parameter.example === undefined && parameter.examples === undefined && schema?.example === undefined) {
+          missing.push(`${method} ${path} ${parameter.in} ${parameter.name}`);
+        }
+      }
+      const json = (operation.requestBody as RequestBodyObject | undefined)?.content['application/json'];
+      if (json && json.example === undefined && json.examples === undefined) missing.push(`${method} ${path} body`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('shows each problem example with its own operation’s path as instance', () => {
+    const document = buildOpenApiDocument(t.app);
+    const send = document.paths['/v1/udp/sockets/{id}/send'].post as OperationObject;
+    const notFound = (send.responses['404'] as ResponseObject).content?.['application/problem+json'].examples?.SOCKET_NOT_FOUND as ExampleObject;
+    expect(notFound.value).toMatchObject({ instance: '/v1/udp/sockets/us_000001a1b2c3d4e5/send', detail: 'no UDP socket with id us_000001a1b2c3d4e5' });
+    for (const [path, method, operation] of operations(document)) {
+      for (const response of Object.values(operation.responses) as ResponseObject[]) {
+        for (const example of Object.values(response.content?.['application/problem+json']?.examples ?? {}) as ExampleObject[]) {
+          const pattern = new RegExp(`^${path.replace(/\{\w+\}/g, '[a-z]{2}_[0-9a-f]{16}')}$`);
+          expect({ where: `${method} ${path}`, instance: example.value.instance }).toEqual({ where: `${method} ${path}`, instance: expect.stringMatching(pattern) });
+        }
+      }
+    }
+  });
+
+  it('orders the tags as a newcomer meets the resources', () => {
+    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'Events', 'Operations']);
+  });
 });
+
+function operations(document: OpenAPIObject): [string, string, OperationObject][] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]): [string, string, OperationObject] => [path, method.toUpperCase(), operation as OperationObject]),
+  );
+}

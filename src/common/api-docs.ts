@@ -1,27 +1,80 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiParam,
+  ApiResponse,
+  ExampleObject,
+  OpenAPIObject,
+  OperationObject,
+  ParameterObject,
+  ReferenceObject,
+  ResponseObject,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 import { ProblemDto } from './problem.dto';
 
-/** Example `detail` texts, so each documented error shows what a caller would really get. */
+/** The resources with ids in their paths: where a caller gets an id, and an example of its shape. */
+const RESOURCES = {
+  listener: {
+    path: '/v1/tcp/listeners',
+    name: 'TCP listener',
+    example: 'tl_000001a1b2c3d4e5',
+    source: '`POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them',
+  },
+  connection: {
+    path: '/v1/tcp/connections',
+    name: 'TCP connection',
+    example: 'tc_000002f0e1d2c3b4',
+    source:
+      '`POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` ' +
+      'list the connections a listener accepted',
+  },
+  udpSocket: {
+    path: '/v1/udp/sockets',
+    name: 'UDP socket',
+    example: 'us_000001a1b2c3d4e5',
+    source: '`POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them',
+  },
+} as const;
+
+export type IdResource = keyof typeof RESOURCES;
+
+/**
+ * The `{id}` path parameter of a resource. Its example has the shape of a real id, but no id
+ * exists before its resource is created, so the description says where to get one.
+ */
+export function ApiIdParam(resource: IdResource): MethodDecorator & ClassDecorator {
+  const { name, example, source } = RESOURCES[resource];
+  return ApiParam({ name: 'id', description: `${name} id: ${source}. The example only shows the shape; put a real id.`, example });
+}
+
+/**
+ * Example `detail` texts, so each documented error shows what a caller would really get.
+ * `{resource}` and `{id}` name the operation's own resource; `completeProblemExamples` fills them.
+ */
 const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   VALIDATION_FAILED: 'port must not be greater than 65535',
   MALFORMED_REQUEST: 'Body is not valid JSON but content-type is set to \'application/json\'',
   INVALID_PAYLOAD: 'data is not valid hex: it needs an even number of digits 0-9, a-f',
-  SOCKET_NOT_FOUND: 'no TCP connection with id tc_00000aabcdef0123',
-  SOCKET_CLOSED: 'connection tc_00000aabcdef0123 is closed: it can no longer send',
+  SOCKET_NOT_FOUND: 'no {resource} with id {id}',
+  SOCKET_CLOSED: '{resource} {id} is closed: it can no longer send',
   ADDRESS_IN_USE: 'listen on 127.0.0.1:65432 failed: listen EADDRINUSE: address already in use 127.0.0.1:65432',
   CONNECTION_REFUSED: 'connect to 127.0.0.1:65432 failed: connect ECONNREFUSED 127.0.0.1:65432',
   CONNECT_TIMEOUT: 'connect to 192.0.2.1:80 timed out after 5000 ms',
   DATAGRAM_TOO_LARGE: 'a udp4 datagram carries at most 65507 bytes; this one has 70000',
-  INVALID_DESTINATION: 'socket us_000001a1b2c3d4e5 has no default peer: give host and port',
+  INVALID_DESTINATION: 'socket {id} has no default peer: give host and port',
   OFFSET_RELEASED: 'bytes before offset 14 were released; 0 is no longer held',
   OFFSET_OUT_OF_RANGE: 'offset 99 is past the last received byte (endOffset 14)',
   NOT_READY: 'not ready (socketQuota: socket quota exhausted)',
   WRITE_BUFFER_FULL: 'the peer is not reading: 16777216 bytes are already queued and the limit is 16777216',
 };
 
-/** Documents the problem+json answers of an operation, grouped by status, one example per code. */
+/**
+ * Documents the problem+json answers of an operation, grouped by status, one example per code.
+ * A method decorator runs before `@Controller` gives the route its path, so the examples' `instance`
+ * (and the resource a detail names) are completed by `completeProblemExamples` on the built document.
+ */
 export function ApiProblems(...codes: ApiErrorCode[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ApiErrorCode[]>();
   for (const code of codes) {
@@ -45,7 +98,6 @@ export function ApiProblems(...codes: ApiErrorCode[]): MethodDecorator & ClassDe
                   title: ERROR_CATALOG[code].title,
                   status,
                   detail: EXAMPLE_DETAILS[code] ?? ERROR_CATALOG[code].title,
-                  instance: '/v1/tcp/connections/tc_00000aabcdef0123',
                   code,
                 },
               },
@@ -56,4 +108,42 @@ export function ApiProblems(...codes: ApiErrorCode[]): MethodDecorator & ClassDe
     }),
   );
   return applyDecorators(ApiExtraModels(ProblemDto), ...responses);
+}
+
+interface ProblemExample {
+  detail: string;
+  instance?: string;
+}
+
+/**
+ * Gives every problem+json example its operation's path as `instance` (path parameters replaced by
+ * their examples, as the service would answer) and names the operation's resource in `detail`.
+ */
+export function completeProblemExamples(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    const resource = Object.values(RESOURCES).find((r) => path.startsWith(r.path));
+    for (const operation of Object.values(item).filter(isOperation)) {
+      const instance = path.replace(/\{(\w+)\}/g, (_, name: string) => String(pathParameterExample(operation, name) ?? `{${name}}`));
+      for (const response of Object.values(operation.responses ?? {}) as (ResponseObject | ReferenceObject)[]) {
+        const examples = 'content' in response ? response.content?.[PROBLEM_CONTENT_TYPE]?.examples : undefined;
+        for (const example of Object.values(examples ?? {}) as ExampleObject[]) {
+          const value = example.value as ProblemExample;
+          value.instance = instance;
+          value.detail = value.detail.replaceAll('{resource}', resource?.name ?? 'socket').replaceAll('{id}', resource?.example ?? '{id}');
+        }
+      }
+    }
+  }
+  return document;
+}
+
+function isOperation(value: unknown): value is OperationObject {
+  return typeof value === 'object' && value !== null && 'responses' in value;
+}
+
+/** The example of a path parameter, which Nest puts on the parameter or on its schema. */
+function pathParameterExample(operation: OperationObject, name: string): unknown {
+  const parameter = (operation.parameters ?? []).find((p): p is ParameterObject => 'in' in p && p.in === 'path' && p.name === name);
+  const schema = parameter?.schema;
+  return parameter?.example ?? (schema && 'example' in schema ? schema.example : undefined);
 }

@@ -1,5 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe, applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ExampleObject } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -80,6 +80,23 @@ interface FieldDoc {
   description: string;
   example?: unknown;
   default?: unknown;
+  /** Named examples of a query parameter, instead of `example`; see `unsetFirst`. */
+  examples?: Record<string, ExampleObject>;
+}
+
+/**
+ * Named examples for an optional query parameter whose absence is the useful default (a filter, a
+ * cursor, a start offset). Swagger UI fills each parameter with its first example and sends it, so
+ * the first one has no value: Try it out then sends nothing, and the others are a pick away.
+ */
+export function unsetFirst(unset: string, examples: Record<string, ExampleObject>): Record<string, ExampleObject> {
+  return { unset: { summary: unset }, ...examples };
+}
+
+/** The OpenAPI part of a FieldDoc; validator settings (min, max, allowZero, required) are no OpenAPI keywords. */
+function openApiDoc(doc: FieldDoc): Record<string, unknown> {
+  const { description, example, default: defaultValue, examples } = doc;
+  return Object.fromEntries(Object.entries({ description, example, default: defaultValue, examples }).filter(([, value]) => value !== undefined));
 }
 
 function docs(required: boolean, options: Record<string, unknown>): PropertyDecorator {
@@ -94,7 +111,7 @@ function optionality(required: boolean): PropertyDecorator[] {
 export function IsHost(doc: FieldDoc & { required?: boolean }): PropertyDecorator {
   const required = doc.required ?? true;
   return applyDecorators(
-    docs(required, { type: String, maxLength: 253, ...doc }),
+    docs(required, { type: String, maxLength: 253, ...openApiDoc(doc) }),
     ...optionality(required),
     ValidateBy({
       name: 'isCanonicalHost',
@@ -109,7 +126,7 @@ export function IsHost(doc: FieldDoc & { required?: boolean }): PropertyDecorato
 /** A local address to bind: an IP literal or `localhost`. */
 export function IsBindHost(doc: FieldDoc): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: String, ...doc }),
+    ApiPropertyOptional({ type: String, ...openApiDoc(doc) }),
     IsOptional(),
     ValidateBy({
       name: 'isBindHost',
@@ -139,7 +156,7 @@ export function isMulticastAddress(value: unknown): boolean {
 /** Multicast groups to join: distinct group addresses, at most 20. */
 export function IsMulticastGroups(doc: FieldDoc): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: [String], maxItems: 20, ...doc }),
+    ApiPropertyOptional({ type: [String], maxItems: 20, ...openApiDoc(doc) }),
     IsOptional(),
     IsArray(),
     ArrayMaxSize(20),
@@ -160,7 +177,7 @@ export function IsMulticastGroups(doc: FieldDoc): PropertyDecorator {
 /** A local interface address; an IPv6 one may name its zone (`::%eth0`, `fe80::1%2`). */
 export function IsInterfaceAddress(doc: FieldDoc): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: String, ...doc }),
+    ApiPropertyOptional({ type: String, ...openApiDoc(doc) }),
     IsOptional(),
     ValidateBy({
       name: 'isInterfaceAddress',
@@ -174,30 +191,30 @@ export function IsInterfaceAddress(doc: FieldDoc): PropertyDecorator {
 
 /** An optional nested object, validated as its own DTO class. */
 export function IsNestedObject(type: new () => object, doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type, ...doc }), IsOptional(), ValidateNested(), Type(() => type));
+  return applyDecorators(ApiPropertyOptional({ type, ...openApiDoc(doc) }), IsOptional(), ValidateNested(), Type(() => type));
 }
 
 /** A port number; `allowZero` for binds, where 0 asks the kernel for a free port. */
 export function IsPort(doc: FieldDoc & { allowZero: boolean; required?: boolean }): PropertyDecorator {
   const required = doc.required ?? true;
   const min = doc.allowZero ? 0 : 1;
-  return applyDecorators(docs(required, { type: Number, minimum: min, maximum: 65535, ...doc }), ...optionality(required), IsInt(), Min(min), Max(65535));
+  return applyDecorators(docs(required, { type: Number, minimum: min, maximum: 65535, ...openApiDoc(doc) }), ...optionality(required), IsInt(), Min(min), Max(65535));
 }
 
 /** An integer in a body (JSON numbers only). */
 export function IsIntegerField(doc: FieldDoc & { min: number; max: number }): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type: Number, minimum: doc.min, maximum: doc.max, ...doc }), IsOptional(), IsInt(), Min(doc.min), Max(doc.max));
+  return applyDecorators(ApiPropertyOptional({ type: Number, minimum: doc.min, maximum: doc.max, ...openApiDoc(doc) }), IsOptional(), IsInt(), Min(doc.min), Max(doc.max));
 }
 
 export function IsBooleanField(doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type: Boolean, ...doc }), IsOptional(), IsBoolean());
+  return applyDecorators(ApiPropertyOptional({ type: Boolean, ...openApiDoc(doc) }), IsOptional(), IsBoolean());
 }
 
 /** An integer in a query string: converted from text, refused unless it is a whole number in range. */
 export function IsIntegerQuery(doc: FieldDoc & { min: number; max: number; required?: boolean }): PropertyDecorator {
   const required = doc.required ?? false;
   return applyDecorators(
-    docs(required, { type: Number, minimum: doc.min, maximum: doc.max, ...doc }),
+    docs(required, { type: Number, minimum: doc.min, maximum: doc.max, ...openApiDoc(doc) }),
     ...optionality(required),
     Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value)),
     IsInt(),
@@ -209,7 +226,7 @@ export function IsIntegerQuery(doc: FieldDoc & { min: number; max: number; requi
 /** `true` or `false` in a query string. */
 export function IsBooleanQuery(doc: FieldDoc): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: Boolean, ...doc }),
+    ApiPropertyOptional({ type: Boolean, ...openApiDoc(doc) }),
     IsOptional(),
     Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)),
     IsBoolean(),
@@ -220,7 +237,7 @@ export function IsBooleanQuery(doc: FieldDoc): PropertyDecorator {
 export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
   const required = doc.required ?? false;
   const type = typeof values[0] === 'number' ? Number : String;
-  return applyDecorators(docs(required, { enum: values, type, ...doc }), ...optionality(required), IsIn([...values]));
+  return applyDecorators(docs(required, { enum: values, type, ...openApiDoc(doc) }), ...optionality(required), IsIn([...values]));
 }
 
 export function IsEncoding(doc: FieldDoc): PropertyDecorator {
@@ -246,7 +263,7 @@ export function IsLabels(options?: ValidationOptions): PropertyDecorator {
       type: 'object',
       additionalProperties: { type: 'string', maxLength: 256 },
       description: 'Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters',
-      example: { suite: 'tutorial', role: 'echo-server' },
+      example: { demo: 'tutorial' },
     }),
     IsOptional(),
     ValidateBy(
@@ -267,8 +284,8 @@ export function IsLabelSelector(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
       type: [String],
-      description: 'Only resources carrying this label; repeat for several (all must match)',
-      example: ['suite:tutorial'],
+      description: 'Only resources carrying this label, as `key:value`; repeat for several (all must match)',
+      examples: unsetFirst('Any labels', { tutorial: { summary: 'Labelled demo=tutorial, as the examples create them', value: ['demo:tutorial'] } }),
     }),
     IsOptional(),
     Transform(({ value }) => (typeof value === 'string' ? [value] : value)),
@@ -287,7 +304,11 @@ export function parseLabelSelector(selectors: string[] | undefined): Record<stri
 
 export function IsCursor(): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: String, description: 'The `nextCursor` of the previous page', example: 'czE' }),
+    ApiPropertyOptional({
+      type: String,
+      description: 'The `nextCursor` of the previous page; without it, the first page',
+      examples: unsetFirst('First page', { next: { summary: 'A nextCursor as a list answers it', value: 'czE' } }),
+    }),
     IsOptional(),
     IsString(),
     MaxLength(64),

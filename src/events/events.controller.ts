@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-docs';
+import { unsetFirst } from '../common/validation';
 import { EventDto, GapDto } from './dto/event.dto';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
 import { EventsService } from './events.service';
@@ -18,11 +19,11 @@ const STREAM_FORMAT = [
 const EXAMPLE = [
   'id: 7',
   'event: connection.accepted',
-  'data: {"id":7,"type":"connection.accepted","resourceId":"tc_000002f0e1d2c3b4","kind":"tcp-connection","at":"2026-11-25T16:30:00.000Z","labels":{"suite":"tutorial"},"data":{"listenerId":"tl_000001a1b2c3d4e5","remoteAddress":"127.0.0.1","remotePort":50312}}',
+  'data: {"id":7,"type":"connection.accepted","resourceId":"tc_000002f0e1d2c3b4","kind":"tcp-connection","at":"2026-11-25T16:30:00.000Z","labels":{"demo":"tutorial"},"data":{"listenerId":"tl_000001a1b2c3d4e5","remoteAddress":"127.0.0.1","remotePort":50312}}',
   '',
   'id: 8',
   'event: connection.data',
-  'data: {"id":8,"type":"connection.data","resourceId":"tc_000002f0e1d2c3b4","kind":"tcp-connection","at":"2026-11-25T16:30:00.004Z","labels":{"suite":"tutorial"},"data":{"from":0,"to":14,"byteCount":14},"payload":"Hello, server!","payloadEncoding":"utf8","payloadTruncated":false}',
+  'data: {"id":8,"type":"connection.data","resourceId":"tc_000002f0e1d2c3b4","kind":"tcp-connection","at":"2026-11-25T16:30:00.004Z","labels":{"demo":"tutorial"},"data":{"from":0,"to":14,"byteCount":14},"payload":"Hello, server!","payloadEncoding":"utf8","payloadTruncated":false}',
   '',
   ': ping',
   '',
@@ -49,7 +50,12 @@ export class EventsController {
       'that falls behind is never waited for: up to SOCKPLANE_EVENT_QUEUE events wait for it, then a `gap` reports what it lost. ' +
       'Try it with `curl -N`; Swagger UI cannot show a stream that does not end.',
   })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id (EventSource sends it when it reconnects)', example: '41' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume after this event id (EventSource sends it when it reconnects)',
+    examples: unsetFirst('From the next event', { resume: { summary: 'After event 41', value: '41' } }),
+  })
   @ApiProduces(EVENT_STREAM)
   @ApiResponse({
     status: 200,

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ClientGone } from '../common/abort-signal.decorator';
-import { ApiProblems } from '../common/api-docs';
+import { ApiIdParam, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
@@ -11,7 +11,7 @@ import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto } from './dto/
 import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
 import { TcpService } from './tcp.service';
 
-const CONNECTION_ID = ApiParam({ name: 'id', description: 'Connection id', example: 'tc_000002f0e1d2c3b4' });
+const CONNECTION_ID = ApiIdParam('connection');
 const OCTET_STREAM = 'application/octet-stream';
 
 @ApiTags('TCP connections')
@@ -26,7 +26,21 @@ export class ConnectionsController {
     summary: 'Connect a TCP client',
     description:
       'Opens an outbound connection (socket → connect) and answers once it is established. Host names are resolved once and the ' +
-      'resolved address is dialled. Received bytes are kept for reads (mode `buffer`).',
+      'resolved address is dialled. Received bytes are kept for reads (mode `buffer`). To talk to a listener of this service, ' +
+      'put the `local.port` its creation answered.',
+  })
+  @ApiBody({
+    type: CreateConnectionDto,
+    examples: {
+      tutorial: {
+        summary: 'The tutorial’s client.py: connect to 127.0.0.1:65432 (open the listener example “tutorial” or run server.py first)',
+        value: { host: '127.0.0.1', port: 65432, labels: { demo: 'tutorial' } },
+      },
+      tuned: {
+        summary: 'With a short connect timeout, TCP_NODELAY and an idle timeout',
+        value: { host: '127.0.0.1', port: 65432, connectTimeoutMs: 2000, noDelay: true, idleTimeoutMs: 60000 },
+      },
+    },
   })
   @ApiResponse({ status: 201, type: ConnectionDto, description: 'Connected' })
   @ApiProblems(

@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ClientGone } from '../common/abort-signal.decorator';
-import { ApiProblems } from '../common/api-docs';
+import { ApiIdParam, ApiProblems } from '../common/api-docs';
 import { AcceptedPageDto } from './dto/connection.dto';
 import { CreateListenerDto } from './dto/create-listener.dto';
 import { AcceptedQueryDto, DeleteListenerQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
 import { ListenerDto, ListenerPageDto } from './dto/listener.dto';
 import { TcpService } from './tcp.service';
 
-const LISTENER_ID = ApiParam({ name: 'id', description: 'Listener id', example: 'tl_000001a1b2c3d4e5' });
+const LISTENER_ID = ApiIdParam('listener');
 
 @ApiTags('TCP listeners')
 @Controller('v1/tcp/listeners')
@@ -23,6 +23,17 @@ export class ListenersController {
       'Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. ' +
       'Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. ' +
       'In `echo` mode it is the tutorial’s echo server.',
+  })
+  @ApiBody({
+    type: CreateListenerDto,
+    examples: {
+      echo: { summary: 'Echo server on a free port', value: { host: '127.0.0.1', port: 0, mode: 'echo', labels: { demo: 'tutorial' } } },
+      tutorial: {
+        summary: 'Echo server on the tutorial’s port 65432 (its client.py connects there)',
+        value: { host: '127.0.0.1', port: 65432, mode: 'echo', labels: { demo: 'tutorial' } },
+      },
+      buffer: { summary: 'Keep received bytes for reads', value: { host: '127.0.0.1', port: 0, mode: 'buffer' } },
+    },
   })
   @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })
   @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'ADDRESS_NOT_AVAILABLE', 'PERMISSION_DENIED', 'ADDRESS_IN_USE', 'UNSUPPORTED_MEDIA_TYPE', 'QUOTA_EXCEEDED', 'TOO_MANY_OPEN_FILES')

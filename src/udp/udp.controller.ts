@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ClientGone } from '../common/abort-signal.decorator';
-import { ApiProblems } from '../common/api-docs';
+import { ApiIdParam, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
@@ -10,7 +10,7 @@ import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './
 import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto } from './dto/udp-socket.dto';
 import { UdpService } from './udp.service';
 
-const SOCKET_ID = ApiParam({ name: 'id', description: 'UDP socket id', example: 'us_000001a1b2c3d4e5' });
+const SOCKET_ID = ApiIdParam('udpSocket');
 const OCTET_STREAM = 'application/octet-stream';
 
 @ApiTags('UDP sockets')
@@ -26,6 +26,14 @@ export class UdpSocketsController {
     description:
       'Creates and binds a socket (socket → bind), applies its options and, with `connectTo`, connects it to a default peer. ' +
       'Port 0 takes a free port; the answer shows the real one. In `echo` mode it is the tutorial’s udp_server.py.',
+  })
+  @ApiBody({
+    type: CreateUdpSocketDto,
+    examples: {
+      echo: { summary: 'Echo server on a free port', value: { type: 'udp4', host: '127.0.0.1', port: 0, mode: 'echo', labels: { demo: 'tutorial' } } },
+      client: { summary: 'A client on a free port, keeping what it receives', value: { type: 'udp4', labels: { demo: 'tutorial' } } },
+      peer: { summary: 'Connected to a default peer (the tutorial’s udp_server.py port)', value: { connectTo: { host: '127.0.0.1', port: 65433 } } },
+    },
   })
   @ApiResponse({ status: 201, type: UdpSocketDto, description: 'Bound' })
   @ApiProblems(

@@ -39,12 +39,12 @@ export class EventDto {
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })
   at!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'The resource’s labels (accepted connections carry their listener’s)', example: { suite: 'tutorial' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'The resource’s labels (accepted connections carry their listener’s)', example: { demo: 'tutorial' } })
   labels!: Record<string, string>;
 
   @ApiProperty({
     type: 'object',
-    additionalProperties: { nullable: true, oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    additionalProperties: { oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] },
     description: DATA_FIELDS,
     example: { from: 0, to: 14, byteCount: 14 },
   })

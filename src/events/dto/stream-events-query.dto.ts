@@ -1,17 +1,17 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ExampleObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, Matches, ValidateBy } from 'class-validator';
-import { IsIntegerQuery, IsLabelSelector, IsOneOf } from '../../common/validation';
+import { IsIntegerQuery, IsLabelSelector, IsOneOf, unsetFirst } from '../../common/validation';
 import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
 import { SOCKET_EVENT_TYPES, SOCKET_KINDS, SocketKind } from '../../sockets/socket-events';
 import { isEventTypePattern } from '../event-filter';
 
 /** A query parameter that may be repeated (`?type=a&type=b`); one value arrives as a string, so it is wrapped. */
-function IsRepeatable(doc: { description: string; example: string[]; enum?: readonly string[] }, ...validators: PropertyDecorator[]): PropertyDecorator {
+function IsRepeatable(doc: { description: string; examples: Record<string, ExampleObject>; enum?: readonly string[] }, ...validators: PropertyDecorator[]): PropertyDecorator {
   const schema = doc.enum
-    ? ApiPropertyOptional({ isArray: true, enum: doc.enum, description: doc.description, example: doc.example })
-    : ApiPropertyOptional({ type: [String], description: doc.description, example: doc.example });
+    ? ApiPropertyOptional({ isArray: true, enum: doc.enum, description: doc.description, examples: doc.examples })
+    : ApiPropertyOptional({ type: [String], description: doc.description, examples: doc.examples });
   return applyDecorators(
     schema,
     IsOptional(),
@@ -24,19 +24,29 @@ function IsRepeatable(doc: { description: string; example: string[]; enum?: read
 
 export class StreamEventsQueryDto {
   @IsRepeatable(
-    { description: 'Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…); repeat for several', example: ['tc_000002f0e1d2c3b4'] },
+    {
+      description: 'Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several',
+      examples: unsetFirst('Every resource', { connection: { summary: 'A connection id (the shape; use one you have)', value: ['tc_000002f0e1d2c3b4'] } }),
+    },
     Matches(/^(tl|tc|us)_[0-9a-z]{1,40}$/, { each: true, message: 'resourceId must be a resource id (tl_…, tc_… or us_…)' }),
   )
   resourceId?: string[];
 
   @IsRepeatable(
-    { description: 'Only events of these kinds of resource; repeat for several', example: ['tcp-connection'], enum: SOCKET_KINDS },
+    {
+      description: 'Only events of these kinds of resource; repeat for several',
+      examples: unsetFirst('Every kind', { connections: { summary: 'TCP connections', value: ['tcp-connection'] } }),
+      enum: SOCKET_KINDS,
+    },
     IsIn([...SOCKET_KINDS], { each: true, message: `kind must be one of ${SOCKET_KINDS.join(', ')}` }),
   )
   kind?: SocketKind[];
 
   @IsRepeatable(
-    { description: `Only these event types, exact or a family (\`connection.*\`); repeat for several. Types: ${SOCKET_EVENT_TYPES.join(', ')}`, example: ['connection.*', 'listener.bound'] },
+    {
+      description: `Only these event types, exact or a family (\`connection.*\`); repeat for several. Types: ${SOCKET_EVENT_TYPES.join(', ')}`,
+      examples: unsetFirst('Every type', { connections: { summary: 'Connection events and listeners bound', value: ['connection.*', 'listener.bound'] } }),
+    },
     ValidateBy({
       name: 'isEventTypePattern',
       validator: {
@@ -60,7 +70,7 @@ export class StreamEventsQueryDto {
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
     description: 'Resume after this event id, like the `Last-Event-ID` header (which wins when both are sent); 0 replays all the history holds',
-    example: 0,
+    examples: unsetFirst('From the next event', { replay: { summary: 'Replay all the history holds first', value: 0 } }),
   })
   lastEventId?: number;
 }

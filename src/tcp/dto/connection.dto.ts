@@ -86,7 +86,7 @@ export class ConnectionDto {
   @ApiProperty({ type: BufferStateDto })
   buffer!: BufferStateDto;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { suite: 'tutorial' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { demo: 'tutorial' } })
   labels!: Record<string, string>;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })

@@ -1,25 +1,40 @@
 import { PageQueryDto } from '../../common/dto/page-query.dto';
-import { IsBooleanQuery, IsIntegerQuery, IsOneOf } from '../../common/validation';
+import { IsBooleanQuery, IsIntegerQuery, IsOneOf, unsetFirst } from '../../common/validation';
 import { TcpConnectionState } from '../../sockets/tcp-connection';
 import { TcpListenerState } from '../../sockets/tcp-listener';
 import { Matches, IsOptional } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 
 export class ListListenersQueryDto extends PageQueryDto {
-  @IsOneOf(Object.values(TcpListenerState), { description: 'Only listeners in this state' })
+  @IsOneOf(Object.values(TcpListenerState), {
+    description: 'Only listeners in this state',
+    examples: unsetFirst('Any state', { listening: { summary: 'Listening', value: TcpListenerState.LISTENING } }),
+  })
   state?: string;
 }
 
 export class ListConnectionsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Only connections accepted by this listener', example: 'tl_000001a1b2c3d4e5' })
+  @ApiPropertyOptional({
+    description: 'Only connections accepted by this listener: its `id`, as `POST /v1/tcp/listeners` answered it',
+    examples: unsetFirst('Any listener', { listener: { summary: 'A listener id (the shape; use one you created)', value: 'tl_000001a1b2c3d4e5' } }),
+  })
   @IsOptional()
   @Matches(/^tl_[0-9a-z]{1,40}$/, { message: 'listenerId must be a listener id (tl_…)' })
   listenerId?: string;
 
-  @IsOneOf(['inbound', 'outbound'], { description: 'Only connections in this direction' })
+  @IsOneOf(['inbound', 'outbound'], {
+    description: 'Only connections in this direction',
+    examples: unsetFirst('Both directions', {
+      inbound: { summary: 'Accepted by a listener', value: 'inbound' },
+      outbound: { summary: 'Connected through the API', value: 'outbound' },
+    }),
+  })
   direction?: 'inbound' | 'outbound';
 
-  @IsOneOf(Object.values(TcpConnectionState), { description: 'Only connections in this state' })
+  @IsOneOf(Object.values(TcpConnectionState), {
+    description: 'Only connections in this state',
+    examples: unsetFirst('Any state', { open: { summary: 'Open both ways', value: TcpConnectionState.OPEN } }),
+  })
   state?: string;
 }
 

@@ -59,7 +59,7 @@ export class ListenerDto {
   @ApiProperty({ type: ListenerCountersDto })
   counters!: ListenerCountersDto;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { suite: 'tutorial' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { demo: 'tutorial' } })
   labels!: Record<string, string>;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })

@@ -1,12 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsEncoding, IsIntegerQuery } from '../../common/validation';
+import { IsEncoding, IsIntegerQuery, unsetFirst } from '../../common/validation';
 import { PayloadEncoding } from '../../sockets/payload-codec';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 export class ReadBufferQueryDto {
-  @IsIntegerQuery({ min: 0, max: MAX_SAFE, description: 'Offset to read from; defaults to the oldest byte still held', example: 0 })
+  @IsIntegerQuery({
+    min: 0,
+    max: MAX_SAFE,
+    description: 'Offset to read from (a previous read’s `nextOffset`); defaults to the oldest byte still held',
+    examples: unsetFirst('From the oldest byte held', { start: { summary: 'From the first byte received (until released)', value: 0 } }),
+  })
   from?: number;
 
   @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'Most bytes to return (capped by SOCKPLANE_MAX_READ_BYTES)', default: 65536, example: 65536 })
@@ -18,7 +23,10 @@ export class ReadBufferQueryDto {
   @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'With waitMs: how many bytes make the read worth answering', default: 1, example: 1 })
   minBytes: number = 1;
 
-  @ApiPropertyOptional({ description: 'With waitMs: answer once this delimiter arrived, with the bytes up to and including it (in `untilEncoding`)', example: '\n' })
+  @ApiPropertyOptional({
+    description: 'With waitMs: answer once this delimiter arrived, with the bytes up to and including it (in `untilEncoding`)',
+    examples: unsetFirst('No delimiter', { newline: { summary: 'Up to a newline', value: '\n' } }),
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)

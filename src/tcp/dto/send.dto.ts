@@ -16,7 +16,7 @@ export class SendDataDto {
 }
 
 export class SendQueryDto {
-  @IsBooleanQuery({ description: 'For raw `application/octet-stream` bodies: half-close (send FIN) once the bytes are sent', default: false })
+  @IsBooleanQuery({ description: 'For raw `application/octet-stream` bodies: half-close (send FIN) once the bytes are sent', default: false, example: false })
   end?: boolean;
 }
 

@@ -1,12 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EndpointDto } from '../../common/dto/socket-common.dto';
-import { IsEncoding, IsIntegerQuery } from '../../common/validation';
+import { IsEncoding, IsIntegerQuery, unsetFirst } from '../../common/validation';
 import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 export class ReadDatagramsQueryDto {
-  @IsIntegerQuery({ min: 0, max: MAX_SAFE, description: 'Sequence number to read from; defaults to the oldest datagram still held', example: 0 })
+  @IsIntegerQuery({
+    min: 0,
+    max: MAX_SAFE,
+    description: 'Sequence number to read from (a previous read’s `nextSeq`); defaults to the oldest datagram still held',
+    examples: unsetFirst('From the oldest datagram held', { start: { summary: 'From the first datagram received (until released)', value: 0 } }),
+  })
   from?: number;
 
   @IsIntegerQuery({ min: 1, max: 1000, description: 'Most datagrams to return (fewer when their bytes would pass SOCKPLANE_MAX_READ_BYTES)', default: 100, example: 100 })

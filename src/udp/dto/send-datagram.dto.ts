@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 import { EndpointDto } from '../../common/dto/socket-common.dto';
-import { IsEncoding, IsHost, IsIntegerQuery, IsPort } from '../../common/validation';
+import { IsEncoding, IsHost, IsIntegerQuery, IsPort, unsetFirst } from '../../common/validation';
 import { PayloadEncoding } from '../../sockets/payload-codec';
 
 const DESTINATION_HOST = 'Destination: an IP address in canonical form or a host name (resolved once, in the socket’s family); omit with `port` to send to the default peer';
@@ -23,10 +23,19 @@ export class SendDatagramDto {
 
 /** The destination of a raw `application/octet-stream` send, which has no JSON to carry it. */
 export class SendDatagramQueryDto {
-  @IsHost({ required: false, description: `For raw bodies only. ${DESTINATION_HOST}`, example: '127.0.0.1' })
+  @IsHost({
+    required: false,
+    description: `For raw bodies only. ${DESTINATION_HOST}`,
+    examples: unsetFirst('JSON body, or the default peer', { loopback: { summary: 'The loopback address', value: '127.0.0.1' } }),
+  })
   host?: string;
 
-  @IsIntegerQuery({ min: 1, max: 65535, description: 'For raw bodies only. Destination port', example: 65433 })
+  @IsIntegerQuery({
+    min: 1,
+    max: 65535,
+    description: 'For raw bodies only. Destination port',
+    examples: unsetFirst('JSON body, or the default peer', { tutorial: { summary: 'The tutorial’s UDP port', value: 65433 } }),
+  })
   port?: number;
 }
 

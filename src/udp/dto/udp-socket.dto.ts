@@ -122,7 +122,7 @@ export class UdpSocketDto {
   @ApiProperty({ type: DatagramBufferStateDto })
   buffer!: DatagramBufferStateDto;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { suite: 'tutorial' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { demo: 'tutorial' } })
   labels!: Record<string, string>;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })
