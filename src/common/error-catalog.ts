@@ -17,6 +17,7 @@ export const ERROR_CATALOG = {
   INVALID_DESTINATION: { status: 400, title: 'The destination does not suit this socket' },
   ADDRESS_NOT_AVAILABLE: { status: 400, title: 'The address is not available on this host' },
   PERMISSION_DENIED: { status: 403, title: 'The operating system refused the operation' },
+  POLICY_DENIED: { status: 403, title: 'The network policy refuses this address or port' },
   SOCKET_NOT_FOUND: { status: 404, title: 'No such socket' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
