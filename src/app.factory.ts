@@ -6,6 +6,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
+import { applyHttpSecurity } from './security/http-security';
 import { HostResolver } from './sockets/tcp-connector';
 
 export interface CreateAppOptions {
@@ -23,7 +24,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     // A client must finish sending its request within this time (slow-loris); long-polls are
     // answers, not requests, so they are not cut by it.
-    requestTimeout: 30_000,
+    requestTimeout: config.requestTimeoutMs,
+    // An HTTP connection silent for this long is closed. Long-polls are silent up to their
+    // waitMs and event streams between heartbeats, so it allows the longer of the two and more.
+    connectionTimeout: Math.max(config.maxWaitMs, config.eventHeartbeatMs) + config.requestTimeoutMs,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver), adapter, {
     bodyParser: false,
@@ -37,6 +41,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useBodyParser('application/octet-stream', { bodyLimit: config.bodyLimitBytes });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
+  await applyHttpSecurity(app, config);
   app.enableShutdownHooks();
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();

@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { LimitsModule } from './limits/limits.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
@@ -11,6 +13,6 @@ import { UdpModule } from './udp/udp.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), TcpModule, UdpModule, EventsModule, HealthModule] };
+    return { module: AppModule, imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), AuthModule, TcpModule, UdpModule, EventsModule, LimitsModule, HealthModule] };
   }
 }

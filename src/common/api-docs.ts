@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 import { ProblemDto } from './problem.dto';
 
@@ -18,6 +18,12 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   OFFSET_RELEASED: 'bytes before offset 14 were released; 0 is no longer held',
   OFFSET_OUT_OF_RANGE: 'offset 99 is past the last received byte (endOffset 14)',
   WRITE_BUFFER_FULL: 'the peer is not reading: 16777216 bytes are already queued and the limit is 16777216',
+  POLICY_DENIED:
+    'connect to 169.254.169.254:80 is refused by the network policy: 169.254.0.0/16 (built-in rule: IPv4 link-local, where cloud metadata services (169.254.169.254) answer)',
+  QUOTA_EXCEEDED: 'the service holds 20000 sockets, its limit',
+  UNAUTHORIZED: 'this operation needs an API key: send Authorization: Bearer <key>',
+  HOST_NOT_ALLOWED: 'this service does not answer for host "evil.example"; add it to SOCKPLANE_ALLOWED_HOSTS',
+  TOO_MANY_OPEN_FILES: 'listen on 127.0.0.1:0 failed: listen EMFILE: too many open files',
 };
 
 /** Documents the problem+json answers of an operation, grouped by status, one example per code. */
@@ -55,4 +61,12 @@ export function ApiProblems(...codes: ApiErrorCode[]): MethodDecorator & ClassDe
     }),
   );
   return applyDecorators(ApiExtraModels(ProblemDto), ...responses);
+}
+
+/**
+ * Marks a `/v1` controller as needing an API key (Swagger UI's Authorize button), with the
+ * answers every guarded operation can give before it runs.
+ */
+export function ApiKeyAuth(): ClassDecorator {
+  return applyDecorators(ApiBearerAuth(), ApiProblems('UNAUTHORIZED', 'HOST_NOT_ALLOWED'));
 }

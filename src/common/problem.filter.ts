@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundE
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { SocketError } from '../sockets/socket-error';
 import { ApiProblem, FieldError } from './api-problem';
-import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
+import { ApiErrorCode, CatalogEntry, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 
 interface Problem {
   code: ApiErrorCode;
@@ -25,6 +25,8 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
 /** Codes for HTTP exceptions Nest or a library raised, by status. */
 const STATUS_CODES: Record<number, ApiErrorCode> = {
   400: 'VALIDATION_FAILED',
+  // Raised by Nest's cross-origin protection (`enableCsrfProtection`), the only source of a bare 403.
+  403: 'CROSS_ORIGIN_DENIED',
   404: 'ROUTE_NOT_FOUND',
   406: 'NOT_ACCEPTABLE',
   413: 'BODY_TOO_LARGE',
@@ -41,7 +43,8 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const problem = this.toProblem(exception);
-    const { status, title } = ERROR_CATALOG[problem.code];
+    const entry: CatalogEntry = ERROR_CATALOG[problem.code];
+    const { status, title } = entry;
     if (status >= 500 && problem.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
@@ -56,6 +59,7 @@ export class ProblemFilter implements ExceptionFilter {
       ...problem.details,
       ...(problem.errors?.length ? { errors: problem.errors } : {}),
     };
+    if (entry.retryAfterSeconds !== undefined) reply.header('retry-after', entry.retryAfterSeconds);
     reply.status(status).header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
   }
 

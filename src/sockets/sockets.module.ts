@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { LongPollGate } from '../policy/long-poll-gate';
 import { NetworkPolicy } from '../policy/network-policy';
 import { SocketRegistry } from './socket-registry';
 import { HostResolver, systemResolver } from './tcp-connector';
@@ -33,8 +34,9 @@ export class SocketsModule {
               hostResolver,
             ),
         },
+        { provide: LongPollGate, inject: [AppConfig], useFactory: (config: AppConfig) => new LongPollGate(config.maxLongPolls) },
       ],
-      exports: [SocketRegistry],
+      exports: [SocketRegistry, LongPollGate],
     };
   }
 }
