@@ -121,9 +121,10 @@ describe('authentication on', () => {
         bob.delete(`/v1/udp/sockets/${udp.id}/datagrams`).query({ upTo: 0 }),
         bob.delete(`/v1/udp/sockets/${udp.id}`),
       ];
-      for (const res of await Promise.all(notFound)) {
-        expect({ url: res.req.path, status: res.status, code: res.body.code }).toEqual({ url: res.req.path, status: 404, code: 'SOCKET_NOT_FOUND' });
-      }
+      const answers = await Promise.all(notFound);
+      answers.forEach((res, call) => {
+        expect({ call, status: res.status, code: res.body.code }).toEqual({ call, status: 404, code: 'SOCKET_NOT_FOUND' });
+      });
       expect(target.received).toEqual([]);
       expect(peer.received.length).toBe(0);
 
