@@ -2,7 +2,7 @@ import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { ProblemFilter } from './common/problem.filter';
+import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
@@ -28,6 +28,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // An HTTP connection silent for this long is closed. Long-polls are silent up to their
     // waitMs and event streams between heartbeats, so it allows the longer of the two and more.
     connectionTimeout: Math.max(config.maxWaitMs, config.eventHeartbeatMs) + config.requestTimeoutMs,
+    frameworkErrors: renderRouterError,
+    clientErrorHandler: renderClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver), adapter, {
     bodyParser: false,
