@@ -2,11 +2,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { ProblemFilter } from './common/problem.filter';
+import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { echoRequestId, requestIdOf } from './logging/request-id';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
+import { applyHttpSecurity } from './security/http-security';
 import { HostResolver } from './sockets/tcp-connector';
 
 export interface CreateAppOptions {
@@ -24,8 +25,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     // A client must finish sending its request within this time (slow-loris); long-polls are
     // answers, not requests, so they are not cut by it.
-    requestTimeout: 30_000,
+    requestTimeout: config.requestTimeoutMs,
+    // An HTTP connection silent for this long is closed. Long-polls are silent up to their
+    // waitMs and event streams between heartbeats, so it allows the longer of the two and more.
+    connectionTimeout: Math.max(config.maxWaitMs, config.eventHeartbeatMs) + config.requestTimeoutMs,
     genReqId: requestIdOf,
+    frameworkErrors: renderRouterError,
+    clientErrorHandler: renderClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver), adapter, {
     bodyParser: false,
@@ -42,6 +48,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useBodyParser('application/octet-stream', { bodyLimit: config.bodyLimitBytes });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
+  await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();
   await fastify.ready();

@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { LimitsModule } from './limits/limits.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
@@ -15,7 +17,18 @@ export class AppModule {
   static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), SocketsModule.forRoot(hostResolver), LoggingModule, TcpModule, UdpModule, EventsModule, HealthModule, MetricsModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        SocketsModule.forRoot(hostResolver),
+        LoggingModule,
+        AuthModule,
+        TcpModule,
+        UdpModule,
+        EventsModule,
+        LimitsModule,
+        HealthModule,
+        MetricsModule,
+      ],
     };
   }
 }

@@ -68,7 +68,7 @@ describe('openapi/openapi.json', () => {
   });
 
   it('orders the tags as a newcomer meets the resources', () => {
-    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'Events', 'Operations']);
+    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'Events', 'Limits', 'Operations']);
   });
 });
 

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ERROR_CATALOG } from '../src/common/error-catalog';
 import { TestApp, startTestApp } from './support/test-app';
 
@@ -78,15 +76,5 @@ describe('problem+json for bad input', () => {
 
   it('the service still answers after all of that', async () => {
     await t.http.get('/v1/tcp/listeners').expect(200);
-  });
-});
-
-describe('the error catalog', () => {
-  it('matches the README error table, row for row', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Errors'));
-    const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.+) \|$/gm)].map(([, code, status, title]) => ({ code, status: Number(status), title }));
-    const catalog = Object.entries(ERROR_CATALOG).map(([code, entry]) => ({ code, status: entry.status, title: entry.title }));
-    expect(rows).toEqual(catalog);
   });
 });

@@ -83,6 +83,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get limits and usage
+         * @description Every quota with its limit and what is in use now (sockets in total and for the calling key, bytes held, long-polls, event streams), and the per-request and per-socket limits. A quota reached answers 429 QUOTA_EXCEEDED naming the limit.
+         */
+        get: operations["getLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections": {
         parameters: {
             query?: never;
@@ -564,8 +584,8 @@ export interface components {
              */
             host: string;
             /**
-             * @description Close after this long without traffic (reason `timeout`); 0 = never
-             * @default 0
+             * @description Close after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
              */
             idleTimeoutMs?: number;
             /**
@@ -619,8 +639,8 @@ export interface components {
              */
             host?: string;
             /**
-             * @description Close accepted connections after this long without traffic (reason `timeout`); 0 = never
-             * @default 0
+             * @description Close accepted connections after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
              */
             idleTimeoutMs?: number;
             /**
@@ -851,7 +871,7 @@ export interface components {
              */
             at: string;
             /**
-             * @description What the runtime reports, by type: `listener.bound` {address, port}; `listener.closed` {reason, errno}; `listener.dropped` {remoteAddress, remotePort} (over maxConnections); `connection.accepted` / `connection.opened` {listenerId, remoteAddress, remotePort}; `connection.data` {from, to, byteCount}: the byte-log offsets the bytes got; `connection.peer-ended` {endOffset}; `connection.paused` / `connection.resumed` {heldBytes}: reading stopped at the buffer cap, and started again after a release; `connection.closed` {reason: local | peer-end | peer-reset | timeout | error, errno}; `udp.*`: the UDP socket’s own fields.
+             * @description What the runtime reports, by type: `listener.bound` {address, port}; `listener.closed` {reason, errno}; `listener.dropped` {remoteAddress, remotePort} (over maxConnections); `connection.accepted` / `connection.opened` {listenerId, remoteAddress, remotePort}; `connection.data` {from, to, byteCount}: the byte-log offsets the bytes got; `connection.peer-ended` {endOffset}; `connection.paused` {heldBytes, cause} / `connection.resumed` {heldBytes}: reading stopped at the buffer cap (`cap`) or the total cap of all connections (`total-cap`), and started again after a release; `connection.closed` {reason: local | peer-end | peer-reset | timeout | error, errno}; `udp.*`: the UDP socket’s own fields.
              * @example {
              *       "byteCount": 14,
              *       "from": 0,
@@ -1007,6 +1027,12 @@ export interface components {
              */
             status: "ok";
         };
+        LimitsDto: {
+            perRequest: components["schemas"]["PerRequestLimitsDto"];
+            perSocket: components["schemas"]["PerSocketLimitsDto"];
+            /** @description Limits shared over time, with their use now; reaching one answers 429 QUOTA_EXCEEDED (bufferedBytes pauses reading instead) */
+            quotas: components["schemas"]["QuotasDto"];
+        };
         ListenerCountersDto: {
             /**
              * @description Connections accepted so far (also the accept index of the latest one)
@@ -1133,6 +1159,50 @@ export interface components {
             /** @example 1 */
             ttl: number;
         };
+        PerRequestLimitsDto: {
+            /**
+             * @description Largest HTTP request body (SOCKPLANE_BODY_LIMIT_BYTES); larger ones answer 413
+             * @example 16777216
+             */
+            bodyBytes: number;
+            /**
+             * @description Largest `maxBytes` of one buffer read (SOCKPLANE_MAX_READ_BYTES); more is cut to it
+             * @example 16777216
+             */
+            readBytes: number;
+            /**
+             * @description Longest `waitMs` a long-poll waits (SOCKPLANE_MAX_WAIT_MS); more is cut to it
+             * @example 60000
+             */
+            waitMs: number;
+        };
+        PerSocketLimitsDto: {
+            /**
+             * @description Unreleased received bytes a connection holds before it stops reading (SOCKPLANE_MAX_BUFFERED_BYTES)
+             * @example 4194304
+             */
+            bufferedBytes: number;
+            /**
+             * @description Unreleased datagram bytes a UDP socket holds (SOCKPLANE_UDP_MAX_BUFFERED_BYTES)
+             * @example 4194304
+             */
+            datagramBytes: number;
+            /**
+             * @description Unreleased datagrams a UDP socket holds (SOCKPLANE_UDP_MAX_DATAGRAMS)
+             * @example 10000
+             */
+            datagrams: number;
+            /**
+             * @description Idle timeout of TCP connections that do not set one (SOCKPLANE_IDLE_TIMEOUT_MS); 0 = none
+             * @example 0
+             */
+            defaultIdleTimeoutMs: number;
+            /**
+             * @description Bytes queued towards a peer before `send` answers 429 (SOCKPLANE_MAX_PENDING_WRITE_BYTES)
+             * @example 16777216
+             */
+            pendingWriteBytes: number;
+        };
         ProblemDto: {
             /**
              * @description Stable machine-readable code (see the README error table)
@@ -1171,6 +1241,35 @@ export interface components {
              * @example urn:sockplane:problem:validation-failed
              */
             type: string;
+        };
+        QuotaDto: {
+            /**
+             * @description The limit; null when there is none of its own
+             * @example 20000
+             */
+            limit: number | null;
+            /**
+             * @description The setting that sets the limit
+             * @example SOCKPLANE_MAX_SOCKETS
+             */
+            setting: string;
+            /**
+             * @description How much of it is in use now
+             * @example 3
+             */
+            used: number;
+        };
+        QuotasDto: {
+            /** @description Unreleased received bytes across all TCP connections */
+            bufferedBytes: components["schemas"]["QuotaDto"];
+            /** @description Event streams open at once */
+            eventStreams: components["schemas"]["QuotaDto"];
+            /** @description Reads waiting at once (`waitMs` > 0) */
+            longPolls: components["schemas"]["QuotaDto"];
+            /** @description Sockets the service holds (listeners, connections, UDP sockets) */
+            sockets: components["schemas"]["QuotaDto"];
+            /** @description Sockets the calling API key holds (every socket with an admin key or without authentication) */
+            socketsPerKey: components["schemas"]["QuotaDto"];
         };
         SendDataDto: {
             /**
@@ -1554,8 +1653,72 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SHUTTING_DOWN`: The service is shutting down */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitsDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1604,6 +1767,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     createConnection: {
@@ -1637,7 +1818,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `PERMISSION_DENIED`: The operating system refused the operation */
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `PERMISSION_DENIED`: The operating system refused the operation; `POLICY_DENIED`: The network policy refuses this address or port */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1648,6 +1838,15 @@ export interface operations {
             };
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1713,8 +1912,26 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1757,8 +1974,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1824,6 +2059,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
@@ -1844,6 +2088,24 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1886,6 +2148,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
@@ -1897,6 +2168,15 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1944,6 +2224,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
@@ -1973,6 +2262,15 @@ export interface operations {
             };
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2026,6 +2324,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     createListener: {
@@ -2059,7 +2375,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `PERMISSION_DENIED`: The operating system refused the operation */
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `PERMISSION_DENIED`: The operating system refused the operation; `POLICY_DENIED`: The network policy refuses this address or port */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2079,6 +2404,15 @@ export interface operations {
             };
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2126,8 +2460,26 @@ export interface operations {
                     "application/json": components["schemas"]["ListenerDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2170,8 +2522,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2217,8 +2587,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2263,6 +2660,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     createUdpSocket: {
@@ -2296,7 +2711,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `PERMISSION_DENIED`: The operating system refused the operation */
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `PERMISSION_DENIED`: The operating system refused the operation; `POLICY_DENIED`: The network policy refuses this address or port */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2316,6 +2740,15 @@ export interface operations {
             };
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2372,8 +2805,26 @@ export interface operations {
                     "application/json": components["schemas"]["UdpSocketDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2404,8 +2855,26 @@ export interface operations {
                     "application/json": components["schemas"]["UdpSocketDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2453,6 +2922,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
@@ -2473,6 +2951,24 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2515,6 +3011,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
@@ -2526,6 +3031,15 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2575,7 +3089,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `PERMISSION_DENIED`: The operating system refused the operation */
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `PERMISSION_DENIED`: The operating system refused the operation; `POLICY_DENIED`: The network policy refuses this address or port */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2613,6 +3136,15 @@ export interface operations {
             };
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };

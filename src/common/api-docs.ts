@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import {
+  ApiBearerAuth,
   ApiExtraModels,
   ApiParam,
   ApiResponse,
@@ -68,6 +69,12 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   OFFSET_OUT_OF_RANGE: 'offset 99 is past the last received byte (endOffset 14)',
   NOT_READY: 'not ready (socketQuota: socket quota exhausted)',
   WRITE_BUFFER_FULL: 'the peer is not reading: 16777216 bytes are already queued and the limit is 16777216',
+  POLICY_DENIED:
+    'connect to 169.254.169.254:80 is refused by the network policy: 169.254.0.0/16 (built-in rule: IPv4 link-local, where cloud metadata services (169.254.169.254) answer)',
+  QUOTA_EXCEEDED: 'the service holds 20000 sockets, its limit',
+  UNAUTHORIZED: 'this operation needs an API key: send Authorization: Bearer <key>',
+  HOST_NOT_ALLOWED: 'this service does not answer for host "evil.example"; add it to SOCKPLANE_ALLOWED_HOSTS',
+  TOO_MANY_OPEN_FILES: 'listen on 127.0.0.1:0 failed: listen EMFILE: too many open files',
 };
 
 /**
@@ -123,6 +130,8 @@ export function completeProblemExamples(document: OpenAPIObject): OpenAPIObject 
   for (const [path, item] of Object.entries(document.paths)) {
     const resource = Object.values(RESOURCES).find((r) => path.startsWith(r.path));
     for (const operation of Object.values(item).filter(isOperation)) {
+      // Class-level decorators (e.g. `ApiKeyAuth`) share their response objects between operations.
+      operation.responses = structuredClone(operation.responses);
       const instance = path.replace(/\{(\w+)\}/g, (_, name: string) => String(pathParameterExample(operation, name) ?? `{${name}}`));
       for (const response of Object.values(operation.responses ?? {}) as (ResponseObject | ReferenceObject)[]) {
         const examples = 'content' in response ? response.content?.[PROBLEM_CONTENT_TYPE]?.examples : undefined;
@@ -146,4 +155,12 @@ function pathParameterExample(operation: OperationObject, name: string): unknown
   const parameter = (operation.parameters ?? []).find((p): p is ParameterObject => 'in' in p && p.in === 'path' && p.name === name);
   const schema = parameter?.schema;
   return parameter?.example ?? (schema && 'example' in schema ? schema.example : undefined);
+}
+
+/**
+ * Marks a `/v1` controller as needing an API key (Swagger UI's Authorize button), with the
+ * answers every guarded operation can give before it runs.
+ */
+export function ApiKeyAuth(): ClassDecorator {
+  return applyDecorators(ApiBearerAuth(), ApiProblems('UNAUTHORIZED', 'HOST_NOT_ALLOWED'));
 }

@@ -3,6 +3,8 @@ import { SocketErrorCode } from '../sockets/socket-error';
 export interface CatalogEntry {
   status: number;
   title: string;
+  /** Sent as `Retry-After` (seconds): the condition is expected to pass by itself. */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -16,10 +18,14 @@ export const ERROR_CATALOG = {
   INVALID_CURSOR: { status: 400, title: 'The cursor is not one this service returned' },
   INVALID_DESTINATION: { status: 400, title: 'The destination does not suit this socket' },
   ADDRESS_NOT_AVAILABLE: { status: 400, title: 'The address is not available on this host' },
+  UNAUTHORIZED: { status: 401, title: 'A valid API key is needed' },
   PERMISSION_DENIED: { status: 403, title: 'The operating system refused the operation' },
+  POLICY_DENIED: { status: 403, title: 'The network policy refuses this address or port' },
+  CROSS_ORIGIN_DENIED: { status: 403, title: 'A cross-origin request from a browser was refused' },
   SOCKET_NOT_FOUND: { status: 404, title: 'No such socket' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   SOCKET_CLOSED: { status: 409, title: 'The socket is closed for this operation' },
   ADDRESS_IN_USE: { status: 409, title: 'The address is already in use' },
   OFFSET_RELEASED: { status: 410, title: 'Those bytes were released' },
@@ -27,14 +33,17 @@ export const ERROR_CATALOG = {
   DATAGRAM_TOO_LARGE: { status: 413, title: 'The datagram is larger than UDP allows' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has an unsupported media type' },
   OFFSET_OUT_OF_RANGE: { status: 416, title: 'The offset is past the received bytes' },
+  HOST_NOT_ALLOWED: { status: 421, title: 'The Host header names a host this service does not answer for' },
   QUOTA_EXCEEDED: { status: 429, title: 'A quota is exhausted' },
   WRITE_BUFFER_FULL: { status: 429, title: 'The peer is not reading what was sent' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   CONNECTION_REFUSED: { status: 502, title: 'The peer refused the connection' },
   HOST_UNREACHABLE: { status: 502, title: 'The host is unreachable' },
   NAME_NOT_RESOLVED: { status: 502, title: 'The host name did not resolve' },
   NETWORK_ERROR: { status: 502, title: 'The network operation failed' },
-  TOO_MANY_OPEN_FILES: { status: 503, title: 'The service is out of file descriptors' },
+  TOO_MANY_OPEN_FILES: { status: 503, title: 'The service is out of file descriptors', retryAfterSeconds: 1 },
+  OVERLOADED: { status: 503, title: 'The service is overloaded', retryAfterSeconds: 5 },
   SHUTTING_DOWN: { status: 503, title: 'The service is shutting down' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },

@@ -1,8 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
-import { FastifyReply, FastifyRequest } from 'fastify';
+import { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES as REASON_PHRASES } from 'node:http';
+import { Duplex } from 'node:stream';
 import { SocketError } from '../sockets/socket-error';
 import { ApiProblem, FieldError } from './api-problem';
-import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
+import { ApiErrorCode, CatalogEntry, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 import { recordProblem } from './problem-record';
 
 interface Problem {
@@ -26,6 +28,8 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
 /** Codes for HTTP exceptions Nest or a library raised, by status. */
 const STATUS_CODES: Record<number, ApiErrorCode> = {
   400: 'VALIDATION_FAILED',
+  // Raised by Nest's cross-origin protection (`enableCsrfProtection`), the only source of a bare 403.
+  403: 'CROSS_ORIGIN_DENIED',
   404: 'ROUTE_NOT_FOUND',
   406: 'NOT_ACCEPTABLE',
   413: 'BODY_TOO_LARGE',
@@ -42,24 +46,14 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const problem = this.toProblem(exception);
-    const { status, title } = ERROR_CATALOG[problem.code];
+    const { status } = ERROR_CATALOG[problem.code];
     if (status >= 500 && problem.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (reply.sent) return;
     const errno = problem.details?.errno;
     recordProblem(reply.raw, typeof errno === 'string' ? { code: problem.code, errno } : { code: problem.code });
-    const body = {
-      type: problemType(problem.code),
-      title,
-      status,
-      detail: problem.detail,
-      instance: request.url.split('?')[0],
-      code: problem.code,
-      ...problem.details,
-      ...(problem.errors?.length ? { errors: problem.errors } : {}),
-    };
-    reply.status(status).header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
+    sendProblem(reply, request, problem);
   }
 
   private toProblem(exception: unknown): Problem {
@@ -90,4 +84,49 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { code: 'INTERNAL_ERROR', detail: 'An unexpected error occurred; it has been logged.' };
   }
+}
+
+function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
+  const entry: CatalogEntry = ERROR_CATALOG[problem.code];
+  const body = {
+    type: problemType(problem.code),
+    title: entry.title,
+    status: entry.status,
+    detail: problem.detail,
+    instance: request.url.split('?')[0],
+    code: problem.code,
+    ...problem.details,
+    ...(problem.errors?.length ? { errors: problem.errors } : {}),
+  };
+  if (entry.retryAfterSeconds !== undefined) reply.header('retry-after', entry.retryAfterSeconds);
+  reply.status(entry.status).header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
+}
+
+/**
+ * Fastify's router refuses some URLs before any route runs (a malformed percent escape, a path
+ * segment longer than any id), so Nest never sees them; this renders them the same way.
+ */
+export function renderRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than any id' : 'the URL is not valid (a bad percent escape?)';
+  sendProblem(reply, request, { code: 'VALIDATION_FAILED', detail, errors: [{ field: 'path', message: detail }] });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers too large, a request
+ * not received in time, broken framing) get the same problem+json, on a connection that then
+ * closes: its stream can no longer be trusted.
+ */
+export function renderClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ApiErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'MALFORMED_REQUEST';
+  const { status, title } = ERROR_CATALOG[code];
+  const detail = code === 'MALFORMED_REQUEST' ? 'the request is not valid HTTP' : title;
+  const body = JSON.stringify({ type: problemType(code), title, status, detail, code });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${REASON_PHRASES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

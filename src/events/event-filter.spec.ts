@@ -4,7 +4,7 @@ import { EventRecord } from './event-history';
 
 const record = (event: Partial<SocketEvent>): EventRecord => ({
   id: 1,
-  event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a', env: 'ci' }, at: new Date(0), data: {}, ...event },
+  event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a', env: 'ci' }, owner: null, at: new Date(0), data: {}, ...event },
   payload: null,
   payloadLength: null,
 });

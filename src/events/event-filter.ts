@@ -4,6 +4,8 @@ import { EventRecord } from './event-history';
 
 /** What a stream asks for; every given criterion must hold, and any listed value of one matches. */
 export interface EventFilter {
+  /** Only the resources of this API key; null or absent: every resource. */
+  owner?: string | null;
   resourceIds?: readonly string[];
   kinds?: readonly SocketKind[];
   /** Event types, exact (`connection.data`) or a whole family (`connection.*`). */
@@ -26,7 +28,9 @@ export function compileEventFilter(filter: EventFilter): (record: EventRecord) =
   const exactTypes = filter.types && new Set(filter.types.filter((t) => !t.endsWith('.*')));
   const typePrefixes = (filter.types ?? []).filter((t) => t.endsWith('.*')).map((t) => t.slice(0, -1));
   const labels = Object.entries(filter.labels ?? {});
+  const owner = filter.owner ?? null;
   return ({ event }) =>
+    (owner === null || event.owner === owner) &&
     (!resourceIds || resourceIds.has(event.resourceId)) &&
     (!kinds || kinds.has(event.kind)) &&
     (!exactTypes || exactTypes.has(event.type) || typePrefixes.some((prefix) => event.type.startsWith(prefix))) &&

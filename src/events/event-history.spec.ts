@@ -6,6 +6,7 @@ const event = (resourceId = 'tc_1'): Omit<SocketEvent, 'payload'> => ({
   resourceId,
   kind: 'tcp-connection',
   labels: {},
+  owner: null,
   at: new Date(0),
   data: {},
 });

@@ -49,6 +49,7 @@ const event = (type: SocketEvent['type'] = 'connection.data'): Omit<SocketEvent,
   resourceId: 'tc_1',
   kind: 'tcp-connection',
   labels: {},
+  owner: null,
   at: new Date(0),
   data: { byteCount: 4 },
 });

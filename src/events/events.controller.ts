@@ -1,7 +1,9 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { ApiProblems } from '../common/api-docs';
+import { Caller } from '../auth/caller';
+import { Owner } from '../auth/owner.decorator';
+import { ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { unsetFirst } from '../common/validation';
 import { EventDto, GapDto } from './dto/event.dto';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
@@ -34,6 +36,7 @@ const EXAMPLE = [
 ].join('\n');
 
 @ApiTags('Events')
+@ApiKeyAuth()
 @ApiExtraModels(EventDto, GapDto)
 @Controller('v1/events')
 export class EventsController {
@@ -62,8 +65,13 @@ export class EventsController {
     description: STREAM_FORMAT,
     content: { [EVENT_STREAM]: { schema: { type: 'string', description: STREAM_FORMAT }, example: EXAMPLE } },
   })
-  @ApiProblems('VALIDATION_FAILED', 'SHUTTING_DOWN')
-  streamEvents(@Query() query: StreamEventsQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Res() reply: FastifyReply): void {
-    this.events.openStream(query, lastEventId, reply);
+  @ApiProblems('VALIDATION_FAILED', 'QUOTA_EXCEEDED', 'SHUTTING_DOWN')
+  streamEvents(
+    @Query() query: StreamEventsQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+    @Owner() caller: Caller,
+  ): void {
+    this.events.openStream(query, lastEventId, reply, caller);
   }
 }

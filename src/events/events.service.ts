@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ServerResponse } from 'node:http';
+import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { parseLabelSelector } from '../common/validation';
 import { AppConfig } from '../config/app-config';
@@ -64,16 +65,20 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Answers the request with an event stream. Everything that can be refused is checked before
-   * the reply is taken over, so a refusal is still an ordinary problem+json answer.
+   * Answers the request with an event stream of the caller's own sockets. Everything that can
+   * be refused is checked before the reply is taken over, so a refusal is still an ordinary
+   * problem+json answer.
    */
-  openStream(query: StreamEventsQueryDto, lastEventIdHeader: string | undefined, reply: FastifyReply): void {
+  openStream(query: StreamEventsQueryDto, lastEventIdHeader: string | undefined, reply: FastifyReply, caller: Caller): void {
     if (this.closing) throw new ApiProblem('SHUTTING_DOWN', 'the service is shutting down');
+    if (this.streams.size >= this.config.maxEventStreams) {
+      throw new ApiProblem('QUOTA_EXCEEDED', `${this.streams.size} event streams are open, the limit`, { limit: 'maxEventStreams', max: this.config.maxEventStreams });
+    }
     const resumeAfter = parseLastEventId(lastEventIdHeader) ?? query.lastEventId ?? null;
     const payload = query.payload
       ? { encoding: query.payload, maxBytes: Math.min(query.payloadMaxBytes ?? this.config.eventPayloadMaxBytes, this.config.eventPayloadMaxBytes) }
       : null;
-    const matches = compileEventFilter({ resourceIds: query.resourceId, kinds: query.kind, types: query.type, labels: parseLabelSelector(query.label) });
+    const matches = compileEventFilter({ owner: caller.scope, resourceIds: query.resourceId, kinds: query.kind, types: query.type, labels: parseLabelSelector(query.label) });
 
     reply.hijack();
     const response = reply.raw;
@@ -93,6 +98,11 @@ export class EventsService implements BeforeApplicationShutdown {
     response.writeHead(200, SSE_HEADERS);
     response.flushHeaders();
     stream.start();
+  }
+
+  /** Event streams open now (for `GET /v1/limits`). */
+  get openStreams(): number {
+    return this.streams.size;
   }
 
   /** Per open stream: how far behind its reader is and what it lost (for operations and tests). */

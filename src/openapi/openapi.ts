@@ -57,7 +57,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
     .addTag('UDP sockets', 'Bound UDP sockets (socket → bind, optionally connect): send datagrams, read them by sequence number, release, close')
     .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')
+    .addTag('Limits', 'Quotas and limits, with what is in use now')
     .addTag('Operations', 'Health probes and Prometheus metrics')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from SOCKPLANE_API_KEYS (needed when the service has keys configured)' })
     .build();
   return completeProblemExamples(
     SwaggerModule.createDocument(app, config, {

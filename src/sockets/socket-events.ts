@@ -27,6 +27,8 @@ export interface SocketEvent {
   resourceId: string;
   kind: SocketKind;
   labels: Readonly<Record<string, string>>;
+  /** The API key owning the resource (null when authentication is off); streams show a key only its own. */
+  owner: string | null;
   at: Date;
   data: Record<string, string | number | boolean | null>;
   /** Received bytes behind a data event; consumers copy what they keep. */

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
+import { NetworkPolicy, Protocol, Verdict } from '../policy/network-policy';
+import { BufferBudget } from './buffer-budget';
 import { Page, paginate } from './pagination';
 import { SocketError, SocketErrorCode } from './socket-error';
 import { SocketEventBus } from './socket-events';
 import { Labels, ReceiveMode, SocketResource } from './socket-types';
-import { HostResolver, TcpConnectTarget, openTcpSocket, systemResolver } from './tcp-connector';
+import { DestinationGuard, HostResolver, TcpConnectTarget, openTcpSocket, systemResolver } from './tcp-connector';
 import { TcpConnection, TcpConnectionOptions, TcpDirection } from './tcp-connection';
 import { TcpListener, TcpListenerOptions } from './tcp-listener';
 import { UdpSocket, UdpSocketOptions } from './udp-socket';
@@ -20,6 +22,10 @@ export interface RegistrySettings {
   closedRetentionMs: number;
   /** Sockets (listeners, connections, UDP sockets) held at once. */
   maxSockets: number;
+  /** Sockets one owner holds at once, accepted connections included; 0 = no limit of its own. */
+  maxSocketsPerKey: number;
+  /** Unreleased received bytes across all TCP connections before receiving pauses. */
+  maxTotalBufferedBytes: number;
   /** Datagrams a UDP socket holds unreleased before it drops new ones. */
   udpMaxDatagrams: number;
   /** Datagram payload bytes a UDP socket holds unreleased before it drops new ones. */
@@ -75,6 +81,17 @@ type Kind = keyof ResourceByKind;
 const KIND_NAMES: Record<Kind, string> = { 'tcp-listener': 'TCP listener', 'tcp-connection': 'TCP connection', 'udp-socket': 'UDP socket' };
 type Prefix = 'tl' | 'tc' | 'us';
 
+/** How much of the registry's limits is in use, for `GET /v1/limits`. */
+export interface RegistryUsage {
+  sockets: number;
+  /** Sockets the given owner holds (all sockets when no owner was given). */
+  ownSockets: number;
+  /** Unreleased received bytes across all TCP connections. */
+  bufferedBytes: number;
+  /** Unreleased datagram bytes across all UDP sockets. */
+  datagramBytes: number;
+}
+
 /**
  * Owns every socket the service holds: creates them, hands them out by id, lists them, and
  * closes them — one at a time on request, all of them on shutdown. Ids are never reused.
@@ -88,13 +105,23 @@ export class SocketRegistry {
   /** Sent counters of the sockets already forgotten, by kind; held sockets report their own. */
   private readonly forgottenSent = new Map<string, SentCounters>();
   private readonly connectOutcomes = new Map<ConnectOutcome, number>();
+  /** Sockets held per owner, for the per-key quota. */
+  private readonly ownerCounts = new Map<string | null, number>();
+  private readonly budget: BufferBudget;
+  private readonly vetTcp: DestinationGuard;
+  private readonly vetUdp: DestinationGuard;
   private seq = 0;
   private shuttingDown = false;
 
   constructor(
     private readonly settings: RegistrySettings,
+    private readonly policy: NetworkPolicy,
     private readonly resolveHost: HostResolver = systemResolver,
-  ) {}
+  ) {
+    this.budget = new BufferBudget(settings.maxTotalBufferedBytes);
+    this.vetTcp = destinationGuard(policy, 'tcp', 'connect to');
+    this.vetUdp = destinationGuard(policy, 'udp', 'send to');
+  }
 
   get size(): number {
     return this.resources.size;
@@ -131,8 +158,21 @@ export class SocketRegistry {
     return this.connectOutcomes;
   }
 
+  /** Usage of the limits; `owner` counts that key's sockets (undefined or null: every socket). */
+  usage(owner?: string | null): RegistryUsage {
+    let datagramBytes = 0;
+    for (const socket of this.ofKind('udp-socket')) datagramBytes += socket.buffer.heldBytes;
+    return {
+      sockets: this.resources.size,
+      ownSockets: owner === undefined || owner === null ? this.resources.size : (this.ownerCounts.get(owner) ?? 0),
+      bufferedBytes: this.budget.heldBytes,
+      datagramBytes,
+    };
+  }
+
   async createListener(request: CreateListenerRequest): Promise<TcpListener> {
-    this.assertCapacity();
+    this.assertCapacity(request.owner);
+    this.assertBindAllowed(request.host, request.port, 'listen on');
     const { id, seq } = this.allocateId('tl');
     const listener = await TcpListener.listen({
       id,
@@ -143,7 +183,7 @@ export class SocketRegistry {
       events: this.events,
       onAccept: (source, socket, acceptIndex) => this.adoptAccepted(source, socket, acceptIndex),
     });
-    this.resources.set(id, listener);
+    this.hold(listener);
     return listener;
   }
 
@@ -168,10 +208,10 @@ export class SocketRegistry {
   }
 
   async connect(request: ConnectRequest): Promise<TcpConnection> {
-    this.assertCapacity();
+    this.assertCapacity(request.owner);
     let socket: Socket;
     try {
-      socket = await openTcpSocket(request, this.resolveHost);
+      socket = await openTcpSocket(request, this.resolveHost, this.vetTcp);
     } catch (err) {
       this.countConnect(err instanceof SocketError ? err.code : 'NETWORK_ERROR');
       throw err;
@@ -193,9 +233,10 @@ export class SocketRegistry {
       owner: request.owner,
       options: this.connectionOptions(request),
       events: this.events,
+      budget: this.budget,
       onClosed: (c) => this.onConnectionClosed(c),
     });
-    this.resources.set(id, connection);
+    this.hold(connection);
     this.publishOpened(connection, 'connection.opened');
     return connection;
   }
@@ -237,7 +278,8 @@ export class SocketRegistry {
   }
 
   async createUdpSocket(request: CreateUdpSocketRequest): Promise<UdpSocket> {
-    this.assertCapacity();
+    this.assertCapacity(request.owner);
+    this.assertBindAllowed(request.host, request.port, 'bind');
     const { id, seq } = this.allocateId('us');
     const socket = await UdpSocket.open({
       id,
@@ -247,12 +289,13 @@ export class SocketRegistry {
       options: { ...request, maxDatagrams: this.settings.udpMaxDatagrams, maxBufferedBytes: this.settings.udpMaxBufferedBytes },
       events: this.events,
       resolveHost: this.resolveHost,
+      vetDestination: this.vetUdp,
     });
     if (this.shuttingDown) {
       await socket.close();
       throw new SocketError('SHUTTING_DOWN', 'the service is shutting down');
     }
-    this.resources.set(id, socket);
+    this.hold(socket);
     return socket;
   }
 
@@ -279,7 +322,9 @@ export class SocketRegistry {
     const connections = [...this.ofKind('tcp-connection')];
     const udpSockets = [...this.ofKind('udp-socket')];
     for (const resource of this.resources.values()) this.retire(resource);
+    for (const connection of connections) connection.returnBudget();
     this.resources.clear();
+    this.ownerCounts.clear();
     for (const timer of this.retentionTimers.values()) clearTimeout(timer);
     this.retentionTimers.clear();
     await Promise.all([...connections.map((c) => c.close('graceful')), ...udpSockets.map((s) => s.close()), ...this.closing]);
@@ -295,7 +340,7 @@ export class SocketRegistry {
   }
 
   private adoptAccepted(listener: TcpListener, socket: Socket, acceptIndex: number): void {
-    if (this.shuttingDown || this.resources.size >= this.settings.maxSockets) {
+    if (this.shuttingDown || this.resources.size >= this.settings.maxSockets || this.ownerAtQuota(listener.owner)) {
       listener.dropped++;
       if (this.events.hasListeners) {
         this.events.publish({
@@ -303,6 +348,7 @@ export class SocketRegistry {
           resourceId: listener.id,
           kind: listener.kind,
           labels: listener.labels,
+          owner: listener.owner,
           at: new Date(),
           data: { reason: this.shuttingDown ? 'shutting-down' : 'quota', remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null },
         });
@@ -323,12 +369,14 @@ export class SocketRegistry {
       owner: listener.owner,
       options: this.connectionOptions(options),
       events: this.events,
+      budget: this.budget,
       onClosed: (c) => {
         listener.active--;
         this.onConnectionClosed(c);
       },
     });
-    if (connection.state !== 'closed') this.resources.set(id, connection);
+    if (connection.state !== 'closed') this.hold(connection);
+    else connection.returnBudget();
     this.publishOpened(connection, 'connection.accepted');
   }
 
@@ -360,6 +408,7 @@ export class SocketRegistry {
       resourceId: connection.id,
       kind: connection.kind,
       labels: connection.labels,
+      owner: connection.owner,
       at: connection.createdAt,
       data: {
         listenerId: connection.listenerId,
@@ -374,9 +423,20 @@ export class SocketRegistry {
     return closing.finally(() => this.closing.delete(closing));
   }
 
+  private hold(resource: Resource): void {
+    this.resources.set(resource.id, resource);
+    this.ownerCounts.set(resource.owner, (this.ownerCounts.get(resource.owner) ?? 0) + 1);
+  }
+
   private forget(id: string): void {
     const resource = this.resources.get(id);
-    if (resource) this.retire(resource);
+    if (resource) {
+      this.retire(resource);
+      const left = (this.ownerCounts.get(resource.owner) ?? 1) - 1;
+      if (left > 0) this.ownerCounts.set(resource.owner, left);
+      else this.ownerCounts.delete(resource.owner);
+      if (resource.kind === 'tcp-connection') resource.returnBudget();
+    }
     this.resources.delete(id);
     const timer = this.retentionTimers.get(id);
     if (timer) clearTimeout(timer);
@@ -391,7 +451,7 @@ export class SocketRegistry {
     this.connectOutcomes.set(outcome, (this.connectOutcomes.get(outcome) ?? 0) + 1);
   }
 
-  private assertCapacity(): void {
+  private assertCapacity(owner: string | null): void {
     if (this.shuttingDown) throw new SocketError('SHUTTING_DOWN', 'the service is shutting down');
     if (this.resources.size >= this.settings.maxSockets) {
       throw new SocketError('QUOTA_EXCEEDED', `the service holds ${this.resources.size} sockets, its limit`, {
@@ -399,6 +459,20 @@ export class SocketRegistry {
         max: this.settings.maxSockets,
       });
     }
+    if (this.ownerAtQuota(owner)) {
+      throw new SocketError('QUOTA_EXCEEDED', `this API key holds ${this.settings.maxSocketsPerKey} sockets, its limit`, {
+        limit: 'maxSocketsPerKey',
+        max: this.settings.maxSocketsPerKey,
+      });
+    }
+  }
+
+  private ownerAtQuota(owner: string | null): boolean {
+    return this.settings.maxSocketsPerKey > 0 && (this.ownerCounts.get(owner) ?? 0) >= this.settings.maxSocketsPerKey;
+  }
+
+  private assertBindAllowed(host: string, port: number, action: string): void {
+    assertAllowed(this.policy.judgeBind(host, port), `${action} ${host}:${port}`);
   }
 
   /** Ids carry the creation sequence (so they never repeat) and random bits (so they are not guessable). */
@@ -434,6 +508,25 @@ function sentCounters(resource: Resource): SentCounters {
 function addSent(totals: Map<string, SentCounters>, kind: string, sent: SentCounters): void {
   const total = totals.get(kind) ?? { bytesOut: 0, datagramsOut: 0 };
   totals.set(kind, { bytesOut: total.bytesOut + sent.bytesOut, datagramsOut: total.datagramsOut + sent.datagramsOut });
+}
+
+/** The network policy as the connector and UDP sockets call it: every address a host stands for must be allowed. */
+function destinationGuard(policy: NetworkPolicy, protocol: Protocol, action: string): DestinationGuard {
+  return (host, addresses, port) => {
+    for (const address of addresses) {
+      const via = address === host ? '' : ` (${host} resolves to ${address})`;
+      assertAllowed(policy.judgeDestination(address, port, protocol), `${action} ${host}:${port}${via}`);
+    }
+  };
+}
+
+function assertAllowed(verdict: Verdict, what: string): void {
+  if (verdict.allowed) return;
+  const source = verdict.ruleSource === 'built-in' ? 'built-in rule' : verdict.ruleSource;
+  throw new SocketError('POLICY_DENIED', `${what} is refused by the network policy: ${verdict.rule} (${source}: ${verdict.reason})`, {
+    rule: verdict.rule,
+    ruleSource: verdict.ruleSource,
+  });
 }
 
 function matches(resource: SocketResource, filter: ListFilter): boolean {

@@ -1,9 +1,11 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { LongPollGate } from '../policy/long-poll-gate';
+import { NetworkPolicy } from '../policy/network-policy';
 import { SocketRegistry } from './socket-registry';
 import { HostResolver, systemResolver } from './tcp-connector';
 
-/** Provides the one socket registry; Nest closes it (and every socket) on shutdown. */
+/** Provides the one socket registry, bound by the configured network policy; Nest closes it (and every socket) on shutdown. */
 @Global()
 @Module({})
 export class SocketsModule {
@@ -23,14 +25,18 @@ export class SocketsModule {
                 closeLingerMs: config.closeLingerMs,
                 closedRetentionMs: config.closedRetentionMs,
                 maxSockets: config.maxSockets,
+                maxSocketsPerKey: config.maxSocketsPerKey,
+                maxTotalBufferedBytes: config.maxTotalBufferedBytes,
                 udpMaxDatagrams: config.udpMaxDatagrams,
                 udpMaxBufferedBytes: config.udpMaxBufferedBytes,
               },
+              new NetworkPolicy({ allow: config.policyAllow, deny: config.policyDeny, bindHosts: config.bindHosts, bindPorts: config.bindPorts }),
               hostResolver,
             ),
         },
+        { provide: LongPollGate, inject: [AppConfig], useFactory: (config: AppConfig) => new LongPollGate(config.maxLongPolls) },
       ],
-      exports: [SocketRegistry],
+      exports: [SocketRegistry, LongPollGate],
     };
   }
 }

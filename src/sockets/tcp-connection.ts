@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { BufferBudget } from './buffer-budget';
 import { ByteLog } from './byte-log';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketEventBus, SocketEventType } from './socket-events';
@@ -43,6 +44,8 @@ export interface TcpConnectionInit {
   owner: string | null;
   options: TcpConnectionOptions;
   events: SocketEventBus;
+  /** Unreleased bytes across all connections; receiving pauses while it is spent. */
+  budget: BufferBudget;
   onClosed: (connection: TcpConnection) => void;
 }
 
@@ -89,6 +92,9 @@ export class TcpConnection implements SocketResource {
   private readonly log = new ByteLog();
   private readonly readers = new Waiters();
   private readonly events: SocketEventBus;
+  private readonly budget: BufferBudget;
+  /** Set once this connection's bytes went back to the budget; it holds none from then on. */
+  private budgetReturned = false;
   private readonly onClosed: (connection: TcpConnection) => void;
   private currentState: TcpConnectionState = TcpConnectionState.OPEN;
   private closeInfo: CloseInfo | null = null;
@@ -115,6 +121,7 @@ export class TcpConnection implements SocketResource {
     this.owner = init.owner;
     this.options = init.options;
     this.events = init.events;
+    this.budget = init.budget;
     this.onClosed = init.onClosed;
     this.local = toEndpoint(socket.localAddress, socket.localPort, socket.localFamily);
     this.remote = toEndpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
@@ -217,12 +224,22 @@ export class TcpConnection implements SocketResource {
         endOffset: this.log.endOffset,
       });
     }
+    const before = this.log.heldBytes;
     this.log.releaseUpTo(offset);
-    if (this.pausedForCap && this.log.heldBytes < this.options.maxBufferedBytes) {
-      this.pausedForCap = false;
-      if (!this.socket.destroyed) this.socket.resume();
-      this.publish('connection.resumed', { heldBytes: this.log.heldBytes });
-    }
+    // Resume this connection first: a budget with room wakes the others, and this one may be among them.
+    this.resumeIfRoom();
+    if (!this.budgetReturned) this.budget.remove(before - this.log.heldBytes);
+  }
+
+  /**
+   * Gives this connection's held bytes back to the shared budget, once, when the registry
+   * forgets it: its byte log goes with it.
+   */
+  returnBudget(): void {
+    if (this.budgetReturned) return;
+    this.budgetReturned = true;
+    this.budget.cancelWait(this.onBudgetRoom);
+    this.budget.remove(this.log.heldBytes);
   }
 
   /**
@@ -292,6 +309,7 @@ export class TcpConnection implements SocketResource {
     switch (this.closing ? 'discard' : this.options.mode) {
       case 'buffer':
         this.log.append(chunk);
+        if (!this.budgetReturned) this.budget.add(chunk.length);
         break;
       case 'echo':
         this.log.skip(chunk.length);
@@ -303,12 +321,32 @@ export class TcpConnection implements SocketResource {
     }
     this.publish('connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
     // After the data event, so event streams show the bytes before the pause they caused.
-    if (this.log.heldBytes >= this.options.maxBufferedBytes && !this.pausedForCap) {
+    if (!this.pausedForCap && this.mustPause()) {
       this.pausedForCap = true;
       this.socket.pause();
-      this.publish('connection.paused', { heldBytes: this.log.heldBytes });
+      if (this.budget.exhausted) this.budget.waitForRoom(this.onBudgetRoom);
+      this.publish('connection.paused', { heldBytes: this.log.heldBytes, cause: this.budget.exhausted ? 'total-cap' : 'cap' });
     }
     this.readers.notify();
+  }
+
+  /** Its own cap reached, or the shared budget spent while it holds bytes (so a release can free room). */
+  private mustPause(): boolean {
+    if (this.log.heldBytes >= this.options.maxBufferedBytes) return true;
+    return this.budget.exhausted && this.log.heldBytes > 0 && !this.closing;
+  }
+
+  private readonly onBudgetRoom = (): void => this.resumeIfRoom();
+
+  private resumeIfRoom(): void {
+    if (!this.pausedForCap) return;
+    if (this.mustPause()) {
+      if (this.budget.exhausted) this.budget.waitForRoom(this.onBudgetRoom);
+      return;
+    }
+    this.pausedForCap = false;
+    if (!this.socket.destroyed) this.socket.resume();
+    this.publish('connection.resumed', { heldBytes: this.log.heldBytes });
   }
 
   private echo(chunk: Buffer): void {
@@ -366,6 +404,6 @@ export class TcpConnection implements SocketResource {
 
   private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>, payload?: Buffer): void {
     if (!this.events.hasListeners) return;
-    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, at: new Date(), data, payload });
+    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, owner: this.owner, at: new Date(), data, payload });
   }
 }

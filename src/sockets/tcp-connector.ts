@@ -13,18 +13,27 @@ export interface TcpConnectTarget {
 /** Resolves a host name to every address it has (all families unless restricted). */
 export type HostResolver = (host: string, family: 0 | 4 | 6) => Promise<string[]>;
 
+/**
+ * Vets a destination before anything is sent to it: throws (POLICY_DENIED) unless every
+ * address `host` stands for may be reached on `port`.
+ */
+export type DestinationGuard = (host: string, addresses: readonly string[], port: number) => void;
+
 export const systemResolver: HostResolver = async (host, family) => {
   const records = await lookup(host, { all: true, family, verbatim: true });
   return records.map((record) => record.address);
 };
 
 /**
- * Resolves once, then dials the exact address that was resolved (no second lookup inside
- * `net.connect`), racing `connect` against `error` and the timeout with a single cleanup.
+ * Resolves once, vets every address the name has, then dials the exact address that was
+ * vetted (no second lookup inside `net.connect`), racing `connect` against `error` and the
+ * timeout with a single cleanup.
  */
-export async function openTcpSocket(target: TcpConnectTarget, resolve: HostResolver): Promise<Socket> {
+export async function openTcpSocket(target: TcpConnectTarget, resolve: HostResolver, vet: DestinationGuard): Promise<Socket> {
   const deadline = Date.now() + target.timeoutMs;
-  const address = isIP(target.host) ? target.host : (await resolveHostAddresses(target.host, target.family, resolve))[0];
+  const addresses = isIP(target.host) ? [target.host] : await resolveHostAddresses(target.host, target.family, resolve);
+  vet(target.host, addresses, target.port);
+  const address = addresses[0];
   const remaining = deadline - Date.now();
   if (remaining <= 0) throw connectTimeout(target);
   return new Promise((resolvePromise, reject) => {

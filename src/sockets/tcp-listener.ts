@@ -154,6 +154,6 @@ export class TcpListener implements SocketResource {
 
   private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>): void {
     if (!this.events.hasListeners) return;
-    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, at: new Date(), data });
+    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, owner: this.owner, at: new Date(), data });
   }
 }

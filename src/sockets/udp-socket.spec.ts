@@ -39,6 +39,7 @@ describe('UdpSocket', () => {
       options: { ...DEFAULTS, ...options },
       events: extra.events ?? new SocketEventBus(),
       resolveHost: extra.resolveHost ?? noDns,
+      vetDestination: () => undefined,
     });
     opened.push(socket);
     return socket;

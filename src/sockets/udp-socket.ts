@@ -4,7 +4,7 @@ import { Datagram, DatagramLog } from './datagram-log';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketEventBus, SocketEventType } from './socket-events';
 import { CloseInfo, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
-import { HostResolver, resolveHostAddresses } from './tcp-connector';
+import { DestinationGuard, HostResolver, resolveHostAddresses } from './tcp-connector';
 import { Waiters } from './waiters';
 
 export const UdpSocketState = {
@@ -68,6 +68,8 @@ export interface UdpSocketInit {
   events: SocketEventBus;
   /** Resolves host names for the default peer and for sends; the resolved address is the one dialled. */
   resolveHost: HostResolver;
+  /** Vets the default peer and every send's destination (the network policy). */
+  vetDestination: DestinationGuard;
 }
 
 /** A socket error that did not close the socket (an ICMP error reported on a later receive, a failed echo). */
@@ -122,6 +124,7 @@ export class UdpSocket implements SocketResource {
   private readonly readers = new Waiters();
   private readonly events: SocketEventBus;
   private readonly resolveHost: HostResolver;
+  private readonly vetDestination: DestinationGuard;
   private readonly closedPromise: Promise<void>;
   /** Rejecters of sends in flight: dgram drops a send without calling back when the socket closes first. */
   private readonly pendingSends = new Set<(err: SocketError) => void>();
@@ -136,6 +139,7 @@ export class UdpSocket implements SocketResource {
     this.options = init.options;
     this.events = init.events;
     this.resolveHost = init.resolveHost;
+    this.vetDestination = init.vetDestination;
     this.log = new DatagramLog({ maxDatagrams: init.options.maxDatagrams, maxBytes: init.options.maxBufferedBytes });
     const { type, reuseAddr, ipv6Only, recvBufferSize, sendBufferSize } = init.options;
     this.socket = createSocket({
@@ -330,7 +334,7 @@ export class UdpSocket implements SocketResource {
   }
 
   private async connect(peer: UdpDestination): Promise<void> {
-    const address = await this.resolveAddress(peer.host, 'connectTo.host');
+    const address = await this.resolveAddress(peer.host, peer.port, 'connectTo.host');
     await new Promise<void>((resolve, reject) => {
       this.socket.connect(peer.port, address, (err?: Error) => (err ? reject(fromSystemError(err, `connect to ${peer.host}:${peer.port}`)) : resolve()));
     });
@@ -348,7 +352,7 @@ export class UdpSocket implements SocketResource {
       if (this.remote) return this.remote;
       throw new SocketError('INVALID_DESTINATION', `socket ${this.id} has no default peer: give host and port`, { field: 'host' });
     }
-    const address = await this.resolveAddress(host, 'host');
+    const address = await this.resolveAddress(host, port, 'host');
     if (this.remote && (address !== this.remote.address || port !== this.remote.port)) {
       throw new SocketError(
         'INVALID_DESTINATION',
@@ -359,14 +363,19 @@ export class UdpSocket implements SocketResource {
     return { address, port, family: isIP(address) === 6 ? 'IPv6' : 'IPv4' };
   }
 
-  /** An IP literal of the socket's family as is; a host name resolved once, to its first address of that family. */
-  private async resolveAddress(host: string, field: string): Promise<string> {
+  /**
+   * An IP literal of the socket's family as is; a host name resolved once, to its first address
+   * of that family. Every address is vetted by the network policy first.
+   */
+  private async resolveAddress(host: string, port: number, field: string): Promise<string> {
     if (isIP(host) !== 0) {
       assertFamily(this.options.type, host, field, 'INVALID_DESTINATION');
+      this.vetDestination(host, [host], port);
       return host;
     }
     const family = this.options.type === 'udp6' ? 6 : 4;
     const addresses = await resolveHostAddresses(host, family, this.resolveHost);
+    this.vetDestination(host, addresses, port);
     const address = addresses.find((candidate) => isIP(candidate) === family);
     if (!address) throw new SocketError('NAME_NOT_RESOLVED', `resolve ${host} failed: it has no IPv${family} address`, { errno: 'ENOTFOUND' });
     return address;
@@ -453,7 +462,7 @@ export class UdpSocket implements SocketResource {
 
   private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>, payload?: Buffer): void {
     if (!this.events.hasListeners) return;
-    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, at: new Date(), data, payload });
+    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, owner: this.owner, at: new Date(), data, payload });
   }
 }
 

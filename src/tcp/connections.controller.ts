@@ -1,8 +1,10 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { Caller } from '../auth/caller';
+import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
-import { ApiIdParam, ApiProblems } from '../common/api-docs';
+import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
@@ -15,6 +17,7 @@ const CONNECTION_ID = ApiIdParam('connection');
 const OCTET_STREAM = 'application/octet-stream';
 
 @ApiTags('TCP connections')
+@ApiKeyAuth()
 @ApiExtraModels(SendDataDto)
 @Controller('v1/tcp/connections')
 export class ConnectionsController {
@@ -48,6 +51,7 @@ export class ConnectionsController {
     'MALFORMED_REQUEST',
     'UNSUPPORTED_MEDIA_TYPE',
     'PERMISSION_DENIED',
+    'POLICY_DENIED',
     'QUOTA_EXCEEDED',
     'CONNECTION_REFUSED',
     'HOST_UNREACHABLE',
@@ -56,16 +60,16 @@ export class ConnectionsController {
     'TOO_MANY_OPEN_FILES',
     'CONNECT_TIMEOUT',
   )
-  createConnection(@Body() body: CreateConnectionDto): Promise<ConnectionDto> {
-    return this.tcp.createConnection(body);
+  createConnection(@Body() body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+    return this.tcp.createConnection(body, caller);
   }
 
   @Get()
   @ApiOperation({ summary: 'List TCP connections', description: 'Inbound and outbound, oldest first, filtered by listener, direction, state and labels.' })
   @ApiResponse({ status: 200, type: ConnectionPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listConnections(@Query() query: ListConnectionsQueryDto): ConnectionPageDto {
-    return this.tcp.listConnections(query);
+  listConnections(@Query() query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
+    return this.tcp.listConnections(query, caller);
   }
 
   @Get(':id')
@@ -73,8 +77,8 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'Get a TCP connection', description: 'State, addresses, counters, buffer offsets and, once closed, why.' })
   @ApiResponse({ status: 200, type: ConnectionDto })
   @ApiProblems('SOCKET_NOT_FOUND')
-  getConnection(@Param('id') id: string): ConnectionDto {
-    return this.tcp.getConnection(id);
+  getConnection(@Param('id') id: string, @Owner() caller: Caller): ConnectionDto {
+    return this.tcp.getConnection(id, caller);
   }
 
   @Delete(':id')
@@ -86,8 +90,8 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: ConnectionDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto): Promise<ConnectionDto> {
-    return this.tcp.deleteConnection(id, query.mode);
+  deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+    return this.tcp.deleteConnection(id, query.mode, caller);
   }
 
   @Post(':id/send')
@@ -114,8 +118,13 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: SendResultDto, description: 'Sent' })
   @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
-  sendData(@Param('id') id: string, @Body(new PayloadBodyPipe(SendDataDto)) body: SendDataDto | Buffer, @Query() query: SendQueryDto): Promise<SendResultDto> {
-    return this.tcp.send(id, body, query.end ?? false);
+  sendData(
+    @Param('id') id: string,
+    @Body(new PayloadBodyPipe(SendDataDto)) body: SendDataDto | Buffer,
+    @Query() query: SendQueryDto,
+    @Owner() caller: Caller,
+  ): Promise<SendResultDto> {
+    return this.tcp.send(id, body, query.end ?? false, caller);
   }
 
   @Get(':id/buffer')
@@ -143,15 +152,16 @@ export class ConnectionsController {
     },
   })
   @ApiExtraModels(BufferReadDto)
-  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE')
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
   async readBuffer(
     @Param('id') id: string,
     @Query() query: ReadBufferQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
+    @Owner() caller: Caller,
   ): Promise<BufferReadDto | Buffer> {
-    const result = await this.tcp.read(id, query, signal);
+    const result = await this.tcp.read(id, query, signal, caller);
     if (!accept?.includes(OCTET_STREAM)) return this.tcp.toBufferReadDto(id, result, query.encoding);
     reply.header('content-type', OCTET_STREAM);
     reply.header('sockplane-from', result.from);
@@ -171,7 +181,7 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: BufferStateDto, description: 'The buffer after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto): BufferStateDto {
-    return this.tcp.release(id, query.upTo);
+  releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
+    return this.tcp.release(id, query.upTo, caller);
   }
 }

@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Caller } from '../auth/caller';
+import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
-import { ApiIdParam, ApiProblems } from '../common/api-docs';
+import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { AcceptedPageDto } from './dto/connection.dto';
 import { CreateListenerDto } from './dto/create-listener.dto';
 import { AcceptedQueryDto, DeleteListenerQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
@@ -11,6 +13,7 @@ import { TcpService } from './tcp.service';
 const LISTENER_ID = ApiIdParam('listener');
 
 @ApiTags('TCP listeners')
+@ApiKeyAuth()
 @Controller('v1/tcp/listeners')
 export class ListenersController {
   constructor(private readonly tcp: TcpService) {}
@@ -36,17 +39,27 @@ export class ListenersController {
     },
   })
   @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })
-  @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'ADDRESS_NOT_AVAILABLE', 'PERMISSION_DENIED', 'ADDRESS_IN_USE', 'UNSUPPORTED_MEDIA_TYPE', 'QUOTA_EXCEEDED', 'TOO_MANY_OPEN_FILES')
-  createListener(@Body() body: CreateListenerDto): Promise<ListenerDto> {
-    return this.tcp.createListener(body);
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'MALFORMED_REQUEST',
+    'ADDRESS_NOT_AVAILABLE',
+    'PERMISSION_DENIED',
+    'POLICY_DENIED',
+    'ADDRESS_IN_USE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'QUOTA_EXCEEDED',
+    'TOO_MANY_OPEN_FILES',
+  )
+  createListener(@Body() body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {
+    return this.tcp.createListener(body, caller);
   }
 
   @Get()
   @ApiOperation({ summary: 'List TCP listeners', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: ListenerPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listListeners(@Query() query: ListListenersQueryDto): ListenerPageDto {
-    return this.tcp.listListeners(query);
+  listListeners(@Query() query: ListListenersQueryDto, @Owner() caller: Caller): ListenerPageDto {
+    return this.tcp.listListeners(query, caller);
   }
 
   @Get(':id')
@@ -54,8 +67,8 @@ export class ListenersController {
   @ApiOperation({ summary: 'Get a TCP listener', description: 'Its bound address, options, counters and state.' })
   @ApiResponse({ status: 200, type: ListenerDto })
   @ApiProblems('SOCKET_NOT_FOUND')
-  getListener(@Param('id') id: string): ListenerDto {
-    return this.tcp.getListener(id);
+  getListener(@Param('id') id: string, @Owner() caller: Caller): ListenerDto {
+    return this.tcp.getListener(id, caller);
   }
 
   @Delete(':id')
@@ -67,8 +80,8 @@ export class ListenersController {
   })
   @ApiResponse({ status: 200, type: ListenerDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteListener(@Param('id') id: string, @Query() query: DeleteListenerQueryDto): Promise<ListenerDto> {
-    return this.tcp.deleteListener(id, query.closeConnections);
+  deleteListener(@Param('id') id: string, @Query() query: DeleteListenerQueryDto, @Owner() caller: Caller): Promise<ListenerDto> {
+    return this.tcp.deleteListener(id, query.closeConnections, caller);
   }
 
   @Get(':id/connections')
@@ -80,8 +93,13 @@ export class ListenersController {
       'holds until one arrives: pass the previous answer’s `lastAcceptIndex` as `after` to wait for the next.',
   })
   @ApiResponse({ status: 200, type: AcceptedPageDto })
-  @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  listAcceptedConnections(@Param('id') id: string, @Query() query: AcceptedQueryDto, @ClientGone() signal: AbortSignal): Promise<AcceptedPageDto> {
-    return this.tcp.listAccepted(id, query, signal);
+  @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED', 'QUOTA_EXCEEDED')
+  listAcceptedConnections(
+    @Param('id') id: string,
+    @Query() query: AcceptedQueryDto,
+    @ClientGone() signal: AbortSignal,
+    @Owner() caller: Caller,
+  ): Promise<AcceptedPageDto> {
+    return this.tcp.listAccepted(id, query, signal, caller);
   }
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { Caller } from '../auth/caller';
 import { AppConfig } from '../config/app-config';
 import { parseLabelSelector } from '../common/validation';
+import { LongPollGate } from '../policy/long-poll-gate';
 import { decodePayload, encodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { BufferReadResult } from '../sockets/tcp-connection';
@@ -12,62 +14,71 @@ import { ListenerDto, ListenerPageDto, toListenerDto } from './dto/listener.dto'
 import { BufferReadDto, ReadBufferQueryDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendResultDto } from './dto/send.dto';
 
-/** Translates between the REST representations and the socket registry. */
+/**
+ * Translates between the REST representations and the socket registry. Every call carries the
+ * caller: new sockets belong to its key, and it sees only its own (all of them with an admin key).
+ */
 @Injectable()
 export class TcpService {
   constructor(
     private readonly registry: SocketRegistry,
     private readonly config: AppConfig,
+    private readonly longPolls: LongPollGate,
   ) {}
 
-  async createListener(dto: CreateListenerDto): Promise<ListenerDto> {
-    const listener = await this.registry.createListener({ ...dto, owner: null });
+  async createListener(dto: CreateListenerDto, caller: Caller): Promise<ListenerDto> {
+    const listener = await this.registry.createListener({ ...dto, idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs, owner: caller.owner });
     return toListenerDto(listener);
   }
 
-  listListeners(query: ListListenersQueryDto): ListenerPageDto {
-    const page = this.registry.listListeners({ state: query.state, labels: parseLabelSelector(query.label) }, query.limit, query.cursor);
+  listListeners(query: ListListenersQueryDto, caller: Caller): ListenerPageDto {
+    const page = this.registry.listListeners({ owner: caller.scope, state: query.state, labels: parseLabelSelector(query.label) }, query.limit, query.cursor);
     return { items: page.items.map(toListenerDto), nextCursor: page.nextCursor };
   }
 
-  getListener(id: string): ListenerDto {
-    return toListenerDto(this.registry.getListener(id));
+  getListener(id: string, caller: Caller): ListenerDto {
+    return toListenerDto(this.registry.getListener(id, caller.scope));
   }
 
-  async deleteListener(id: string, closeConnections: boolean): Promise<ListenerDto> {
-    return toListenerDto(await this.registry.closeListener(id, closeConnections));
+  async deleteListener(id: string, closeConnections: boolean, caller: Caller): Promise<ListenerDto> {
+    return toListenerDto(await this.registry.closeListener(id, closeConnections, caller.scope));
   }
 
-  async listAccepted(listenerId: string, query: AcceptedQueryDto, signal: AbortSignal): Promise<AcceptedPageDto> {
+  async listAccepted(listenerId: string, query: AcceptedQueryDto, signal: AbortSignal, caller: Caller): Promise<AcceptedPageDto> {
     const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
-    const connections = await this.registry.waitForAccepted(listenerId, query.after, query.limit, waitMs, signal);
+    const connections = await this.longPolls.run(waitMs, () => this.registry.waitForAccepted(listenerId, query.after, query.limit, waitMs, signal, caller.scope));
     return {
       items: connections.map(toConnectionDto),
       lastAcceptIndex: connections.length > 0 ? (connections[connections.length - 1].acceptIndex ?? query.after) : query.after,
     };
   }
 
-  async createConnection(dto: CreateConnectionDto): Promise<ConnectionDto> {
-    const connection = await this.registry.connect({ ...dto, timeoutMs: dto.connectTimeoutMs, owner: null });
+  async createConnection(dto: CreateConnectionDto, caller: Caller): Promise<ConnectionDto> {
+    const connection = await this.registry.connect({
+      ...dto,
+      idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
+      timeoutMs: dto.connectTimeoutMs,
+      owner: caller.owner,
+    });
     return toConnectionDto(connection);
   }
 
-  listConnections(query: ListConnectionsQueryDto): ConnectionPageDto {
-    const filter = { state: query.state, labels: parseLabelSelector(query.label), listenerId: query.listenerId, direction: query.direction };
+  listConnections(query: ListConnectionsQueryDto, caller: Caller): ConnectionPageDto {
+    const filter = { owner: caller.scope, state: query.state, labels: parseLabelSelector(query.label), listenerId: query.listenerId, direction: query.direction };
     const page = this.registry.listConnections(filter, query.limit, query.cursor);
     return { items: page.items.map(toConnectionDto), nextCursor: page.nextCursor };
   }
 
-  getConnection(id: string): ConnectionDto {
-    return toConnectionDto(this.registry.getConnection(id));
+  getConnection(id: string, caller: Caller): ConnectionDto {
+    return toConnectionDto(this.registry.getConnection(id, caller.scope));
   }
 
-  async deleteConnection(id: string, mode: 'graceful' | 'reset'): Promise<ConnectionDto> {
-    return toConnectionDto(await this.registry.closeConnection(id, mode));
+  async deleteConnection(id: string, mode: 'graceful' | 'reset', caller: Caller): Promise<ConnectionDto> {
+    return toConnectionDto(await this.registry.closeConnection(id, mode, caller.scope));
   }
 
-  async send(id: string, body: SendDataDto | Buffer, endAfterRaw: boolean): Promise<SendResultDto> {
-    const connection = this.registry.getConnection(id);
+  async send(id: string, body: SendDataDto | Buffer, endAfterRaw: boolean, caller: Caller): Promise<SendResultDto> {
+    const connection = this.registry.getConnection(id, caller.scope);
     const bytes = Buffer.isBuffer(body) ? body : decodePayload(body.data, body.encoding);
     const end = Buffer.isBuffer(body) ? endAfterRaw : body.end;
     const result = await connection.send(bytes, end);
@@ -75,16 +86,13 @@ export class TcpService {
   }
 
   /** Reads raw bytes; the controller renders them as JSON or octet-stream. */
-  read(id: string, query: ReadBufferQueryDto, signal: AbortSignal): Promise<BufferReadResult> {
-    const connection = this.registry.getConnection(id);
-    return connection.read({
-      from: query.from,
-      maxBytes: Math.min(query.maxBytes, this.config.maxReadBytes),
-      minBytes: query.minBytes,
-      until: query.until === undefined ? undefined : decodePayload(query.until, query.untilEncoding, 'until'),
-      waitMs: Math.min(query.waitMs, this.config.maxWaitMs),
-      signal,
-    });
+  read(id: string, query: ReadBufferQueryDto, signal: AbortSignal, caller: Caller): Promise<BufferReadResult> {
+    const connection = this.registry.getConnection(id, caller.scope);
+    const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
+    const until = query.until === undefined ? undefined : decodePayload(query.until, query.untilEncoding, 'until');
+    return this.longPolls.run(waitMs, () =>
+      connection.read({ from: query.from, maxBytes: Math.min(query.maxBytes, this.config.maxReadBytes), minBytes: query.minBytes, until, waitMs, signal }),
+    );
   }
 
   toBufferReadDto(id: string, result: BufferReadResult, encoding: ReadBufferQueryDto['encoding']): BufferReadDto {
@@ -102,8 +110,8 @@ export class TcpService {
     };
   }
 
-  release(id: string, upTo: number): BufferStateDto {
-    const connection = this.registry.getConnection(id);
+  release(id: string, upTo: number, caller: Caller): BufferStateDto {
+    const connection = this.registry.getConnection(id, caller.scope);
     connection.releaseUpTo(upTo);
     return toConnectionDto(connection).buffer;
   }

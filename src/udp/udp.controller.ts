@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Caller } from '../auth/caller';
+import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
-import { ApiIdParam, ApiProblems } from '../common/api-docs';
+import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
@@ -14,6 +16,7 @@ const SOCKET_ID = ApiIdParam('udpSocket');
 const OCTET_STREAM = 'application/octet-stream';
 
 @ApiTags('UDP sockets')
+@ApiKeyAuth()
 @ApiExtraModels(SendDatagramDto)
 @Controller('v1/udp/sockets')
 export class UdpSocketsController {
@@ -43,6 +46,7 @@ export class UdpSocketsController {
     'ADDRESS_NOT_AVAILABLE',
     'INVALID_DESTINATION',
     'PERMISSION_DENIED',
+    'POLICY_DENIED',
     'ADDRESS_IN_USE',
     'QUOTA_EXCEEDED',
     'HOST_UNREACHABLE',
@@ -50,16 +54,16 @@ export class UdpSocketsController {
     'NETWORK_ERROR',
     'TOO_MANY_OPEN_FILES',
   )
-  createUdpSocket(@Body() body: CreateUdpSocketDto): Promise<UdpSocketDto> {
-    return this.udp.createSocket(body);
+  createUdpSocket(@Body() body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
+    return this.udp.createSocket(body, caller);
   }
 
   @Get()
   @ApiOperation({ summary: 'List UDP sockets', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: UdpSocketPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listUdpSockets(@Query() query: ListUdpSocketsQueryDto): UdpSocketPageDto {
-    return this.udp.listSockets(query);
+  listUdpSockets(@Query() query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
+    return this.udp.listSockets(query, caller);
   }
 
   @Get(':id')
@@ -67,8 +71,8 @@ export class UdpSocketsController {
   @ApiOperation({ summary: 'Get a UDP socket', description: 'Its bound address, default peer, options in force, counters (dropped included) and held datagrams.' })
   @ApiResponse({ status: 200, type: UdpSocketDto })
   @ApiProblems('SOCKET_NOT_FOUND')
-  getUdpSocket(@Param('id') id: string): UdpSocketDto {
-    return this.udp.getSocket(id);
+  getUdpSocket(@Param('id') id: string, @Owner() caller: Caller): UdpSocketDto {
+    return this.udp.getSocket(id, caller);
   }
 
   @Delete(':id')
@@ -77,8 +81,8 @@ export class UdpSocketsController {
   @ApiOperation({ summary: 'Close a UDP socket', description: 'Closes the socket, answers pending reads, and forgets it. Answers with its last state.' })
   @ApiResponse({ status: 200, type: UdpSocketDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND')
-  deleteUdpSocket(@Param('id') id: string): Promise<UdpSocketDto> {
-    return this.udp.deleteSocket(id);
+  deleteUdpSocket(@Param('id') id: string, @Owner() caller: Caller): Promise<UdpSocketDto> {
+    return this.udp.deleteSocket(id, caller);
   }
 
   @Post(':id/send')
@@ -111,6 +115,7 @@ export class UdpSocketsController {
     'INVALID_PAYLOAD',
     'INVALID_DESTINATION',
     'PERMISSION_DENIED',
+    'POLICY_DENIED',
     'SOCKET_NOT_FOUND',
     'SOCKET_CLOSED',
     'BODY_TOO_LARGE',
@@ -125,8 +130,9 @@ export class UdpSocketsController {
     @Param('id') id: string,
     @Body(new PayloadBodyPipe(SendDatagramDto)) body: SendDatagramDto | Buffer,
     @Query() query: SendDatagramQueryDto,
+    @Owner() caller: Caller,
   ): Promise<SendDatagramResultDto> {
-    return this.udp.send(id, body, query);
+    return this.udp.send(id, body, query, caller);
   }
 
   @Get(':id/datagrams')
@@ -139,9 +145,14 @@ export class UdpSocketsController {
       '`dropped` counts datagrams refused because the socket held its cap.',
   })
   @ApiResponse({ status: 200, type: DatagramReadDto })
-  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE')
-  readDatagrams(@Param('id') id: string, @Query() query: ReadDatagramsQueryDto, @ClientGone() signal: AbortSignal): Promise<DatagramReadDto> {
-    return this.udp.read(id, query, signal);
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  readDatagrams(
+    @Param('id') id: string,
+    @Query() query: ReadDatagramsQueryDto,
+    @ClientGone() signal: AbortSignal,
+    @Owner() caller: Caller,
+  ): Promise<DatagramReadDto> {
+    return this.udp.read(id, query, signal, caller);
   }
 
   @Delete(':id/datagrams')
@@ -153,7 +164,7 @@ export class UdpSocketsController {
   })
   @ApiResponse({ status: 200, type: DatagramBufferStateDto, description: 'The held datagrams after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseDatagrams(@Param('id') id: string, @Query() query: ReleaseDatagramsQueryDto): DatagramBufferStateDto {
-    return this.udp.release(id, query.upTo);
+  releaseDatagrams(@Param('id') id: string, @Query() query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
+    return this.udp.release(id, query.upTo, caller);
   }
 }

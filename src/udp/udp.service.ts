@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { parseLabelSelector } from '../common/validation';
 import { AppConfig } from '../config/app-config';
+import { LongPollGate } from '../policy/long-poll-gate';
 import { decodePayload, encodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { UdpType } from '../sockets/udp-socket';
@@ -14,15 +16,19 @@ import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto, toDatagramBuffe
 /** Loopback of the socket's family: a socket is reachable from this host only unless asked otherwise. */
 const DEFAULT_BIND_HOST: Record<UdpType, string> = { udp4: '127.0.0.1', udp6: '::1' };
 
-/** Translates between the REST representations and the socket registry. */
+/**
+ * Translates between the REST representations and the socket registry. Every call carries the
+ * caller: new sockets belong to its key, and it sees only its own (all of them with an admin key).
+ */
 @Injectable()
 export class UdpService {
   constructor(
     private readonly registry: SocketRegistry,
     private readonly config: AppConfig,
+    private readonly longPolls: LongPollGate,
   ) {}
 
-  async createSocket(dto: CreateUdpSocketDto): Promise<UdpSocketDto> {
+  async createSocket(dto: CreateUdpSocketDto, caller: Caller): Promise<UdpSocketDto> {
     const socket = await this.registry.createUdpSocket({
       type: dto.type,
       host: dto.host ?? DEFAULT_BIND_HOST[dto.type],
@@ -39,27 +45,27 @@ export class UdpService {
         : null,
       connectTo: dto.connectTo ? { host: dto.connectTo.host, port: dto.connectTo.port } : null,
       labels: dto.labels,
-      owner: null,
+      owner: caller.owner,
     });
     return toUdpSocketDto(socket);
   }
 
-  listSockets(query: ListUdpSocketsQueryDto): UdpSocketPageDto {
-    const page = this.registry.listUdpSockets({ state: query.state, labels: parseLabelSelector(query.label) }, query.limit, query.cursor);
+  listSockets(query: ListUdpSocketsQueryDto, caller: Caller): UdpSocketPageDto {
+    const page = this.registry.listUdpSockets({ owner: caller.scope, state: query.state, labels: parseLabelSelector(query.label) }, query.limit, query.cursor);
     return { items: page.items.map(toUdpSocketDto), nextCursor: page.nextCursor };
   }
 
-  getSocket(id: string): UdpSocketDto {
-    return toUdpSocketDto(this.registry.getUdpSocket(id));
+  getSocket(id: string, caller: Caller): UdpSocketDto {
+    return toUdpSocketDto(this.registry.getUdpSocket(id, caller.scope));
   }
 
-  async deleteSocket(id: string): Promise<UdpSocketDto> {
-    return toUdpSocketDto(await this.registry.closeUdpSocket(id));
+  async deleteSocket(id: string, caller: Caller): Promise<UdpSocketDto> {
+    return toUdpSocketDto(await this.registry.closeUdpSocket(id, caller.scope));
   }
 
   /** A JSON body carries its destination; a raw body takes it from the query. */
-  async send(id: string, body: SendDatagramDto | Buffer, query: SendDatagramQueryDto): Promise<SendDatagramResultDto> {
-    const socket = this.registry.getUdpSocket(id);
+  async send(id: string, body: SendDatagramDto | Buffer, query: SendDatagramQueryDto, caller: Caller): Promise<SendDatagramResultDto> {
+    const socket = this.registry.getUdpSocket(id, caller.scope);
     const raw = Buffer.isBuffer(body);
     if (!raw && (query.host !== undefined || query.port !== undefined)) {
       const field = query.host !== undefined ? 'host' : 'port';
@@ -72,15 +78,10 @@ export class UdpService {
     return { socketId: id, bytesSent: result.bytesSent, destination: result.destination, datagramsOut: socket.datagramsOut, bytesOut: socket.bytesOut };
   }
 
-  async read(id: string, query: ReadDatagramsQueryDto, signal: AbortSignal): Promise<DatagramReadDto> {
-    const socket = this.registry.getUdpSocket(id);
-    const result = await socket.read({
-      from: query.from,
-      max: query.max,
-      maxBytes: this.config.maxReadBytes,
-      waitMs: Math.min(query.waitMs, this.config.maxWaitMs),
-      signal,
-    });
+  async read(id: string, query: ReadDatagramsQueryDto, signal: AbortSignal, caller: Caller): Promise<DatagramReadDto> {
+    const socket = this.registry.getUdpSocket(id, caller.scope);
+    const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
+    const result = await this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, maxBytes: this.config.maxReadBytes, waitMs, signal }));
     return {
       socketId: id,
       from: result.from,
@@ -99,8 +100,8 @@ export class UdpService {
     };
   }
 
-  release(id: string, upTo: number): DatagramBufferStateDto {
-    const socket = this.registry.getUdpSocket(id);
+  release(id: string, upTo: number, caller: Caller): DatagramBufferStateDto {
+    const socket = this.registry.getUdpSocket(id, caller.scope);
     socket.releaseUpTo(upTo);
     return toDatagramBufferStateDto(socket);
   }

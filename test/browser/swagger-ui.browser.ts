@@ -73,6 +73,7 @@ describe('Swagger UI in Chromium', () => {
       expect.stringContaining('TCP connections'),
       expect.stringContaining('UDP sockets'),
       expect.stringContaining('Events'),
+      expect.stringContaining('Limits'),
       expect.stringContaining('Operations'),
     ]);
     await expect(page.locator('.information-container').textContent()).resolves.toContain('The tutorial\'s echo server, played by sockplane');

@@ -97,7 +97,7 @@ describe('GET /v1/events', () => {
 
     expect(typesOf(all, client.body.id)).toEqual(['connection.opened', 'connection.closed']);
     expect(typesOf(all, inbound)).toEqual(['connection.accepted', 'connection.data', 'connection.paused', 'connection.resumed', 'connection.closed']);
-    expect(all.events().find((e) => e.type === 'connection.paused')?.data).toEqual({ heldBytes: 1024 });
+    expect(all.events().find((e) => e.type === 'connection.paused')?.data).toEqual({ heldBytes: 1024, cause: 'cap' });
     expect(all.events().find((e) => e.type === 'connection.resumed')?.data).toEqual({ heldBytes: 0 });
     expect(all.events().find((e) => e.resourceId === inbound && e.type === 'connection.closed')?.data).toEqual({ reason: 'peer-reset', errno: 'ECONNRESET' });
 

@@ -19,7 +19,10 @@ export interface TestApp {
  * settings by their variable names, as an operator would, and `hostResolver` stands in for DNS.
  */
 export async function startTestApp(env: Record<string, string> = {}, options: CreateAppOptions = {}): Promise<TestApp> {
-  const app = await createApp(loadConfig({ SOCKPLANE_CLOSE_LINGER_MS: '500', SOCKPLANE_LOG_LEVEL: 'silent', ...env }), options);
+  // Load shedding by event-loop delay is off: Jest compiling a test file stalls the loop for
+  // longer than any sane threshold. The test of shedding turns on its own trigger.
+  const defaults = { SOCKPLANE_CLOSE_LINGER_MS: '500', SOCKPLANE_LOG_LEVEL: 'silent', SOCKPLANE_SHED_EVENT_LOOP_DELAY_MS: '0' };
+  const app = await createApp(loadConfig({ ...defaults, ...env }), options);
   const server = app.getHttpServer() as Server;
   return {
     app,

@@ -6,7 +6,8 @@ import { TestApp, startTestApp } from '../support/test-app';
 describe('/v1/tcp/listeners', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    // Any bind host, so the kernel (not the bind policy) answers for wildcards and foreign addresses.
+    t = await startTestApp({ SOCKPLANE_BIND_HOSTS: '0.0.0.0/0,::/0' });
   });
   afterAll(() => t.close());
 

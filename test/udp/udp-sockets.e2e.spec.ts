@@ -37,7 +37,8 @@ describe('/v1/udp/sockets', () => {
   const peers: UdpPeer[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp({}, { hostResolver });
+    // The multicast member binds the wildcard, which the default bind policy leaves out.
+    t = await startTestApp({ SOCKPLANE_BIND_HOSTS: '127.0.0.0/8,::1,0.0.0.0' }, { hostResolver });
   });
   afterEach(async () => {
     await Promise.all(peers.splice(0).map((p) => p.close()));

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/app-config';
 
 describe('loadConfig', () => {
@@ -23,5 +26,69 @@ describe('loadConfig', () => {
   ])('stops on a bad value, naming the variable: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('loadConfig: security settings', () => {
+  const KEY = 'correct-horse-battery';
+
+  it('has safe defaults: no keys on loopback, loopback binds, ports 1024-65535', () => {
+    const config = loadConfig({});
+    expect(config.apiKeys).toEqual([]);
+    expect(config.bindHosts.map((h) => (h === 'localhost' ? h : h.text))).toEqual(['127.0.0.0/8', '::1', 'localhost']);
+    expect(config.bindPorts).toEqual([{ from: 1024, to: 65535 }]);
+    expect(config).toMatchObject({ policyAllow: [], policyDeny: [], allowedHosts: [], corsOrigins: [], idleTimeoutMs: 0 });
+  });
+
+  it('reads keys from the variable and the file, with names and the admin scope', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockplane-keys-'));
+    const file = join(dir, 'keys');
+    writeFileSync(file, `# the operators\nops:${KEY}-ops:admin\n\n${KEY}-anonymous\n`);
+    const config = loadConfig({ SOCKPLANE_API_KEYS: `alice:${KEY}`, SOCKPLANE_API_KEYS_FILE: file });
+    expect(config.apiKeys.map((k) => ({ name: k.name, admin: k.admin }))).toEqual([
+      { name: 'alice', admin: false },
+      { name: 'ops', admin: true },
+      { name: expect.stringMatching(/^key-[0-9a-f]{12}$/), admin: false },
+    ]);
+  });
+
+  it.each([
+    ['0.0.0.0', /SOCKPLANE_API_KEYS.*must hold a key when HOST is 0\.0\.0\.0/],
+    ['192.0.2.10', /SOCKPLANE_ALLOW_UNAUTHENTICATED=true/],
+    ['::', /when HOST is ::/],
+  ])('refuses to serve %s without a key', (host, message) => {
+    expect(() => loadConfig({ HOST: host })).toThrow(message);
+    expect(loadConfig({ HOST: host, SOCKPLANE_API_KEYS: KEY }).apiKeys).toHaveLength(1);
+    expect(loadConfig({ HOST: host, SOCKPLANE_ALLOW_UNAUTHENTICATED: 'true' }).apiKeys).toEqual([]);
+  });
+
+  it.each(['127.0.0.1', '127.8.9.10', '::1', 'localhost', '::ffff:127.0.0.1'])('serves loopback %s without a key', (host) => {
+    expect(loadConfig({ HOST: host }).host).toBe(host);
+  });
+
+  it.each([
+    [{ SOCKPLANE_API_KEYS: 'short' }, /SOCKPLANE_API_KEYS: key 1 has a secret shorter than 16/],
+    [{ SOCKPLANE_API_KEYS: `alice:${KEY}:root` }, /SOCKPLANE_API_KEYS: key 1 has scope "root"/],
+    [{ SOCKPLANE_API_KEYS: `a:${KEY},a:${KEY}x` }, /SOCKPLANE_API_KEYS: two keys are named "a"/],
+    [{ SOCKPLANE_API_KEYS: `a:${KEY},b:${KEY}` }, /SOCKPLANE_API_KEYS: key "b" repeats the secret/],
+    [{ SOCKPLANE_API_KEYS: `bad name:${KEY}` }, /SOCKPLANE_API_KEYS: key 1 has a bad name/],
+    [{ SOCKPLANE_API_KEYS_FILE: '/nonexistent/keys' }, /SOCKPLANE_API_KEYS_FILE: cannot read the file \(ENOENT\)/],
+    [{ SOCKPLANE_ALLOW_UNAUTHENTICATED: 'yes' }, /SOCKPLANE_ALLOW_UNAUTHENTICATED must be true or false/],
+    [{ SOCKPLANE_POLICY_DENY: '10.0.0.0/8,10.0.0.1/8' }, /SOCKPLANE_POLICY_DENY: "10.0.0.1\/8" has bits set/],
+    [{ SOCKPLANE_POLICY_ALLOW: 'example.com' }, /SOCKPLANE_POLICY_ALLOW: "example.com" does not start with an IP address/],
+    [{ SOCKPLANE_BIND_HOSTS: '127.0.0.1,*' }, /SOCKPLANE_BIND_HOSTS: "\*"/],
+    [{ SOCKPLANE_BIND_PORTS: '80-70' }, /SOCKPLANE_BIND_PORTS: .*low to high/],
+    [{ SOCKPLANE_ALLOWED_HOSTS: 'evil.example:80' }, /SOCKPLANE_ALLOWED_HOSTS: "evil.example:80" is not a host name/],
+    [{ SOCKPLANE_CORS_ORIGINS: 'https://tool.example/app' }, /SOCKPLANE_CORS_ORIGINS: "https:\/\/tool.example\/app" is not an origin/],
+    [{ SOCKPLANE_CORS_ORIGINS: '*' }, /SOCKPLANE_CORS_ORIGINS: "\*" is not an origin/],
+    [{ SOCKPLANE_MAX_LONG_POLLS: '0' }, /SOCKPLANE_MAX_LONG_POLLS must be between 1/],
+    [{ SOCKPLANE_IDLE_TIMEOUT_MS: 'soon' }, /SOCKPLANE_IDLE_TIMEOUT_MS must be a whole number/],
+  ])('stops on a bad security setting, naming the variable: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('keeps no secret in the configuration, only digests', () => {
+    expect(JSON.stringify(loadConfig({ SOCKPLANE_API_KEYS: `alice:${KEY}` }))).not.toContain(KEY);
   });
 });

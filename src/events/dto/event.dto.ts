@@ -11,7 +11,7 @@ const DATA_FIELDS = [
   '`connection.accepted` / `connection.opened` {listenerId, remoteAddress, remotePort};',
   '`connection.data` {from, to, byteCount}: the byte-log offsets the bytes got;',
   '`connection.peer-ended` {endOffset};',
-  '`connection.paused` / `connection.resumed` {heldBytes}: reading stopped at the buffer cap, and started again after a release;',
+  '`connection.paused` {heldBytes, cause} / `connection.resumed` {heldBytes}: reading stopped at the buffer cap (`cap`) or the total cap of all connections (`total-cap`), and started again after a release;',
   '`connection.closed` {reason: local | peer-end | peer-reset | timeout | error, errno};',
   '`udp.*`: the UDP socket’s own fields.',
 ].join(' ');

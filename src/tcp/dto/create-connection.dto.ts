@@ -26,8 +26,8 @@ export class CreateConnectionDto {
   @IsIntegerField({ min: 0, max: 7_200_000, description: 'Delay before the first keep-alive probe', default: 0 })
   keepAliveInitialDelayMs: number = 0;
 
-  @IsIntegerField({ min: 0, max: 86_400_000, description: 'Close after this long without traffic (reason `timeout`); 0 = never', default: 0 })
-  idleTimeoutMs: number = 0;
+  @IsIntegerField({ min: 0, max: 86_400_000, description: 'Close after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)', example: 0 })
+  idleTimeoutMs?: number;
 
   @IsLabels()
   labels: Record<string, string> = {};
