@@ -4,7 +4,7 @@
  * endpoints (the socket limit). Driven by the bench over IPC; exits when the bench does.
  */
 import { Socket as UdpSocket, createSocket } from 'node:dgram';
-import { Server, Socket, createServer } from 'node:net';
+import { Server, Socket, connect, createServer } from 'node:net';
 import Fastify from 'fastify';
 import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
 
@@ -120,6 +120,21 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     udp = null;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
     return {};
+  },
+  async streamInto({ port, bytes }) {
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    for (let written = 0; written < bytes; ) {
+      const piece = bytes - written >= chunk.length ? chunk : chunk.subarray(0, bytes - written);
+      written += piece.length;
+      if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await new Promise<void>((resolve) => socket.end(resolve));
+    return { bytes };
   },
   async listenCloseLoop({ durationMs }) {
     const start = performance.now();

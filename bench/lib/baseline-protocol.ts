@@ -1,5 +1,6 @@
 /**
- * What the bench asks of the baseline process over IPC. Each command answers once; the
+ * What the bench asks of the baseline process (which also plays the streaming peer, so the peer
+ * does not share the bench's event loop with the HTTP client) over IPC. Each command answers once; the
  * `wait…` commands answer when their condition is met, so the bench times the whole transfer.
  */
 export interface BaselineCommands {
@@ -12,6 +13,7 @@ export interface BaselineCommands {
   openUdpReceiver: { args: { recvBufferSize: number }; result: { port: number } };
   udpReceived: { args: Record<string, never>; result: { received: number } };
   closeUdpReceiver: { args: Record<string, never>; result: Record<string, never> };
+  streamInto: { args: { port: number; bytes: number }; result: { bytes: number } };
   listenCloseLoop: { args: { durationMs: number }; result: { operations: number; elapsedMs: number } };
 }
 

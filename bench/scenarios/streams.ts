@@ -16,7 +16,7 @@ function megabytesPerSecond(bytes: number, ms: number): number {
   return bytes / 1e6 / (ms / 1000);
 }
 
-/** Raw `net` loopback: the bench writes `total` bytes to a sink in the baseline process. */
+/** Raw `net` loopback: the bench writes `total` bytes to a sink in the baseline process (two processes, as in the drain). */
 async function rawNet({ baseline, volumes }: BenchContext): Promise<number> {
   const { port } = await baseline.call('openTcpSink', {});
   const socket = await connectTo(port);
@@ -29,29 +29,28 @@ async function rawNet({ baseline, volumes }: BenchContext): Promise<number> {
 }
 
 /**
- * A peer streams into a connection sockplane accepted; the client drains it with octet-stream
- * reads, releasing what it read while the next read is on its way.
+ * A peer (the baseline process) streams into a connection sockplane accepted; the client drains
+ * it with octet-stream reads, releasing what it read while the next read is on its way.
  */
-async function drain(client: HttpClient, total: number): Promise<number> {
+async function drain({ service, baseline }: BenchContext, total: number): Promise<number> {
+  const { client } = service;
   const listener = await createListener(client);
-  const peer = await connectTo(listener.local.port);
-  const connection = await acceptedConnection(client, listener.id, 1);
-  const path = `/v1/tcp/connections/${connection.id}/buffer`;
+  const path = (id: string): string => `/v1/tcp/connections/${id}/buffer`;
   const start = performance.now();
-  const writing = writeAll(peer, total, WRITE_CHUNK);
+  const streaming = baseline.call('streamInto', { port: listener.local.port, bytes: total });
+  const connection = await acceptedConnection(client, listener.id, 1);
   let offset = 0;
   let release: Promise<unknown> = Promise.resolve();
   while (offset < total) {
-    const read = await client.send('GET', `${path}?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
+    const read = await client.send('GET', `${path(connection.id)}?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
     const next = Number(read.headers['sockplane-next-offset']);
     if (read.status !== 200 || next !== offset + read.bodyBytes) throw new Error(`read from ${offset} answered ${read.status} with ${read.bodyBytes} bytes, next ${next}`);
     offset = next;
     await release;
-    release = client.send('DELETE', `${path}?upTo=${offset}`);
+    release = client.send('DELETE', `${path(connection.id)}?upTo=${offset}`);
   }
-  await Promise.all([release, writing]);
+  await Promise.all([release, streaming]);
   const elapsed = performance.now() - start;
-  peer.destroy();
   await resetConnection(client, connection.id);
   await deleteListener(client, listener.id);
   return megabytesPerSecond(total, elapsed);
@@ -83,7 +82,7 @@ export const streams: Scenario = {
     const { service, volumes, log } = context;
     const mib = volumes.streamBytes / (1024 * 1024);
     const raw = await rawNet(context);
-    const drained = await drain(service.client, volumes.streamBytes);
+    const drained = await drain(context, volumes.streamBytes);
     const pushed = await push(service.client, volumes.streamBytes);
     log(`streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s, push ${pushed.toFixed(0)} MB/s`);
     const row = (scenario: string, figure: number): ResultRow => ({
