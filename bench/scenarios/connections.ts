@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import { createListener, deleteListener } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
 import { connectMany } from '../lib/peers';
-import { openFileLimit, rssBytes } from '../lib/processes';
+import { Baseline, openFileLimit, rssBytes } from '../lib/processes';
 import { percentile } from '../lib/report';
 
 /** Handshakes in flight at once: enough to keep the service accepting, few enough for the kernel's accept queue. */
@@ -38,19 +38,21 @@ function closeAll(sockets: Socket[]): void {
 /**
  * Many concurrent inbound connections on one listener: how fast sockplane accepts them, what
  * each costs in memory, and how fast a page of the connection list answers while they are held.
- * The baseline is a raw `net` server holding the same connections. Runs on a service of its
- * own, so its RSS is not the other scenarios'.
+ * The baseline is a raw `net` server holding the same connections. Both run in processes of
+ * their own, so their RSS is not the other scenarios'.
  */
 export const connections: Scenario = {
   name: 'connections',
-  async run({ baseline, volumes, startService, log }: BenchContext) {
+  async run({ volumes, startService, log }: BenchContext) {
     const count = Math.min(volumes.connections, openFileLimit() - SPARE_DESCRIPTORS);
     if (count < volumes.connections) log(`connections: the descriptor limit allows ${count}, not ${volumes.connections}`);
 
+    // A baseline process of its own too, so its RSS is not what earlier scenarios left behind.
+    const baseline = await Baseline.start();
     const raw = await baseline.call('openTcpHolder', { backlog: BACKLOG });
     const rawFigures = await hold(baseline.pid, raw.port, count, () => baseline.call('waitAccepted', { count }));
     closeAll(rawFigures.sockets);
-    await baseline.call('closeTcpHolder', {});
+    await baseline.stop();
 
     const service = await startService();
     const listener = await createListener(service.client, { backlog: BACKLOG });
