@@ -1,7 +1,6 @@
 import { acceptedConnection, connectTcp, createListener, deleteListener, resetConnection } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
-import { HttpClient } from '../lib/http';
-import { connectTo, startSinkPeer, writeAll } from '../lib/peers';
+import { connectTo, writeAll } from '../lib/peers';
 import { ResultRow } from '../lib/report';
 
 /** Each write a peer makes (the raw baseline writes the same). */
@@ -56,22 +55,27 @@ async function drain({ service, baseline }: BenchContext, total: number): Promis
   return megabytesPerSecond(total, elapsed);
 }
 
-/** The client pushes `total` bytes through `send` with octet-stream bodies, one at a time (order matters), to a counting peer. */
-async function push(client: HttpClient, total: number): Promise<number> {
-  const sink = await startSinkPeer();
-  const connection = await connectTcp(client, sink.server.port);
+/**
+ * The client pushes `total` bytes through `send` with octet-stream bodies, one at a time (order
+ * matters), to the counting sink in the baseline process — the raw baseline's receiver.
+ */
+async function push({ service, baseline }: BenchContext, total: number): Promise<number> {
+  const { client } = service;
+  const sink = await baseline.call('openTcpSink', {});
+  const connection = await connectTcp(client, sink.port);
   const path = `/v1/tcp/connections/${connection.id}/send`;
   const body = Buffer.alloc(SEND_BYTES, 0x62);
   const start = performance.now();
+  const received = baseline.call('waitTcpSink', { bytes: total });
   for (let sent = 0; sent < total; sent += body.length) {
     const piece = total - sent >= body.length ? body : body.subarray(0, total - sent);
     const res = await client.send('POST', path, { body: piece, headers: { 'content-type': OCTET_STREAM } });
     if (res.status !== 200) throw new Error(`send answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
   }
-  await sink.received.waitFor(total);
+  await received;
   const elapsed = performance.now() - start;
   await resetConnection(client, connection.id);
-  await sink.server.close();
+  await baseline.call('closeTcpSink', {});
   return megabytesPerSecond(total, elapsed);
 }
 
@@ -79,11 +83,11 @@ async function push(client: HttpClient, total: number): Promise<number> {
 export const streams: Scenario = {
   name: 'streams',
   async run(context: BenchContext) {
-    const { service, volumes, log } = context;
+    const { volumes, log } = context;
     const mib = volumes.streamBytes / (1024 * 1024);
     const raw = await rawNet(context);
     const drained = await drain(context, volumes.streamBytes);
-    const pushed = await push(service.client, volumes.streamBytes);
+    const pushed = await push(context, volumes.streamBytes);
     log(`streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s, push ${pushed.toFixed(0)} MB/s`);
     const row = (scenario: string, figure: number): ResultRow => ({
       scenario,
