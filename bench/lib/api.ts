@@ -5,7 +5,6 @@ import { LOOPBACK } from './processes';
 export interface ListenerView {
   id: string;
   local: { port: number };
-  counters: { accepted: number };
 }
 
 export interface ConnectionView {
@@ -15,7 +14,6 @@ export interface ConnectionView {
 export interface UdpSocketView {
   id: string;
   local: { port: number };
-  counters: { datagramsIn: number; dropped: number };
 }
 
 export function createListener(client: HttpClient, options: Record<string, unknown> = {}): Promise<ListenerView> {
