@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'clients/', 'test-output/'] },
+  { ignores: ['dist/', 'dist-bench/', 'coverage/', 'node_modules/', 'clients/', 'test-output/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe, applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ExampleObject } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { ClassConstructor, Transform, Type, plainToInstance } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -22,6 +22,7 @@ import { isIP } from 'node:net';
 import { PAYLOAD_ENCODINGS } from '../sockets/payload-codec';
 import { RECEIVE_MODES } from '../sockets/socket-types';
 import { ApiProblem, FieldError } from './api-problem';
+import { ValidationPlan, isFlatPlainObject } from './validation-plan';
 
 /**
  * Validates bodies and queries against their DTO: unknown fields are refused, strings in
@@ -37,7 +38,21 @@ class DtoValidationPipe extends ValidationPipe {
         throw new ApiProblem('VALIDATION_FAILED', 'the body must be a JSON object', {}, [{ field: 'body', message: 'the body must be a JSON object' }]);
       }
     }
-    return super.transform(value, metadata);
+    return this.transformValid(value, metadata) ?? super.transform(value, metadata);
+  }
+
+  /**
+   * The fast path for the common case, a flat query or body that is valid: the same
+   * class-transformer call `ValidationPipe` makes, then the DTO's validation plan. Undefined
+   * when the plan cannot vouch for the value; the full pipe then answers, errors included.
+   */
+  private transformValid(value: unknown, metadata: ArgumentMetadata): object | undefined {
+    const { metatype } = metadata;
+    if ((metadata.type !== 'body' && metadata.type !== 'query') || !metatype || !this.toValidate(metadata) || !isFlatPlainObject(value)) return undefined;
+    const plan = ValidationPlan.for(metatype);
+    if (!plan) return undefined;
+    const entity = plainToInstance(metatype as ClassConstructor<Record<string, unknown>>, value);
+    return plan.accepts(entity) ? entity : undefined;
   }
 }
 

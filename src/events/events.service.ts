@@ -120,7 +120,7 @@ export class EventsService implements BeforeApplicationShutdown {
 
   private publish(event: SocketEvent): void {
     const { payload, ...rest } = event;
-    const copy = payload !== undefined && (this.historyKeepsPayloads || this.someStreamWantsPayload()) ? this.copyPayload(payload) : null;
+    const copy = payload !== undefined && (this.historyKeepsPayloads || this.someStreamWantsPayload()) ? this.keptPayload(payload) : null;
     const record = this.history.record(rest, copy, payload?.length ?? null);
     for (const stream of this.streams) {
       // This runs inside the sockets' own event handlers: a failing stream is dropped, never
@@ -135,11 +135,15 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The runtime's buffer may live on in its byte log, so streams keep a capped copy. The copy is
-   * not taken from Node's shared buffer pool, where a small kept payload would pin a whole slab
-   * and the history's byte budget would undercount what it holds.
+   * What the history and streams keep of a payload: at most the per-event cap, and never a view
+   * into a larger allocation (Node's shared buffer pool, or a chunk the byte log has cut), which
+   * would pin more memory than the history's byte budget counts. A received chunk that is its
+   * own whole allocation and fits the cap — as TCP reads and datagrams arrive from Node — is
+   * kept as it is: nothing writes to received bytes, and copying every chunk doubled the bytes
+   * a bulk transfer moved through memory and the garbage collector's work.
    */
-  private copyPayload(payload: Buffer): Buffer {
+  private keptPayload(payload: Buffer): Buffer {
+    if (payload.length <= this.config.eventPayloadMaxBytes && payload.byteOffset === 0 && payload.buffer.byteLength === payload.length) return payload;
     const copy = Buffer.allocUnsafeSlow(Math.min(payload.length, this.config.eventPayloadMaxBytes));
     payload.copy(copy, 0, 0, copy.length);
     return copy;

@@ -5,6 +5,13 @@ export interface ByteLogSlice {
   data: Buffer;
 }
 
+/** A slice of the log as the received chunks hold it: `chunks` together are the bytes in [from, to). */
+export interface ByteLogChunks {
+  from: number;
+  to: number;
+  chunks: Buffer[];
+}
+
 /**
  * Received bytes addressed by absolute offsets (the first byte ever received is offset 0).
  * Reads never consume; `releaseUpTo` frees what the reader has processed. Chunks are kept as
@@ -49,16 +56,25 @@ export class ByteLog {
 
   /** Up to `maxBytes` bytes from `from`; `from` must lie within [oldestOffset, endOffset]. */
   read(from: number, maxBytes: number): ByteLogSlice {
+    const { to, chunks } = this.chunksOf(from, maxBytes);
+    return { from, to, data: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, to - from) };
+  }
+
+  /**
+   * The same bytes as `read`, as views of the received chunks that hold them (in order) rather
+   * than one buffer: a large read answered as raw octets goes out without being copied first.
+   */
+  chunksOf(from: number, maxBytes: number): ByteLogChunks {
     const to = Math.min(this.end, from + maxBytes);
-    if (to <= from) return { from, to: from, data: Buffer.alloc(0) };
-    const parts: Buffer[] = [];
+    const chunks: Buffer[] = [];
+    if (to <= from) return { from, to: from, chunks };
     for (let i = this.chunkIndexAt(from); i < this.chunks.length; i++) {
       const chunkStart = this.starts[i];
       if (chunkStart >= to) break;
       const chunk = this.chunks[i];
-      parts.push(chunk.subarray(Math.max(0, from - chunkStart), Math.min(chunk.length, to - chunkStart)));
+      chunks.push(chunk.subarray(Math.max(0, from - chunkStart), Math.min(chunk.length, to - chunkStart)));
     }
-    return { from, to, data: parts.length === 1 ? parts[0] : Buffer.concat(parts, to - from) };
+    return { from, to, chunks };
   }
 
   /**

@@ -61,7 +61,8 @@ export interface BufferReadRequest {
 export interface BufferReadResult {
   from: number;
   nextOffset: number;
-  data: Buffer;
+  /** The bytes in [from, nextOffset), as views of the chunks they arrived in (no copy). */
+  chunks: Buffer[];
   oldestOffset: number;
   endOffset: number;
   eof: boolean;
@@ -205,11 +206,11 @@ export class TcpConnection implements SocketResource {
       delimiterFound = stop >= 0;
       if (stop >= 0) to = stop;
     }
-    const slice = this.log.read(from, to - from);
+    const slice = this.log.chunksOf(from, to - from);
     return {
       from,
       nextOffset: slice.to,
-      data: slice.data,
+      chunks: slice.chunks,
       oldestOffset: this.log.oldestOffset,
       endOffset: this.log.endOffset,
       eof: this.inputEnded && slice.to === this.log.endOffset,

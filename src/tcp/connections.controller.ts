@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
@@ -160,16 +161,19 @@ export class ConnectionsController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
-  ): Promise<BufferReadDto | Buffer> {
+  ): Promise<BufferReadDto | Buffer | Readable> {
     const result = await this.tcp.read(id, query, signal, caller);
     if (!accept?.includes(OCTET_STREAM)) return this.tcp.toBufferReadDto(id, result, query.encoding);
     reply.header('content-type', OCTET_STREAM);
+    reply.header('content-length', result.nextOffset - result.from);
     reply.header('sockplane-from', result.from);
     reply.header('sockplane-next-offset', result.nextOffset);
     reply.header('sockplane-oldest-offset', result.oldestOffset);
     reply.header('sockplane-end-offset', result.endOffset);
     reply.header('sockplane-eof', result.eof);
-    return result.data;
+    // Several chunks go out one after the other rather than concatenated: a bulk read would
+    // otherwise copy every byte once more, and allocate a buffer the size of the read each time.
+    return result.chunks.length > 1 ? Readable.from(result.chunks) : (result.chunks[0] ?? Buffer.alloc(0));
   }
 
   @Delete(':id/buffer')

@@ -96,12 +96,13 @@ export class TcpService {
   }
 
   toBufferReadDto(id: string, result: BufferReadResult, encoding: ReadBufferQueryDto['encoding']): BufferReadDto {
+    const bytes = result.chunks.length === 1 ? result.chunks[0] : Buffer.concat(result.chunks);
     return {
       connectionId: id,
       from: result.from,
       nextOffset: result.nextOffset,
-      byteCount: result.data.length,
-      data: encodePayload(result.data, encoding),
+      byteCount: bytes.length,
+      data: encodePayload(bytes, encoding),
       encoding,
       oldestOffset: result.oldestOffset,
       endOffset: result.endOffset,

@@ -16,6 +16,17 @@ describe('ByteLog', () => {
     expect(log.read(11, 5).data.length).toBe(0);
   });
 
+  it('gives the same bytes as views of the received chunks, without copying them', () => {
+    const received = [Buffer.from('hel'), Buffer.from('lo '), Buffer.from('world')];
+    const log = new ByteLog();
+    for (const chunk of received) log.append(chunk);
+    const { from, to, chunks } = log.chunksOf(2, 7);
+    expect({ from, to }).toEqual({ from: 2, to: 9 });
+    expect(chunks.map(String)).toEqual(['l', 'lo ', 'wor']);
+    chunks.forEach((chunk, i) => expect(chunk.buffer).toBe(received[i].buffer));
+    expect(log.chunksOf(11, 5).chunks).toEqual([]);
+  });
+
   it('does not consume on read: the same read returns the same bytes', () => {
     const log = logOf('abc', 'def');
     expect(log.read(1, 4).data.toString()).toBe(log.read(1, 4).data.toString());

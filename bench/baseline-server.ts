@@ -1,0 +1,188 @@
+/**
+ * The baselines, in a process of their own as sockplane is: a bare Fastify server answering
+ * the same shape of request as sockplane's send (the HTTP limit), and raw `net`/`dgram`
+ * endpoints (the socket limit). Driven by the bench over IPC; exits when the bench does.
+ */
+import { Socket as UdpSocket, createSocket } from 'node:dgram';
+import { Server, Socket, connect, createServer } from 'node:net';
+import Fastify from 'fastify';
+import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
+
+type Handler<K extends BaselineCommand> = (args: BaselineCommands[K]['args']) => Promise<BaselineCommands[K]['result']>;
+
+interface SendBody {
+  data: string;
+  encoding: BufferEncoding;
+}
+
+let sinkServer: Server | null = null;
+const sinkSockets = new Set<Socket>();
+let sinkBytes = 0;
+let sinkWaiter: (() => void) | null = null;
+
+let holder: Server | null = null;
+const held = new Set<Socket>();
+let acceptedCount = 0;
+let acceptWaiter: (() => void) | null = null;
+
+let udp: UdpSocket | null = null;
+let udpCount = 0;
+
+function listen(server: Server, backlog = 511): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0, backlog }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+const handlers: { [K in BaselineCommand]: Handler<K> } = {
+  async openTcpSink() {
+    sinkBytes = 0;
+    sinkServer = createServer((socket) => {
+      sinkSockets.add(socket);
+      socket.on('close', () => sinkSockets.delete(socket));
+      socket.on('data', (chunk: Buffer) => {
+        sinkBytes += chunk.length;
+        sinkWaiter?.();
+      });
+      socket.on('error', () => socket.destroy());
+    });
+    return { port: await listen(sinkServer) };
+  },
+  async waitTcpSink({ bytes }) {
+    if (sinkBytes < bytes) {
+      await new Promise<void>((resolve) => {
+        sinkWaiter = () => {
+          if (sinkBytes < bytes) return;
+          sinkWaiter = null;
+          resolve();
+        };
+      });
+    }
+    return { bytes: sinkBytes };
+  },
+  async closeTcpSink() {
+    for (const socket of sinkSockets) socket.destroy();
+    if (sinkServer) await close(sinkServer);
+    sinkServer = null;
+    return {};
+  },
+  async openTcpHolder({ backlog }) {
+    acceptedCount = 0;
+    holder = createServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => held.delete(socket));
+      acceptedCount++;
+      acceptWaiter?.();
+    });
+    return { port: await listen(holder, backlog) };
+  },
+  async waitAccepted({ count }) {
+    if (acceptedCount < count) {
+      await new Promise<void>((resolve) => {
+        acceptWaiter = () => {
+          if (acceptedCount < count) return;
+          acceptWaiter = null;
+          resolve();
+        };
+      });
+    }
+    return { accepted: acceptedCount };
+  },
+  async closeTcpHolder() {
+    for (const socket of held) socket.destroy();
+    if (holder) await close(holder);
+    holder = null;
+    return {};
+  },
+  async openUdpReceiver({ recvBufferSize }) {
+    udpCount = 0;
+    const socket = createSocket({ type: 'udp4', recvBufferSize });
+    udp = socket;
+    socket.on('message', () => udpCount++);
+    await new Promise<void>((resolve) => socket.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+    return { port: socket.address().port };
+  },
+  async udpReceived() {
+    return { received: udpCount };
+  },
+  async closeUdpReceiver() {
+    const socket = udp;
+    udp = null;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return {};
+  },
+  async streamInto({ port, bytes }) {
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    for (let written = 0; written < bytes; ) {
+      const piece = bytes - written >= chunk.length ? chunk : chunk.subarray(0, bytes - written);
+      written += piece.length;
+      if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await new Promise<void>((resolve) => socket.end(resolve));
+    return { bytes };
+  },
+  async listenCloseLoop({ durationMs }) {
+    const start = performance.now();
+    let operations = 0;
+    while (performance.now() - start < durationMs) {
+      const server = createServer();
+      await listen(server);
+      await close(server);
+      operations++;
+    }
+    return { operations, elapsedMs: performance.now() - start };
+  },
+};
+
+function reply(message: BaselineReply): void {
+  process.send?.(message);
+}
+
+async function dispatch(request: BaselineRequest): Promise<void> {
+  try {
+    const handler = handlers[request.command] as Handler<BaselineCommand>;
+    reply({ id: request.id, ok: true, result: await handler(request.args) });
+  } catch (err) {
+    reply({ id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+async function main(): Promise<void> {
+  const app = Fastify({ logger: false });
+  app.post<{ Params: { id: string }; Body: SendBody }>('/v1/tcp/connections/:id/send', async (request) => {
+    const bytes = Buffer.from(request.body.data, request.body.encoding ?? 'utf8');
+    return { connectionId: request.params.id, bytesSent: bytes.length, bytesOut: bytes.length, ended: false, state: 'open' };
+  });
+  // The listener churn's HTTP limit: the same two calls, answered without a socket behind them.
+  app.post<{ Body: { host: string; port: number } }>('/v1/tcp/listeners', async (request, reply) => {
+    reply.code(201);
+    return { id: 'tl_000001', kind: 'tcp-listener', state: 'listening', local: { address: request.body.host, port: request.body.port } };
+  });
+  app.delete<{ Params: { id: string } }>('/v1/tcp/listeners/:id', async (request) => ({ id: request.params.id, kind: 'tcp-listener', state: 'closed' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  process.on('message', (message: BaselineRequest) => void dispatch(message));
+  // The bench going away (even killed) closes the IPC channel: nothing should outlive it.
+  process.on('disconnect', () => process.exit(0));
+  reply({ ready: true, httpPort: typeof address === 'object' && address ? address.port : 0 });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+/**
+ * What the bench asks of the baseline process (which also plays the streaming peer, so the peer
+ * does not share the bench's event loop with the HTTP client) over IPC. Each command answers once; the
+ * `wait…` commands answer when their condition is met, so the bench times the whole transfer.
+ */
+export interface BaselineCommands {
+  openTcpSink: { args: Record<string, never>; result: { port: number } };
+  waitTcpSink: { args: { bytes: number }; result: { bytes: number } };
+  closeTcpSink: { args: Record<string, never>; result: Record<string, never> };
+  openTcpHolder: { args: { backlog: number }; result: { port: number } };
+  waitAccepted: { args: { count: number }; result: { accepted: number } };
+  closeTcpHolder: { args: Record<string, never>; result: Record<string, never> };
+  openUdpReceiver: { args: { recvBufferSize: number }; result: { port: number } };
+  udpReceived: { args: Record<string, never>; result: { received: number } };
+  closeUdpReceiver: { args: Record<string, never>; result: Record<string, never> };
+  streamInto: { args: { port: number; bytes: number }; result: { bytes: number } };
+  listenCloseLoop: { args: { durationMs: number }; result: { operations: number; elapsedMs: number } };
+}
+
+export type BaselineCommand = keyof BaselineCommands;
+
+export interface BaselineRequest<K extends BaselineCommand = BaselineCommand> {
+  id: number;
+  command: K;
+  args: BaselineCommands[K]['args'];
+}
+
+export type BaselineReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string } | { ready: true; httpPort: number };

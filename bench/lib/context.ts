@@ -1,0 +1,56 @@
+import { Baseline, Service } from './processes';
+import { ResultRow } from './report';
+
+/** How much each scenario does: the full run, or `--quick` (about 30 seconds). */
+export interface Volumes {
+  /** Rounds of autocannon load per measured server, alternating with the baseline so both see the same machine. */
+  loadRounds: number;
+  /** Seconds of each round. */
+  loadSeconds: number;
+  /** Round trips measured per latency series. */
+  roundTrips: number;
+  /** Bytes streamed through each throughput scenario. */
+  streamBytes: number;
+  /** Concurrent inbound connections held at once. */
+  connections: number;
+  /** Seconds of listener create/delete cycles. */
+  listenerSeconds: number;
+  /** Milliseconds of sending per UDP rate trial. */
+  udpTrialMs: number;
+}
+
+export const FULL: Volumes = {
+  loadRounds: 5,
+  loadSeconds: 2,
+  roundTrips: 2000,
+  streamBytes: 512 * 1024 * 1024,
+  connections: 10_000,
+  listenerSeconds: 10,
+  udpTrialMs: 2000,
+};
+
+export const QUICK: Volumes = {
+  loadRounds: 2,
+  loadSeconds: 1,
+  roundTrips: 300,
+  streamBytes: 64 * 1024 * 1024,
+  connections: 2000,
+  listenerSeconds: 2,
+  udpTrialMs: 400,
+};
+
+export interface BenchContext {
+  volumes: Volumes;
+  /** The service most scenarios share. */
+  service: Service;
+  baseline: Baseline;
+  /** A service of its own, for a scenario that measures the process (RSS). */
+  startService(): Promise<Service>;
+  log(line: string): void;
+}
+
+export interface Scenario {
+  /** Selects the scenario with `--only=<name>`. */
+  name: string;
+  run(context: BenchContext): Promise<ResultRow[]>;
+}

@@ -1,0 +1,167 @@
+import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { BaselineCommand, BaselineCommands, BaselineReply } from './baseline-protocol';
+import { HttpClient } from './http';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+export const LOOPBACK = '127.0.0.1';
+/** USER_HZ: the unit of the CPU times in /proc/<pid>/stat, 100 on Linux. */
+const CLOCK_TICKS = 100;
+
+/** A free loopback port: main.ts does not print the port it bound, so the bench picks one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: LOOPBACK, port: 0 }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs `nest build` when dist/ is missing or older than a file under src/. */
+export function ensureBuilt(log: (line: string) => void): void {
+  const main = join(REPO_ROOT, 'dist', 'main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(REPO_ROOT, 'src'))) return;
+  log('building the service (nest build)…');
+  const result = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'nest'), ['build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`nest build failed (exit ${result.status})`);
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+export function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** CPU time (user + system) a process has used, in seconds, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Descriptors this process may open (children inherit the same limit). */
+export function openFileLimit(): number {
+  const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return match ? Number(match[1]) : 1024;
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export interface Service {
+  pid: number;
+  client: HttpClient;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  env: Record<string, string>;
+  /** Extra node flags, e.g. `--cpu-prof` when profiling. */
+  nodeArgs: string[];
+}
+
+/** Starts the built service (`node dist/main.js`) on a free loopback port and waits until it answers. */
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...options.nodeArgs, join('dist', 'main.js')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env, HOST: LOOPBACK, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+  const client = new HttpClient(LOOPBACK, port);
+  const stop = async (): Promise<void> => {
+    client.close();
+    child.kill('SIGTERM');
+    await waitForExit(child, 15_000);
+  };
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}) before answering:\n${stderr}`);
+    const live = await client.send('GET', '/health/live').catch(() => null);
+    if (live?.status === 200) break;
+    if (performance.now() > deadline) {
+      await stop();
+      throw new Error(`the service did not answer within 30 s:\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { pid: child.pid ?? 0, client, stop };
+}
+
+/** The baseline process (bare Fastify, raw net and dgram), driven over IPC. */
+export class Baseline {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly httpPort: number,
+  ) {
+    child.on('message', (message: BaselineReply) => {
+      if ('ready' in message) return;
+      const waiter = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.ok) waiter?.resolve(message.result);
+      else waiter?.reject(new Error(message.error));
+    });
+  }
+
+  static async start(): Promise<Baseline> {
+    const child = fork(join(__dirname, '..', 'baseline-server.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const httpPort = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the baseline process exited (${code}) before it was ready`)));
+      child.on('message', (message: BaselineReply) => {
+        if ('ready' in message) resolve(message.httpPort);
+      });
+    });
+    child.removeAllListeners('exit');
+    return new Baseline(child, httpPort);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  call<K extends BaselineCommand>(command: K, args: BaselineCommands[K]['args']): Promise<BaselineCommands[K]['result']> {
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: (value) => resolve(value as BaselineCommands[K]['result']), reject });
+      this.child.send({ id, command, args });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.disconnect();
+    await waitForExit(this.child, 5_000);
+  }
+}

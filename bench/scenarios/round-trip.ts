@@ -1,0 +1,78 @@
+import { connectTcp, resetConnection } from '../lib/api';
+import { BenchContext, Scenario } from '../lib/context';
+import { HttpClient } from '../lib/http';
+import { startEchoPeer } from '../lib/peers';
+import { LOOPBACK } from '../lib/processes';
+import { percentile } from '../lib/report';
+
+const PAYLOAD = 'x'.repeat(64);
+const SEND_BODY = JSON.stringify({ data: PAYLOAD, encoding: 'utf8' });
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const WARM_UP = 100;
+/** Round trips per batch; batches alternate between sockplane and the baseline so both see the same machine. */
+const BATCH = 50;
+
+type RoundTrip = () => Promise<void>;
+
+async function timed(roundTrip: RoundTrip, count: number, samples: number[]): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await roundTrip();
+    samples.push(performance.now() - start);
+  }
+}
+
+/** Times each round trip `count` times in a row (after a warm-up), in milliseconds, in alternating batches. */
+async function timeSeries(count: number, subjects: RoundTrip[]): Promise<number[][]> {
+  for (const roundTrip of subjects) for (let i = 0; i < WARM_UP; i++) await roundTrip();
+  const samples = subjects.map((): number[] => []);
+  for (let done = 0; done < count; done += BATCH) {
+    for (const [i, roundTrip] of subjects.entries()) await timed(roundTrip, Math.min(BATCH, count - done), samples[i]);
+  }
+  return samples;
+}
+
+/**
+ * A long-poll read is waiting while the client sends 64 bytes; the peer echoes them and the
+ * read answers with them. Timed from issuing both requests to the read's answer, against one
+ * round trip of the same POST to bare Fastify.
+ */
+export const roundTrip: Scenario = {
+  name: 'round-trip',
+  async run({ service, baseline, volumes, log }: BenchContext) {
+    const peer = await startEchoPeer();
+    const connection = await connectTcp(service.client, peer.port, { noDelay: true });
+    const base = `/v1/tcp/connections/${connection.id}`;
+    let offset = 0;
+    const sockplaneRoundTrip = async (): Promise<void> => {
+      const [read, sent] = await Promise.all([
+        service.client.send('GET', `${base}/buffer?from=${offset}&minBytes=${PAYLOAD.length}&waitMs=5000`),
+        service.client.send('POST', `${base}/send`, { body: SEND_BODY, headers: JSON_HEADERS }),
+      ]);
+      const answer = JSON.parse(read.body.toString('utf8')) as { data: string; nextOffset: number };
+      if (read.status !== 200 || sent.status !== 200 || answer.data !== PAYLOAD) {
+        throw new Error(`round trip failed: read ${read.status} ${read.body.toString('utf8').slice(0, 200)}, send ${sent.status}`);
+      }
+      offset = answer.nextOffset;
+    };
+    const bare = new HttpClient(LOOPBACK, baseline.httpPort);
+    const bareRoundTrip = async (): Promise<void> => {
+      const res = await bare.send('POST', `${base}/send`, { body: SEND_BODY, headers: JSON_HEADERS });
+      if (res.status !== 200) throw new Error(`bare Fastify answered ${res.status}`);
+    };
+    const [sockplane, fastify] = await timeSeries(volumes.roundTrips, [sockplaneRoundTrip, bareRoundTrip]);
+    bare.close();
+    await resetConnection(service.client, connection.id);
+    await peer.close();
+    const rows = [50, 99].map((p) => ({
+      scenario: `send → echo → long-poll read, p${p}`,
+      unit: 'ms',
+      sockplane: percentile(sockplane, p),
+      baseline: percentile(fastify, p),
+      baselineName: 'bare Fastify POST round trip',
+      target: p === 50 ? { on: 'ratio' as const, atMost: 3 } : null,
+    }));
+    log(`round trip: sockplane p50 ${rows[0].sockplane.toFixed(3)} ms, bare Fastify p50 ${rows[0].baseline.toFixed(3)} ms`);
+    return rows;
+  },
+};

@@ -1,0 +1,102 @@
+import { acceptedConnection, connectTcp, createListener, deleteListener, resetConnection } from '../lib/api';
+import { BenchContext, Scenario } from '../lib/context';
+import { connectTo, writeAll } from '../lib/peers';
+import { ResultRow } from '../lib/report';
+
+/** Each write a peer makes (the raw baseline writes the same). */
+const WRITE_CHUNK = Buffer.alloc(256 * 1024, 0x61);
+/** `maxBytes` of each octet-stream read; the service holds up to SOCKPLANE_MAX_BUFFERED_BYTES (set by the bench) unreleased. */
+export const READ_BYTES = 4 * 1024 * 1024;
+/** Bytes per octet-stream `send`. */
+const SEND_BYTES = 4 * 1024 * 1024;
+const OCTET_STREAM = 'application/octet-stream';
+
+function megabytesPerSecond(bytes: number, ms: number): number {
+  return bytes / 1e6 / (ms / 1000);
+}
+
+/** Raw `net` loopback: the bench writes `total` bytes to a sink in the baseline process (two processes, as in the drain). */
+async function rawNet({ baseline, volumes }: BenchContext): Promise<number> {
+  const { port } = await baseline.call('openTcpSink', {});
+  const socket = await connectTo(port);
+  const start = performance.now();
+  await Promise.all([writeAll(socket, volumes.streamBytes, WRITE_CHUNK), baseline.call('waitTcpSink', { bytes: volumes.streamBytes })]);
+  const elapsed = performance.now() - start;
+  socket.destroy();
+  await baseline.call('closeTcpSink', {});
+  return megabytesPerSecond(volumes.streamBytes, elapsed);
+}
+
+/**
+ * A peer (the baseline process) streams into a connection sockplane accepted; the client drains
+ * it with octet-stream reads, releasing what it read while the next read is on its way.
+ */
+async function drain({ service, baseline }: BenchContext, total: number): Promise<number> {
+  const { client } = service;
+  const listener = await createListener(client);
+  const path = (id: string): string => `/v1/tcp/connections/${id}/buffer`;
+  const start = performance.now();
+  const streaming = baseline.call('streamInto', { port: listener.local.port, bytes: total });
+  const connection = await acceptedConnection(client, listener.id, 1);
+  let offset = 0;
+  let release: Promise<unknown> = Promise.resolve();
+  while (offset < total) {
+    const read = await client.send('GET', `${path(connection.id)}?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
+    const next = Number(read.headers['sockplane-next-offset']);
+    if (read.status !== 200 || next !== offset + read.bodyBytes) throw new Error(`read from ${offset} answered ${read.status} with ${read.bodyBytes} bytes, next ${next}`);
+    offset = next;
+    await release;
+    release = client.send('DELETE', `${path(connection.id)}?upTo=${offset}`);
+  }
+  await Promise.all([release, streaming]);
+  const elapsed = performance.now() - start;
+  await resetConnection(client, connection.id);
+  await deleteListener(client, listener.id);
+  return megabytesPerSecond(total, elapsed);
+}
+
+/**
+ * The client pushes `total` bytes through `send` with octet-stream bodies, one at a time (order
+ * matters), to the counting sink in the baseline process — the raw baseline's receiver.
+ */
+async function push({ service, baseline }: BenchContext, total: number): Promise<number> {
+  const { client } = service;
+  const sink = await baseline.call('openTcpSink', {});
+  const connection = await connectTcp(client, sink.port);
+  const path = `/v1/tcp/connections/${connection.id}/send`;
+  const body = Buffer.alloc(SEND_BYTES, 0x62);
+  const start = performance.now();
+  const received = baseline.call('waitTcpSink', { bytes: total });
+  for (let sent = 0; sent < total; sent += body.length) {
+    const piece = total - sent >= body.length ? body : body.subarray(0, total - sent);
+    const res = await client.send('POST', path, { body: piece, headers: { 'content-type': OCTET_STREAM } });
+    if (res.status !== 200) throw new Error(`send answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
+  }
+  await received;
+  const elapsed = performance.now() - start;
+  await resetConnection(client, connection.id);
+  await baseline.call('closeTcpSink', {});
+  return megabytesPerSecond(total, elapsed);
+}
+
+/** Bulk bytes in both directions, against raw `net` loopback between two processes. */
+export const streams: Scenario = {
+  name: 'streams',
+  async run(context: BenchContext) {
+    const { volumes, log } = context;
+    const mib = volumes.streamBytes / (1024 * 1024);
+    const raw = await rawNet(context);
+    const drained = await drain(context, volumes.streamBytes);
+    const pushed = await push(context, volumes.streamBytes);
+    log(`streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s, push ${pushed.toFixed(0)} MB/s`);
+    const row = (scenario: string, figure: number): ResultRow => ({
+      scenario,
+      unit: 'MB/s',
+      sockplane: figure,
+      baseline: raw,
+      baselineName: 'raw net loopback',
+      target: { on: 'ratio', atLeast: 0.4 },
+    });
+    return [row(`peer streams ${mib} MiB in, client drains (octet-stream reads + release)`, drained), row(`client pushes ${mib} MiB through send (octet-stream)`, pushed)];
+  },
+};

@@ -1,0 +1,130 @@
+import { ValidationArguments, ValidationTypes, getMetadataStorage } from 'class-validator';
+
+type ValidationMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
+type ConstraintMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidatorConstraints']>[number];
+type Condition = (object: object, value: unknown) => boolean;
+/** A DTO class. */
+export type DtoClass = new (...args: never[]) => object;
+
+interface Check {
+  metadata: ValidationMetadata;
+  validators: ConstraintMetadata[];
+}
+
+interface PropertyRules {
+  /** `@IsOptional()` and the like: when one says no, the property is not validated at all. */
+  conditions: Condition[];
+  checks: Check[];
+}
+
+/** Keys `ValidationPipe` strips before transforming; a value holding one takes the full path. */
+const STRIPPED_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+/**
+ * Whether `value` is a plain object of strings, numbers, booleans and dense arrays of strings:
+ * what query strings and flat JSON bodies hold. For such a value `ValidationPipe`'s preparation
+ * (nil to `{}`, closing array gaps, stripping prototype keys, looking for binary values) changes
+ * nothing, so only class-transformer and the validation remain.
+ */
+export function isFlatPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key of Object.keys(value)) {
+    if (STRIPPED_KEYS.has(key)) return false;
+    const item = (value as Record<string, unknown>)[key];
+    const kind = typeof item;
+    if (kind === 'string' || kind === 'number' || kind === 'boolean') continue;
+    if (!Array.isArray(item)) return false;
+    for (let i = 0; i < item.length; i++) if (typeof item[i] !== 'string') return false;
+  }
+  return true;
+}
+
+/**
+ * class-validator's verdict on an instance of one DTO class, worked out from the same metadata
+ * and the same validator functions but without its per-call bookkeeping (it looks the class's
+ * metadata up and groups it on every call, and builds an error object per property even when
+ * nothing fails) — on the hot routes that bookkeeping cost more than the rest of the request.
+ *
+ * It answers only "valid" or "not sure": callers run class-validator itself whenever `accepts`
+ * is false, so every error is still class-validator's own. It covers the options
+ * `createValidationPipe` uses (whitelist, forbidNonWhitelisted, no groups) and synchronous
+ * custom validators with optional conditions; a class using anything else (nested objects,
+ * `@IsDefined`, async validators) has no plan and always takes the full path.
+ */
+export class ValidationPlan {
+  private static readonly plans = new WeakMap<DtoClass, ValidationPlan | null>();
+
+  private constructor(
+    private readonly targetName: string,
+    private readonly properties: ReadonlyMap<string, PropertyRules>,
+  ) {}
+
+  /** The plan for a DTO class, built on first use; null when the class needs the full path. */
+  static for(metatype: DtoClass): ValidationPlan | null {
+    let plan = ValidationPlan.plans.get(metatype);
+    if (plan === undefined) {
+      plan = ValidationPlan.build(metatype);
+      ValidationPlan.plans.set(metatype, plan);
+    }
+    return plan;
+  }
+
+  private static build(metatype: DtoClass): ValidationPlan | null {
+    const storage = getMetadataStorage();
+    // The arguments class-validator's executor passes for `validate(object, options)` without groups.
+    const metadatas = storage.getTargetValidationMetadatas(metatype, '', false, false, undefined);
+    if (metadatas.length === 0) return null;
+    const properties = new Map<string, PropertyRules>();
+    for (const metadata of metadatas) {
+      let rules = properties.get(metadata.propertyName);
+      if (!rules) {
+        rules = { conditions: [], checks: [] };
+        properties.set(metadata.propertyName, rules);
+      }
+      switch (metadata.type) {
+        case ValidationTypes.CONDITIONAL_VALIDATION:
+          rules.conditions.push(metadata.constraints[0] as Condition);
+          break;
+        case ValidationTypes.CUSTOM_VALIDATION: {
+          const validators = storage.getTargetValidatorConstraints(metadata.constraintCls);
+          if (validators.some((validator) => validator.async)) return null;
+          rules.checks.push({ metadata, validators });
+          break;
+        }
+        case ValidationTypes.WHITELIST:
+          break;
+        default:
+          return null;
+      }
+    }
+    return new ValidationPlan(metatype.name, properties);
+  }
+
+  /** True only when class-validator would find no error in `object` (an instance of the planned class). */
+  accepts(object: Record<string, unknown>): boolean {
+    for (const key of Object.keys(object)) {
+      if (!this.properties.has(key)) return false;
+    }
+    for (const [property, rules] of this.properties) {
+      const value = object[property];
+      if (!rules.conditions.every((condition) => condition(object, value))) continue;
+      for (const { metadata, validators } of rules.checks) {
+        if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
+        const args: ValidationArguments = { targetName: this.targetName, property, object, value, constraints: metadata.constraints };
+        for (const validator of validators) {
+          if (!this.passes(validator, value, args, metadata.each)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private passes(validator: ConstraintMetadata, value: unknown, args: ValidationArguments, each: boolean): boolean {
+    if (value instanceof Set || value instanceof Map) return false;
+    const values = each && Array.isArray(value) ? value : [value];
+    // A promise (an async validator not declared as such) is left to class-validator.
+    return values.every((item) => validator.instance.validate(item, args) === true);
+  }
+}
