@@ -1,11 +1,14 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { echoRequestId, requestIdOf } from './logging/request-id';
+import { logRequests } from './logging/request-logging';
+import { ROOT_LOGGER } from './logging/root-logger';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
 import { applyHttpSecurity } from './security/http-security';
 import { HostResolver } from './sockets/tcp-connector';
@@ -45,6 +48,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // send cross-origin without a preflight.
   fastify.removeContentTypeParser('text/plain');
   echoRequestId(fastify);
+  logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   app.useBodyParser('application/octet-stream', { bodyLimit: config.bodyLimitBytes });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());

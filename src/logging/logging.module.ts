@@ -2,7 +2,6 @@ import { Global, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
-import { requestLoggingOptions } from './request-logging';
 import { ROOT_LOGGER, createRootLogger } from './root-logger';
 import { SocketLogSubscriber } from './socket-log.subscriber';
 
@@ -15,8 +14,8 @@ import { SocketLogSubscriber } from './socket-log.subscriber';
 class RootLoggerModule {}
 
 /**
- * Structured JSON logs: Nest's own logs and the request lines through nestjs-pino, socket
- * lifecycle lines from the event bus; all through one root logger.
+ * Structured JSON logs: Nest's own logs through nestjs-pino, the request lines from a Fastify
+ * hook, socket lifecycle lines from the event bus; all through one root logger.
  */
 @Module({
   imports: [
@@ -24,9 +23,10 @@ class RootLoggerModule {}
     LoggerModule.forRootAsync({
       inject: [ROOT_LOGGER],
       useFactory: (logger: Logger) => ({
-        pinoHttp: requestLoggingOptions(logger),
-        // nestjs-pino's default route pattern (`{/*splat}`) matches no request on the Fastify adapter.
-        forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+        pinoHttp: { logger },
+        // Nest's own logs only: requests are logged by a Fastify hook (`request-logging.ts`), so
+        // the per-request middleware is bound to no route.
+        exclude: [{ path: '{*splat}', method: RequestMethod.ALL }],
       }),
     }),
   ],

@@ -1,48 +1,42 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { LevelWithSilent, Logger } from 'pino';
-import { Options } from 'pino-http';
+import { FastifyInstance } from 'fastify';
+import { Level, Logger } from 'pino';
 import { recordedProblem } from '../common/problem-record';
 
 /** Probes and scrapes repeat every few seconds: they are logged only when they fail. */
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /**
- * pino-http settings: one line per request when it completes, carrying `requestId` (Fastify's
- * request id, see `request-id.ts`). The line keeps the method, the path without its query
- * (queries can carry payload bytes such as a delimiter), the status and the time taken, and for
- * a failed request its problem `code` and `errno`; never headers or bodies.
+ * One line per request when its answer is sent, carrying `requestId` (Fastify's request id, see
+ * `request-id.ts`): the method, the path without its query (queries can carry payload bytes such
+ * as a delimiter), the status, the time taken, and for a failed request its problem `code` and
+ * `errno`; never headers or bodies. A Fastify hook rather than Nest middleware (pino-http):
+ * on this hot path the middleware and its per-request async context cost more than the rest of a
+ * `send` (bench/README.md).
  */
-export function requestLoggingOptions(logger: Logger): Options {
-  return {
-    logger,
-    quietReqLogger: true,
-    customAttributeKeys: { reqId: 'requestId' },
-    serializers: {
-      // pino-http's standard request serializer has already put the original URL in `url`.
-      req: (req: { method: string; url: string; remoteAddress?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.remoteAddress }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error): LevelWithSilent => {
-      if (QUIET_PATHS.has(pathOf(req))) return res.statusCode < 400 ? 'silent' : 'warn';
-      if (err || res.statusCode === 500) return 'error';
-      return res.statusCode > 500 ? 'warn' : 'info';
-    },
-    customSuccessObject: (_req: IncomingMessage, res: ServerResponse, value: object) => withProblem(res, value),
-    customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
-    customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
-    // pino-http invents an Error with a stack for every 5xx: the problem code says more, and the
-    // problem filter logs the stack of a real internal error.
-    customErrorObject: (_req: IncomingMessage, res: ServerResponse, _err: Error, value: { responseTime: number }) =>
-      withProblem(res, { res, responseTime: value.responseTime }),
-  };
+export function logRequests(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const path = request.url.split('?')[0];
+    const statusCode = reply.statusCode;
+    const level = levelFor(path, statusCode);
+    if (level && logger.isLevelEnabled(level)) {
+      const problem = recordedProblem(reply.raw);
+      logger[level](
+        {
+          requestId: request.id,
+          req: { method: request.method, path, remoteAddress: request.ip },
+          res: { statusCode },
+          responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
+          ...(problem ? { problem } : {}),
+        },
+        `${request.method} ${path} ${statusCode}`,
+      );
+    }
+    done();
+  });
 }
 
-function withProblem(res: ServerResponse, value: object): object {
-  const problem = recordedProblem(res);
-  return problem ? { ...value, problem } : value;
-}
-
-/** Nest's middleware adapter strips its mount path from `url`; `originalUrl` keeps the request's. */
-function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
-  return (req.originalUrl ?? req.url ?? '/').split('?')[0];
+function levelFor(path: string, statusCode: number): Level | null {
+  if (QUIET_PATHS.has(path)) return statusCode < 400 ? null : 'warn';
+  if (statusCode === 500) return 'error';
+  return statusCode > 500 ? 'warn' : 'info';
 }
