@@ -37,6 +37,14 @@ export interface SocketEvent {
 
 export type SocketEventListener = (event: SocketEvent) => void;
 
+/** The fields of a resource every event about it repeats. */
+export interface EventSource {
+  readonly id: string;
+  readonly kind: SocketKind;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly owner: string | null;
+}
+
 /**
  * Fan-out of runtime events. Listeners run synchronously and must not block: the sockets never
  * wait for a consumer (slow consumers queue on their own side).
@@ -51,6 +59,12 @@ export class SocketEventBus {
 
   publish(event: SocketEvent): void {
     for (const listener of this.listeners) listener(event);
+  }
+
+  /** Publishes an event about `source`; builds nothing when no one listens. */
+  publishFor(source: EventSource, type: SocketEventType, data: SocketEvent['data'], payload?: Buffer, at: Date = new Date()): void {
+    if (this.listeners.size === 0) return;
+    this.publish({ type, resourceId: source.id, kind: source.kind, labels: source.labels, owner: source.owner, at, data, payload });
   }
 
   get hasListeners(): boolean {

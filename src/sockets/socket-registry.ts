@@ -342,17 +342,11 @@ export class SocketRegistry {
   private adoptAccepted(listener: TcpListener, socket: Socket, acceptIndex: number): void {
     if (this.shuttingDown || this.resources.size >= this.settings.maxSockets || this.ownerAtQuota(listener.owner)) {
       listener.dropped++;
-      if (this.events.hasListeners) {
-        this.events.publish({
-          type: 'listener.dropped',
-          resourceId: listener.id,
-          kind: listener.kind,
-          labels: listener.labels,
-          owner: listener.owner,
-          at: new Date(),
-          data: { reason: this.shuttingDown ? 'shutting-down' : 'quota', remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null },
-        });
-      }
+      this.events.publishFor(listener, 'listener.dropped', {
+        reason: this.shuttingDown ? 'shutting-down' : 'quota',
+        remoteAddress: socket.remoteAddress ?? null,
+        remotePort: socket.remotePort ?? null,
+      });
       socket.resetAndDestroy();
       return;
     }
@@ -402,20 +396,8 @@ export class SocketRegistry {
   }
 
   private publishOpened(connection: TcpConnection, type: 'connection.accepted' | 'connection.opened'): void {
-    if (!this.events.hasListeners) return;
-    this.events.publish({
-      type,
-      resourceId: connection.id,
-      kind: connection.kind,
-      labels: connection.labels,
-      owner: connection.owner,
-      at: connection.createdAt,
-      data: {
-        listenerId: connection.listenerId,
-        remoteAddress: connection.remote?.address ?? null,
-        remotePort: connection.remote?.port ?? null,
-      },
-    });
+    const data = { listenerId: connection.listenerId, remoteAddress: connection.remote?.address ?? null, remotePort: connection.remote?.port ?? null };
+    this.events.publishFor(connection, type, data, undefined, connection.createdAt);
   }
 
   private track(closing: Promise<void>): Promise<void> {

@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import { BufferBudget } from './buffer-budget';
 import { ByteLog } from './byte-log';
 import { SocketError, errnoOf } from './socket-error';
-import { SocketEventBus, SocketEventType } from './socket-events';
+import { SocketEventBus } from './socket-events';
 import { CloseInfo, CloseReason, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
 import { Waiters } from './waiters';
 
@@ -320,13 +320,13 @@ export class TcpConnection implements SocketResource {
         this.log.skip(chunk.length);
         break;
     }
-    this.publish('connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    this.events.publishFor(this, 'connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
     // After the data event, so event streams show the bytes before the pause they caused.
     if (!this.pausedForCap && this.mustPause()) {
       this.pausedForCap = true;
       this.socket.pause();
       if (this.budget.exhausted) this.budget.waitForRoom(this.onBudgetRoom);
-      this.publish('connection.paused', { heldBytes: this.log.heldBytes, cause: this.budget.exhausted ? 'total-cap' : 'cap' });
+      this.events.publishFor(this, 'connection.paused', { heldBytes: this.log.heldBytes, cause: this.budget.exhausted ? 'total-cap' : 'cap' });
     }
     this.readers.notify();
   }
@@ -347,7 +347,7 @@ export class TcpConnection implements SocketResource {
     }
     this.pausedForCap = false;
     if (!this.socket.destroyed) this.socket.resume();
-    this.publish('connection.resumed', { heldBytes: this.log.heldBytes });
+    this.events.publishFor(this, 'connection.resumed', { heldBytes: this.log.heldBytes });
   }
 
   private echo(chunk: Buffer): void {
@@ -368,7 +368,7 @@ export class TcpConnection implements SocketResource {
       this.currentState = TcpConnectionState.PEER_ENDED;
       this.pendingReason ??= { reason: 'peer-end', errno: null, message: null };
     }
-    this.publish('connection.peer-ended', { endOffset: this.log.endOffset });
+    this.events.publishFor(this, 'connection.peer-ended', { endOffset: this.log.endOffset });
     // Servers that answer on their own (echo, discard) close when their client does, as the
     // tutorial's echo server does.
     if (this.options.mode !== 'buffer') this.endLocally();
@@ -394,7 +394,7 @@ export class TcpConnection implements SocketResource {
     this.currentState = TcpConnectionState.CLOSED;
     const pending = this.pendingReason ?? { reason: 'error', errno: null, message: 'the socket closed unexpectedly' };
     this.closeInfo = { ...pending, at: new Date() };
-    this.publish('connection.closed', { reason: pending.reason, errno: pending.errno });
+    this.events.publishFor(this, 'connection.closed', { reason: pending.reason, errno: pending.errno });
     this.readers.releaseAll();
     this.onClosed(this);
   }
@@ -403,8 +403,4 @@ export class TcpConnection implements SocketResource {
     this.lastActivityAt = new Date();
   }
 
-  private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>, payload?: Buffer): void {
-    if (!this.events.hasListeners) return;
-    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, owner: this.owner, at: new Date(), data, payload });
-  }
 }

@@ -1,6 +1,6 @@
 import { Server, Socket, createServer } from 'node:net';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
-import { SocketEventBus, SocketEventType } from './socket-events';
+import { SocketEventBus } from './socket-events';
 import { CloseInfo, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
 import { Waiters } from './waiters';
 
@@ -78,7 +78,7 @@ export class TcpListener implements SocketResource {
     });
     this.server.on('drop', (peer) => {
       this.dropped++;
-      this.publish('listener.dropped', { reason: 'max-connections', remoteAddress: peer?.remoteAddress ?? null, remotePort: peer?.remotePort ?? null });
+      this.events.publishFor(this, 'listener.dropped', { reason: 'max-connections', remoteAddress: peer?.remoteAddress ?? null, remotePort: peer?.remotePort ?? null });
     });
   }
 
@@ -122,7 +122,7 @@ export class TcpListener implements SocketResource {
         if (address && typeof address === 'object') this.local = toEndpoint(address.address, address.port, address.family);
         // Errors after binding (rare: e.g. EMFILE while accepting) close the listener, never the process.
         this.server.on('error', (err) => this.onServerError(err));
-        this.publish('listener.bound', { address: this.local?.address ?? null, port: this.local?.port ?? null });
+        this.events.publishFor(this, 'listener.bound', { address: this.local?.address ?? null, port: this.local?.port ?? null });
         resolve();
       };
       const cleanup = (): void => {
@@ -148,12 +148,8 @@ export class TcpListener implements SocketResource {
   private markClosed(info: CloseInfo): void {
     this.currentState = TcpListenerState.CLOSED;
     this.closeInfo = info;
-    this.publish('listener.closed', { reason: info.reason, errno: info.errno });
+    this.events.publishFor(this, 'listener.closed', { reason: info.reason, errno: info.errno });
     this.acceptWaiters.releaseAll();
   }
 
-  private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>): void {
-    if (!this.events.hasListeners) return;
-    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, owner: this.owner, at: new Date(), data });
-  }
 }

@@ -2,7 +2,7 @@ import { RemoteInfo, Socket, createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { Datagram, DatagramLog } from './datagram-log';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
-import { SocketEventBus, SocketEventType } from './socket-events';
+import { SocketEventBus } from './socket-events';
 import { CloseInfo, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
 import { DestinationGuard, HostResolver, resolveHostAddresses } from './tcp-connector';
 import { Waiters } from './waiters';
@@ -176,7 +176,7 @@ export class UdpSocket implements SocketResource {
       await socket.closedPromise;
       throw err;
     }
-    socket.publish('udp.bound', {
+    socket.events.publishFor(socket, 'udp.bound', {
       address: socket.local?.address ?? null,
       port: socket.local?.port ?? null,
       remoteAddress: socket.remote?.address ?? null,
@@ -287,7 +287,7 @@ export class UdpSocket implements SocketResource {
       this.socket.close();
       for (const reject of this.pendingSends) reject(this.closedError());
       this.pendingSends.clear();
-      this.publish('udp.closed', { reason: 'local', errno: null });
+      this.events.publishFor(this, 'udp.closed', { reason: 'local', errno: null });
       this.readers.releaseAll();
     }
     return this.closedPromise;
@@ -393,7 +393,7 @@ export class UdpSocket implements SocketResource {
       case 'buffer': {
         const outcome = this.log.append(msg, sender, receivedAt);
         if (!outcome.kept) {
-          this.publish('udp.dropped', { ...peer, cause: outcome.cause, dropped: this.log.dropped });
+          this.events.publishFor(this, 'udp.dropped', { ...peer, cause: outcome.cause, dropped: this.log.dropped });
           return;
         }
         seq = outcome.datagram.seq;
@@ -407,7 +407,7 @@ export class UdpSocket implements SocketResource {
         seq = this.log.skip();
         break;
     }
-    this.publish('udp.datagram', { seq, ...peer }, msg);
+    this.events.publishFor(this, 'udp.datagram', { seq, ...peer }, msg);
     this.readers.notify();
   }
 
@@ -460,10 +460,6 @@ export class UdpSocket implements SocketResource {
     this.lastActivityAt = new Date();
   }
 
-  private publish(type: SocketEventType, data: Record<string, string | number | boolean | null>, payload?: Buffer): void {
-    if (!this.events.hasListeners) return;
-    this.events.publish({ type, resourceId: this.id, kind: this.kind, labels: this.labels, owner: this.owner, at: new Date(), data, payload });
-  }
 }
 
 /** Refuses an IP literal of the other family: a udp4 socket cannot bind, join or reach an IPv6 address, nor a udp6 one an IPv4 address. */
