@@ -79,12 +79,16 @@ export class ByteLog {
 
   /**
    * The offset just past the first occurrence of `delimiter` at or after `from`, looking no
-   * further than `from + limit` bytes, or -1 when it has not arrived (yet).
+   * further than `from + limit` bytes, or -1 when it has not arrived (yet). `searchedTo` says
+   * where an earlier search of the same window stopped: only what arrived since (and the few
+   * bytes a delimiter could straddle) is searched again, so a long-poll waiting for a delimiter
+   * stays linear in the bytes it receives.
    */
-  offsetAfter(delimiter: Buffer, from: number, limit: number): number {
-    const window = this.read(from, limit);
+  offsetAfter(delimiter: Buffer, from: number, limit: number, searchedTo: number = from): number {
+    const start = Math.max(from, searchedTo - delimiter.length + 1);
+    const window = this.read(start, from + limit - start);
     const at = window.data.indexOf(delimiter);
-    return at < 0 ? -1 : from + at + delimiter.length;
+    return at < 0 ? -1 : start + at + delimiter.length;
   }
 
   /** Frees every byte below `offset` (clamped to what is held). */

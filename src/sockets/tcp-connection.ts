@@ -195,14 +195,15 @@ export class TcpConnection implements SocketResource {
   async read(request: BufferReadRequest): Promise<BufferReadResult> {
     const from = request.from ?? this.log.oldestOffset;
     this.assertReadableOffset(from);
-    const ready = (): boolean => this.isReadReady(from, request);
+    const search = { searchedTo: from };
+    const ready = (): boolean => this.isReadReady(from, request, search);
     await this.readers.waitFor(ready, request.waitMs, request.signal);
     // A concurrent release may have freed bytes while this read waited.
     this.assertReadableOffset(from);
     let to = Math.min(this.log.endOffset, from + request.maxBytes);
     let delimiterFound: boolean | null = null;
     if (request.until) {
-      const stop = this.log.offsetAfter(request.until, from, request.maxBytes);
+      const stop = this.log.offsetAfter(request.until, from, request.maxBytes, search.searchedTo);
       delimiterFound = stop >= 0;
       if (stop >= 0) to = stop;
     }
@@ -267,11 +268,16 @@ export class TcpConnection implements SocketResource {
     return this.peerEnded || this.currentState === TcpConnectionState.CLOSED;
   }
 
-  private isReadReady(from: number, request: BufferReadRequest): boolean {
+  /** `search` remembers how far a delimiter read has looked, so each new chunk is searched once. */
+  private isReadReady(from: number, request: BufferReadRequest, search: { searchedTo: number }): boolean {
     if (this.inputEnded || from < this.log.oldestOffset) return true;
     const available = this.log.endOffset - from;
     if (available >= request.maxBytes) return true;
-    if (request.until) return this.log.offsetAfter(request.until, from, request.maxBytes) >= 0;
+    if (request.until) {
+      if (this.log.offsetAfter(request.until, from, request.maxBytes, search.searchedTo) >= 0) return true;
+      search.searchedTo = this.log.endOffset;
+      return false;
+    }
     return available >= Math.max(1, request.minBytes);
   }
 

@@ -191,6 +191,12 @@ describe('/v1/tcp/connections', () => {
       const crlf = t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ from: 11, until: '0d0a', untilEncoding: 'hex', waitMs: 20000 }).then((r) => r);
       remote.write('\r\n');
       expect((await crlf).body).toMatchObject({ data: 'second\r\n', delimiterFound: true });
+      // A delimiter split across two arrivals is still found by a read already waiting.
+      const split = t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ from: 19, until: '0d0a', untilEncoding: 'hex', waitMs: 20000 }).then((r) => r);
+      remote.write('third\r');
+      await eventually(async () => expect((await t.http.get(`/v1/tcp/connections/${id}`)).body.buffer.endOffset).toBe(25));
+      remote.write('\n');
+      expect((await split).body).toMatchObject({ data: 'third\r\n', delimiterFound: true });
       await t.http.delete(`/v1/tcp/connections/${id}`).expect(200);
       peer.server.close();
     });

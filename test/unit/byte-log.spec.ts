@@ -56,6 +56,17 @@ describe('ByteLog', () => {
     expect(log.offsetAfter(Buffer.from('x'), 0, 100)).toBe(-1);
   });
 
+  it('resumes a delimiter search where the last one stopped, across the boundary it straddles', () => {
+    const log = logOf('no line yet\r');
+    const crlf = Buffer.from('\r\n');
+    expect(log.offsetAfter(crlf, 0, 100)).toBe(-1);
+    log.append(Buffer.from('\nnext'));
+    expect(log.offsetAfter(crlf, 0, 100, 12)).toBe(13);
+    // Bytes before searchedTo (minus what a delimiter could straddle) are not searched again.
+    const twice = logOf('a\nb');
+    expect(twice.offsetAfter(Buffer.from('\n'), 0, 100, 3)).toBe(-1);
+  });
+
   it('counts skipped bytes (echo and discard modes) without holding them', () => {
     const log = logOf('ab');
     log.skip(5);
