@@ -174,7 +174,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         this.droppedConnections.inc({ reason: stringOr(event.data.reason, 'unknown') });
         break;
       case 'udp.dropped':
-        this.droppedDatagrams.inc({ reason: stringOr(event.data.reason, 'unknown') });
+        // The datagram log says which of its caps refused the datagram.
+        this.droppedDatagrams.inc({ reason: stringOr(event.data.cause, 'unknown') });
         break;
     }
   }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Server, createServer } from 'node:net';
 import { Exposition, parsePrometheusText, sampleValue } from '../support/prometheus';
-import { TcpPeer, eventually } from '../support/peers';
+import { TcpPeer, UdpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 
 const CONNECTION = { kind: 'tcp-connection' };
@@ -66,6 +66,37 @@ describe('GET /metrics', () => {
     // Cardinality stays bounded: route patterns, never ids or raw URLs.
     const labelValues = after.samples.flatMap((s) => Object.values(s.labels));
     expect(labelValues.filter((v) => /t[lc]_[0-9a-z]{6}/.test(v) || v.includes('?'))).toEqual([]);
+  });
+
+  it('moves exactly with a UDP session: datagrams in, drops past the cap, datagrams out', async () => {
+    const app = await startTestApp({ SOCKPLANE_UDP_MAX_DATAGRAMS: '2' });
+    const scrapeApp = async (): Promise<Exposition> => parsePrometheusText((await app.http.get('/metrics').expect(200)).text);
+    const UDP = { kind: 'udp-socket' };
+    const peer = await UdpPeer.bind();
+    try {
+      const socket = await app.http.post('/v1/udp/sockets').send({ type: 'udp4' }).expect(201);
+      for (const text of ['one', 'two', 'three']) await peer.send(text, socket.body.local.port);
+      // The third finds the log at its cap of two: dropped and counted.
+      await eventually(async () => expect((await app.http.get(`/v1/udp/sockets/${socket.body.id}`)).body.counters).toMatchObject({ dropped: 1 }));
+      await app.http.post(`/v1/udp/sockets/${socket.body.id}/send`).send({ host: '127.0.0.1', port: peer.port, data: 'hello' }).expect(200);
+      await peer.receive(1);
+
+      const metrics = await scrapeApp();
+      expect(sampleValue(metrics, 'sockplane_received_datagrams_total', UDP)).toBe(2);
+      expect(sampleValue(metrics, 'sockplane_received_bytes_total', UDP)).toBe(6);
+      expect(sampleValue(metrics, 'sockplane_dropped_datagrams_total', { reason: 'maxDatagrams' })).toBe(1);
+      expect(sampleValue(metrics, 'sockplane_sent_datagrams_total', UDP)).toBe(1);
+      expect(sampleValue(metrics, 'sockplane_sent_bytes_total', UDP)).toBe(5);
+      expect(sampleValue(metrics, 'sockplane_sockets', { kind: 'udp-socket', state: 'bound' })).toBe(1);
+
+      await app.http.delete(`/v1/udp/sockets/${socket.body.id}`).expect(200);
+      const after = await scrapeApp();
+      expect(sampleValue(after, 'sockplane_sent_datagrams_total', UDP)).toBe(1);
+      expect(sampleValue(after, 'sockplane_sent_bytes_total', UDP)).toBe(5);
+    } finally {
+      await peer.close();
+      await app.close();
+    }
   });
 
   it('counts outbound connects by outcome', async () => {
