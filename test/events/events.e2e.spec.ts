@@ -1,5 +1,5 @@
 import { EventsService } from '../../src/events/events.service';
-import { TcpPeer } from '../support/peers';
+import { TcpPeer, UdpPeer } from '../support/peers';
 import { SseClient, SseMessage } from '../support/sse-client';
 import { TestApp, startTestApp } from '../support/test-app';
 
@@ -77,6 +77,35 @@ describe('GET /v1/events', () => {
       expect.objectContaining({ type: 'listener.closed', data: { reason: 'local', errno: null } }),
     ]);
     expect(stream.events()[2]).not.toHaveProperty('payload');
+  });
+
+  it('streams a UDP exchange, in order, with the datagram and its sender', async () => {
+    const stream = await open('/v1/events?kind=udp-socket&payload=utf8');
+    const socket = await t.http.post('/v1/udp/sockets').send({ type: 'udp4', labels: { suite: 'events' } }).expect(201);
+    const peer = await UdpPeer.bind();
+    const peerPort = peer.port;
+    try {
+      await peer.send('ping', socket.body.local.port);
+      await stream.waitFor(isType('udp.datagram', socket.body.id));
+      await t.http.post(`/v1/udp/sockets/${socket.body.id}/send`).send({ host: '127.0.0.1', port: peer.port, data: 'pong' }).expect(200);
+      await peer.receive(1);
+      await t.http.delete(`/v1/udp/sockets/${socket.body.id}`).expect(200);
+      await stream.waitFor(isType('udp.closed', socket.body.id));
+    } finally {
+      await peer.close();
+    }
+
+    expect(typesOf(stream, socket.body.id)).toEqual(['udp.bound', 'udp.datagram', 'udp.closed']);
+    expect(stream.events()).toEqual([
+      expect.objectContaining({ type: 'udp.bound', kind: 'udp-socket', labels: { suite: 'events' }, data: expect.objectContaining({ address: '127.0.0.1', port: socket.body.local.port }) }),
+      expect.objectContaining({
+        type: 'udp.datagram',
+        data: expect.objectContaining({ seq: 0, remoteAddress: '127.0.0.1', remotePort: peerPort }),
+        payload: 'ping',
+        payloadEncoding: 'utf8',
+      }),
+      expect.objectContaining({ type: 'udp.closed', data: expect.objectContaining({ reason: 'local' }) }),
+    ]);
   });
 
   it('reports an outbound connection, a pause at the buffer cap and the resume, with payloads cut at payloadMaxBytes', async () => {
