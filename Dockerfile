@@ -4,7 +4,9 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No install scripts, as on the machines the tests run on: nothing here needs one, and one of
+# them (@scarf/scarf, via swagger-ui-dist) only reports the install to an analytics service.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
