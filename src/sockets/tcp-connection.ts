@@ -2,8 +2,8 @@ import { Socket } from 'node:net';
 import { BufferBudget } from './buffer-budget';
 import { ByteLog } from './byte-log';
 import { SocketError, errnoOf } from './socket-error';
-import { SocketEventBus } from './socket-events';
-import { CloseInfo, CloseReason, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
+import { SocketBase, SocketInit } from './socket-base';
+import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
 import { Waiters } from './waiters';
 
 export const TcpConnectionState = {
@@ -34,16 +34,10 @@ export interface TcpConnectionOptions {
   closeLingerMs: number;
 }
 
-export interface TcpConnectionInit {
-  id: string;
-  seq: number;
+export interface TcpConnectionInit extends SocketInit<TcpConnectionOptions> {
   direction: TcpDirection;
   listenerId: string | null;
   acceptIndex: number | null;
-  labels: Labels;
-  owner: string | null;
-  options: TcpConnectionOptions;
-  events: SocketEventBus;
   /** Unreleased bytes across all connections; receiving pauses while it is spent. */
   budget: BufferBudget;
   onClosed: (connection: TcpConnection) => void;
@@ -75,24 +69,17 @@ export interface SendResult {
 }
 
 /** One TCP connection, inbound (accepted by a listener) or outbound, over a `net.Socket`. */
-export class TcpConnection implements SocketResource {
+export class TcpConnection extends SocketBase<TcpConnectionOptions> implements SocketResource {
   readonly kind = 'tcp-connection';
-  readonly id: string;
-  readonly seq: number;
   readonly direction: TcpDirection;
   readonly listenerId: string | null;
   readonly acceptIndex: number | null;
-  readonly labels: Labels;
-  readonly owner: string | null;
-  readonly options: TcpConnectionOptions;
-  readonly createdAt = new Date();
   readonly local: Endpoint | null;
   readonly remote: Endpoint | null;
 
   private readonly socket: Socket;
   private readonly log = new ByteLog();
   private readonly readers = new Waiters();
-  private readonly events: SocketEventBus;
   private readonly budget: BufferBudget;
   /** Set once this connection's bytes went back to the budget; it holds none from then on. */
   private budgetReturned = false;
@@ -112,16 +99,11 @@ export class TcpConnection implements SocketResource {
   lastActivityAt = new Date();
 
   constructor(socket: Socket, init: TcpConnectionInit) {
+    super(init);
     this.socket = socket;
-    this.id = init.id;
-    this.seq = init.seq;
     this.direction = init.direction;
     this.listenerId = init.listenerId;
     this.acceptIndex = init.acceptIndex;
-    this.labels = init.labels;
-    this.owner = init.owner;
-    this.options = init.options;
-    this.events = init.events;
     this.budget = init.budget;
     this.onClosed = init.onClosed;
     this.local = toEndpoint(socket.localAddress, socket.localPort, socket.localFamily);

@@ -1,7 +1,7 @@
 import { Server, Socket, createServer } from 'node:net';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
-import { SocketEventBus } from './socket-events';
-import { CloseInfo, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
+import { SocketBase, SocketInit } from './socket-base';
+import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
 import { Waiters } from './waiters';
 
 export const TcpListenerState = {
@@ -25,26 +25,14 @@ export interface TcpListenerOptions {
   idleTimeoutMs: number;
 }
 
-export interface TcpListenerInit {
-  id: string;
-  seq: number;
-  labels: Labels;
-  owner: string | null;
-  options: TcpListenerOptions;
-  events: SocketEventBus;
+export interface TcpListenerInit extends SocketInit<TcpListenerOptions> {
   /** Called for every accepted socket; the registry turns it into a connection resource. */
   onAccept: (listener: TcpListener, socket: Socket, acceptIndex: number) => void;
 }
 
 /** A listening TCP server over `net.Server`. Accepted sockets are handed to the registry. */
-export class TcpListener implements SocketResource {
+export class TcpListener extends SocketBase<TcpListenerOptions> implements SocketResource {
   readonly kind = 'tcp-listener';
-  readonly id: string;
-  readonly seq: number;
-  readonly labels: Labels;
-  readonly owner: string | null;
-  readonly options: TcpListenerOptions;
-  readonly createdAt = new Date();
   local: Endpoint | null = null;
   accepted = 0;
   dropped = 0;
@@ -52,18 +40,12 @@ export class TcpListener implements SocketResource {
   active = 0;
 
   private readonly server: Server;
-  private readonly events: SocketEventBus;
   private readonly acceptWaiters = new Waiters();
   private currentState: TcpListenerState = TcpListenerState.LISTENING;
   private closeInfo: CloseInfo | null = null;
 
   private constructor(init: TcpListenerInit) {
-    this.id = init.id;
-    this.seq = init.seq;
-    this.labels = init.labels;
-    this.owner = init.owner;
-    this.options = init.options;
-    this.events = init.events;
+    super(init);
     this.server = createServer({
       allowHalfOpen: true,
       noDelay: init.options.noDelay,

@@ -2,8 +2,8 @@ import { RemoteInfo, Socket, createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { Datagram, DatagramLog } from './datagram-log';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
-import { SocketEventBus } from './socket-events';
-import { CloseInfo, Endpoint, Labels, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
+import { SocketBase, SocketInit } from './socket-base';
+import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
 import { DestinationGuard, HostResolver, resolveHostAddresses } from './tcp-connector';
 import { Waiters } from './waiters';
 
@@ -59,13 +59,7 @@ export interface UdpSocketOptions {
   maxBufferedBytes: number;
 }
 
-export interface UdpSocketInit {
-  id: string;
-  seq: number;
-  labels: Labels;
-  owner: string | null;
-  options: UdpSocketOptions;
-  events: SocketEventBus;
+export interface UdpSocketInit extends SocketInit<UdpSocketOptions> {
   /** Resolves host names for the default peer and for sends; the resolved address is the one dialled. */
   resolveHost: HostResolver;
   /** Vets the default peer and every send's destination (the network policy). */
@@ -102,14 +96,8 @@ export interface DatagramSendResult {
 }
 
 /** A bound UDP socket over `dgram.Socket`, optionally connected to a default peer. */
-export class UdpSocket implements SocketResource {
+export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketResource {
   readonly kind = 'udp-socket';
-  readonly id: string;
-  readonly seq: number;
-  readonly labels: Labels;
-  readonly owner: string | null;
-  readonly options: UdpSocketOptions;
-  readonly createdAt = new Date();
   local: Endpoint | null = null;
   remote: Endpoint | null = null;
   datagramsIn = 0;
@@ -122,7 +110,6 @@ export class UdpSocket implements SocketResource {
   private readonly socket: Socket;
   private readonly log: DatagramLog;
   private readonly readers = new Waiters();
-  private readonly events: SocketEventBus;
   private readonly resolveHost: HostResolver;
   private readonly vetDestination: DestinationGuard;
   private readonly closedPromise: Promise<void>;
@@ -132,12 +119,7 @@ export class UdpSocket implements SocketResource {
   private closeInfo: CloseInfo | null = null;
 
   private constructor(init: UdpSocketInit) {
-    this.id = init.id;
-    this.seq = init.seq;
-    this.labels = init.labels;
-    this.owner = init.owner;
-    this.options = init.options;
-    this.events = init.events;
+    super(init);
     this.resolveHost = init.resolveHost;
     this.vetDestination = init.vetDestination;
     this.log = new DatagramLog({ maxDatagrams: init.options.maxDatagrams, maxBytes: init.options.maxBufferedBytes });

@@ -1,0 +1,35 @@
+import { SocketEventBus, SocketKind } from './socket-events';
+import { Labels } from './socket-types';
+
+/** What the registry hands every socket it creates. */
+export interface SocketInit<Options> {
+  id: string;
+  seq: number;
+  labels: Labels;
+  owner: string | null;
+  options: Options;
+  events: SocketEventBus;
+}
+
+/** The identity every socket resource carries, set once by the registry at creation. */
+export abstract class SocketBase<Options> {
+  abstract readonly kind: SocketKind;
+  readonly id: string;
+  /** Creation order; cursors point into it. */
+  readonly seq: number;
+  readonly labels: Labels;
+  /** The API key that created it (null when authentication is off). */
+  readonly owner: string | null;
+  readonly options: Options;
+  readonly createdAt = new Date();
+  protected readonly events: SocketEventBus;
+
+  protected constructor(init: SocketInit<Options>) {
+    this.id = init.id;
+    this.seq = init.seq;
+    this.labels = init.labels;
+    this.owner = init.owner;
+    this.options = init.options;
+    this.events = init.events;
+  }
+}
