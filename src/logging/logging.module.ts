@@ -1,35 +1,26 @@
-import { Global, Module, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import { Logger } from 'pino';
+import { Global, Module } from '@nestjs/common';
+import { Logger, PARAMS_PROVIDER_TOKEN, Params, PinoLogger } from 'nestjs-pino';
+import { Logger as PinoRootLogger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { ROOT_LOGGER, createRootLogger } from './root-logger';
 import { SocketLogSubscriber } from './socket-log.subscriber';
 
-/** The root pino logger, built once from the configured level. */
+/**
+ * Structured JSON logs, all through one root pino logger: Nest's own logs through nestjs-pino's
+ * `Logger`, the request lines from a Fastify hook (`request-logging.ts`), socket lifecycle lines
+ * from the event bus. nestjs-pino's `LoggerModule` is not imported: it always mounts pino-http as
+ * Nest middleware, and even bound to no route the middleware engine ran on every request
+ * (bench/README.md); its `Logger` needs only the params and a `PinoLogger`.
+ */
 @Global()
 @Module({
-  providers: [{ provide: ROOT_LOGGER, inject: [AppConfig], useFactory: (config: AppConfig) => createRootLogger(config.logLevel) }],
-  exports: [ROOT_LOGGER],
-})
-class RootLoggerModule {}
-
-/**
- * Structured JSON logs: Nest's own logs through nestjs-pino, the request lines from a Fastify
- * hook, socket lifecycle lines from the event bus; all through one root logger.
- */
-@Module({
-  imports: [
-    RootLoggerModule,
-    LoggerModule.forRootAsync({
-      inject: [ROOT_LOGGER],
-      useFactory: (logger: Logger) => ({
-        pinoHttp: { logger },
-        // Nest's own logs only: requests are logged by a Fastify hook (`request-logging.ts`), so
-        // the per-request middleware is bound to no route.
-        exclude: [{ path: '{*splat}', method: RequestMethod.ALL }],
-      }),
-    }),
+  providers: [
+    { provide: ROOT_LOGGER, inject: [AppConfig], useFactory: (config: AppConfig) => createRootLogger(config.logLevel) },
+    { provide: PARAMS_PROVIDER_TOKEN, inject: [ROOT_LOGGER], useFactory: (logger: PinoRootLogger): Params => ({ pinoHttp: { logger } }) },
+    PinoLogger,
+    Logger,
+    SocketLogSubscriber,
   ],
-  providers: [SocketLogSubscriber],
+  exports: [ROOT_LOGGER, Logger],
 })
 export class LoggingModule {}
