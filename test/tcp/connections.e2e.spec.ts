@@ -118,6 +118,31 @@ describe('/v1/tcp/connections', () => {
       peer.server.close();
     });
 
+    it('concurrent sends on one connection reach the peer whole, and a close issued among them keeps every send it answered 200', async () => {
+      const peer = await peerServer();
+      const id = await connectTo(peer.port);
+      const remote = await peer.nextSocket();
+      const got: Buffer[] = [];
+      remote.on('data', (c: Buffer) => got.push(c));
+      const ended = once(remote, 'end');
+      const message = (i: number): string => `<${i}:${'x'.repeat(i % 7)}>`;
+      const send = (i: number) => t.http.post(`/v1/tcp/connections/${id}/send`).send({ data: message(i) });
+      const first = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
+      expect(first.map((r) => r.status)).toEqual(Array(40).fill(200));
+      // More sends, with a graceful close racing them: whatever was answered 200 was sent before the FIN.
+      const [second] = await Promise.all([
+        Promise.all(Array.from({ length: 40 }, (_, i) => send(40 + i))),
+        t.http.delete(`/v1/tcp/connections/${id}`).expect(200),
+      ]);
+      await ended;
+      const received = Buffer.concat(got).toString('utf8');
+      const answered = [...first, ...second].flatMap((r, i) => (r.status === 200 ? [message(i)] : []));
+      expect(received.match(/<\d+:x*>/g)?.sort()).toEqual(answered.sort());
+      expect(received.replace(/<\d+:x*>/g, '')).toBe('');
+      expect(second.every((r) => r.status === 200 || r.body.code === 'SOCKET_CLOSED')).toBe(true);
+      peer.server.close();
+    });
+
     it('refuses malformed payloads with 400 INVALID_PAYLOAD and sends nothing', async () => {
       const peer = await peerServer();
       const id = await connectTo(peer.port);
