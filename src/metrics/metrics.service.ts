@@ -132,11 +132,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.unsubscribe = this.sockets.events.subscribe((event) => this.count(event));
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       this.requestDuration.observe(
         { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );
+      done();
     });
   }
 

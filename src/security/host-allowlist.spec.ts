@@ -24,6 +24,12 @@ describe('HostAllowlist', () => {
     for (const header of ['evil.example', '127.0.0.2', 'sockplane.internal.evil.example', undefined]) expect(hosts.allows(header)).toBe(false);
   });
 
+  it('answers the same when headers alternate, whatever it remembered last', () => {
+    const hosts = new HostAllowlist('127.0.0.1', []);
+    const verdicts = ['localhost:1', 'evil.example', 'localhost:1', 'localhost:1.evil', 'LOCALHOST:1', 'evil.example'].map((h) => hosts.allows(h));
+    expect(verdicts).toEqual([true, false, true, false, true, false]);
+  });
+
   it('does not take a wildcard bind address for a host name, and `*` allows anything', () => {
     expect(new HostAllowlist('0.0.0.0', []).allows('0.0.0.0')).toBe(false);
     expect(new HostAllowlist('::', ['*']).allows('anything.example')).toBe(true);

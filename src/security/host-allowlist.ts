@@ -11,6 +11,8 @@ const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 export class HostAllowlist {
   private readonly names: ReadonlySet<string>;
   private readonly any: boolean;
+  /** The last header allowed: clients repeat theirs on every request, so most checks stop here. */
+  private lastAllowed: string | undefined;
 
   /** `bindHost` (HOST) is allowed too, unless it is a wildcard that names no one host. */
   constructor(bindHost: string, allowedHosts: readonly string[]) {
@@ -22,9 +24,11 @@ export class HostAllowlist {
 
   /** Whether a request with this `Host` header (any port) is answered. */
   allows(hostHeader: string | undefined): boolean {
-    if (this.any) return true;
+    if (this.any || (hostHeader !== undefined && hostHeader === this.lastAllowed)) return true;
     const host = hostOf(hostHeader);
-    return host !== null && this.names.has(host);
+    if (host === null || !this.names.has(host)) return false;
+    this.lastAllowed = hostHeader;
+    return true;
   }
 }
 

@@ -22,7 +22,7 @@ export async function applyHttpSecurity(app: NestFastifyApplication, config: App
   const fastify = app.getHttpAdapter().getInstance();
   const hosts = new HostAllowlist(config.host, config.allowedHosts);
   fastify.addHook('onRequest', (request, _reply, done) => {
-    if (isOpenPath(request) || hosts.allows(request.headers.host)) {
+    if (hosts.allows(request.headers.host) || isOpenPath(request)) {
       done();
       return;
     }
