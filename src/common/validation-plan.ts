@@ -21,15 +21,16 @@ interface PropertyRules {
 const STRIPPED_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
 /**
- * Whether `value` is a plain object of strings, numbers, booleans and dense arrays of strings:
- * what query strings and flat JSON bodies hold. For such a value `ValidationPipe`'s preparation
- * (nil to `{}`, closing array gaps, stripping prototype keys, looking for binary values) changes
- * nothing, so only class-transformer and the validation remain.
+ * Whether `value` is a plain object (or one without a prototype, as Fastify parses queries) of
+ * strings, numbers, booleans and dense arrays of strings: what query strings and flat JSON bodies
+ * hold. For such a value `ValidationPipe`'s preparation (nil to `{}`, closing array gaps,
+ * stripping prototype keys, looking for binary values) changes nothing, so only
+ * class-transformer and the validation remain.
  */
 export function isFlatPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
+  const proto: object | null = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null && !isBarePrototype(proto)) return false;
   for (const key of Object.keys(value)) {
     if (STRIPPED_KEYS.has(key)) return false;
     const item = (value as Record<string, unknown>)[key];
@@ -39,6 +40,14 @@ export function isFlatPlainObject(value: unknown): value is Record<string, unkno
     for (let i = 0; i < item.length; i++) if (typeof item[i] !== 'string') return false;
   }
   return true;
+}
+
+/**
+ * A prototype with nothing on it and null behind it: Fastify's query objects (fast-querystring)
+ * are made this way, a faster `Object.create(null)`.
+ */
+function isBarePrototype(proto: object): boolean {
+  return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
 }
 
 /**
