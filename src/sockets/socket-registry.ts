@@ -111,6 +111,7 @@ export class SocketRegistry {
   private readonly vetTcp: DestinationGuard;
   private readonly vetUdp: DestinationGuard;
   private seq = 0;
+  private readonly idSuffixes = new RandomHex(5);
   private shuttingDown = false;
 
   constructor(
@@ -460,7 +461,7 @@ export class SocketRegistry {
   /** Ids carry the creation sequence (so they never repeat) and random bits (so they are not guessable). */
   private allocateId(prefix: Prefix): { id: string; seq: number } {
     const seq = ++this.seq;
-    return { id: `${prefix}_${seq.toString(36).padStart(6, '0')}${randomBytes(5).toString('hex')}`, seq };
+    return { id: `${prefix}_${seq.toString(36).padStart(6, '0')}${this.idSuffixes.next()}`, seq };
   }
 
   private getOfKind<K extends Kind>(id: string, kind: K, owner?: string | null): ResourceByKind[K] {
@@ -518,4 +519,26 @@ function matches(resource: SocketResource, filter: ListFilter): boolean {
     if (resource.labels[key] !== value) return false;
   }
   return true;
+}
+
+/**
+ * Random hex strings of `bytes` bytes each, cut from a block of random bytes drawn at once: an
+ * id per accepted connection made a `randomBytes` call per accept (as `randomUUID` caches its
+ * entropy for the same reason).
+ */
+class RandomHex {
+  private static readonly BLOCK_BYTES = 4096;
+  private block = Buffer.alloc(0);
+  private at = 0;
+
+  constructor(private readonly bytes: number) {}
+
+  next(): string {
+    if (this.at + this.bytes > this.block.length) {
+      this.block = randomBytes(RandomHex.BLOCK_BYTES);
+      this.at = 0;
+    }
+    this.at += this.bytes;
+    return this.block.toString('hex', this.at - this.bytes, this.at);
+  }
 }
