@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
+import { registerRawBodyParser } from './common/raw-body';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { echoRequestId, requestIdOf } from './logging/request-id';
@@ -49,7 +50,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   fastify.removeContentTypeParser('text/plain');
   echoRequestId(fastify);
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
-  app.useBodyParser('application/octet-stream', { bodyLimit: config.bodyLimitBytes });
+  registerRawBodyParser(fastify, config.bodyLimitBytes);
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   await applyHttpSecurity(app, config);

@@ -1,18 +1,23 @@
 import { ArgumentMetadata, Injectable, PipeTransform, Type } from '@nestjs/common';
+import { RawBody } from './raw-body';
 import { createValidationPipe } from './validation';
 
 /**
- * For operations that take either JSON or a raw `application/octet-stream` body: a Buffer
- * passes through untouched, anything else is validated as the given DTO.
+ * For operations that take either JSON or a raw `application/octet-stream` body: a raw body
+ * passes through unvalidated, as one `Buffer` or, with `keepChunks`, as the `RawBody` it arrived
+ * in (for senders that can write chunks); anything else is validated as the given DTO.
  */
 @Injectable()
-export class PayloadBodyPipe<T extends object> implements PipeTransform<unknown, Promise<T | Buffer>> {
+export class PayloadBodyPipe<T extends object> implements PipeTransform<unknown, Promise<T | Buffer | RawBody>> {
   private readonly validation = createValidationPipe();
 
-  constructor(private readonly dto: Type<T>) {}
+  constructor(
+    private readonly dto: Type<T>,
+    private readonly keepChunks = false,
+  ) {}
 
-  async transform(value: unknown, metadata: ArgumentMetadata): Promise<T | Buffer> {
-    if (Buffer.isBuffer(value)) return value;
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<T | Buffer | RawBody> {
+    if (value instanceof RawBody) return this.keepChunks ? value : value.toBuffer();
     return (await this.validation.transform(value, { ...metadata, metatype: this.dto })) as T;
   }
 }

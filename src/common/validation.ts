@@ -22,6 +22,7 @@ import { isIP } from 'node:net';
 import { PAYLOAD_ENCODINGS } from '../sockets/payload-codec';
 import { RECEIVE_MODES } from '../sockets/socket-types';
 import { ApiProblem, FieldError } from './api-problem';
+import { RawBody } from './raw-body';
 import { ValidationPlan, isFlatPlainObject } from './validation-plan';
 
 /**
@@ -31,7 +32,7 @@ import { ValidationPlan, isFlatPlainObject } from './validation-plan';
 class DtoValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
-      if (Buffer.isBuffer(value)) {
+      if (value instanceof RawBody) {
         throw new ApiProblem('UNSUPPORTED_MEDIA_TYPE', 'this operation takes an application/json body');
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -148,43 +148,51 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     return this.readers.size;
   }
 
-  /** Hands the bytes to the kernel (sendall semantics); optionally half-closes afterwards. */
-  async send(bytes: Buffer, end: boolean): Promise<SendResult> {
+  /**
+   * Hands the bytes to the kernel (sendall semantics), given as the chunks they arrived in;
+   * optionally half-closes afterwards.
+   */
+  async send(chunks: readonly Buffer[], end: boolean): Promise<SendResult> {
     this.assertWritable();
-    if (this.socket.writableLength + bytes.length > this.options.maxPendingWriteBytes && bytes.length > 0) {
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
+    if (length > 0 && this.socket.writableLength + length > this.options.maxPendingWriteBytes) {
       throw new SocketError(
         'WRITE_BUFFER_FULL',
         `the peer is not reading: ${this.socket.writableLength} bytes are already queued and the limit is ${this.options.maxPendingWriteBytes}`,
         { limit: 'maxPendingWriteBytes', pendingWriteBytes: this.socket.writableLength },
       );
     }
-    if (bytes.length > 0) {
+    if (length > 0) {
       try {
-        await this.write(bytes);
+        await this.write(chunks);
       } catch (err) {
         throw new SocketError('SOCKET_CLOSED', `the connection closed before the bytes were sent (${errnoOf(err)})`, {
           state: this.currentState,
         });
       }
-      this.bytesOut += bytes.length;
+      this.bytesOut += length;
       this.touch();
     }
     if (end) this.endLocally();
-    return { bytesSent: bytes.length, ended: end };
+    return { bytesSent: length, ended: end };
   }
 
   /**
-   * Sends arriving in the same turn of the event loop (concurrent requests on one connection)
-   * reach the kernel in one `writev` when the turn ends, rather than one `write` each.
+   * Sends arriving in the same turn of the event loop (concurrent requests on one connection),
+   * and the chunks of each, reach the kernel in one `writev` when the turn ends, rather than one
+   * `write` each. Resolves once the last chunk was handed over.
    */
-  private write(bytes: Buffer): Promise<void> {
+  private write(chunks: readonly Buffer[]): Promise<void> {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
       setImmediate(this.uncork);
     }
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
     return new Promise<void>((resolve, reject) => {
-      this.socket.write(bytes, (err) => (err ? reject(err) : resolve()));
+      this.socket.write(chunks[last], (err) => (err ? reject(err) : resolve()));
     });
   }
 

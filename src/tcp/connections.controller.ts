@@ -7,6 +7,7 @@ import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
+import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
 import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
@@ -15,7 +16,6 @@ import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
 import { TcpService } from './tcp.service';
 
 const CONNECTION_ID = ApiIdParam('connection');
-const OCTET_STREAM = 'application/octet-stream';
 
 @ApiTags('TCP connections')
 @ApiKeyAuth()
@@ -121,7 +121,7 @@ export class ConnectionsController {
   @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
   sendData(
     @Param('id') id: string,
-    @Body(new PayloadBodyPipe(SendDataDto)) body: SendDataDto | Buffer,
+    @Body(new PayloadBodyPipe(SendDataDto, true)) body: SendDataDto | RawBody,
     @Query() query: SendQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendResultDto> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { AppConfig } from '../config/app-config';
+import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
 import { LongPollGate } from '../policy/long-poll-gate';
 import { decodePayload, encodePayload } from '../sockets/payload-codec';
@@ -77,11 +78,11 @@ export class TcpService {
     return toConnectionDto(await this.registry.closeConnection(id, mode, caller.scope));
   }
 
-  async send(id: string, body: SendDataDto | Buffer, endAfterRaw: boolean, caller: Caller): Promise<SendResultDto> {
+  async send(id: string, body: SendDataDto | RawBody, endAfterRaw: boolean, caller: Caller): Promise<SendResultDto> {
     const connection = this.registry.getConnection(id, caller.scope);
-    const bytes = Buffer.isBuffer(body) ? body : decodePayload(body.data, body.encoding);
-    const end = Buffer.isBuffer(body) ? endAfterRaw : body.end;
-    const result = await connection.send(bytes, end);
+    const raw = body instanceof RawBody;
+    const chunks = raw ? body.chunks : [decodePayload(body.data, body.encoding)];
+    const result = await connection.send(chunks, raw ? endAfterRaw : body.end);
     return { connectionId: id, bytesSent: result.bytesSent, bytesOut: connection.bytesOut, ended: result.ended, state: connection.state };
   }
 

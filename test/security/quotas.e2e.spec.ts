@@ -1,8 +1,25 @@
-import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { AddressInfo, Socket, connect, createServer } from 'node:net';
 import { Response } from 'supertest';
 import { SseClient } from '../support/sse-client';
 import { TcpPeer, eventually } from '../support/peers';
 import { startTestApp } from '../support/test-app';
+
+/** POSTs `chunks` as an octet-stream body in chunked transfer encoding (no Content-Length). */
+function sendChunked(port: number, path: string, chunks: Buffer[]): Promise<{ status: number; body: { bytesSent?: number; code?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
 
 function expectQuota(res: Response, limit: string): void {
   expect({ status: res.status, code: res.body.code, limit: res.body.limit }).toEqual({ status: 429, code: 'QUOTA_EXCEEDED', limit });
@@ -108,6 +125,33 @@ describe('quotas', () => {
       await t.http.post(`/v1/udp/sockets/${socket.id}/send`).send({ host: '127.0.0.1', port: socket.local.port, data: 'small' }).expect(200);
       expect((await t.http.get('/v1/limits').expect(200)).body.perRequest.bodyBytes).toBe(2048);
     } finally {
+      await t.close();
+    }
+  });
+
+  it('raw bodies sent without a Content-Length (chunked) are held to the limit too; within it they reach the peer whole', async () => {
+    const t = await startTestApp({ SOCKPLANE_BODY_LIMIT_BYTES: String(64 * 1024) });
+    const peerServer = createServer();
+    try {
+      peerServer.listen(0, '127.0.0.1');
+      await once(peerServer, 'listening');
+      const accepted = once(peerServer, 'connection') as Promise<[Socket]>;
+      const port = await t.listen();
+      const conn = (await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: (peerServer.address() as AddressInfo).port }).expect(201)).body;
+      const [remote] = await accepted;
+      const received: Buffer[] = [];
+      remote.on('data', (chunk: Buffer) => received.push(chunk));
+      const ended = once(remote, 'end');
+      const chunks = Array.from({ length: 16 }, () => randomBytes(4096));
+      const within = await sendChunked(port, `/v1/tcp/connections/${conn.id}/send`, chunks);
+      expect({ status: within.status, bytesSent: within.body.bytesSent }).toEqual({ status: 200, bytesSent: 16 * 4096 });
+      const over = await sendChunked(port, `/v1/tcp/connections/${conn.id}/send`, [...chunks, Buffer.alloc(1)]);
+      expect({ status: over.status, code: over.body.code }).toEqual({ status: 413, code: 'BODY_TOO_LARGE' });
+      await t.http.delete(`/v1/tcp/connections/${conn.id}`).expect(200);
+      await ended;
+      expect(Buffer.concat(received)).toEqual(Buffer.concat(chunks));
+    } finally {
+      peerServer.close();
       await t.close();
     }
   });
