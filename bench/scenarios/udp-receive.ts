@@ -91,7 +91,29 @@ async function lossFreeRate(run: (rate: number) => Promise<Trial>, bisections: n
   return best;
 }
 
-/** Reads the socket's datagrams in batches of up to 1,000 (JSON, base64) and releases them, until stopped. */
+/** The binary form of a datagram read (see the README's "Binary batch reads"). */
+const DATAGRAM_FRAMES = 'application/vnd.sockplane.datagrams';
+/** seq (8), receivedAt (8), size (4), port (2), family (1), address length (1). */
+const FRAME_HEADER_BYTES = 24;
+
+/**
+ * Walks the frames of a read from `from`, checking that their seqs follow on without a gap and
+ * that they fill the body exactly; answers how many there were.
+ */
+function countFrames(body: Buffer, from: number): number {
+  let at = 0;
+  let expected = from;
+  while (at + FRAME_HEADER_BYTES <= body.length) {
+    const seq = body.readUInt32BE(at) * 2 ** 32 + body.readUInt32BE(at + 4);
+    if (seq !== expected) throw new Error(`udp: frame at byte ${at} has seq ${seq}, expected ${expected}`);
+    expected++;
+    at += FRAME_HEADER_BYTES + body[at + 23] + body.readUInt32BE(at + 16);
+  }
+  if (at !== body.length) throw new Error(`udp: frames end at byte ${at} of a ${body.length}-byte body`);
+  return expected - from;
+}
+
+/** Reads the socket's datagrams in batches of up to 1,000 (binary frames) and releases them, until stopped. */
 class BatchReader implements Receiver {
   private received = 0;
   private dropped = 0;
@@ -119,11 +141,17 @@ class BatchReader implements Receiver {
     let next = 0;
     let release: Promise<unknown> = Promise.resolve();
     while (!this.stopped) {
-      const read = await this.client.json<{ nextSeq: number; datagrams: unknown[]; dropped: number }>('GET', `${path}?from=${next}&max=1000&waitMs=100&encoding=base64`);
-      this.received += read.datagrams.length;
-      this.dropped = read.dropped;
-      if (read.nextSeq === next) continue;
-      next = read.nextSeq;
+      const read = await this.client.send('GET', `${path}?from=${next}&max=1000&waitMs=100`, { headers: { accept: DATAGRAM_FRAMES } });
+      if (read.status !== 200 || read.headers['content-type'] !== DATAGRAM_FRAMES) {
+        throw new Error(`udp: a read answered ${read.status} ${String(read.headers['content-type'])}: ${read.body.toString('utf8').slice(0, 500)}`);
+      }
+      const count = countFrames(read.body, next);
+      const nextSeq = Number(read.headers['sockplane-next-seq']);
+      if (nextSeq !== next + count) throw new Error(`udp: ${count} frames from seq ${next}, but Sockplane-Next-Seq says ${nextSeq}`);
+      this.received += count;
+      this.dropped = Number(read.headers['sockplane-dropped']);
+      if (count === 0) continue;
+      next = nextSeq;
       await release;
       release = this.client.send('DELETE', `${path}?upTo=${next}`);
     }

@@ -320,7 +320,7 @@ export interface paths {
         };
         /**
          * Read received datagrams
-         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap.
+         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers.
          */
         get: operations["readDatagrams"];
         put?: never;
@@ -2887,7 +2887,7 @@ export interface operations {
     readDatagrams: {
         parameters: {
             query?: {
-                /** @description How each datagram’s `data` is written in the answer */
+                /** @description How each datagram’s `data` is written in a JSON answer (binary frames carry the raw bytes) */
                 encoding?: "utf8" | "base64" | "hex";
                 /** @description Sequence number to read from (a previous read’s `nextSeq`); defaults to the oldest datagram still held */
                 from?: number;
@@ -2905,12 +2905,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /**
+             * @description The datagrams, oldest first. As `application/vnd.sockplane.datagrams`: one frame per datagram, back to back, integers unsigned in network byte order (big-endian); an empty body when there are none. The Sockplane-* headers come with frame answers only.
+             *
+             *     | offset | bytes | field | |
+             *     | --- | --- | --- | --- |
+             *     | 0 | 8 | `seq` | unsigned 64-bit: the datagram’s sequence number |
+             *     | 8 | 8 | `receivedAt` | unsigned 64-bit: milliseconds since 1970-01-01T00:00:00Z |
+             *     | 16 | 4 | `size` | unsigned 32-bit: payload bytes (0 for an empty datagram) |
+             *     | 20 | 2 | `port` | unsigned 16-bit: the sender’s port |
+             *     | 22 | 1 | `family` | 4 (IPv4) or 6 (IPv6): the sender’s address family |
+             *     | 23 | 1 | `addressLength` | n: bytes of the address |
+             *     | 24 | n | `address` | the sender’s address as ASCII text (`127.0.0.1`, `::1`) |
+             *     | 24 + n | size | `payload` | the datagram’s bytes |
+             */
             200: {
                 headers: {
+                    /** @description Datagrams (frames) in the body */
+                    "Sockplane-Count"?: number;
+                    /** @description Datagrams dropped so far because the socket held its cap */
+                    "Sockplane-Dropped"?: number;
+                    /** @description Sequence number the next kept datagram will get */
+                    "Sockplane-End-Seq"?: number;
+                    /** @description Sequence number of the first datagram */
+                    "Sockplane-From"?: number;
+                    /** @description Sequence number to read from next */
+                    "Sockplane-Next-Seq"?: number;
+                    /** @description Oldest sequence number still held */
+                    "Sockplane-Oldest-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DatagramReadDto"];
+                    "application/vnd.sockplane.datagrams": string;
                 };
             };
             /** @description `VALIDATION_FAILED`: The request is not valid */

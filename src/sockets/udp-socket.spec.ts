@@ -90,6 +90,20 @@ describe('UdpSocket', () => {
     expect({ datagramsIn: socket.datagramsIn, bytesIn: socket.bytesIn }).toEqual({ datagramsIn: 1, bytesIn: 4 });
   });
 
+  it('gives each datagram its own sender when senders alternate, and its event the time it was received', async () => {
+    const events = new SocketEventBus();
+    const arrivals = collect(events, 4);
+    const socket = await open({}, { events });
+    const [a, b] = [await peer(), await peer()];
+    for (const [from, text] of [[a, 'a1'], [a, 'a2'], [b, 'b1'], [a, 'a3']] as const) await sendFrom(from, text, socket);
+    const seen = await arrivals;
+    const read = await socket.read({ from: 0, max: 10, maxBytes: 65536, waitMs: 0 });
+    expect(read.datagrams.map((d) => [d.data.toString(), d.sender])).toEqual(
+      [a, a, b, a].map((from, i) => [['a1', 'a2', 'b1', 'a3'][i], { address: '127.0.0.1', port: from.address().port, family: 'IPv4' }]),
+    );
+    expect(seen.map((e) => e.at.getTime())).toEqual(read.datagrams.map((d) => d.receivedAt.getTime()));
+  });
+
   it('drops and counts datagrams past its cap, publishing udp.dropped', async () => {
     const events = new SocketEventBus();
     const arrivals = collect(events, 4);

@@ -117,6 +117,8 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
   private readonly pendingSends = new Set<(err: SocketError) => void>();
   private currentState: UdpSocketState = UdpSocketState.BOUND;
   private closeInfo: CloseInfo | null = null;
+  /** The sender of the last datagram kept; held datagrams share it, so it is never changed, only replaced. */
+  private lastSender: Endpoint | null = null;
 
   private constructor(init: UdpSocketInit) {
     super(init);
@@ -363,19 +365,23 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     return address;
   }
 
+  /**
+   * Runs once per received datagram, so it allocates little: one Date serves as the receive
+   * time, the last activity and the event's time, and a sender that keeps writing is one
+   * shared `Endpoint` for all its held datagrams.
+   */
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
-    const sender: Endpoint = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     const receivedAt = new Date();
     this.datagramsIn++;
     this.bytesIn += msg.length;
     this.lastActivityAt = receivedAt;
-    const peer = { remoteAddress: sender.address, remotePort: sender.port, size: msg.length };
     let seq: number;
     switch (this.options.mode) {
       case 'buffer': {
-        const outcome = this.log.append(msg, sender, receivedAt);
+        const outcome = this.log.append(msg, this.senderOf(rinfo), receivedAt);
         if (!outcome.kept) {
-          this.events.publishFor(this, 'udp.dropped', { ...peer, cause: outcome.cause, dropped: this.log.dropped });
+          const data = { remoteAddress: rinfo.address, remotePort: rinfo.port, size: msg.length, cause: outcome.cause, dropped: this.log.dropped };
+          this.events.publishFor(this, 'udp.dropped', data, undefined, receivedAt);
           return;
         }
         seq = outcome.datagram.seq;
@@ -383,18 +389,26 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
       }
       case 'echo':
         seq = this.log.skip();
-        this.echo(msg, sender);
+        this.echo(msg, rinfo);
         break;
       case 'discard':
         seq = this.log.skip();
         break;
     }
-    this.events.publishFor(this, 'udp.datagram', { seq, ...peer }, msg);
+    this.events.publishFor(this, 'udp.datagram', { seq, remoteAddress: rinfo.address, remotePort: rinfo.port, size: msg.length }, msg, receivedAt);
     this.readers.notify();
   }
 
+  /** The sender as an `Endpoint`, the same object as the previous datagram's when it came from the same address and port. */
+  private senderOf(rinfo: RemoteInfo): Endpoint {
+    const last = this.lastSender;
+    if (last !== null && last.port === rinfo.port && last.address === rinfo.address) return last;
+    this.lastSender = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    return this.lastSender;
+  }
+
   /** Sends the datagram back to its sender, as the tutorial's udp_server.py does. */
-  private echo(msg: Buffer, sender: Endpoint): void {
+  private echo(msg: Buffer, sender: RemoteInfo): void {
     const done = (err: Error | null): void => {
       if (err) {
         this.onError(err);

@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
+import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
 import { DatagramReadDto, ReadDatagramsQueryDto, ReleaseDatagramsQueryDto } from './dto/read-datagrams.dto';
@@ -142,17 +144,48 @@ export class UdpSocketsController {
     description:
       'Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, ' +
       'and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. ' +
-      '`dropped` counts datagrams refused because the socket held its cap.',
+      '`dropped` counts datagrams refused because the socket held its cap. ' +
+      `With \`Accept: ${DATAGRAM_FRAMES_TYPE}\` the body is the datagrams as binary frames (raw payloads, so \`encoding\` does not apply) ` +
+      'and the sequence numbers come in Sockplane-* headers.',
   })
-  @ApiResponse({ status: 200, type: DatagramReadDto })
+  @ApiResponse({
+    status: 200,
+    description:
+      `The datagrams, oldest first. As \`${DATAGRAM_FRAMES_TYPE}\`: one frame per datagram, back to back, integers unsigned in network ` +
+      `byte order (big-endian); an empty body when there are none. The Sockplane-* headers come with frame answers only.\n\n${FRAME_LAYOUT_MARKDOWN}`,
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(DatagramReadDto) } },
+      [DATAGRAM_FRAMES_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+    headers: {
+      'Sockplane-From': { description: 'Sequence number of the first datagram', schema: { type: 'integer' } },
+      'Sockplane-Next-Seq': { description: 'Sequence number to read from next', schema: { type: 'integer' } },
+      'Sockplane-Count': { description: 'Datagrams (frames) in the body', schema: { type: 'integer' } },
+      'Sockplane-Oldest-Seq': { description: 'Oldest sequence number still held', schema: { type: 'integer' } },
+      'Sockplane-End-Seq': { description: 'Sequence number the next kept datagram will get', schema: { type: 'integer' } },
+      'Sockplane-Dropped': { description: 'Datagrams dropped so far because the socket held its cap', schema: { type: 'integer' } },
+    },
+  })
+  @ApiExtraModels(DatagramReadDto)
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
-  readDatagrams(
+  async readDatagrams(
     @Param('id') id: string,
     @Query() query: ReadDatagramsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
-  ): Promise<DatagramReadDto> {
-    return this.udp.read(id, query, signal, caller);
+  ): Promise<DatagramReadDto | Buffer> {
+    const result = await this.udp.read(id, query, signal, caller);
+    if (!acceptsDatagramFrames(accept)) return this.udp.toDatagramReadDto(id, result, query.encoding);
+    reply.header('content-type', DATAGRAM_FRAMES_TYPE);
+    reply.header('sockplane-from', result.from);
+    reply.header('sockplane-next-seq', result.nextSeq);
+    reply.header('sockplane-count', result.datagrams.length);
+    reply.header('sockplane-oldest-seq', result.oldestSeq);
+    reply.header('sockplane-end-seq', result.endSeq);
+    reply.header('sockplane-dropped', result.dropped);
+    return encodeDatagramFrames(result.datagrams);
   }
 
   @Delete(':id/datagrams')

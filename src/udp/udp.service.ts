@@ -4,9 +4,9 @@ import { ApiProblem } from '../common/api-problem';
 import { parseLabelSelector } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
-import { decodePayload, encodePayload } from '../sockets/payload-codec';
+import { PayloadEncoding, decodePayload, encodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
-import { UdpType } from '../sockets/udp-socket';
+import { DatagramReadResult, UdpType } from '../sockets/udp-socket';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
 import { DatagramReadDto, ReadDatagramsQueryDto } from './dto/read-datagrams.dto';
@@ -78,10 +78,14 @@ export class UdpService {
     return { socketId: id, bytesSent: result.bytesSent, destination: result.destination, datagramsOut: socket.datagramsOut, bytesOut: socket.bytesOut };
   }
 
-  async read(id: string, query: ReadDatagramsQueryDto, signal: AbortSignal, caller: Caller): Promise<DatagramReadDto> {
+  /** Reads held datagrams; the controller renders them as JSON or as frames. */
+  read(id: string, query: ReadDatagramsQueryDto, signal: AbortSignal, caller: Caller): Promise<DatagramReadResult> {
     const socket = this.registry.getUdpSocket(id, caller.scope);
     const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
-    const result = await this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, maxBytes: this.config.maxReadBytes, waitMs, signal }));
+    return this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, maxBytes: this.config.maxReadBytes, waitMs, signal }));
+  }
+
+  toDatagramReadDto(id: string, result: DatagramReadResult, encoding: PayloadEncoding): DatagramReadDto {
     return {
       socketId: id,
       from: result.from,
@@ -91,9 +95,9 @@ export class UdpService {
         sender: { ...d.sender },
         size: d.data.length,
         receivedAt: d.receivedAt.toISOString(),
-        data: encodePayload(d.data, query.encoding),
+        data: encodePayload(d.data, encoding),
       })),
-      encoding: query.encoding,
+      encoding,
       oldestSeq: result.oldestSeq,
       endSeq: result.endSeq,
       dropped: result.dropped,

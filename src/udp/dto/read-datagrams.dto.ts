@@ -20,7 +20,7 @@ export class ReadDatagramsQueryDto {
   @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
   waitMs: number = 0;
 
-  @IsEncoding({ description: 'How each datagram’s `data` is written in the answer' })
+  @IsEncoding({ description: 'How each datagram’s `data` is written in a JSON answer (binary frames carry the raw bytes)' })
   encoding: PayloadEncoding = 'utf8';
 }
 
