@@ -2893,6 +2893,8 @@ export interface operations {
                 from?: number;
                 /** @description Most datagrams to return (fewer when their bytes would pass SOCKPLANE_MAX_READ_BYTES) */
                 max?: number;
+                /** @description With waitMs: how many datagrams from `from` make the read worth answering (at most `max`), so a fast sender is read in full batches. The read answers sooner when the socket drops a datagram at its caps or closes, and with what there is when waitMs runs out */
+                minDatagrams?: number;
                 /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
                 waitMs?: number;
             };

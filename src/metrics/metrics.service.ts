@@ -22,8 +22,13 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   readonly registry = new Registry();
   private unsubscribe: (() => void) | null = null;
 
-  private readonly bytesReceived: Counter<'kind'>;
-  private readonly datagramsReceived: Counter<'kind'>;
+  /**
+   * Received bytes and datagrams by kind, added up per event and handed to their counters at
+   * scrape time: a labelled `inc` hashes its labels, and these move with every received chunk
+   * and datagram.
+   */
+  private readonly bytesReceived = new Map<string, number>([['tcp-connection', 0]]);
+  private readonly datagramsReceived = new Map<string, number>();
   private readonly accepts: Counter;
   private readonly backpressurePauses: Counter<'kind'>;
   private readonly droppedConnections: Counter<'reason'>;
@@ -102,9 +107,20 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       },
     });
 
-    this.bytesReceived = new Counter({ name: 'sockplane_received_bytes_total', help: 'Bytes received from peers, by kind', labelNames: ['kind'], registers });
-    this.bytesReceived.inc({ kind: 'tcp-connection' }, 0);
-    this.datagramsReceived = new Counter({ name: 'sockplane_received_datagrams_total', help: 'Datagrams received, by kind', labelNames: ['kind'], registers });
+    const received = (name: string, help: string, byKind: ReadonlyMap<string, number>): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['kind'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [kind, count] of byKind) this.inc({ kind }, count);
+        },
+      });
+    };
+    received('sockplane_received_bytes_total', 'Bytes received from peers, by kind', this.bytesReceived);
+    received('sockplane_received_datagrams_total', 'Datagrams received, by kind', this.datagramsReceived);
     this.accepts = new Counter({ name: 'sockplane_tcp_accepts_total', help: 'Connections accepted by TCP listeners', registers });
     this.backpressurePauses = new Counter({
       name: 'sockplane_backpressure_pauses_total',
@@ -159,11 +175,11 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   private count(event: SocketEvent): void {
     switch (event.type) {
       case 'connection.data':
-        this.bytesReceived.inc({ kind: event.kind }, numberOr(event.data.byteCount, event.payload?.length ?? 0));
+        addTo(this.bytesReceived, event.kind, numberOr(event.data.byteCount, event.payload?.length ?? 0));
         break;
       case 'udp.datagram':
-        this.datagramsReceived.inc({ kind: event.kind });
-        this.bytesReceived.inc({ kind: event.kind }, event.payload?.length ?? numberOr(event.data.byteCount, 0));
+        addTo(this.datagramsReceived, event.kind, 1);
+        addTo(this.bytesReceived, event.kind, event.payload?.length ?? numberOr(event.data.byteCount, 0));
         break;
       case 'connection.accepted':
         this.accepts.inc();
@@ -188,4 +204,8 @@ function numberOr(value: unknown, fallback: number): number {
 
 function stringOr(value: unknown, fallback: string): string {
   return typeof value === 'string' ? value : fallback;
+}
+
+function addTo(counts: Map<string, number>, kind: string, amount: number): void {
+  counts.set(kind, (counts.get(kind) ?? 0) + amount);
 }

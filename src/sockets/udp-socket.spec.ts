@@ -82,7 +82,7 @@ describe('UdpSocket', () => {
   it('keeps datagrams with their sender and answers a long-poll as one arrives', async () => {
     const socket = await open();
     const client = await peer();
-    const reading = socket.read({ from: 0, max: 10, maxBytes: 65536, waitMs: 5000 });
+    const reading = socket.read({ from: 0, max: 10, minDatagrams: 1, maxBytes: 65536, waitMs: 5000 });
     await sendFrom(client, 'ping', socket);
     const result = await reading;
     expect(result).toMatchObject({ from: 0, nextSeq: 1, oldestSeq: 0, endSeq: 1, dropped: 0 });
@@ -97,7 +97,7 @@ describe('UdpSocket', () => {
     const [a, b] = [await peer(), await peer()];
     for (const [from, text] of [[a, 'a1'], [a, 'a2'], [b, 'b1'], [a, 'a3']] as const) await sendFrom(from, text, socket);
     const seen = await arrivals;
-    const read = await socket.read({ from: 0, max: 10, maxBytes: 65536, waitMs: 0 });
+    const read = await socket.read({ from: 0, max: 10, minDatagrams: 1, maxBytes: 65536, waitMs: 0 });
     expect(read.datagrams.map((d) => [d.data.toString(), d.sender])).toEqual(
       [a, a, b, a].map((from, i) => [['a1', 'a2', 'b1', 'a3'][i], { address: '127.0.0.1', port: from.address().port, family: 'IPv4' }]),
     );
@@ -121,8 +121,32 @@ describe('UdpSocket', () => {
     ]);
     socket.releaseUpTo(2);
     await sendFrom(client, 'e', socket);
-    const read = await socket.read({ max: 10, maxBytes: 10, waitMs: 5000 });
+    const read = await socket.read({ max: 10, minDatagrams: 1, maxBytes: 10, waitMs: 5000 });
     expect(read.datagrams.map((d) => [d.seq, d.data.toString()])).toEqual([[2, 'e']]);
+  });
+
+  it('a long-poll with minDatagrams answers once that many are held, with all of them', async () => {
+    const socket = await open();
+    const client = await peer();
+    let answered = false;
+    const reading = socket.read({ from: 0, max: 10, minDatagrams: 3, maxBytes: 65536, waitMs: 10_000 }).then((result) => {
+      answered = true;
+      return result;
+    });
+    for (const text of ['a', 'b']) await sendFrom(client, text, socket);
+    await socket.read({ from: 0, max: 10, minDatagrams: 2, maxBytes: 65536, waitMs: 10_000 });
+    expect(answered).toBe(false);
+    await sendFrom(client, 'c', socket);
+    expect((await reading).datagrams.map((d) => d.data.toString())).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a long-poll waiting for more datagrams than the log can hold answers at the first drop', async () => {
+    const socket = await open({ maxDatagrams: 2 });
+    const client = await peer();
+    const reading = socket.read({ from: 0, max: 10, minDatagrams: 5, maxBytes: 65536, waitMs: 10_000 });
+    for (const text of ['a', 'b', 'c']) await sendFrom(client, text, socket);
+    const result = await reading;
+    expect({ got: result.datagrams.map((d) => d.data.toString()), dropped: result.dropped }).toEqual({ got: ['a', 'b'], dropped: 1 });
   });
 
   it('echoes each datagram to its sender in echo mode', async () => {
@@ -198,7 +222,7 @@ describe('UdpSocket', () => {
 
   it('closes idempotently, answers pending reads and refuses sends afterwards', async () => {
     const socket = await open();
-    const reading = socket.read({ max: 10, maxBytes: 10, waitMs: 10_000 });
+    const reading = socket.read({ max: 10, minDatagrams: 1, maxBytes: 10, waitMs: 10_000 });
     await Promise.all([socket.close(), socket.close()]);
     expect((await reading).datagrams).toEqual([]);
     expect(socket.state).toBe('closed');

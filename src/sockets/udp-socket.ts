@@ -76,6 +76,8 @@ export interface UdpErrorInfo {
 export interface DatagramReadRequest {
   from?: number;
   max: number;
+  /** With `waitMs`: datagrams from `from` worth answering for (at most `max`). */
+  minDatagrams: number;
   maxBytes: number;
   waitMs: number;
   signal?: AbortSignal;
@@ -234,11 +236,21 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     return { bytesSent: bytes.length, destination: target };
   }
 
-  /** Reads held datagrams from `from` without consuming them; waits up to `waitMs` for the first. */
+  /**
+   * Reads held datagrams from `from` without consuming them; waits up to `waitMs` until
+   * `minDatagrams` of them are held, or sooner when the log drops one at its caps (waiting for
+   * more would only lose more) or the socket closes.
+   */
   async read(request: DatagramReadRequest): Promise<DatagramReadResult> {
     const from = request.from ?? this.log.oldestSeq;
     this.assertReadableSeq(from);
-    const ready = (): boolean => this.currentState === UdpSocketState.CLOSED || from < this.log.oldestSeq || this.log.endSeq > from;
+    const enough = Math.max(1, Math.min(request.minDatagrams, request.max));
+    const droppedBefore = this.log.dropped;
+    const ready = (): boolean =>
+      this.currentState === UdpSocketState.CLOSED ||
+      from < this.log.oldestSeq ||
+      this.log.endSeq - from >= enough ||
+      (this.log.endSeq > from && this.log.dropped > droppedBefore);
     await this.readers.waitFor(ready, request.waitMs, request.signal);
     // A concurrent release may have freed datagrams while this read waited.
     this.assertReadableSeq(from);
@@ -382,6 +394,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
         if (!outcome.kept) {
           const data = { remoteAddress: rinfo.address, remotePort: rinfo.port, size: msg.length, cause: outcome.cause, dropped: this.log.dropped };
           this.events.publishFor(this, 'udp.dropped', data, undefined, receivedAt);
+          this.readers.notify();
           return;
         }
         seq = outcome.datagram.seq;

@@ -82,7 +82,7 @@ export class UdpService {
   read(id: string, query: ReadDatagramsQueryDto, signal: AbortSignal, caller: Caller): Promise<DatagramReadResult> {
     const socket = this.registry.getUdpSocket(id, caller.scope);
     const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
-    return this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, maxBytes: this.config.maxReadBytes, waitMs, signal }));
+    return this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, minDatagrams: query.minDatagrams, maxBytes: this.config.maxReadBytes, waitMs, signal }));
   }
 
   toDatagramReadDto(id: string, result: DatagramReadResult, encoding: PayloadEncoding): DatagramReadDto {

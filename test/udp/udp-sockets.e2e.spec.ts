@@ -110,6 +110,19 @@ describe('/v1/udp/sockets', () => {
     await t.http.delete(`/v1/udp/sockets/${c.id}`).expect(200);
   });
 
+  it('a read with minDatagrams answers with the whole batch once it is held', async () => {
+    const a = await createSocket();
+    const b = await createSocket();
+    const batch = t.http.get(`/v1/udp/sockets/${b.id}/datagrams`).query({ minDatagrams: 3, waitMs: 10_000 }).then((r) => r);
+    for (const data of ['one', 'two', 'three']) {
+      await t.http.post(`/v1/udp/sockets/${a.id}/send`).send({ host: '127.0.0.1', port: b.port, data }).expect(200);
+    }
+    const read = await batch;
+    expect({ status: read.status, data: read.body.datagrams.map((d: { data: string }) => d.data) }).toEqual({ status: 200, data: ['one', 'two', 'three'] });
+    await t.http.delete(`/v1/udp/sockets/${a.id}`).expect(200);
+    await t.http.delete(`/v1/udp/sockets/${b.id}`).expect(200);
+  });
+
   it('two sockets of the service talk to each other; reads never consume, release frees', async () => {
     const a = await createSocket();
     const b = await createSocket();

@@ -60,6 +60,8 @@ const CASES: Case[] = [
   ['create connection, non-canonical host', CreateConnectionDto, 'body', { host: '127.1', port: 80 }],
   ['udp read query', ReadDatagramsQueryDto, 'query', { from: '0', max: '1000', waitMs: '100', encoding: 'base64' }],
   ['udp read query, max 0', ReadDatagramsQueryDto, 'query', { max: '0' }],
+  ['udp read query, batch', ReadDatagramsQueryDto, 'query', { max: '1000', minDatagrams: '250', waitMs: '100' }],
+  ['udp read query, minDatagrams 0', ReadDatagramsQueryDto, 'query', { minDatagrams: '0' }],
   ['udp release query', ReleaseDatagramsQueryDto, 'query', { upTo: '7' }],
   ['udp send body', SendDatagramDto, 'body', { host: '127.0.0.1', port: 9, data: 'ping' }],
   ['udp send body, port 0', SendDatagramDto, 'body', { host: '127.0.0.1', port: 0, data: 'ping' }],

@@ -20,6 +20,17 @@ export class ReadDatagramsQueryDto {
   @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
   waitMs: number = 0;
 
+  @IsIntegerQuery({
+    min: 1,
+    max: 1000,
+    description:
+      'With waitMs: how many datagrams from `from` make the read worth answering (at most `max`), so a fast sender is read in full batches. ' +
+      'The read answers sooner when the socket drops a datagram at its caps or closes, and with what there is when waitMs runs out',
+    default: 1,
+    example: 1,
+  })
+  minDatagrams: number = 1;
+
   @IsEncoding({ description: 'How each datagram’s `data` is written in a JSON answer (binary frames carry the raw bytes)' })
   encoding: PayloadEncoding = 'utf8';
 }
