@@ -86,10 +86,18 @@ export interface ServiceOptions {
   nodeArgs: string[];
 }
 
-/** Starts the built service (`node dist/main.js`) on a free loopback port and waits until it answers. */
+/** What `npm start` passes to node (its flags and `dist/main.js`), so the bench runs the service as it is run. */
+function startArguments(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = scripts.start.split(' ');
+  if (command !== 'node') throw new Error(`npm start runs ${command}, not node: the bench cannot start the service as it does`);
+  return args;
+}
+
+/** Starts the built service as `npm start` does, on a free loopback port, and waits until it answers. */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...options.nodeArgs, join('dist', 'main.js')], {
+  const child = spawn(process.execPath, [...options.nodeArgs, ...startArguments()], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env, HOST: LOOPBACK, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
