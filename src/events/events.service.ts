@@ -119,7 +119,18 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   private publish(event: SocketEvent): void {
-    const { payload, ...rest } = event;
+    const { payload } = event;
+    // Kept without the payload, which the history holds (or drops) on its own budget. Built as a
+    // literal: a rest spread per event was a measurable share of a UDP receive.
+    const rest: Omit<SocketEvent, 'payload'> = {
+      type: event.type,
+      resourceId: event.resourceId,
+      kind: event.kind,
+      labels: event.labels,
+      owner: event.owner,
+      at: event.at,
+      data: event.data,
+    };
     const copy = payload !== undefined && (this.historyKeepsPayloads || this.someStreamWantsPayload()) ? this.keptPayload(payload) : null;
     const record = this.history.record(rest, copy, payload?.length ?? null);
     for (const stream of this.streams) {
