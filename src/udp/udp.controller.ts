@@ -6,6 +6,7 @@ import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
+import { OCTET_STREAM } from '../common/raw-body';
 import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
@@ -15,7 +16,6 @@ import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto } from './dto/ud
 import { UdpService } from './udp.service';
 
 const SOCKET_ID = ApiIdParam('udpSocket');
-const OCTET_STREAM = 'application/octet-stream';
 
 @ApiTags('UDP sockets')
 @ApiKeyAuth()
