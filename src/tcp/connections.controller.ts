@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
@@ -129,6 +129,8 @@ export class ConnectionsController {
   }
 
   @Get(':id/buffer')
+  // The answer's form follows Accept: a cache must key on it.
+  @Header('Vary', 'Accept')
   @CONNECTION_ID
   @ApiOperation({
     summary: 'Read received bytes',

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
@@ -138,6 +138,8 @@ export class UdpSocketsController {
   }
 
   @Get(':id/datagrams')
+  // The answer's form follows Accept: a cache must key on it.
+  @Header('Vary', 'Accept')
   @SOCKET_ID
   @ApiOperation({
     summary: 'Read received datagrams',

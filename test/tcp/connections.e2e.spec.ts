@@ -185,6 +185,7 @@ describe('/v1/tcp/connections', () => {
         .expect(200);
       expect(raw.headers['content-type']).toBe('application/octet-stream');
       expect(raw.body).toEqual(Buffer.from('world'));
+      expect([raw.headers.vary, b64.headers.vary]).toEqual(['Accept', 'Accept']);
       expect(raw.headers).toMatchObject({ 'sockplane-from': '6', 'sockplane-next-offset': '11', 'sockplane-end-offset': '11', 'sockplane-eof': 'false' });
 
       const released = await t.http.delete(`/v1/tcp/connections/${id}/buffer`).query({ upTo: 6 }).expect(200);

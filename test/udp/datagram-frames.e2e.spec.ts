@@ -217,7 +217,12 @@ describe(`GET /v1/udp/sockets/{id}/datagrams as ${FRAMES}`, () => {
     const sender = await peer();
     await sender.send('x', socket.port);
     await kept(socket.id, 1);
-    const typeFor = async (accept: string): Promise<string | undefined> => (await readFrames(socket.id, {}, accept).expect(200)).headers['content-type'];
+    const typeFor = async (accept: string): Promise<string | undefined> => {
+      const res = await readFrames(socket.id, {}, accept).expect(200);
+      // Both forms say that the answer depends on Accept, so no cache serves one for the other.
+      expect(res.headers.vary).toMatch(/\baccept\b/i);
+      return res.headers['content-type'];
+    };
     expect(await typeFor('application/json')).toContain('application/json');
     expect(await typeFor('application/octet-stream')).toContain('application/json');
     expect(await typeFor(`application/json;q=0.9, ${FRAMES}`)).toBe(FRAMES);
