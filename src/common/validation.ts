@@ -52,7 +52,7 @@ class DtoValidationPipe extends ValidationPipe {
     if ((metadata.type !== 'body' && metadata.type !== 'query') || !metatype || !this.toValidate(metadata) || !isFlatPlainObject(value)) return undefined;
     const plan = ValidationPlan.for(metatype);
     if (!plan) return undefined;
-    const entity = plainToInstance(metatype as ClassConstructor<Record<string, unknown>>, value);
+    const entity = plan.instantiates ? plan.instantiate(value) : plainToInstance(metatype as ClassConstructor<Record<string, unknown>>, value);
     return plan.accepts(entity) ? entity : undefined;
   }
 }

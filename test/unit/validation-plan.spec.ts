@@ -148,6 +148,19 @@ describe('the fast path on queries as Fastify parses them', () => {
   });
 });
 
+describe('ValidationPlan.instantiate', () => {
+  const planned = CASES.filter(([, metatype]) => ValidationPlan.for(metatype) !== null);
+
+  it.each(planned)('builds %s as plainToInstance does, @Transforms included', async (_name, metatype, type, value) => {
+    const input = (type === 'query' ? await asFastifyQuery(value) : structuredClone(value)) as Record<string, unknown>;
+    const plan = ValidationPlan.for(metatype) as ValidationPlan;
+    expect(plan.instantiates).toBe(true);
+    const built = plan.instantiate(input);
+    expect(built).toEqual(plainToInstance(metatype, input));
+    expect(Object.getPrototypeOf(built)).toBe(metatype.prototype);
+  });
+});
+
 describe('isFlatPlainObject', () => {
   const flat: unknown[] = [{}, { a: '1', b: 2, c: true, d: ['x', 'y'] }, Object.assign(Object.create(null) as object, { a: '1' })];
   const notFlat: unknown[] = [null, 'x', [], { a: { b: 1 } }, { a: null }, { a: [1] }, { constructor: 'x' }, { a: Buffer.from('x') }, new Date()];
