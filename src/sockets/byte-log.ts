@@ -12,6 +12,9 @@ export interface ByteLogChunks {
   chunks: Buffer[];
 }
 
+/** Stands in for a released chunk until the array is compacted. */
+const RELEASED = Buffer.alloc(0);
+
 /**
  * Received bytes addressed by absolute offsets (the first byte ever received is offset 0).
  * Reads never consume; `releaseUpTo` frees what the reader has processed. Chunks are kept as
@@ -21,7 +24,7 @@ export class ByteLog {
   private chunks: Buffer[] = [];
   /** Absolute offset of each chunk's first byte, parallel to `chunks`. */
   private starts: number[] = [];
-  /** Index of the first live chunk; released chunks before it are compacted lazily. */
+  /** Index of the first live chunk; the released slots before it are compacted lazily. */
   private head = 0;
   private start = 0;
   private end = 0;
@@ -96,6 +99,8 @@ export class ByteLog {
     const target = Math.min(Math.max(offset, this.start), this.end);
     if (target === this.start) return;
     while (this.head < this.chunks.length && this.starts[this.head] + this.chunks[this.head].length <= target) {
+      // Dropped now, not at the next compaction: a released chunk must not stay reachable.
+      this.chunks[this.head] = RELEASED;
       this.head++;
     }
     if (this.head < this.chunks.length && this.starts[this.head] < target) {

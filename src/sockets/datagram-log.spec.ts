@@ -1,5 +1,6 @@
 import { DatagramLog } from './datagram-log';
 import { Endpoint } from './socket-types';
+import { collectedAfterGc } from '../../test/support/garbage';
 
 const SENDER: Endpoint = { address: '127.0.0.1', port: 65433, family: 'IPv4' };
 const AT = new Date('2026-11-25T16:30:00.000Z');
@@ -82,5 +83,17 @@ describe('DatagramLog', () => {
     log.releaseUpTo(2999);
     expect(texts(log, 2999)).toEqual(['2999']);
     expect(log.heldDatagrams).toBe(1);
+  });
+
+  it('lets go of released datagrams at once, long before the lazy compaction', async () => {
+    const log = logWith();
+    const refs = Array.from({ length: 6 }, (_, i) => {
+      const data = Buffer.alloc(16, i);
+      log.append(data, SENDER, AT);
+      return new WeakRef(data);
+    });
+    log.releaseUpTo(3);
+    expect(await collectedAfterGc(refs)).toEqual([true, true, true, false, false, false]);
+    expect(log.read(3, 10, 1024).map((d) => d.data[0])).toEqual([3, 4, 5]);
   });
 });

@@ -20,6 +20,9 @@ export type DropCause = 'maxDatagrams' | 'maxBufferedBytes';
 
 export type AppendOutcome = { kept: true; datagram: Datagram } | { kept: false; cause: DropCause };
 
+/** Stands in for a released datagram until the array is compacted. */
+const RELEASED: Datagram = { seq: -1, data: Buffer.alloc(0), sender: { address: '', family: 'IPv4', port: 0 }, receivedAt: new Date(0) };
+
 /**
  * Received datagrams addressed by sequence number, the datagram counterpart of `ByteLog`.
  * Reads never consume; `releaseUpTo` frees what the reader has processed. UDP has no flow
@@ -29,7 +32,7 @@ export type AppendOutcome = { kept: true; datagram: Datagram } | { kept: false; 
  */
 export class DatagramLog {
   private items: Datagram[] = [];
-  /** Index of the first live item; released items before it are compacted lazily. */
+  /** Index of the first live item; the released slots before it are compacted lazily. */
   private head = 0;
   private end = 0;
   private bytes = 0;
@@ -96,6 +99,8 @@ export class DatagramLog {
   releaseUpTo(seq: number): void {
     while (this.head < this.items.length && this.items[this.head].seq < seq) {
       this.bytes -= this.items[this.head].data.length;
+      // Dropped now, not at the next compaction: a released datagram must not stay reachable.
+      this.items[this.head] = RELEASED;
       this.head++;
     }
     this.compact();

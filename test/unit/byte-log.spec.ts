@@ -1,4 +1,5 @@
 import { ByteLog } from '../../src/sockets/byte-log';
+import { collectedAfterGc } from '../support/garbage';
 
 describe('ByteLog', () => {
   function logOf(...chunks: string[]): ByteLog {
@@ -79,5 +80,18 @@ describe('ByteLog', () => {
     for (let offset = 1; offset <= 4990; offset++) log.releaseUpTo(offset);
     expect(log.oldestOffset).toBe(4990);
     expect([...log.read(4990, 10).data]).toEqual(Array.from({ length: 10 }, (_, k) => (4990 + k) % 256));
+  });
+
+  it('lets go of released chunks at once, long before the lazy compaction', async () => {
+    const log = new ByteLog();
+    // Each chunk its own allocation, as a socket read delivers it; only weak references stay here.
+    const refs = Array.from({ length: 10 }, () => {
+      const chunk = Buffer.alloc(1024, 0x61);
+      log.append(chunk);
+      return new WeakRef(chunk);
+    });
+    log.releaseUpTo(5 * 1024);
+    expect(await collectedAfterGc(refs)).toEqual([true, true, true, true, true, false, false, false, false, false]);
+    expect(log.read(5 * 1024, 10 * 1024).data.length).toBe(5 * 1024);
   });
 });
