@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { Readable } from 'node:stream';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
+import { sendChunks } from '../common/chunked-reply';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
@@ -160,12 +160,16 @@ export class ConnectionsController {
     @Param('id') id: string,
     @Query() query: ReadBufferQueryDto,
     @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    // Not passthrough: the octet-stream answer is written here, and Nest must not send after it.
+    @Res() reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
-  ): Promise<BufferReadDto | Buffer | Readable> {
+  ): Promise<void> {
     const result = await this.tcp.read(id, query, signal, caller);
-    if (!accept?.includes(OCTET_STREAM)) return this.tcp.toBufferReadDto(id, result, query.encoding);
+    if (!accept?.includes(OCTET_STREAM)) {
+      reply.send(this.tcp.toBufferReadDto(id, result, query.encoding));
+      return;
+    }
     reply.header('content-type', OCTET_STREAM);
     reply.header('content-length', result.nextOffset - result.from);
     reply.header('sockplane-from', result.from);
@@ -173,9 +177,7 @@ export class ConnectionsController {
     reply.header('sockplane-oldest-offset', result.oldestOffset);
     reply.header('sockplane-end-offset', result.endOffset);
     reply.header('sockplane-eof', result.eof);
-    // Several chunks go out one after the other rather than concatenated: a bulk read would
-    // otherwise copy every byte once more, and allocate a buffer the size of the read each time.
-    return result.chunks.length > 1 ? Readable.from(result.chunks) : (result.chunks[0] ?? Buffer.alloc(0));
+    sendChunks(reply, result.chunks);
   }
 
   @Delete(':id/buffer')

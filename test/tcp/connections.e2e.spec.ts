@@ -202,6 +202,41 @@ describe('/v1/tcp/connections', () => {
       peer.server.close();
     });
 
+    it('answers a raw read of many received chunks whole, with the headers of any answer, and counts it', async () => {
+      const peer = await peerServer();
+      const id = await connectTo(peer.port);
+      const remote = await peer.nextSocket();
+      const sent = Buffer.from(Array.from({ length: 1024 * 1024 }, (_, i) => (i * 7) % 251));
+      remote.write(sent);
+      await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ waitMs: 10000, minBytes: sent.length, maxBytes: 1 }).expect(200);
+      const raw = await t.http
+        .get(`/v1/tcp/connections/${id}/buffer`)
+        .query({ maxBytes: sent.length })
+        .set('accept', 'application/octet-stream')
+        .set('x-request-id', 'raw-read-1')
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      expect(Buffer.compare(raw.body as Buffer, sent)).toBe(0);
+      expect(raw.headers).toMatchObject({
+        'content-length': String(sent.length),
+        'sockplane-next-offset': String(sent.length),
+        'x-request-id': 'raw-read-1',
+        'x-content-type-options': 'nosniff',
+        vary: 'Accept',
+      });
+      const head = await t.http.head(`/v1/tcp/connections/${id}/buffer`).query({ maxBytes: sent.length }).set('accept', 'application/octet-stream').expect(200);
+      expect(head.headers['content-length']).toBe(String(sent.length));
+      const metrics = await t.http.get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/sockplane_http_request_duration_seconds_count\{method="GET",route="\/v1\/tcp\/connections\/:id\/buffer",status="200"\} [1-9]/);
+      await t.http.delete(`/v1/tcp/connections/${id}`).expect(200);
+      peer.server.close();
+    });
+
     it('a long-poll answers as soon as the bytes arrive, and `until` returns a line at a time', async () => {
       const peer = await peerServer();
       const id = await connectTo(peer.port);
