@@ -1,11 +1,13 @@
 /**
  * The baselines, in a process of their own as sockplane is: a bare Fastify server answering
- * the same shape of request as sockplane's send (the HTTP limit), and raw `net`/`dgram`
+ * the same shape of request as sockplane's send (the HTTP limit), the bare relay (the shape of
+ * sockplane's connection calls over one raw connection, `bare-relay.ts`), and raw `net`/`dgram`
  * endpoints (the socket limit). Driven by the bench over IPC; exits when the bench does.
  */
 import { Socket as UdpSocket, createSocket } from 'node:dgram';
 import { Server, Socket, connect, createServer } from 'node:net';
 import Fastify from 'fastify';
+import { registerBareRelay } from './bare-relay';
 import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
 
 type Handler<K extends BaselineCommand> = (args: BaselineCommands[K]['args']) => Promise<BaselineCommands[K]['result']>;
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
     return { id: 'tl_000001', kind: 'tcp-listener', state: 'listening', local: { address: request.body.host, port: request.body.port } };
   });
   app.delete<{ Params: { id: string } }>('/v1/tcp/listeners/:id', async (request) => ({ id: request.params.id, kind: 'tcp-listener', state: 'closed' }));
+  registerBareRelay(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   process.on('message', (message: BaselineRequest) => void dispatch(message));

@@ -12,7 +12,7 @@ import { connections } from './scenarios/connections';
 import { listenerChurn } from './scenarios/listener-churn';
 import { roundTrip } from './scenarios/round-trip';
 import { sendRate } from './scenarios/send-rate';
-import { streams } from './scenarios/streams';
+import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { udpReceive } from './scenarios/udp-receive';
 
 const SCENARIOS: Scenario[] = [sendRate, roundTrip, streams, connections, listenerChurn, udpReceive];
@@ -23,7 +23,7 @@ const SCENARIOS: Scenario[] = [sendRate, roundTrip, streams, connections, listen
  * needs room for its sockets. bench/README.md lists them.
  */
 const SERVICE_ENV: Record<string, string> = {
-  SOCKPLANE_MAX_BUFFERED_BYTES: String(16 * 1024 * 1024),
+  SOCKPLANE_MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES),
   SOCKPLANE_MAX_READ_BYTES: String(16 * 1024 * 1024),
   SOCKPLANE_BODY_LIMIT_BYTES: String(16 * 1024 * 1024),
   SOCKPLANE_MAX_PENDING_WRITE_BYTES: String(64 * 1024 * 1024),

@@ -3,7 +3,7 @@ import { BenchContext, Scenario } from '../lib/context';
 import { HttpClient } from '../lib/http';
 import { startEchoPeer } from '../lib/peers';
 import { LOOPBACK } from '../lib/processes';
-import { percentile } from '../lib/report';
+import { ResultRow, percentile } from '../lib/report';
 
 const PAYLOAD = 'x'.repeat(64);
 const SEND_BODY = JSON.stringify({ data: PAYLOAD, encoding: 'utf8' });
@@ -35,7 +35,8 @@ async function timeSeries(count: number, subjects: RoundTrip[]): Promise<number[
 /**
  * A long-poll read is waiting while the client sends 64 bytes; the peer echoes them and the
  * read answers with them. Timed from issuing both requests to the read's answer, against one
- * round trip of the same POST to bare Fastify.
+ * round trip of the same POST to bare Fastify, and against the same round trip through the
+ * bare relay (two calls and the echo, without sockplane).
  */
 export const roundTrip: Scenario = {
   name: 'round-trip',
@@ -60,11 +61,24 @@ export const roundTrip: Scenario = {
       const res = await bare.send('POST', `${base}/send`, { body: SEND_BODY, headers: JSON_HEADERS });
       if (res.status !== 200) throw new Error(`bare Fastify answered ${res.status}`);
     };
-    const [sockplane, fastify] = await timeSeries(volumes.roundTrips, [sockplaneRoundTrip, bareRoundTrip]);
+    // The same two calls and echo through the bare relay: what the shape of the round trip costs here.
+    await bare.json('POST', '/relay/connections', { port: peer.port, maxHeldBytes: 1024 * 1024 }, 201);
+    let relayOffset = 0;
+    const relayRoundTrip = async (): Promise<void> => {
+      const [read, sent] = await Promise.all([
+        bare.send('GET', `/relay/buffer?from=${relayOffset}&minBytes=${PAYLOAD.length}&waitMs=5000`),
+        bare.send('POST', '/relay/send', { body: SEND_BODY, headers: JSON_HEADERS }),
+      ]);
+      const answer = JSON.parse(read.body.toString('utf8')) as { data: string; nextOffset: number };
+      if (read.status !== 200 || sent.status !== 200 || answer.data !== PAYLOAD) throw new Error(`relay round trip failed: read ${read.status}, send ${sent.status}`);
+      relayOffset = answer.nextOffset;
+    };
+    const [sockplane, fastify, relay] = await timeSeries(volumes.roundTrips, [sockplaneRoundTrip, bareRoundTrip, relayRoundTrip]);
+    await bare.json('DELETE', '/relay');
     bare.close();
     await resetConnection(service.client, connection.id);
     await peer.close();
-    const rows = [50, 99].map((p) => ({
+    const rows: ResultRow[] = [50, 99].map((p) => ({
       scenario: `send → echo → long-poll read, p${p}`,
       unit: 'ms',
       sockplane: percentile(sockplane, p),
@@ -72,7 +86,18 @@ export const roundTrip: Scenario = {
       baselineName: 'bare Fastify POST round trip',
       target: p === 50 ? { on: 'ratio' as const, atMost: 3 } : null,
     }));
-    log(`round trip: sockplane p50 ${rows[0].sockplane.toFixed(3)} ms, bare Fastify p50 ${rows[0].baseline.toFixed(3)} ms`);
+    rows.push({
+      scenario: 'send → echo → long-poll read, p50, against the bare relay',
+      unit: 'ms',
+      sockplane: percentile(sockplane, 50),
+      baseline: percentile(relay, 50),
+      baselineName: 'bare Fastify relay, same round trip',
+      target: null,
+    });
+    log(
+      `round trip: sockplane p50 ${rows[0].sockplane.toFixed(3)} ms, bare Fastify p50 ${rows[0].baseline?.toFixed(3)} ms, ` +
+        `bare relay p50 ${rows[2].baseline?.toFixed(3)} ms`,
+    );
     return rows;
   },
 };

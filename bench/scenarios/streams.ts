@@ -1,12 +1,16 @@
 import { acceptedConnection, connectTcp, createListener, deleteListener, resetConnection } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
 import { connectTo, writeAll } from '../lib/peers';
+import { HttpClient } from '../lib/http';
+import { Baseline, LOOPBACK } from '../lib/processes';
 import { ResultRow } from '../lib/report';
 
 /** Each write a peer makes (the raw baseline writes the same). */
 const WRITE_CHUNK = Buffer.alloc(256 * 1024, 0x61);
-/** `maxBytes` of each octet-stream read; the service holds up to SOCKPLANE_MAX_BUFFERED_BYTES (set by the bench) unreleased. */
+/** `maxBytes` of each octet-stream read. */
 export const READ_BYTES = 4 * 1024 * 1024;
+/** Unreleased bytes a connection holds before reading pauses (the service's SOCKPLANE_MAX_BUFFERED_BYTES, and the bare relay's). */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Bytes per octet-stream `send`. */
 const SEND_BYTES = 4 * 1024 * 1024;
 const OCTET_STREAM = 'application/octet-stream';
@@ -56,6 +60,37 @@ async function drain({ service, baseline }: BenchContext, total: number): Promis
 }
 
 /**
+ * The same drain through the bare relay, in a process of its own (a second baseline process;
+ * the first one streams), holding as many bytes as the bench's service does.
+ */
+async function drainThroughRelay({ baseline }: BenchContext, total: number): Promise<number> {
+  const relayProcess = await Baseline.start();
+  const relay = new HttpClient(LOOPBACK, relayProcess.httpPort);
+  try {
+    const { port } = await relay.json<{ port: number }>('POST', '/relay/listeners', { maxHeldBytes: MAX_BUFFERED_BYTES }, 201);
+    const start = performance.now();
+    const streaming = baseline.call('streamInto', { port, bytes: total });
+    let offset = 0;
+    let release: Promise<unknown> = Promise.resolve();
+    while (offset < total) {
+      const read = await relay.send('GET', `/relay/buffer?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
+      const next = Number(read.headers['sockplane-next-offset']);
+      if (read.status !== 200 || next !== offset + read.bodyBytes) throw new Error(`relay read from ${offset} answered ${read.status} with ${read.bodyBytes} bytes, next ${next}`);
+      offset = next;
+      await release;
+      release = relay.send('DELETE', `/relay/buffer?upTo=${offset}`);
+    }
+    await Promise.all([release, streaming]);
+    const elapsed = performance.now() - start;
+    await relay.json('DELETE', '/relay');
+    return megabytesPerSecond(total, elapsed);
+  } finally {
+    relay.close();
+    await relayProcess.stop();
+  }
+}
+
+/**
  * The client pushes `total` bytes through `send` with octet-stream bodies, one at a time (order
  * matters), to the counting sink in the baseline process — the raw baseline's receiver.
  */
@@ -87,8 +122,9 @@ export const streams: Scenario = {
     const mib = volumes.streamBytes / (1024 * 1024);
     const raw = await rawNet(context);
     const drained = await drain(context, volumes.streamBytes);
+    const relayed = await drainThroughRelay(context, volumes.streamBytes);
     const pushed = await push(context, volumes.streamBytes);
-    log(`streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s, push ${pushed.toFixed(0)} MB/s`);
+    log(`streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s (bare relay ${relayed.toFixed(0)} MB/s), push ${pushed.toFixed(0)} MB/s`);
     const row = (scenario: string, figure: number): ResultRow => ({
       scenario,
       unit: 'MB/s',
@@ -97,6 +133,17 @@ export const streams: Scenario = {
       baselineName: 'raw net loopback',
       target: { on: 'ratio', atLeast: 0.4 },
     });
-    return [row(`peer streams ${mib} MiB in, client drains (octet-stream reads + release)`, drained), row(`client pushes ${mib} MiB through send (octet-stream)`, pushed)];
+    return [
+      row(`peer streams ${mib} MiB in, client drains (octet-stream reads + release)`, drained),
+      {
+        scenario: `peer streams ${mib} MiB in, client drains, against the bare relay`,
+        unit: 'MB/s',
+        sockplane: drained,
+        baseline: relayed,
+        baselineName: 'bare Fastify relay, same drain',
+        target: null,
+      },
+      row(`client pushes ${mib} MiB through send (octet-stream)`, pushed),
+    ];
   },
 };

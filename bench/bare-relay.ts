@@ -1,0 +1,153 @@
+import { FastifyInstance, FastifyReply } from 'fastify';
+import { Server, Socket, connect, createServer } from 'node:net';
+
+const OCTET_STREAM = 'application/octet-stream';
+
+/**
+ * One raw `net` connection behind the shape of sockplane's connection calls: a send answered
+ * once the kernel has the bytes, a long-poll read from an offset, a release. No validation,
+ * policy, events, logs or metrics, and chunks kept as received, as sockplane keeps them.
+ */
+class RelayConnection {
+  private chunks: Buffer[] = [];
+  /** Offset of `chunks[0]`'s first byte. */
+  private start = 0;
+  private end = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly maxHeldBytes: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.end += chunk.length;
+      if (this.end - this.start >= this.maxHeldBytes) socket.pause();
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    socket.on('error', () => socket.destroy());
+  }
+
+  send(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Views of the held bytes from `from`, up to `maxBytes`, once `minBytes` are there or `waitMs` ran out. */
+  async read(from: number, minBytes: number, maxBytes: number, waitMs: number): Promise<{ chunks: Buffer[]; next: number }> {
+    const deadline = performance.now() + waitMs;
+    while (this.end - from < minBytes && performance.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - performance.now());
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const chunks: Buffer[] = [];
+    let offset = this.start;
+    let taken = 0;
+    for (const chunk of this.chunks) {
+      const chunkStart = offset;
+      offset += chunk.length;
+      if (offset <= from) continue;
+      const piece = chunk.subarray(Math.max(0, from - chunkStart), Math.max(0, from - chunkStart) + maxBytes - taken);
+      chunks.push(piece);
+      taken += piece.length;
+      if (taken >= maxBytes) break;
+    }
+    return { chunks, next: from + taken };
+  }
+
+  release(upTo: number): void {
+    while (this.chunks.length > 0 && this.start + this.chunks[0].length <= upTo) {
+      this.start += this.chunks[0].length;
+      this.chunks.shift();
+    }
+    if (this.end - this.start < this.maxHeldBytes) this.socket.resume();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+let connection: RelayConnection | null = null;
+let listener: Server | null = null;
+/** Wakes calls that came before the listener's connection did. */
+let onAdopted: (() => void)[] = [];
+
+function adopt(socket: Socket, maxHeldBytes: number): void {
+  connection?.destroy();
+  connection = new RelayConnection(socket, maxHeldBytes);
+  for (const wake of onAdopted.splice(0)) wake();
+}
+
+async function current(): Promise<RelayConnection> {
+  while (!connection) await new Promise<void>((resolve) => onAdopted.push(resolve));
+  return connection;
+}
+
+function sendOctets(reply: FastifyReply, chunks: readonly Buffer[], length: number, next: number): void {
+  reply.hijack();
+  reply.raw.writeHead(200, { 'content-type': OCTET_STREAM, 'content-length': length, 'sockplane-next-offset': next });
+  reply.raw.cork();
+  for (const chunk of chunks) reply.raw.write(chunk);
+  reply.raw.end();
+}
+
+/**
+ * The bare relay: what the round trip and the drain cost on this machine in the shape of
+ * sockplane's calls (bare Fastify and one raw connection, one relay connection at a time), so
+ * the bench can tell the cost of the calls' shape from what sockplane adds to it.
+ */
+export function registerBareRelay(app: FastifyInstance): void {
+  app.post<{ Body: { port: number; maxHeldBytes: number } }>('/relay/connections', async (request, reply) => {
+    const socket = connect({ host: '127.0.0.1', port: request.body.port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    adopt(socket, request.body.maxHeldBytes);
+    reply.code(201);
+    return {};
+  });
+  // Accepts one connection (the drain's peer), which becomes the relay connection.
+  app.post<{ Body: { maxHeldBytes: number } }>('/relay/listeners', async (request, reply) => {
+    listener?.close();
+    const server = createServer((socket) => adopt(socket, request.body.maxHeldBytes));
+    listener = server;
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const address = server.address();
+    reply.code(201);
+    return { port: typeof address === 'object' && address ? address.port : 0 };
+  });
+  app.post<{ Body: { data: string; encoding: BufferEncoding } }>('/relay/send', async (request) => {
+    const bytes = Buffer.from(request.body.data, request.body.encoding);
+    await (await current()).send(bytes);
+    return { bytesSent: bytes.length };
+  });
+  app.get<{ Querystring: { from: string; minBytes?: string; maxBytes?: string; waitMs?: string } }>('/relay/buffer', async (request, reply) => {
+    const { from, minBytes = '1', maxBytes = '65536', waitMs = '0' } = request.query;
+    const start = Number(from);
+    const { chunks, next } = await (await current()).read(start, Number(minBytes), Number(maxBytes), Number(waitMs));
+    if (request.headers.accept?.includes(OCTET_STREAM)) {
+      sendOctets(reply, chunks, next - start, next);
+      return reply;
+    }
+    return { from: start, nextOffset: next, data: Buffer.concat(chunks).toString('utf8') };
+  });
+  app.delete<{ Querystring: { upTo: string } }>('/relay/buffer', async (request) => {
+    (await current()).release(Number(request.query.upTo));
+    return {};
+  });
+  app.delete('/relay', async () => {
+    connection?.destroy();
+    connection = null;
+    listener?.close();
+    listener = null;
+    onAdopted = [];
+    return {};
+  });
+}
