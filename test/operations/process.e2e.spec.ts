@@ -2,6 +2,7 @@ import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_proc
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { nextOutputOrExit } from '../support/child-output';
 import { TcpPeer } from '../support/peers';
 
 const ROOT = join(__dirname, '..', '..');
@@ -31,7 +32,7 @@ class ServiceProcess {
       const line = this.stdout.split('\n').find((l) => l.includes('"context":"Bootstrap"'));
       if (line) return (JSON.parse(line) as { port: number }).port;
       if (this.child.exitCode !== null) throw new Error(`exited before listening: ${this.stdout}${this.stderr}`);
-      await Promise.race([once(this.child.stdout, 'data'), once(this.child, 'exit')]);
+      await nextOutputOrExit(this.child);
     }
   }
 }

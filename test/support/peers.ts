@@ -3,6 +3,7 @@ import { Socket as DgramSocket, createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { join } from 'node:path';
+import { nextOutputOrExit } from './child-output';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
@@ -27,7 +28,7 @@ export class PythonPeer {
       if (match) return match;
       const exited = this.process.exitCode !== null;
       if (exited) throw new Error(`${this.process.spawnargs.join(' ')} exited without printing ${pattern}: ${this.stdout}${this.stderr}`);
-      await Promise.race([once(this.process.stdout, 'data'), once(this.process, 'exit')]);
+      await nextOutputOrExit(this.process);
     }
   }
 

@@ -3,6 +3,7 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { nextOutputOrExit } from './child-output';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -64,11 +65,7 @@ export async function startServerProcess(compiled: string, env: Record<string, s
       };
     }
     if (child.exitCode !== null) throw new Error(`the server exited before listening:\n${output}`);
-    // Cancelled after each round, so the waits that lost the race do not pile up listeners.
-    const round = new AbortController();
-    const { signal } = round;
-    await Promise.race([once(child.stdout, 'data', { signal }), once(child.stderr, 'data', { signal }), once(child, 'exit', { signal })]).catch(() => undefined);
-    round.abort();
+    await nextOutputOrExit(child);
   }
 }
 
