@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { TcpPeer, eventually } from '../support/peers';
-import { TestApp, startTestApp } from '../support/test-app';
+import { rawBytes, startTestApp, TestApp } from '../support/test-app';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -101,11 +101,7 @@ describe('hostile peers', () => {
         .query({ from: offset, maxBytes: 16 * MiB, waitMs: 5000 })
         .set('accept', 'application/octet-stream')
         .buffer(true)
-        .parse((response, done) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(rawBytes)
         .expect(200);
       const data = res.body as Buffer;
       if (!data.equals(pattern(offset, data.length))) throw new Error(`bytes at offset ${offset} are not the ones sent`);

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Stream } from 'node:stream';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { CreateAppOptions, createApp } from '../../src/app.factory';
@@ -33,4 +34,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: Cr
     },
     close: () => app.close(),
   };
+}
+
+/** A supertest body parser that keeps an answer's body as raw bytes (octet-stream reads). */
+export function rawBytes(response: Stream, done: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => done(null, Buffer.concat(chunks)));
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TcpPeer } from '../support/peers';
-import { TestApp, startTestApp } from '../support/test-app';
+import { rawBytes, startTestApp, TestApp } from '../support/test-app';
 
 const CAP = 64 * 1024;
 /** One socket read can land beyond the cap before reading pauses. */
@@ -42,11 +42,7 @@ describe('bounded memory without loss', () => {
         .query({ from: offset, maxBytes: 256 * 1024, waitMs: 10000 })
         .set('accept', 'application/octet-stream')
         .buffer(true)
-        .parse((response, done) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (c: Buffer) => chunks.push(c));
-          response.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(rawBytes)
         .expect(200);
       const bytes = res.body as Buffer;
       digest.update(bytes);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Server, Socket, createServer } from 'node:net';
 import { PythonPeer, TcpPeer, eventually } from '../support/peers';
-import { TestApp, startTestApp } from '../support/test-app';
+import { rawBytes, startTestApp, TestApp } from '../support/test-app';
 
 /** A Node server standing in for a remote peer; hands each accepted socket to the test. */
 async function peerServer(host = '127.0.0.1'): Promise<{ server: Server; port: number; nextSocket: () => Promise<Socket> }> {
@@ -177,11 +177,7 @@ describe('/v1/tcp/connections', () => {
         .query({ from: 6 })
         .set('accept', 'application/octet-stream')
         .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(rawBytes)
         .expect(200);
       expect(raw.headers['content-type']).toBe('application/octet-stream');
       expect(raw.body).toEqual(Buffer.from('world'));
@@ -215,11 +211,7 @@ describe('/v1/tcp/connections', () => {
         .set('accept', 'application/octet-stream')
         .set('x-request-id', 'raw-read-1')
         .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(rawBytes)
         .expect(200);
       expect(Buffer.compare(raw.body as Buffer, sent)).toBe(0);
       expect(raw.headers).toMatchObject({
