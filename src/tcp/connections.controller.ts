@@ -5,7 +5,7 @@ import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { sendChunks } from '../common/chunked-reply';
+import { sendCorked } from '../common/corked-reply';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
@@ -177,7 +177,7 @@ export class ConnectionsController {
     reply.header('sockplane-oldest-offset', result.oldestOffset);
     reply.header('sockplane-end-offset', result.endOffset);
     reply.header('sockplane-eof', result.eof);
-    sendChunks(reply, result.chunks);
+    sendCorked(reply, result.chunks);
   }
 
   @Delete(':id/buffer')

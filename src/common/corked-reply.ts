@@ -7,7 +7,7 @@ import { FastifyReply } from 'fastify';
  * would copy every byte once more. A 512 MiB drain went from ~790 to ~1,090 MB/s (bench/README.md).
  * `onResponse` hooks (request log, metrics) still run for the hijacked reply.
  */
-export function sendChunks(reply: FastifyReply, chunks: readonly Buffer[]): void {
+export function sendCorked(reply: FastifyReply, chunks: readonly Buffer[]): void {
   reply.hijack();
   const res = reply.raw;
   for (const [name, value] of Object.entries(reply.getHeaders())) {
