@@ -1,4 +1,6 @@
-import { TestApp, startTestApp } from '../support/test-app';
+import { once } from 'node:events';
+import { AddressInfo, createServer } from 'node:net';
+import { TestApp, rawBytes, startTestApp } from '../support/test-app';
 
 describe('browser-borne attacks', () => {
   let t: TestApp;
@@ -82,5 +84,21 @@ describe('CORS for configured origins', () => {
     await t.http.delete(`/v1/udp/sockets/${created.body.id}`).expect(200);
     const other = await t.http.options('/v1/udp/sockets').set({ origin: 'https://evil.example', 'access-control-request-method': 'POST' });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('lets a listed origin read raw bytes and see the offsets in their headers', async () => {
+    const peer = createServer((socket) => socket.end('raw bytes'));
+    peer.listen(0, '127.0.0.1');
+    await once(peer, 'listening');
+    const { port } = peer.address() as AddressInfo;
+    const connected = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port }).expect(201);
+    const path = `/v1/tcp/connections/${connected.body.id}/buffer`;
+    await t.http.get(path).query({ waitMs: 5000, minBytes: 9 }).expect(200);
+    const raw = await t.http.get(path).set({ origin: 'https://tool.example', accept: 'application/octet-stream' }).buffer(true).parse(rawBytes).expect(200);
+    expect(raw.body).toEqual(Buffer.from('raw bytes'));
+    expect(raw.headers['access-control-allow-origin']).toBe('https://tool.example');
+    expect(raw.headers['access-control-expose-headers']).toContain('sockplane-next-offset');
+    await t.http.delete(`/v1/tcp/connections/${connected.body.id}`).expect(200);
+    peer.close();
   });
 });
