@@ -33,6 +33,25 @@ async function timeSeries(count: number, subjects: RoundTrip[]): Promise<number[
 }
 
 /**
+ * One round trip through an echo peer: a long-poll read of `readPath` from where the last one
+ * ended and a send to `sendPath`, issued together; done when the read answers the echo.
+ */
+function echoRoundTrip(client: HttpClient, readPath: string, sendPath: string): RoundTrip {
+  let offset = 0;
+  return async () => {
+    const [read, sent] = await Promise.all([
+      client.send('GET', `${readPath}?from=${offset}&minBytes=${PAYLOAD.length}&waitMs=5000`),
+      client.send('POST', sendPath, { body: SEND_BODY, headers: JSON_HEADERS }),
+    ]);
+    const answer = JSON.parse(read.body.toString('utf8')) as { data: string; nextOffset: number };
+    if (read.status !== 200 || sent.status !== 200 || answer.data !== PAYLOAD) {
+      throw new Error(`round trip through ${readPath} failed: read ${read.status} ${read.body.toString('utf8').slice(0, 200)}, send ${sent.status}`);
+    }
+    offset = answer.nextOffset;
+  };
+}
+
+/**
  * A long-poll read is waiting while the client sends 64 bytes; the peer echoes them and the
  * read answers with them. Timed from issuing both requests to the read's answer, against one
  * round trip of the same POST to bare Fastify, and against the same round trip through the
@@ -44,18 +63,7 @@ export const roundTrip: Scenario = {
     const peer = await startEchoPeer();
     const connection = await connectTcp(service.client, peer.port, { noDelay: true });
     const base = `/v1/tcp/connections/${connection.id}`;
-    let offset = 0;
-    const sockplaneRoundTrip = async (): Promise<void> => {
-      const [read, sent] = await Promise.all([
-        service.client.send('GET', `${base}/buffer?from=${offset}&minBytes=${PAYLOAD.length}&waitMs=5000`),
-        service.client.send('POST', `${base}/send`, { body: SEND_BODY, headers: JSON_HEADERS }),
-      ]);
-      const answer = JSON.parse(read.body.toString('utf8')) as { data: string; nextOffset: number };
-      if (read.status !== 200 || sent.status !== 200 || answer.data !== PAYLOAD) {
-        throw new Error(`round trip failed: read ${read.status} ${read.body.toString('utf8').slice(0, 200)}, send ${sent.status}`);
-      }
-      offset = answer.nextOffset;
-    };
+    const sockplaneRoundTrip = echoRoundTrip(service.client, `${base}/buffer`, `${base}/send`);
     const bare = new HttpClient(LOOPBACK, baseline.httpPort);
     const bareRoundTrip = async (): Promise<void> => {
       const res = await bare.send('POST', `${base}/send`, { body: SEND_BODY, headers: JSON_HEADERS });
@@ -63,16 +71,7 @@ export const roundTrip: Scenario = {
     };
     // The same two calls and echo through the bare relay: what the shape of the round trip costs here.
     await bare.json('POST', '/relay/connections', { port: peer.port, maxHeldBytes: 1024 * 1024 }, 201);
-    let relayOffset = 0;
-    const relayRoundTrip = async (): Promise<void> => {
-      const [read, sent] = await Promise.all([
-        bare.send('GET', `/relay/buffer?from=${relayOffset}&minBytes=${PAYLOAD.length}&waitMs=5000`),
-        bare.send('POST', '/relay/send', { body: SEND_BODY, headers: JSON_HEADERS }),
-      ]);
-      const answer = JSON.parse(read.body.toString('utf8')) as { data: string; nextOffset: number };
-      if (read.status !== 200 || sent.status !== 200 || answer.data !== PAYLOAD) throw new Error(`relay round trip failed: read ${read.status}, send ${sent.status}`);
-      relayOffset = answer.nextOffset;
-    };
+    const relayRoundTrip = echoRoundTrip(bare, '/relay/buffer', '/relay/send');
     const [sockplane, fastify, relay] = await timeSeries(volumes.roundTrips, [sockplaneRoundTrip, bareRoundTrip, relayRoundTrip]);
     await bare.json('DELETE', '/relay');
     bare.close();

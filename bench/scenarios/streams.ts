@@ -32,27 +32,35 @@ async function rawNet({ baseline, volumes }: BenchContext): Promise<number> {
 }
 
 /**
+ * Reads `total` bytes from `path` as octet-stream reads from offset 0, releasing each read
+ * (`DELETE path?upTo=`) while the next is on its way; sockplane and the bare relay alike.
+ */
+async function readAndRelease(client: HttpClient, path: string, total: number): Promise<void> {
+  let offset = 0;
+  let release: Promise<unknown> = Promise.resolve();
+  while (offset < total) {
+    const read = await client.send('GET', `${path}?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
+    const next = Number(read.headers['sockplane-next-offset']);
+    if (read.status !== 200 || next !== offset + read.bodyBytes) throw new Error(`${path} read from ${offset} answered ${read.status} with ${read.bodyBytes} bytes, next ${next}`);
+    offset = next;
+    await release;
+    release = client.send('DELETE', `${path}?upTo=${offset}`);
+  }
+  await release;
+}
+
+/**
  * A peer (the baseline process) streams into a connection sockplane accepted; the client drains
  * it with octet-stream reads, releasing what it read while the next read is on its way.
  */
 async function drain({ service, baseline }: BenchContext, total: number): Promise<number> {
   const { client } = service;
   const listener = await createListener(client);
-  const path = (id: string): string => `/v1/tcp/connections/${id}/buffer`;
   const start = performance.now();
   const streaming = baseline.call('streamInto', { port: listener.local.port, bytes: total });
   const connection = await acceptedConnection(client, listener.id, 1);
-  let offset = 0;
-  let release: Promise<unknown> = Promise.resolve();
-  while (offset < total) {
-    const read = await client.send('GET', `${path(connection.id)}?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
-    const next = Number(read.headers['sockplane-next-offset']);
-    if (read.status !== 200 || next !== offset + read.bodyBytes) throw new Error(`read from ${offset} answered ${read.status} with ${read.bodyBytes} bytes, next ${next}`);
-    offset = next;
-    await release;
-    release = client.send('DELETE', `${path(connection.id)}?upTo=${offset}`);
-  }
-  await Promise.all([release, streaming]);
+  await readAndRelease(client, `/v1/tcp/connections/${connection.id}/buffer`, total);
+  await streaming;
   const elapsed = performance.now() - start;
   await resetConnection(client, connection.id);
   await deleteListener(client, listener.id);
@@ -70,17 +78,8 @@ async function drainThroughRelay({ baseline }: BenchContext, total: number): Pro
     const { port } = await relay.json<{ port: number }>('POST', '/relay/listeners', { maxHeldBytes: MAX_BUFFERED_BYTES }, 201);
     const start = performance.now();
     const streaming = baseline.call('streamInto', { port, bytes: total });
-    let offset = 0;
-    let release: Promise<unknown> = Promise.resolve();
-    while (offset < total) {
-      const read = await relay.send('GET', `/relay/buffer?from=${offset}&maxBytes=${READ_BYTES}&waitMs=5000`, { headers: { accept: OCTET_STREAM }, discardBody: true });
-      const next = Number(read.headers['sockplane-next-offset']);
-      if (read.status !== 200 || next !== offset + read.bodyBytes) throw new Error(`relay read from ${offset} answered ${read.status} with ${read.bodyBytes} bytes, next ${next}`);
-      offset = next;
-      await release;
-      release = relay.send('DELETE', `/relay/buffer?upTo=${offset}`);
-    }
-    await Promise.all([release, streaming]);
+    await readAndRelease(relay, '/relay/buffer', total);
+    await streaming;
     const elapsed = performance.now() - start;
     await relay.json('DELETE', '/relay');
     return megabytesPerSecond(total, elapsed);
