@@ -4,8 +4,8 @@ import { Server, Socket, connect, createServer } from 'node:net';
 const OCTET_STREAM = 'application/octet-stream';
 
 /**
- * One raw `net` connection behind the shape of sockplane's connection calls: a send answered
- * once the kernel has the bytes, a long-poll read from an offset, a release. No validation,
+ * One raw `net` connection behind the shape of sockplane's connection calls: a send (JSON or
+ * octets) answered once the kernel has the bytes, a long-poll read from an offset, a release. No validation,
  * policy, events, logs or metrics, and chunks kept as received, as sockplane keeps them.
  */
 class RelayConnection {
@@ -29,8 +29,14 @@ class RelayConnection {
     socket.on('error', () => socket.destroy());
   }
 
-  send(bytes: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  /** Writes the chunks corked, as sockplane does; resolves once the kernel has the last one. */
+  send(chunks: readonly Buffer[]): Promise<void> {
+    this.socket.cork();
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
+    const written = new Promise<void>((resolve, reject) => this.socket.write(chunks[last], (err) => (err ? reject(err) : resolve())));
+    this.socket.uncork();
+    return written;
   }
 
   /** Views of the held bytes from `from`, up to `maxBytes`, once `minBytes` are there or `waitMs` ran out. */
@@ -98,7 +104,7 @@ function sendOctets(reply: FastifyReply, chunks: readonly Buffer[], length: numb
 }
 
 /**
- * The bare relay: what the round trip and the drain cost on this machine in the shape of
+ * The bare relay: what the round trip, the drain and the push cost on this machine in the shape of
  * sockplane's calls (bare Fastify and one raw connection, one relay connection at a time), so
  * the bench can tell the cost of the calls' shape from what sockplane adds to it.
  */
@@ -123,10 +129,18 @@ export function registerBareRelay(app: FastifyInstance): void {
     reply.code(201);
     return { port: typeof address === 'object' && address ? address.port : 0 };
   });
-  app.post<{ Body: { data: string; encoding: BufferEncoding } }>('/relay/send', async (request) => {
-    const bytes = Buffer.from(request.body.data, request.body.encoding);
-    await (await current()).send(bytes);
-    return { bytesSent: bytes.length };
+  // Octet-stream bodies arrive as the chunks they were received in, as sockplane keeps them.
+  app.addContentTypeParser(OCTET_STREAM, (_request, payload, done) => {
+    const chunks: Buffer[] = [];
+    payload.on('data', (chunk: Buffer) => chunks.push(chunk));
+    payload.on('end', () => done(null, chunks));
+    payload.on('error', done);
+  });
+  // sockplane's body limit in the bench (SOCKPLANE_BODY_LIMIT_BYTES), for the push's 4 MiB bodies.
+  app.post<{ Body: { data: string; encoding: BufferEncoding } | Buffer[] }>('/relay/send', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
+    const chunks = Array.isArray(request.body) ? request.body : [Buffer.from(request.body.data, request.body.encoding)];
+    await (await current()).send(chunks);
+    return { bytesSent: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
   });
   app.get<{ Querystring: { from: string; minBytes?: string; maxBytes?: string; waitMs?: string } }>('/relay/buffer', async (request, reply) => {
     const { from, minBytes = '1', maxBytes = '65536', waitMs = '0' } = request.query;

@@ -90,27 +90,50 @@ async function drainThroughRelay({ baseline }: BenchContext, total: number): Pro
 }
 
 /**
- * The client pushes `total` bytes through `send` with octet-stream bodies, one at a time (order
- * matters), to the counting sink in the baseline process — the raw baseline's receiver.
+ * Sends `total` bytes to `path` in octet-stream bodies, one at a time (order matters), and
+ * resolves with MB/s once the counting sink in the baseline process has them all; sockplane and
+ * the bare relay alike.
  */
-async function push({ service, baseline }: BenchContext, total: number): Promise<number> {
-  const { client } = service;
-  const sink = await baseline.call('openTcpSink', {});
-  const connection = await connectTcp(client, sink.port);
-  const path = `/v1/tcp/connections/${connection.id}/send`;
+async function sendAll(client: HttpClient, path: string, { baseline }: BenchContext, total: number): Promise<number> {
   const body = Buffer.alloc(SEND_BYTES, 0x62);
   const start = performance.now();
   const received = baseline.call('waitTcpSink', { bytes: total });
   for (let sent = 0; sent < total; sent += body.length) {
     const piece = total - sent >= body.length ? body : body.subarray(0, total - sent);
     const res = await client.send('POST', path, { body: piece, headers: { 'content-type': OCTET_STREAM } });
-    if (res.status !== 200) throw new Error(`send answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
   }
   await received;
-  const elapsed = performance.now() - start;
-  await resetConnection(client, connection.id);
+  return megabytesPerSecond(total, performance.now() - start);
+}
+
+/** The client pushes `total` bytes through `send` to the raw baseline's receiver. */
+async function push(context: BenchContext, total: number): Promise<number> {
+  const { service, baseline } = context;
+  const sink = await baseline.call('openTcpSink', {});
+  const connection = await connectTcp(service.client, sink.port);
+  const rate = await sendAll(service.client, `/v1/tcp/connections/${connection.id}/send`, context, total);
+  await resetConnection(service.client, connection.id);
   await baseline.call('closeTcpSink', {});
-  return megabytesPerSecond(total, elapsed);
+  return rate;
+}
+
+/** The same push through the bare relay, in a process of its own, to the same receiver. */
+async function pushThroughRelay(context: BenchContext, total: number): Promise<number> {
+  const { baseline } = context;
+  const relayProcess = await Baseline.start();
+  const relay = new HttpClient(LOOPBACK, relayProcess.httpPort);
+  try {
+    const sink = await baseline.call('openTcpSink', {});
+    await relay.json('POST', '/relay/connections', { port: sink.port, maxHeldBytes: MAX_BUFFERED_BYTES }, 201);
+    const rate = await sendAll(relay, '/relay/send', context, total);
+    await relay.json('DELETE', '/relay');
+    await baseline.call('closeTcpSink', {});
+    return rate;
+  } finally {
+    relay.close();
+    await relayProcess.stop();
+  }
 }
 
 /** Bulk bytes in both directions, against raw `net` loopback between two processes. */
@@ -123,7 +146,19 @@ export const streams: Scenario = {
     const drained = await drain(context, volumes.streamBytes);
     const relayed = await drainThroughRelay(context, volumes.streamBytes);
     const pushed = await push(context, volumes.streamBytes);
-    log(`streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s (bare relay ${relayed.toFixed(0)} MB/s), push ${pushed.toFixed(0)} MB/s`);
+    const pushedThroughRelay = await pushThroughRelay(context, volumes.streamBytes);
+    log(
+      `streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s (bare relay ${relayed.toFixed(0)} MB/s), ` +
+        `push ${pushed.toFixed(0)} MB/s (bare relay ${pushedThroughRelay.toFixed(0)} MB/s)`,
+    );
+    const againstRelay = (scenario: string, figure: number, relayFigure: number, shape: string): ResultRow => ({
+      scenario,
+      unit: 'MB/s',
+      sockplane: figure,
+      baseline: relayFigure,
+      baselineName: `bare Fastify relay, same ${shape}`,
+      target: null,
+    });
     const row = (scenario: string, figure: number): ResultRow => ({
       scenario,
       unit: 'MB/s',
@@ -134,15 +169,9 @@ export const streams: Scenario = {
     });
     return [
       row(`peer streams ${mib} MiB in, client drains (octet-stream reads + release)`, drained),
-      {
-        scenario: `peer streams ${mib} MiB in, client drains, against the bare relay`,
-        unit: 'MB/s',
-        sockplane: drained,
-        baseline: relayed,
-        baselineName: 'bare Fastify relay, same drain',
-        target: null,
-      },
+      againstRelay(`peer streams ${mib} MiB in, client drains, against the bare relay`, drained, relayed, 'drain'),
       row(`client pushes ${mib} MiB through send (octet-stream)`, pushed),
+      againstRelay(`client pushes ${mib} MiB through send, against the bare relay`, pushed, pushedThroughRelay, 'push'),
     ];
   },
 };
