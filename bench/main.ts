@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BenchContext, FULL, QUICK, Scenario } from './lib/context';
+import { FULL, QUICK, Scenario } from './lib/context';
 import { Baseline, REPO_ROOT, Service, ensureBuilt, startService } from './lib/processes';
 import { ResultRow, renderTable, targetMet } from './lib/report';
 import { connections } from './scenarios/connections';
@@ -51,20 +51,25 @@ async function main(): Promise<void> {
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const launch = (): Promise<Service> => startService({ env: SERVICE_ENV, nodeArgs });
 
-  const baseline = await Baseline.start();
+  // One service for the whole run, carrying what earlier scenarios left as a running service
+  // does; a fresh baseline process for each scenario, so each measures the machine's limit and
+  // not what the send load before it left in that process's heap (bench/README.md, fix 21).
   const service = await launch();
-  const context: BenchContext = { volumes: args.quick ? QUICK : FULL, service, baseline, startService: launch, log };
   const rows: ResultRow[] = [];
   try {
     for (const scenario of scenarios) {
       const start = performance.now();
       log(`${scenario.name}…`);
-      rows.push(...(await scenario.run(context)));
+      const baseline = await Baseline.start();
+      try {
+        rows.push(...(await scenario.run({ volumes: args.quick ? QUICK : FULL, service, baseline, startService: launch, log })));
+      } finally {
+        await baseline.stop();
+      }
       log(`${scenario.name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
     }
   } finally {
     await service.stop();
-    await baseline.stop();
   }
 
   const cpu = cpus();

@@ -11,6 +11,8 @@ export interface Volumes {
   roundTrips: number;
   /** Bytes streamed through each throughput scenario. */
   streamBytes: number;
+  /** Measured rounds of the throughput scenarios (raw net, drains, pushes in turn) after one warm-up round; each figure is the median of its rounds. */
+  streamRounds: number;
   /** Concurrent inbound connections held at once. */
   connections: number;
   /** Seconds of listener create/delete cycles. */
@@ -24,6 +26,7 @@ export const FULL: Volumes = {
   loadSeconds: 2,
   roundTrips: 2000,
   streamBytes: 512 * 1024 * 1024,
+  streamRounds: 3,
   connections: 10_000,
   listenerSeconds: 10,
   udpTrialMs: 2000,
@@ -34,6 +37,7 @@ export const QUICK: Volumes = {
   loadSeconds: 1,
   roundTrips: 300,
   streamBytes: 64 * 1024 * 1024,
+  streamRounds: 1,
   connections: 2000,
   listenerSeconds: 2,
   udpTrialMs: 400,

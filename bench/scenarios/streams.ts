@@ -3,7 +3,7 @@ import { BenchContext, Scenario } from '../lib/context';
 import { connectTo, writeAll } from '../lib/peers';
 import { HttpClient } from '../lib/http';
 import { Baseline, LOOPBACK } from '../lib/processes';
-import { ResultRow } from '../lib/report';
+import { ResultRow, percentile } from '../lib/report';
 
 /** Each write a peer makes (the raw baseline writes the same). */
 const WRITE_CHUNK = Buffer.alloc(256 * 1024, 0x61);
@@ -142,14 +142,25 @@ export const streams: Scenario = {
   async run(context: BenchContext) {
     const { volumes, log } = context;
     const mib = volumes.streamBytes / (1024 * 1024);
-    const raw = await rawNet(context);
-    const drained = await drain(context, volumes.streamBytes);
-    const relayed = await drainThroughRelay(context, volumes.streamBytes);
-    const pushed = await push(context, volumes.streamBytes);
-    const pushedThroughRelay = await pushThroughRelay(context, volumes.streamBytes);
+    // Each measurement once per round, in turn, so all of them see the same moments of a noisy
+    // machine; round 0 warms up (V8 optimises the paths, TCP grows its windows) and is not kept.
+    const rounds = { raw: [] as number[], drained: [] as number[], relayed: [] as number[], pushed: [] as number[], pushedThroughRelay: [] as number[] };
+    for (let round = 0; round <= volumes.streamRounds; round++) {
+      const figures = [
+        await rawNet(context),
+        await drain(context, volumes.streamBytes),
+        await drainThroughRelay(context, volumes.streamBytes),
+        await push(context, volumes.streamBytes),
+        await pushThroughRelay(context, volumes.streamBytes),
+      ];
+      if (round > 0) Object.values(rounds).forEach((series, i) => series.push(figures[i]));
+    }
+    const [raw, drained, relayed, pushed, pushedThroughRelay] = Object.values(rounds).map((figures) => percentile(figures, 50));
+    const each = (figures: number[]): string => (figures.length > 1 ? ` (${figures.map((f) => f.toFixed(0)).join(', ')})` : '');
     log(
-      `streams: raw net ${raw.toFixed(0)} MB/s, drain ${drained.toFixed(0)} MB/s (bare relay ${relayed.toFixed(0)} MB/s), ` +
-        `push ${pushed.toFixed(0)} MB/s (bare relay ${pushedThroughRelay.toFixed(0)} MB/s)`,
+      `streams, MB/s: raw net ${raw.toFixed(0)}${each(rounds.raw)}, drain ${drained.toFixed(0)}${each(rounds.drained)}, ` +
+        `bare relay drain ${relayed.toFixed(0)}${each(rounds.relayed)}, push ${pushed.toFixed(0)}${each(rounds.pushed)}, ` +
+        `bare relay push ${pushedThroughRelay.toFixed(0)}${each(rounds.pushedThroughRelay)}`,
     );
     const againstRelay = (scenario: string, figure: number, relayFigure: number, shape: string): ResultRow => ({
       scenario,
