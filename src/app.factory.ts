@@ -5,7 +5,6 @@ import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
-import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { echoRequestId, requestIdOf } from './logging/request-id';
 import { logRequests } from './logging/request-logging';
@@ -52,7 +51,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   registerRawBodyParser(fastify, config.bodyLimitBytes);
   app.useGlobalFilters(new ProblemFilter());
-  app.useGlobalPipes(createValidationPipe());
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();

@@ -1,5 +1,19 @@
+import { OpenAPIObject, OperationObject, ParameterObject, RequestBodyObject } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ERROR_CATALOG } from '../src/common/error-catalog';
 import { TestApp, startTestApp } from './support/test-app';
+
+/** Every operation of the API, its path with an id no socket has. */
+function operations(): { method: 'get' | 'post' | 'delete'; path: string; operation: OperationObject }[] {
+  const document = JSON.parse(readFileSync(join(__dirname, '..', 'openapi', 'openapi.json'), 'utf8')) as OpenAPIObject;
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    (['get', 'post', 'delete'] as const).flatMap((method) => {
+      const operation = item[method];
+      return operation ? [{ method, path: path.replace('{id}', 'xx_unknown'), operation }] : [];
+    }),
+  );
+}
 
 type Case = [name: string, method: 'get' | 'post' | 'delete', path: string, body: string | object | Buffer | undefined, contentType: string | undefined, status: number, code: string];
 
@@ -67,6 +81,29 @@ describe('problem+json for bad input', () => {
       detail: expect.any(String),
       instance: path.replace(':conn', connectionId).split('?')[0],
     });
+  });
+
+  // Validation is named on each DTO parameter (`VALIDATION`), not installed globally: an operation
+  // whose query or JSON body lacked it would take the unknown field and go on (404, or worse).
+  const withQuery = operations().filter(({ operation }) => (operation.parameters as ParameterObject[] | undefined)?.some((p) => p.in === 'query'));
+  const withJsonBody = operations().filter(({ operation }) => (operation.requestBody as RequestBodyObject | undefined)?.content['application/json']);
+
+  it('the API has the operations the next two tests walk', () => {
+    expect([withQuery.length, withJsonBody.length]).toEqual([13, 5]);
+  });
+
+  it.each(withQuery.map(({ method, path }) => [method.toUpperCase(), path]))('%s %s refuses an unknown query field', async (method, path) => {
+    const req = t.http[method.toLowerCase() as 'get' | 'post' | 'delete'](`${path}?colour=blue`);
+    // The sends take raw bytes unvalidated, so only their query is checked.
+    const res = method === 'POST' ? await req.set('content-type', 'application/octet-stream').send(Buffer.from('x')) : await req;
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('colour');
+  });
+
+  it.each(withJsonBody.map(({ path }) => [path]))('POST %s refuses an unknown field in its JSON body', async (path) => {
+    const res = await t.http.post(path).send({ colour: 'blue' });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('colour');
   });
 
   it('validation problems list each offending field', async () => {

@@ -57,7 +57,10 @@ class DtoValidationPipe extends ValidationPipe {
   }
 }
 
-/** The global pipe; also used by `PayloadBodyPipe` for the JSON form of raw-or-JSON bodies. */
+/**
+ * The validation of DTO bodies and queries; `PayloadBodyPipe` has its own for the JSON form of
+ * raw-or-JSON bodies.
+ */
 export function createValidationPipe(): ValidationPipe {
   return new DtoValidationPipe({
     whitelist: true,
@@ -69,6 +72,14 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * The pipe every DTO body and query parameter names, `@Body(VALIDATION)` and `@Query(VALIDATION)`:
+ * per parameter rather than global, so the parameters with nothing to validate (ids, the caller,
+ * the client-gone signal) skip Nest's pipe chain, about 1.4 µs of a 30 µs send (bench/README.md,
+ * fix 22). A test sends every operation an unknown field, so a parameter without it fails.
+ */
+export const VALIDATION = createValidationPipe();
 
 function flattenErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {

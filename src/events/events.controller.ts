@@ -5,6 +5,7 @@ import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { unsetFirst } from '../common/validation';
+import { VALIDATION } from '../common/validation';
 import { EventDto, GapDto } from './dto/event.dto';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
 import { EventsService } from './events.service';
@@ -67,7 +68,7 @@ export class EventsController {
   })
   @ApiProblems('VALIDATION_FAILED', 'QUOTA_EXCEEDED', 'SHUTTING_DOWN')
   streamEvents(
-    @Query() query: StreamEventsQueryDto,
+    @Query(VALIDATION) query: StreamEventsQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
     @Owner() caller: Caller,

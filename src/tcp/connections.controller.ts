@@ -8,6 +8,7 @@ import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { sendCorked } from '../common/corked-reply';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
+import { VALIDATION } from '../common/validation';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
 import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
@@ -61,7 +62,7 @@ export class ConnectionsController {
     'TOO_MANY_OPEN_FILES',
     'CONNECT_TIMEOUT',
   )
-  createConnection(@Body() body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+  createConnection(@Body(VALIDATION) body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.createConnection(body, caller);
   }
 
@@ -69,7 +70,7 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'List TCP connections', description: 'Inbound and outbound, oldest first, filtered by listener, direction, state and labels.' })
   @ApiResponse({ status: 200, type: ConnectionPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listConnections(@Query() query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
+  listConnections(@Query(VALIDATION) query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
     return this.tcp.listConnections(query, caller);
   }
 
@@ -91,7 +92,7 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: ConnectionDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+  deleteConnection(@Param('id') id: string, @Query(VALIDATION) query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.deleteConnection(id, query.mode, caller);
   }
 
@@ -122,7 +123,7 @@ export class ConnectionsController {
   sendData(
     @Param('id') id: string,
     @Body(new PayloadBodyPipe(SendDataDto, true)) body: SendDataDto | RawBody,
-    @Query() query: SendQueryDto,
+    @Query(VALIDATION) query: SendQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendResultDto> {
     return this.tcp.send(id, body, query.end ?? false, caller);
@@ -158,7 +159,7 @@ export class ConnectionsController {
   @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
   async readBuffer(
     @Param('id') id: string,
-    @Query() query: ReadBufferQueryDto,
+    @Query(VALIDATION) query: ReadBufferQueryDto,
     @Headers('accept') accept: string | undefined,
     // Not passthrough: the octet-stream answer is written here, and Nest must not send after it.
     @Res() reply: FastifyReply,
@@ -189,7 +190,7 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: BufferStateDto, description: 'The buffer after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
+  releaseBuffer(@Param('id') id: string, @Query(VALIDATION) query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
     return this.tcp.release(id, query.upTo, caller);
   }
 }

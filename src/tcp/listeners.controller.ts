@@ -4,6 +4,7 @@ import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
+import { VALIDATION } from '../common/validation';
 import { AcceptedPageDto } from './dto/connection.dto';
 import { CreateListenerDto } from './dto/create-listener.dto';
 import { AcceptedQueryDto, DeleteListenerQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
@@ -50,7 +51,7 @@ export class ListenersController {
     'QUOTA_EXCEEDED',
     'TOO_MANY_OPEN_FILES',
   )
-  createListener(@Body() body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {
+  createListener(@Body(VALIDATION) body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {
     return this.tcp.createListener(body, caller);
   }
 
@@ -58,7 +59,7 @@ export class ListenersController {
   @ApiOperation({ summary: 'List TCP listeners', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: ListenerPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listListeners(@Query() query: ListListenersQueryDto, @Owner() caller: Caller): ListenerPageDto {
+  listListeners(@Query(VALIDATION) query: ListListenersQueryDto, @Owner() caller: Caller): ListenerPageDto {
     return this.tcp.listListeners(query, caller);
   }
 
@@ -80,7 +81,7 @@ export class ListenersController {
   })
   @ApiResponse({ status: 200, type: ListenerDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteListener(@Param('id') id: string, @Query() query: DeleteListenerQueryDto, @Owner() caller: Caller): Promise<ListenerDto> {
+  deleteListener(@Param('id') id: string, @Query(VALIDATION) query: DeleteListenerQueryDto, @Owner() caller: Caller): Promise<ListenerDto> {
     return this.tcp.deleteListener(id, query.closeConnections, caller);
   }
 
@@ -96,7 +97,7 @@ export class ListenersController {
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED', 'QUOTA_EXCEEDED')
   listAcceptedConnections(
     @Param('id') id: string,
-    @Query() query: AcceptedQueryDto,
+    @Query(VALIDATION) query: AcceptedQueryDto,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
   ): Promise<AcceptedPageDto> {

@@ -7,6 +7,7 @@ import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM } from '../common/raw-body';
+import { VALIDATION } from '../common/validation';
 import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
@@ -56,7 +57,7 @@ export class UdpSocketsController {
     'NETWORK_ERROR',
     'TOO_MANY_OPEN_FILES',
   )
-  createUdpSocket(@Body() body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
+  createUdpSocket(@Body(VALIDATION) body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
     return this.udp.createSocket(body, caller);
   }
 
@@ -64,7 +65,7 @@ export class UdpSocketsController {
   @ApiOperation({ summary: 'List UDP sockets', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: UdpSocketPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listUdpSockets(@Query() query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
+  listUdpSockets(@Query(VALIDATION) query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
     return this.udp.listSockets(query, caller);
   }
 
@@ -131,7 +132,7 @@ export class UdpSocketsController {
   sendDatagram(
     @Param('id') id: string,
     @Body(new PayloadBodyPipe(SendDatagramDto)) body: SendDatagramDto | Buffer,
-    @Query() query: SendDatagramQueryDto,
+    @Query(VALIDATION) query: SendDatagramQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendDatagramResultDto> {
     return this.udp.send(id, body, query, caller);
@@ -172,7 +173,7 @@ export class UdpSocketsController {
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
   async readDatagrams(
     @Param('id') id: string,
-    @Query() query: ReadDatagramsQueryDto,
+    @Query(VALIDATION) query: ReadDatagramsQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
@@ -199,7 +200,7 @@ export class UdpSocketsController {
   })
   @ApiResponse({ status: 200, type: DatagramBufferStateDto, description: 'The held datagrams after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseDatagrams(@Param('id') id: string, @Query() query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
+  releaseDatagrams(@Param('id') id: string, @Query(VALIDATION) query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
     return this.udp.release(id, query.upTo, caller);
   }
 }
