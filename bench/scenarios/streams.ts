@@ -144,18 +144,22 @@ export const streams: Scenario = {
     const mib = volumes.streamBytes / (1024 * 1024);
     // Each measurement once per round, in turn, so all of them see the same moments of a noisy
     // machine; round 0 warms up (V8 optimises the paths, TCP grows its windows) and is not kept.
+    const measures = {
+      raw: () => rawNet(context),
+      drained: () => drain(context, volumes.streamBytes),
+      relayed: () => drainThroughRelay(context, volumes.streamBytes),
+      pushed: () => push(context, volumes.streamBytes),
+      pushedThroughRelay: () => pushThroughRelay(context, volumes.streamBytes),
+    };
     const rounds = { raw: [] as number[], drained: [] as number[], relayed: [] as number[], pushed: [] as number[], pushedThroughRelay: [] as number[] };
     for (let round = 0; round <= volumes.streamRounds; round++) {
-      const figures = [
-        await rawNet(context),
-        await drain(context, volumes.streamBytes),
-        await drainThroughRelay(context, volumes.streamBytes),
-        await push(context, volumes.streamBytes),
-        await pushThroughRelay(context, volumes.streamBytes),
-      ];
-      if (round > 0) Object.values(rounds).forEach((series, i) => series.push(figures[i]));
+      for (const name of Object.keys(measures) as (keyof typeof measures)[]) {
+        const figure = await measures[name]();
+        if (round > 0) rounds[name].push(figure);
+      }
     }
-    const [raw, drained, relayed, pushed, pushedThroughRelay] = Object.values(rounds).map((figures) => percentile(figures, 50));
+    const median = (name: keyof typeof rounds): number => percentile(rounds[name], 50);
+    const [raw, drained, relayed, pushed, pushedThroughRelay] = [median('raw'), median('drained'), median('relayed'), median('pushed'), median('pushedThroughRelay')];
     const each = (figures: number[]): string => (figures.length > 1 ? ` (${figures.map((f) => f.toFixed(0)).join(', ')})` : '');
     log(
       `streams, MB/s: raw net ${raw.toFixed(0)}${each(rounds.raw)}, drain ${drained.toFixed(0)}${each(rounds.drained)}, ` +

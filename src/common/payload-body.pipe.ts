@@ -1,6 +1,6 @@
 import { ArgumentMetadata, Injectable, PipeTransform, Type } from '@nestjs/common';
 import { RawBody } from './raw-body';
-import { createValidationPipe } from './validation';
+import { VALIDATION } from './validation';
 
 /**
  * For operations that take either JSON or a raw `application/octet-stream` body: a raw body
@@ -9,8 +9,6 @@ import { createValidationPipe } from './validation';
  */
 @Injectable()
 export class PayloadBodyPipe<T extends object> implements PipeTransform<unknown, Promise<T | Buffer | RawBody>> {
-  private readonly validation = createValidationPipe();
-
   constructor(
     private readonly dto: Type<T>,
     private readonly keepChunks = false,
@@ -18,6 +16,6 @@ export class PayloadBodyPipe<T extends object> implements PipeTransform<unknown,
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<T | Buffer | RawBody> {
     if (value instanceof RawBody) return this.keepChunks ? value : value.toBuffer();
-    return (await this.validation.transform(value, { ...metadata, metatype: this.dto })) as T;
+    return (await VALIDATION.transform(value, { ...metadata, metatype: this.dto })) as T;
   }
 }
