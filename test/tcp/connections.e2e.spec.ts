@@ -204,10 +204,10 @@ describe('/v1/tcp/connections', () => {
       const remote = await peer.nextSocket();
       const sent = Buffer.from(Array.from({ length: 1024 * 1024 }, (_, i) => (i * 7) % 251));
       remote.write(sent);
-      await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ waitMs: 10000, minBytes: sent.length, maxBytes: 1 }).expect(200);
+      // A read is ready once maxBytes are there, so the wait asks for all of them.
       const raw = await t.http
         .get(`/v1/tcp/connections/${id}/buffer`)
-        .query({ maxBytes: sent.length })
+        .query({ maxBytes: sent.length, minBytes: sent.length, waitMs: 10000 })
         .set('accept', 'application/octet-stream')
         .set('x-request-id', 'raw-read-1')
         .buffer(true)
