@@ -44,7 +44,7 @@ class FakeSink implements EventSink {
   }
 }
 
-const event = (type: SocketEvent['type'] = 'connection.data'): Omit<SocketEvent, 'payload'> => ({
+const event = (type: SocketEvent['type'] = 'connection.data', payload?: Buffer): SocketEvent => ({
   type,
   resourceId: 'tc_1',
   kind: 'tcp-connection',
@@ -52,10 +52,17 @@ const event = (type: SocketEvent['type'] = 'connection.data'): Omit<SocketEvent,
   owner: null,
   at: new Date(0),
   data: { byteCount: 4 },
+  payload,
 });
 
+/** Records the event and answers it as the service offers it to live streams. */
+function live(history: EventHistory, type?: SocketEvent['type'], payload: Buffer | null = null): EventRecord {
+  const recorded = event(type, payload ?? undefined);
+  return { id: history.record(recorded), event: recorded, payload, payloadLength: payload?.length ?? null };
+}
+
 function setup(options: { capacity?: number; queueLimit?: number; resumeAfter?: number | null; payload?: PayloadOptions; onlyData?: boolean; payloadBudget?: number } = {}) {
-  const history = new EventHistory(options.capacity ?? 100, options.payloadBudget ?? 1024);
+  const history = new EventHistory({ capacity: options.capacity ?? 100, payloadBudget: options.payloadBudget ?? 1024, payloadMaxBytes: 1024 });
   const sink = new FakeSink();
   const stream = new EventStream(sink, {
     matches: (r: EventRecord) => !options.onlyData || r.event.type === 'connection.data',
@@ -65,8 +72,8 @@ function setup(options: { capacity?: number; queueLimit?: number; resumeAfter?: 
     resumeAfter: options.resumeAfter ?? null,
   });
   const publish = (type?: SocketEvent['type'], payload: Buffer | null = null): EventRecord => {
-    const record = history.record(event(type), payload, payload?.length ?? null);
-    stream.offer(record, payload);
+    const record = live(history, type, payload);
+    stream.offer(record);
     return record;
   };
   return { history, sink, stream, publish };
@@ -98,28 +105,28 @@ describe('EventStream', () => {
 
   it('replays the held events after the resume point, then goes on live', () => {
     const { history, sink } = setup();
-    [1, 2, 3].forEach(() => history.record(event(), null, null));
+    [1, 2, 3].forEach(() => history.record(event()));
     const stream = new EventStream(sink, { matches: () => true, payload: null, queueLimit: 10, history, resumeAfter: 1 });
     stream.start();
-    stream.offer(history.record(event(), null, null), null);
+    stream.offer(live(history));
     expect(sink.summary).toEqual(['2 connection.data', '3 connection.data', '4 connection.data']);
   });
 
   it('reports a history gap when the replay falls behind what the history holds', () => {
     const { history, sink } = setup({ capacity: 3 });
-    [1, 2, 3].forEach(() => history.record(event(), null, null));
+    [1, 2, 3].forEach(() => history.record(event()));
     const stream = new EventStream(sink, { matches: () => true, payload: null, queueLimit: 10, history, resumeAfter: 0 });
     sink.full = true;
     stream.start();
     // Events 4 and 5 push 1 and 2 out while the reader is stuck after 1.
-    [4, 5].forEach(() => stream.offer(history.record(event(), null, null), null));
+    [4, 5].forEach(() => stream.offer(live(history)));
     sink.drain();
     expect(sink.summary).toEqual(['1 connection.data', 'gap history 2-2/1', '3 connection.data', '4 connection.data', '5 connection.data']);
   });
 
   it('starts with an unknown-id gap and the whole history when asked to resume after an id it never gave', () => {
     const { history, sink } = setup({ capacity: 2 });
-    [1, 2, 3].forEach(() => history.record(event(), null, null));
+    [1, 2, 3].forEach(() => history.record(event()));
     new EventStream(sink, { matches: () => true, payload: null, queueLimit: 10, history, resumeAfter: 50 }).start();
     expect(sink.summary).toEqual(['gap unknown-id null-null/null', '2 connection.data', '3 connection.data']);
   });
@@ -139,8 +146,8 @@ describe('EventStream', () => {
 
   it('replays an event whose payload the history dropped as an empty, truncated payload', () => {
     const { history, sink } = setup({ payloadBudget: 3 });
-    history.record(event(), Buffer.from('abc'), 3);
-    history.record(event(), Buffer.from('de'), 2);
+    history.record(event('connection.data', Buffer.from('abc')));
+    history.record(event('connection.data', Buffer.from('de')));
     new EventStream(sink, { matches: () => true, payload: { encoding: 'utf8', maxBytes: 10 }, queueLimit: 10, history, resumeAfter: 0 }).start();
     expect([sink.json(0), sink.json(1)]).toEqual([
       expect.objectContaining({ payload: '', payloadTruncated: true }),

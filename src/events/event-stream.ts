@@ -32,11 +32,6 @@ export interface EventStreamStats {
   waitingForDrain: boolean;
 }
 
-interface Queued {
-  record: EventRecord;
-  payload: Buffer | null;
-}
-
 interface SkippedRun {
   firstId: number;
   lastId: number;
@@ -58,7 +53,7 @@ export function sseMessage(event: string, data: object, id?: number): string {
  */
 export class EventStream {
   /** Live events not written yet, from `queueHead` on (an index, so taking one is O(1) even in a long queue). */
-  private queue: Queued[] = [];
+  private queue: EventRecord[] = [];
   private queueHead = 0;
   /** The next held event to replay, up to `replayEnd`; events after it arrive live. */
   private replayNext: number;
@@ -106,8 +101,8 @@ export class EventStream {
     this.pump();
   }
 
-  /** A live event; `payload` is the copy the service made of its bytes, if any. */
-  offer(record: EventRecord, payload: Buffer | null): void {
+  /** A live event, with the copy the service made of its bytes if any stream wants them. */
+  offer(record: EventRecord): void {
     if (this.closed || !this.options.matches(record)) return;
     if (this.skipping) {
       this.skipping.lastId = record.id;
@@ -120,7 +115,7 @@ export class EventStream {
       this.skipped++;
       return;
     }
-    this.queue.push({ record, payload: this.wantsPayload ? payload : null });
+    this.queue.push(record);
     this.pump();
   }
 
@@ -184,16 +179,16 @@ export class EventStream {
         return sseMessage('gap', gap);
       }
       const record = history.get(this.replayNext++);
-      if (record && matches(record)) return this.eventMessage(record, record.payload);
+      if (record && matches(record)) return this.eventMessage(record);
     }
     if (this.queued > 0) {
-      const { record, payload } = this.queue[this.queueHead++];
+      const record = this.queue[this.queueHead++];
       // Drop taken entries once they are half the array, so it stays within twice the queue.
       if (this.queueHead * 2 >= this.queue.length) {
         this.queue = this.queue.slice(this.queueHead);
         this.queueHead = 0;
       }
-      return this.eventMessage(record, payload);
+      return this.eventMessage(record);
     }
     if (this.skipping) {
       const gap = toGapDto('slow-consumer', this.skipping);
@@ -203,8 +198,8 @@ export class EventStream {
     return null;
   }
 
-  private eventMessage(record: EventRecord, payload: Buffer | null): string {
+  private eventMessage(record: EventRecord): string {
     this.delivered++;
-    return sseMessage(record.event.type, toEventDto(record, payload, this.options.payload), record.id);
+    return sseMessage(record.event.type, toEventDto(record, this.options.payload), record.id);
   }
 }

@@ -9,7 +9,7 @@ import { SocketEvent } from '../sockets/socket-events';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
 import { compileEventFilter } from './event-filter';
-import { EventHistory } from './event-history';
+import { EventHistory, EventRecord } from './event-history';
 import { EventSink, EventStream, EventStreamStats } from './event-stream';
 
 const SSE_HEADERS = {
@@ -50,15 +50,13 @@ export class EventsService implements BeforeApplicationShutdown {
   private readonly streams = new Set<EventStream>();
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly historyKeepsPayloads: boolean;
   private closing = false;
 
   constructor(
     registry: SocketRegistry,
     private readonly config: AppConfig,
   ) {
-    this.history = new EventHistory(config.eventHistory, config.eventHistoryPayloadBytes);
-    this.historyKeepsPayloads = config.eventHistory > 0 && config.eventHistoryPayloadBytes > 0;
+    this.history = new EventHistory({ capacity: config.eventHistory, payloadBudget: config.eventHistoryPayloadBytes, payloadMaxBytes: config.eventPayloadMaxBytes });
     this.unsubscribe = registry.events.subscribe((event) => this.publish(event));
     this.heartbeat = setInterval(() => this.streams.forEach((stream) => stream.heartbeat()), config.eventHeartbeatMs);
     this.heartbeat.unref();
@@ -119,9 +117,12 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   private publish(event: SocketEvent): void {
+    const id = this.history.record(event);
+    if (this.streams.size === 0) return;
     const { payload } = event;
-    // Kept without the payload, which the history holds (or drops) on its own budget. Built as a
-    // literal: a rest spread per event was a measurable share of a UDP receive.
+    // Without the payload: a queued record must not hold the received chunk, only the copy the
+    // streams were given. Built as a literal: a rest spread per event was a measurable share of
+    // a UDP receive.
     const rest: Omit<SocketEvent, 'payload'> = {
       type: event.type,
       resourceId: event.resourceId,
@@ -131,13 +132,13 @@ export class EventsService implements BeforeApplicationShutdown {
       at: event.at,
       data: event.data,
     };
-    const copy = payload !== undefined && (this.historyKeepsPayloads || this.someStreamWantsPayload()) ? this.keptPayload(payload) : null;
-    const record = this.history.record(rest, copy, payload?.length ?? null);
+    const copy = payload !== undefined && this.someStreamWantsPayload() ? this.keptPayload(payload) : null;
+    const record: EventRecord = { id, event: rest, payload: copy, payloadLength: payload?.length ?? null };
     for (const stream of this.streams) {
       // This runs inside the sockets' own event handlers: a failing stream is dropped, never
       // allowed to throw into them.
       try {
-        stream.offer(record, copy);
+        stream.offer(record);
       } catch (err) {
         this.logger.error(`event stream failed and was closed: ${(err as Error).stack ?? String(err)}`);
         stream.end();
@@ -146,9 +147,9 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   /**
-   * What the history and streams keep of a payload: at most the per-event cap, and never a view
-   * into a larger allocation (Node's shared buffer pool, or a chunk the byte log has cut), which
-   * would pin more memory than the history's byte budget counts. A received chunk that is its
+   * What the live streams queue of a payload: at most the per-event cap, and never a view into a
+   * larger allocation (Node's shared buffer pool, or a chunk the byte log has cut), which would
+   * pin more memory than the queued events' bytes. A received chunk that is its
    * own whole allocation and fits the cap — as TCP reads and datagrams arrive from Node — is
    * kept as it is: nothing writes to received bytes, and copying every chunk doubled the bytes
    * a bulk transfer moved through memory and the garbage collector's work.

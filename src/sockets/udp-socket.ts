@@ -119,7 +119,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
   private readonly pendingSends = new Set<(err: SocketError) => void>();
   private currentState: UdpSocketState = UdpSocketState.BOUND;
   private closeInfo: CloseInfo | null = null;
-  /** The sender of the last datagram kept; held datagrams share it, so it is never changed, only replaced. */
+  /** The sender of the last datagram; held datagrams and events share it, so it is never changed, only replaced. */
   private lastSender: Endpoint | null = null;
 
   private constructor(init: UdpSocketInit) {
@@ -380,19 +380,21 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
   /**
    * Runs once per received datagram, so it allocates little: one Date serves as the receive
    * time, the last activity and the event's time, and a sender that keeps writing is one
-   * shared `Endpoint` for all its held datagrams.
+   * shared `Endpoint` for all its held datagrams and events (the event history keeps each
+   * event's data for a while, and `rinfo.address` is a new string every time).
    */
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const receivedAt = new Date();
+    const sender = this.senderOf(rinfo);
     this.datagramsIn++;
     this.bytesIn += msg.length;
     this.lastActivityAt = receivedAt;
     let seq: number;
     switch (this.options.mode) {
       case 'buffer': {
-        const outcome = this.log.append(msg, this.senderOf(rinfo), receivedAt);
+        const outcome = this.log.append(msg, sender, receivedAt);
         if (!outcome.kept) {
-          const data = { remoteAddress: rinfo.address, remotePort: rinfo.port, size: msg.length, cause: outcome.cause, dropped: this.log.dropped };
+          const data = { remoteAddress: sender.address, remotePort: sender.port, size: msg.length, cause: outcome.cause, dropped: this.log.dropped };
           this.events.publishFor(this, 'udp.dropped', data, undefined, receivedAt);
           this.readers.notify();
           return;
@@ -408,7 +410,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
         seq = this.log.skip();
         break;
     }
-    this.events.publishFor(this, 'udp.datagram', { seq, remoteAddress: rinfo.address, remotePort: rinfo.port, size: msg.length }, msg, receivedAt);
+    this.events.publishFor(this, 'udp.datagram', { seq, remoteAddress: sender.address, remotePort: sender.port, size: msg.length }, msg, receivedAt);
     this.readers.notify();
   }
 

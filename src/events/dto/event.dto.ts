@@ -100,9 +100,9 @@ export class GapDto {
   at!: string;
 }
 
-/** `payload` is what the stream captured for the event; null when it holds no bytes for it (any more). */
-export function toEventDto(record: EventRecord, payload: Buffer | null, options: PayloadOptions | null): EventDto {
-  const { event } = record;
+/** The event as a stream sends it; with `options`, the payload bytes the record holds (none when it holds none any more). */
+export function toEventDto(record: EventRecord, options: PayloadOptions | null): EventDto {
+  const { event, payload } = record;
   const dto: EventDto = {
     id: record.id,
     type: event.type,
