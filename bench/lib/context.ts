@@ -39,8 +39,8 @@ export const QUICK: Volumes = {
   streamBytes: 64 * 1024 * 1024,
   streamRounds: 1,
   connections: 2000,
-  listenerSeconds: 2,
-  udpTrialMs: 400,
+  listenerSeconds: 1,
+  udpTrialMs: 300,
 };
 
 export interface BenchContext {
