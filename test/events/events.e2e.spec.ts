@@ -108,6 +108,38 @@ describe('GET /v1/events', () => {
     ]);
   });
 
+  it('replays datagrams it received while a stream was away exactly as it streamed them live: data, sender, time and bytes', async () => {
+    const socket = await t.http.post('/v1/udp/sockets').send({ type: 'udp4', labels: { suite: 'replay' } }).expect(201);
+    const path = `/v1/events?resourceId=${socket.body.id}&type=udp.datagram&payload=hex`;
+    const live = await open(path);
+    const peers = [await UdpPeer.bind(), await UdpPeer.bind()];
+    // Bytes that are not text, an empty datagram and a larger one, from two senders.
+    const sent = [Buffer.from([0x00, 0xff, 0x80, 0x0a]), Buffer.alloc(0), Buffer.alloc(1500, 0xab)];
+    try {
+      for (const [i, bytes] of sent.entries()) await peers[i % 2].send(bytes, socket.body.local.port);
+      await live.waitForCount(sent.length);
+      const replayed = await open(`${path}&lastEventId=0`);
+      await replayed.waitForCount(sent.length);
+      expect(replayed.messages.map((m) => m.id)).toEqual(live.messages.map((m) => m.id));
+      expect(replayed.events()).toEqual(live.events());
+      expect(live.events()).toEqual(
+        sent.map((bytes, i) =>
+          expect.objectContaining({
+            type: 'udp.datagram',
+            labels: { suite: 'replay' },
+            at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+            data: { seq: i, remoteAddress: '127.0.0.1', remotePort: peers[i % 2].port, size: bytes.length },
+            payload: bytes.toString('hex'),
+            payloadTruncated: false,
+          }),
+        ),
+      );
+    } finally {
+      await Promise.all(peers.map((peer) => peer.close()));
+      await t.http.delete(`/v1/udp/sockets/${socket.body.id}`).expect(200);
+    }
+  });
+
   it('reports an outbound connection, a pause at the buffer cap and the resume, with payloads cut at payloadMaxBytes', async () => {
     const all = await open('/v1/events?kind=tcp-connection');
     const server = await open('/v1/events?label=role:server&payload=hex&payloadMaxBytes=4');
