@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SocketEvent } from '../sockets/socket-events';
-import { EventHistory } from './event-history';
+import { EventHistory, PayloadRing } from './event-history';
 
 const event = (payload?: Buffer, resourceId = 'tc_1'): SocketEvent => ({
   type: 'connection.data',
@@ -14,7 +14,7 @@ const event = (payload?: Buffer, resourceId = 'tc_1'): SocketEvent => ({
   payload,
 });
 
-const payloadsOf = (history: EventHistory, ids: number[]): (string | null)[] => ids.map((id) => history.get(id)?.payload?.toString() ?? null);
+const payloadsOf = (history: EventHistory, ids: number[]): (string | null)[] => ids.map((id) => history.get(id, true)?.payload?.toString() ?? null);
 
 describe('EventHistory', () => {
   it('numbers events from 1 and holds the last `capacity` of them', () => {
@@ -23,14 +23,14 @@ describe('EventHistory', () => {
     const ids = [1, 2, 3, 4, 5].map((n) => history.record(event(undefined, `tc_${n}`)));
     expect(ids).toEqual([1, 2, 3, 4, 5]);
     expect({ latest: history.latestId, oldest: history.oldestId, size: history.size }).toEqual({ latest: 5, oldest: 3, size: 3 });
-    expect([2, 3, 5, 6].map((id) => history.get(id)?.event.resourceId)).toEqual([undefined, 'tc_3', 'tc_5', undefined]);
+    expect([2, 3, 5, 6].map((id) => history.get(id, true)?.event.resourceId)).toEqual([undefined, 'tc_3', 'tc_5', undefined]);
   });
 
   it('gives back every field of a held event', () => {
     const history = new EventHistory({ capacity: 2, payloadBudget: 100, payloadMaxBytes: 10 });
     history.record(event(Buffer.from('abc')));
     history.record({ ...event(), type: 'connection.closed', data: { reason: 'local', errno: null } });
-    expect([history.get(1), history.get(2)]).toEqual([
+    expect([history.get(1, true), history.get(2, true)]).toEqual([
       {
         id: 1,
         event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a' }, owner: 'key-1', at: new Date(1_000), data: { byteCount: 3 } },
@@ -44,20 +44,20 @@ describe('EventHistory', () => {
   it('with capacity 0 still numbers events but holds none', () => {
     const history = new EventHistory({ capacity: 0, payloadBudget: 1024, payloadMaxBytes: 10 });
     history.record(event(Buffer.from('abc')));
-    expect({ latest: history.latestId, oldest: history.oldestId, get: history.get(1) }).toEqual({ latest: 1, oldest: 2, get: undefined });
+    expect({ latest: history.latestId, oldest: history.oldestId, get: history.get(1, true) }).toEqual({ latest: 1, oldest: 2, get: undefined });
   });
 
   it('keeps the first payloadMaxBytes of a payload and reports its whole length', () => {
     const history = new EventHistory({ capacity: 10, payloadBudget: 100, payloadMaxBytes: 4 });
     history.record(event(Buffer.from('abcdefgh')));
-    expect(history.get(1)).toMatchObject({ payload: Buffer.from('abcd'), payloadLength: 8 });
+    expect(history.get(1, true)).toMatchObject({ payload: Buffer.from('abcd'), payloadLength: 8 });
   });
 
   it('drops the oldest payloads (not the events) beyond its payload budget', () => {
     const history = new EventHistory({ capacity: 10, payloadBudget: 10, payloadMaxBytes: 10 });
     ['aaaa', 'bbbb', 'cccc'].forEach((text) => history.record(event(Buffer.from(text))));
     expect(payloadsOf(history, [1, 2, 3])).toEqual([null, 'bbbb', 'cccc']);
-    expect(history.get(1)).toMatchObject({ id: 1, payloadLength: 4 });
+    expect(history.get(1, true)).toMatchObject({ id: 1, payloadLength: 4 });
   });
 
   it('keeps a payload whole where it would wrap round the end of its budget', () => {
@@ -73,7 +73,7 @@ describe('EventHistory', () => {
     const history = new EventHistory({ capacity: 10, payloadBudget: 4, payloadMaxBytes: 10 });
     history.record(event(Buffer.from('abcdef')));
     history.record(event(Buffer.alloc(0)));
-    expect([history.get(1), history.get(2)]).toMatchObject([
+    expect([history.get(1, true), history.get(2, true)]).toMatchObject([
       { payload: null, payloadLength: 6 },
       { payload: Buffer.alloc(0), payloadLength: 0 },
     ]);
@@ -82,9 +82,9 @@ describe('EventHistory', () => {
   it('answers payloads as copies, which later events cannot overwrite', () => {
     const history = new EventHistory({ capacity: 10, payloadBudget: 4, payloadMaxBytes: 4 });
     history.record(event(Buffer.from('abcd')));
-    const first = history.get(1)?.payload;
+    const first = history.get(1, true)?.payload;
     history.record(event(Buffer.from('wxyz')));
-    expect({ first: first?.toString(), held: history.get(1)?.payload ?? null }).toEqual({ first: 'abcd', held: null });
+    expect({ first: first?.toString(), held: history.get(1, true)?.payload ?? null }).toEqual({ first: 'abcd', held: null });
   });
 
   it('holds a copy: bytes changed after recording do not change the history', () => {
@@ -92,7 +92,7 @@ describe('EventHistory', () => {
     const received = Buffer.from('abc');
     history.record(event(received));
     received.write('xyz');
-    expect(history.get(1)?.payload?.toString()).toBe('abc');
+    expect(history.get(1, true)?.payload?.toString()).toBe('abc');
   });
 
   it('holds a datagram-sized event in little more than its data object, so held events cost the garbage collector little', () => {
@@ -114,6 +114,46 @@ describe('EventHistory', () => {
     }
     // As objects (the record, the event, a Date, a Buffer) an event like this held about 530 bytes.
     expect((held() - before) / events).toBeLessThan(200);
-    expect(history.get(events)?.payload).toEqual(Buffer.alloc(512, events - 1));
+    expect(history.get(events, true)?.payload).toEqual(Buffer.alloc(512, events - 1));
+  });
+
+  it('copies no payload for a reader that does not want one, and still reports its length', () => {
+    const history = new EventHistory({ capacity: 2, payloadBudget: 100, payloadMaxBytes: 100 });
+    history.record(event(Buffer.from('abc')));
+    expect(history.get(1, false)).toMatchObject({ payload: null, payloadLength: 3 });
+  });
+
+  it('refuses limits under which its payload positions could wrap round while an event is held', () => {
+    expect(() => new EventHistory({ capacity: 1e9, payloadBudget: 1024, payloadMaxBytes: 16 * 1024 * 1024 })).toThrow(RangeError);
+  });
+});
+
+describe('PayloadRing', () => {
+  it('gives the right bytes, or none, across many wraps of its positions', () => {
+    // Positions wrap every 64 bytes here; the last four payloads of at most 6 bytes span at
+    // most 48 of them (a payload and a skipped end each), so none can be taken for a newer one.
+    const ring = new PayloadRing(16, 64);
+    expect(ring.wrap).toBe(64);
+    let seed = 7;
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % below;
+    };
+    // The same ring with positions that never wrap: the bytes a payload occupies are intact
+    // exactly while at most 16 have been written from its start on.
+    let end = 0;
+    const recent: { start: number; bytes: Buffer; unwrapped: number }[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      const bytes = Buffer.alloc(random(7), i % 251);
+      const offset = end % 16;
+      const unwrapped = offset + bytes.length > 16 ? end + 16 - offset : end;
+      end = unwrapped + bytes.length;
+      recent.push({ start: ring.write(bytes), bytes, unwrapped });
+      if (recent.length > 4) recent.shift();
+      for (const held of recent) {
+        const expected = end - held.unwrapped <= 16 ? held.bytes : null;
+        expect(ring.read(held.start, held.bytes.length)).toEqual(expected);
+      }
+    }
   });
 });

@@ -23,6 +23,8 @@ export interface EventHistoryLimits {
 
 /** Marks a numeric column's slot as holding nothing (no payload, or none reported). */
 const NONE = -1;
+/** Where payload positions wrap round by default: below 2^53, so they stay exact doubles. */
+const POSITION_WRAP = 2 ** 52;
 
 /**
  * Numbers the events and keeps the most recent ones in a ring: at most `capacity` events, and
@@ -59,6 +61,12 @@ export class EventHistory {
 
   constructor(private readonly limits: EventHistoryLimits) {
     const { capacity } = limits;
+    // While an event is held, the others write at most two caps each (a payload and the end
+    // skipped before it): the payload ring's positions must not wrap round within that. The
+    // configurable maxima stay a hundred times below it.
+    if (capacity * 2 * limits.payloadMaxBytes >= POSITION_WRAP - limits.payloadBudget) {
+      throw new RangeError(`an event history of ${capacity} events with payloads of up to ${limits.payloadMaxBytes} bytes would outrun its payload positions`);
+    }
     this.capacity = capacity;
     this.types = column(capacity, 'connection.data');
     this.kinds = column(capacity, 'tcp-connection');
@@ -108,12 +116,15 @@ export class EventHistory {
     return id;
   }
 
-  /** The event with this id, while it is held; its payload is a copy, the reader's own. */
-  get(id: number): EventRecord | undefined {
+  /**
+   * The event with this id, while it is held. With `withPayload`, its payload bytes as a copy,
+   * the reader's own (null once they are dropped); without, null, and nothing is copied.
+   */
+  get(id: number, withPayload: boolean): EventRecord | undefined {
     if (id < this.oldestId || id > this.latest) return undefined;
     const slot = this.slotOf(id);
     const reported = this.payloadLengths[slot];
-    const payload = this.payloads.read(this.payloadStarts[slot], this.payloadKept[slot]);
+    const payload = withPayload ? this.payloads.read(this.payloadStarts[slot], this.payloadKept[slot]) : null;
     return {
       id,
       event: {
@@ -136,33 +147,42 @@ export class EventHistory {
 }
 
 /**
- * A fixed block of bytes written round and round. Positions count every byte ever written
- * (and the end bytes skipped so that no payload wraps), so a payload is still held exactly
- * while fewer than `size` bytes have been written after its start.
+ * A fixed block of bytes written round and round. A position counts the bytes written before
+ * it, the ends skipped so that no payload wraps included, so a payload is still held while at
+ * most `size` bytes, its own among them, have been written from its start on (the test is
+ * conservative: it keeps "oldest first" true). Positions wrap round at a multiple of `size`,
+ * which `EventHistory` keeps far beyond what its events can write while one of them is held,
+ * so a position is never mistaken for a newer one.
  */
-class PayloadRing {
+export class PayloadRing {
   private readonly block: Buffer;
+  /** Positions run from 0 to just below this multiple of `size`. */
+  readonly wrap: number;
   /** The position after the last byte written. */
   private end = 0;
 
-  constructor(private readonly size: number) {
-    // Taken from the OS page by page as it is first written, so an idle history costs nothing.
+  constructor(
+    private readonly size: number,
+    wrapAtMost = POSITION_WRAP,
+  ) {
+    // Taken from the OS page by page as it is first written, so an idle history costs little.
     this.block = Buffer.allocUnsafeSlow(size);
+    this.wrap = size === 0 ? 0 : Math.floor(wrapAtMost / size) * size;
   }
 
   /** Copies the bytes in and answers their position, or NONE when they are larger than the ring. */
   write(bytes: Buffer): number {
     if (bytes.length > this.size || this.size === 0) return NONE;
     const offset = this.end % this.size;
-    const start = offset + bytes.length > this.size ? this.end + this.size - offset : this.end;
+    const start = (offset + bytes.length > this.size ? this.end + this.size - offset : this.end) % this.wrap;
     bytes.copy(this.block, start % this.size);
-    this.end = start + bytes.length;
+    this.end = (start + bytes.length) % this.wrap;
     return start;
   }
 
   /** A copy of the bytes written at `start`, or null once they have been written over. */
   read(start: number, length: number): Buffer | null {
-    if (start === NONE || this.end - start > this.size) return null;
+    if (start === NONE || (this.end - start + this.wrap) % this.wrap > this.size) return null;
     const offset = start % this.size;
     return Buffer.from(this.block.subarray(offset, offset + length));
   }

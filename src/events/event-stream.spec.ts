@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SocketEvent } from '../sockets/socket-events';
 import { PayloadOptions } from './dto/event.dto';
 import { EventHistory, EventRecord } from './event-history';
@@ -57,8 +59,8 @@ const event = (type: SocketEvent['type'] = 'connection.data', payload?: Buffer):
 
 /** Records the event and answers it as the service offers it to live streams. */
 function live(history: EventHistory, type?: SocketEvent['type'], payload: Buffer | null = null): EventRecord {
-  const recorded = event(type, payload ?? undefined);
-  return { id: history.record(recorded), event: recorded, payload, payloadLength: payload?.length ?? null };
+  const id = history.record(event(type, payload ?? undefined));
+  return { id, event: event(type), payload, payloadLength: payload?.length ?? null };
 }
 
 function setup(options: { capacity?: number; queueLimit?: number; resumeAfter?: number | null; payload?: PayloadOptions; onlyData?: boolean; payloadBudget?: number } = {}) {
@@ -175,5 +177,24 @@ describe('EventStream', () => {
     stream.end();
     publish();
     expect({ written: sink.written, ended: sink.ended }).toEqual({ written: [], ended: true });
+  });
+
+  it('holds no payload bytes for a reader behind that did not ask for them, when the live events carry them for other streams', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settled = async (): Promise<number> => {
+      // Buffers' memory is given back after the collection, off the main thread.
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      return process.memoryUsage().arrayBuffers;
+    };
+    const { history, sink, stream } = setup({ queueLimit: 1000, capacity: 0 });
+    stream.start();
+    sink.full = true;
+    const before = await settled();
+    for (let i = 0; i < 1000; i++) stream.offer(live(history, 'connection.data', Buffer.alloc(64 * 1024)));
+    expect(stream.stats).toMatchObject({ queued: 999 });
+    expect((await settled()) - before).toBeLessThan(8 * 1024 * 1024);
   });
 });

@@ -101,7 +101,10 @@ export class EventStream {
     this.pump();
   }
 
-  /** A live event, with the copy the service made of its bytes if any stream wants them. */
+  /**
+   * A live event, with the copy the service made of its bytes if any stream wants them; a
+   * stream that does not queues it without them, so a reader behind holds no payloads.
+   */
   offer(record: EventRecord): void {
     if (this.closed || !this.options.matches(record)) return;
     if (this.skipping) {
@@ -115,7 +118,7 @@ export class EventStream {
       this.skipped++;
       return;
     }
-    this.queue.push(record);
+    this.queue.push(this.wantsPayload || record.payload === null ? record : { ...record, payload: null });
     this.pump();
   }
 
@@ -178,7 +181,7 @@ export class EventStream {
         this.replayNext = lastId + 1;
         return sseMessage('gap', gap);
       }
-      const record = history.get(this.replayNext++);
+      const record = history.get(this.replayNext++, this.wantsPayload);
       if (record && matches(record)) return this.eventMessage(record);
     }
     if (this.queued > 0) {

@@ -120,9 +120,8 @@ export class EventsService implements BeforeApplicationShutdown {
     const id = this.history.record(event);
     if (this.streams.size === 0) return;
     const { payload } = event;
-    // Without the payload: a queued record must not hold the received chunk, only the copy the
-    // streams were given. Built as a literal: a rest spread per event was a measurable share of
-    // a UDP receive.
+    // Without the payload, which only `keptPayload` decides how to hold. Built as a literal: a
+    // rest spread per event was a measurable share of a UDP receive.
     const rest: Omit<SocketEvent, 'payload'> = {
       type: event.type,
       resourceId: event.resourceId,
@@ -147,9 +146,9 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   /**
-   * What the live streams queue of a payload: at most the per-event cap, and never a view into a
-   * larger allocation (Node's shared buffer pool, or a chunk the byte log has cut), which would
-   * pin more memory than the queued events' bytes. A received chunk that is its
+   * What the streams that want payloads queue of one: at most the per-event cap, and never a
+   * view into a larger allocation (Node's shared buffer pool, or a chunk the byte log has cut),
+   * which would pin more memory than the queued events' bytes. A received chunk that is its
    * own whole allocation and fits the cap — as TCP reads and datagrams arrive from Node — is
    * kept as it is: nothing writes to received bytes, and copying every chunk doubled the bytes
    * a bulk transfer moved through memory and the garbage collector's work.
