@@ -1,12 +1,14 @@
 import { FastifyInstance, FastifyReply } from 'fastify';
+import { ServerResponse } from 'node:http';
 import { Server, Socket, connect, createServer } from 'node:net';
 
 const OCTET_STREAM = 'application/octet-stream';
 
 /**
  * One raw `net` connection behind the shape of sockplane's connection calls: a send (JSON or
- * octets) answered once the kernel has the bytes, a long-poll read from an offset, a release. No validation,
- * policy, events, logs or metrics, and chunks kept as received, as sockplane keeps them.
+ * octets) answered once the kernel has the bytes, a long-poll read from an offset, a release,
+ * and an event stream message per received chunk. No validation, policy, history, logs or
+ * metrics, and chunks kept as received, as sockplane keeps them.
  */
 class RelayConnection {
   private chunks: Buffer[] = [];
@@ -22,6 +24,7 @@ class RelayConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
+      publishData(this.end, chunk.length);
       this.end += chunk.length;
       if (this.end - this.start >= this.maxHeldBytes) socket.pause();
       for (const wake of this.waiters.splice(0)) wake();
@@ -77,6 +80,16 @@ class RelayConnection {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** Open event streams: each gets one message per received chunk, as sockplane's `connection.data`. */
+const eventStreams = new Set<ServerResponse>();
+let eventId = 0;
+
+function publishData(from: number, byteCount: number): void {
+  if (eventStreams.size === 0) return;
+  const message = `id: ${++eventId}\nevent: connection.data\ndata: ${JSON.stringify({ from, to: from + byteCount, byteCount })}\n\n`;
+  for (const response of eventStreams) response.write(message);
 }
 
 let connection: RelayConnection | null = null;
@@ -156,7 +169,17 @@ export function registerBareRelay(app: FastifyInstance): void {
     (await current()).release(Number(request.query.upTo));
     return {};
   });
+  app.get('/relay/events', (request, reply) => {
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    response.flushHeaders();
+    eventStreams.add(response);
+    response.once('close', () => eventStreams.delete(response));
+  });
   app.delete('/relay', async () => {
+    for (const response of eventStreams) response.end();
+    eventStreams.clear();
     connection?.destroy();
     connection = null;
     listener?.close();

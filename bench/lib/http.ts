@@ -25,8 +25,8 @@ export class HttpClient {
   private readonly agent: Agent;
 
   constructor(
-    private readonly host: string,
-    private readonly port: number,
+    readonly host: string,
+    readonly port: number,
     maxSockets = 64,
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets, noDelay: true });

@@ -55,6 +55,24 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * Runs `work` with every thread of the processes `pids` on one CPU (the first this process may
+ * use), then gives them back the CPUs this process had (util-linux `taskset`). `pinned` is
+ * false, and `work` ran unpinned, where taskset is missing or refused.
+ */
+export async function onOneCpu<T>(pids: number[], work: () => Promise<T>): Promise<{ pinned: boolean; result: T }> {
+  const allowed = /^Cpus_allowed_list:\s+(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  const first = allowed?.split(/[,-]/)[0];
+  const pin = (list: string): boolean =>
+    pids.map((pid) => spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0).every(Boolean);
+  const pinned = allowed !== undefined && first !== undefined && pin(first);
+  try {
+    return { pinned, result: await work() };
+  } finally {
+    if (allowed !== undefined) pin(allowed);
+  }
+}
+
 /** Descriptors this process may open (children inherit the same limit). */
 export function openFileLimit(): number {
   const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));

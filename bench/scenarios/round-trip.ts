@@ -18,7 +18,7 @@ const WARM_UP = 3000;
 /** Round trips per batch; batches alternate between sockplane and the baseline so both see the same machine. */
 const BATCH = 50;
 
-type RoundTrip = () => Promise<void>;
+export type RoundTrip = () => Promise<void>;
 
 async function timed(roundTrip: RoundTrip, count: number, samples: number[]): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -28,12 +28,12 @@ async function timed(roundTrip: RoundTrip, count: number, samples: number[]): Pr
   }
 }
 
-/** Times each round trip `count` times in a row (after a warm-up), in milliseconds, in alternating batches. */
-async function timeSeries(count: number, subjects: RoundTrip[]): Promise<number[][]> {
+/** Times each round trip `count` times (after a warm-up), in milliseconds, in alternating batches of `batch`. */
+export async function timeSeries(count: number, subjects: RoundTrip[], batch = BATCH): Promise<number[][]> {
   for (const roundTrip of subjects) for (let i = 0; i < WARM_UP; i++) await roundTrip();
   const samples = subjects.map((): number[] => []);
-  for (let done = 0; done < count; done += BATCH) {
-    for (const [i, roundTrip] of subjects.entries()) await timed(roundTrip, Math.min(BATCH, count - done), samples[i]);
+  for (let done = 0; done < count; done += batch) {
+    for (const [i, roundTrip] of subjects.entries()) await timed(roundTrip, Math.min(batch, count - done), samples[i]);
   }
   return samples;
 }
