@@ -8,6 +8,7 @@ import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { sendCorked } from '../common/corked-reply';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
+import { DataCall } from '../logging/data-call.decorator';
 import { VALIDATION } from '../common/validation';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
@@ -97,6 +98,7 @@ export class ConnectionsController {
   }
 
   @Post(':id/send')
+  @DataCall()
   @HttpCode(200)
   @CONNECTION_ID
   @ApiOperation({
@@ -130,6 +132,7 @@ export class ConnectionsController {
   }
 
   @Get(':id/buffer')
+  @DataCall()
   // The answer's form follows Accept: a cache must key on it.
   @Header('Vary', 'Accept')
   @CONNECTION_ID
@@ -182,6 +185,7 @@ export class ConnectionsController {
   }
 
   @Delete(':id/buffer')
+  @DataCall()
   @HttpCode(200)
   @CONNECTION_ID
   @ApiOperation({

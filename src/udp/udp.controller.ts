@@ -7,6 +7,7 @@ import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM } from '../common/raw-body';
+import { DataCall } from '../logging/data-call.decorator';
 import { VALIDATION } from '../common/validation';
 import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
@@ -89,6 +90,7 @@ export class UdpSocketsController {
   }
 
   @Post(':id/send')
+  @DataCall()
   @HttpCode(200)
   @SOCKET_ID
   @ApiOperation({
@@ -139,6 +141,7 @@ export class UdpSocketsController {
   }
 
   @Get(':id/datagrams')
+  @DataCall()
   // The answer's form follows Accept: a cache must key on it.
   @Header('Vary', 'Accept')
   @SOCKET_ID
@@ -192,6 +195,7 @@ export class UdpSocketsController {
   }
 
   @Delete(':id/datagrams')
+  @DataCall()
   @HttpCode(200)
   @SOCKET_ID
   @ApiOperation({

@@ -77,6 +77,11 @@ describe('node dist/main.js', () => {
     await peer.write('secret payload bytes');
     const accepted = await fetch(`${api}/v1/tcp/listeners/${listener.id}/connections?waitMs=5000`);
     const connection = ((await accepted.json()) as { items: { id: string }[] }).items[0];
+    const sendPath = `/v1/tcp/connections/${connection.id}/send`;
+    const send = (body: object): Promise<Response> => fetch(`${api}${sendPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await send({ data: 'hi', encoding: 'utf8' })).status).toBe(200);
+    expect((await fetch(`${api}/v1/tcp/connections/${connection.id}/buffer?minBytes=20&waitMs=5000`)).status).toBe(200);
+    expect((await send({ data: 'not hex', encoding: 'hex' })).status).toBe(400);
 
     const signalledAt = Date.now();
     service.child.kill('SIGTERM');
@@ -95,6 +100,31 @@ describe('node dist/main.js', () => {
     expect(lines).toContainEqual(expect.objectContaining({ event: 'connection.closed', reason: 'local', ...socketLine }));
     expect(lines).toContainEqual(expect.objectContaining({ event: 'listener.closed', socketId: listener.id, local: `127.0.0.1:${listener.local.port}` }));
     expect(service.stdout).not.toContain('secret payload');
+    // Data calls log their failures only, at info: a busy caller's sends do not flood the log.
+    const dataLines = lines.filter((line) => (line.req as { path?: string } | undefined)?.path?.startsWith(`/v1/tcp/connections/${connection.id}/`));
+    expect(dataLines).toEqual([expect.objectContaining({ level: 'info', req: expect.objectContaining({ method: 'POST', path: sendPath }), res: { statusCode: 400 } })]);
+  });
+
+  it('logs successful data calls at debug', async () => {
+    const service = start({ SOCKPLANE_LOG_LEVEL: 'debug' });
+    const api = `http://127.0.0.1:${await service.boundPort()}`;
+    const created = await fetch(`${api}/v1/udp/sockets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"udp4"}' });
+    const socket = (await created.json()) as { id: string; local: { port: number } };
+    const sent = await fetch(`${api}/v1/udp/sockets/${socket.id}/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ host: '127.0.0.1', port: socket.local.port, data: 'to myself', encoding: 'utf8' }),
+    });
+    expect(sent.status).toBe(200);
+    expect((await fetch(`${api}/v1/udp/sockets/${socket.id}/datagrams?waitMs=5000`)).status).toBe(200);
+    service.child.kill('SIGTERM');
+    await once(service.child, 'exit');
+    const requestLines = service.lines.filter((line) => line.req !== undefined).map((line) => `${line.level} ${(line.req as { method: string; path: string }).method} ${(line.req as { path: string }).path}`);
+    expect(requestLines).toEqual([
+      'info POST /v1/udp/sockets',
+      `debug POST /v1/udp/sockets/${socket.id}/send`,
+      `debug GET /v1/udp/sockets/${socket.id}/datagrams`,
+    ]);
   });
 
   it('exits anyway, with 1, when closing takes longer than SOCKPLANE_SHUTDOWN_TIMEOUT_MS', async () => {
