@@ -150,8 +150,9 @@ export class EventsService implements BeforeApplicationShutdown {
    * view into a larger allocation (Node's shared buffer pool, or a chunk the byte log has cut),
    * which would pin more memory than the queued events' bytes. A received chunk that is its
    * own whole allocation and fits the cap — as TCP reads and datagrams arrive from Node — is
-   * kept as it is: nothing writes to received bytes, and copying every chunk doubled the bytes
-   * a bulk transfer moved through memory and the garbage collector's work.
+   * kept as it is: nothing writes to received bytes, and a new buffer for every chunk doubled
+   * what a bulk transfer gave the garbage collector. (The history copies into its own block,
+   * allocated once.)
    */
   private keptPayload(payload: Buffer): Buffer {
     if (payload.length <= this.config.eventPayloadMaxBytes && payload.byteOffset === 0 && payload.buffer.byteLength === payload.length) return payload;

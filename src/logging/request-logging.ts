@@ -9,9 +9,10 @@ const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
  * One line per request when its answer is sent (at `debug` for a successful `@DataCall()`),
  * carrying `requestId` (Fastify's request id, see `request-id.ts`): the method, the path
  * without its query (queries can carry payload bytes such as a delimiter), the status, the
- * time taken, and for a failed request its problem `code` and `errno`; never headers or bodies. A Fastify hook rather than Nest middleware (pino-http):
- * on this hot path the middleware and its per-request async context cost more than the rest of a
- * `send` (bench/README.md).
+ * time taken, and for a failed request its problem `code` and `errno`; never headers or
+ * bodies. A Fastify hook rather than Nest middleware (pino-http): on this hot path the
+ * middleware and its per-request async context cost more than the rest of a `send`
+ * (bench/README.md).
  */
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onResponse', (request, reply, done) => {
