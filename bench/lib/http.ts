@@ -29,7 +29,7 @@ export class HttpClient {
     readonly port: number,
     maxSockets = 64,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets, noDelay: true });
+    this.agent = new Agent({ keepAlive: true, maxSockets });
   }
 
   get origin(): string {

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { ELDHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** The sampling interval: every sample is at least this long, so only the excess is lag. */
 const RESOLUTION_MS = 20;
@@ -9,7 +9,7 @@ const WINDOW_MS = 10_000;
 /** Measures event-loop stalls with Node's own delay histogram, over a rolling window. */
 @Injectable()
 export class EventLoopLagMonitor implements OnModuleInit, OnModuleDestroy {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private readonly histogram: ELDHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private previousWindowMaxNs = 0;
   private rotation: NodeJS.Timeout | null = null;
 
