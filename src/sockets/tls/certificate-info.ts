@@ -64,7 +64,11 @@ export function parseCertificates(pem: string, field: string): X509Certificate[]
   const blocks = pem.match(PEM_CERTIFICATE) ?? [];
   const rest = pem.replace(PEM_CERTIFICATE, '').trim();
   if (blocks.length === 0 || rest.length > 0) {
-    const what = blocks.length === 0 ? 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' : 'holds text besides its PEM certificates';
+    const what = rest.includes('-----BEGIN CERTIFICATE-----')
+      ? 'holds a PEM certificate without its -----END CERTIFICATE----- line (truncated?)'
+      : blocks.length === 0
+        ? 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)'
+        : 'holds text besides its PEM certificates';
     throw new TlsError('CERTIFICATE_INVALID', `${field} ${what}`, { field });
   }
   return blocks.map((block, index) => {
