@@ -263,6 +263,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tls/ca": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the instance CA certificate
+         * @description The certificate of the CA that signs every leaf TLS listeners present and every generated certificate: trust it once and reach any name. Public material only. With `Accept: application/x-pem-file` or `format=pem` the body is the bare PEM, so `curl …/v1/tls/ca?format=pem > ca.pem` saves a file for `openssl s_client -CAfile ca.pem`, `curl --cacert ca.pem` or Python’s `ssl.create_default_context(cafile="ca.pem")`.
+         */
+        get: operations["getCa"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tls/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List certificates
+         * @description The caller’s uploaded and generated certificates, oldest first, a page at a time. Never their keys.
+         */
+        get: operations["listCertificates"];
+        put?: never;
+        /**
+         * Upload or generate a certificate
+         * @description Upload a certificate and its private key in PEM (`certificate`, `privateKey`, optionally `chain`), or have the instance CA issue one with `generate`. An upload is checked: both parse, the key belongs to the certificate (same public key), it is valid now, and each chain certificate issued the one before. The key is write-only: no answer or log line ever shows it, and it is held in memory only. The certificate belongs to the API key that made it. Uploads can be switched off (SOCKPLANE_TLS_ALLOW_UPLOADS=false); generating cannot.
+         */
+        post: operations["createCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tls/certificates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a certificate
+         * @description Its subject, issuer, names, validity, fingerprint and chain. Never its key.
+         */
+        get: operations["getCertificate"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a certificate
+         * @description Forgets the certificate and its key. Listeners already presenting it keep doing so until they close. Answers with its last representation.
+         */
+        delete: operations["deleteCertificate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/udp/sockets": {
         parameters: {
             query?: never;
@@ -444,6 +512,158 @@ export interface components {
              */
             paused: boolean;
         };
+        CaDto: {
+            /**
+             * @description The CA certificate in PEM: what a client trusts (`curl --cacert`, `openssl s_client -CAfile`, `ca` in Node)
+             * @example -----BEGIN CERTIFICATE-----
+             *     MIIB…
+             *     -----END CERTIFICATE-----
+             */
+            certificate: string;
+            /**
+             * @description SHA-256 fingerprint, as `openssl x509 -noout -fingerprint -sha256` prints it
+             * @example 3A:7F:0C:9E:41:D2:88:5B:16:E4:A0:C3:77:29:BD:05:6E:F1:92:4A:D8:33:0B:C6:5F:E2:71:18:A9:4D:60:BC
+             */
+            fingerprint256: string;
+            /** @example A3F09C2B7D1E4F6A8B0C2D4E6F8A0B1C */
+            serialNumber: string;
+            /**
+             * @description `generated` in memory at start, or loaded from the files SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE name
+             * @example generated
+             * @enum {string}
+             */
+            source: "generated" | "files";
+            /** @example CN=sockplane instance CA 5f1c2a9e, O=sockplane */
+            subject: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T15:30:00.000Z
+             */
+            validFrom: string;
+            /**
+             * Format: date-time
+             * @example 2027-11-25T16:30:00.000Z
+             */
+            validTo: string;
+        };
+        CertificateDto: {
+            /**
+             * @description The certificate in PEM (public: every handshake shows it)
+             * @example -----BEGIN CERTIFICATE-----
+             *     MIIB…
+             *     -----END CERTIFICATE-----
+             */
+            certificate: string;
+            /** @description The certificates presented after it, its issuer first */
+            chain: components["schemas"]["CertificateSummaryDto"][];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description SHA-256 fingerprint, as `openssl x509 -noout -fingerprint -sha256` prints it
+             * @example 9C:1B:7E:52:0F:A4:36:D8:E1:2C:5B:90:47:3F:AE:61:08:D5:B2:7C:E9:14:6A:83:C0:5D:F7:29:B6:40:1E:9A
+             */
+            fingerprint256: string;
+            /** @example ct_000001a1b2c3d4e5 */
+            id: string;
+            /**
+             * @description Whether it is a CA certificate (basicConstraints CA:TRUE)
+             * @example false
+             */
+            isCa: boolean;
+            /** @example CN=sockplane instance CA 5f1c2a9e, O=sockplane */
+            issuer: string;
+            /**
+             * @description The key’s algorithm and size; the key itself is never shown
+             * @example ec-p256
+             */
+            keyAlgorithm: string;
+            /**
+             * @example tls-certificate
+             * @enum {string}
+             */
+            kind: "tls-certificate";
+            /**
+             * @description Upper-case hex, as `openssl x509 -noout -serial` prints it
+             * @example 5E0B8C7A1F2D3E4F5A6B7C8D9E0F1A2B
+             */
+            serialNumber: string;
+            /**
+             * @description `upload`: certificate and key sent by the caller; `generated`: issued by the instance CA
+             * @example generated
+             * @enum {string}
+             */
+            source: "upload" | "generated";
+            /** @example CN=api.example.test */
+            subject: string;
+            /**
+             * @description In OpenSSL’s spelling: `DNS:…`, `IP:…`, `email:…`, `URI:…`
+             * @example [
+             *       "DNS:api.example.test",
+             *       "IP:127.0.0.1"
+             *     ]
+             */
+            subjectAltNames: string[];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T15:30:00.000Z
+             */
+            validFrom: string;
+            /**
+             * Format: date-time
+             * @example 2027-11-25T16:30:00.000Z
+             */
+            validTo: string;
+        };
+        CertificatePageDto: {
+            items: components["schemas"]["CertificateDto"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last one
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        CertificateSummaryDto: {
+            /**
+             * @description SHA-256 fingerprint, as `openssl x509 -noout -fingerprint -sha256` prints it
+             * @example 9C:1B:7E:52:0F:A4:36:D8:E1:2C:5B:90:47:3F:AE:61:08:D5:B2:7C:E9:14:6A:83:C0:5D:F7:29:B6:40:1E:9A
+             */
+            fingerprint256: string;
+            /**
+             * @description Whether it is a CA certificate (basicConstraints CA:TRUE)
+             * @example false
+             */
+            isCa: boolean;
+            /** @example CN=sockplane instance CA 5f1c2a9e, O=sockplane */
+            issuer: string;
+            /**
+             * @description Upper-case hex, as `openssl x509 -noout -serial` prints it
+             * @example 5E0B8C7A1F2D3E4F5A6B7C8D9E0F1A2B
+             */
+            serialNumber: string;
+            /** @example CN=api.example.test */
+            subject: string;
+            /**
+             * @description In OpenSSL’s spelling: `DNS:…`, `IP:…`, `email:…`, `URI:…`
+             * @example [
+             *       "DNS:api.example.test",
+             *       "IP:127.0.0.1"
+             *     ]
+             */
+            subjectAltNames: string[];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T15:30:00.000Z
+             */
+            validFrom: string;
+            /**
+             * Format: date-time
+             * @example 2027-11-25T16:30:00.000Z
+             */
+            validTo: string;
+        };
         CloseInfoDto: {
             /**
              * Format: date-time
@@ -563,6 +783,31 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        CreateCertificateDto: {
+            /**
+             * @description The certificate in PEM; may be followed by its chain (a fullchain.pem). Needed unless `generate` is given
+             * @example -----BEGIN CERTIFICATE-----
+             *     …
+             *     -----END CERTIFICATE-----
+             */
+            certificate?: string;
+            /**
+             * @description Intermediate certificates in PEM, the certificate’s issuer first
+             * @example -----BEGIN CERTIFICATE-----
+             *     …
+             *     -----END CERTIFICATE-----
+             */
+            chain?: string;
+            /** @description Have the instance CA issue a certificate with a new key pair, instead of uploading one */
+            generate?: components["schemas"]["GenerateCertificateDto"];
+            /**
+             * @description Its private key in PEM (PKCS#8, PKCS#1 or SEC1), unencrypted. Write-only: never returned, never logged, held in memory only
+             * @example -----BEGIN PRIVATE KEY-----
+             *     …
+             *     -----END PRIVATE KEY-----
+             */
+            privateKey?: string;
         };
         CreateConnectionDto: {
             /**
@@ -971,6 +1216,34 @@ export interface components {
              * @enum {string}
              */
             type: "gap";
+        };
+        GenerateCertificateDto: {
+            /**
+             * @description The subject’s common name (CN)
+             * @example api.example.test
+             */
+            commonName: string;
+            /**
+             * @description Key of the new key pair: `ec-p256` (fast) or `rsa-2048` (for peers without ECDSA)
+             * @default ec-p256
+             * @example ec-p256
+             * @enum {string}
+             */
+            keyType?: "ec-p256" | "rsa-2048";
+            /**
+             * @description DNS names (a leading `*.` allowed) and IP literals, each getting the SAN type clients check it against. Omitted: the common name, when it is a host name or address
+             * @example [
+             *       "api.example.test",
+             *       "127.0.0.1"
+             *     ]
+             */
+            subjectAltNames?: string[];
+            /**
+             * @description Days it is valid from now; it ends with the instance CA at the latest
+             * @default 90
+             * @example 90
+             */
+            validityDays?: number;
         };
         HealthCheckDto: {
             /**
@@ -2616,6 +2889,299 @@ export interface operations {
             };
             /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getCa: {
+        parameters: {
+            query?: {
+                /** @description `pem` answers the bare PEM certificate (as `Accept: application/x-pem-file` does), for `curl … > ca.pem` */
+                format?: "json" | "pem";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CA certificate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaDto"];
+                    /**
+                     * @example -----BEGIN CERTIFICATE-----
+                     *     MIIB…
+                     *     -----END CERTIFICATE-----
+                     */
+                    "application/x-pem-file": string;
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listCertificates: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page; without it, the first page */
+                cursor?: string;
+                /** @description Items per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificatePageDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `INVALID_CURSOR`: The cursor is not one this service returned */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCertificateDto"];
+            };
+        };
+        responses: {
+            /** @description Stored; the answer never carries the key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `CERTIFICATE_INVALID`: The certificate or its chain is not valid or not usable; `PRIVATE_KEY_INVALID`: The private key is not an unencrypted PEM key; `KEY_MISMATCH`: The private key does not belong to the certificate; `CERTIFICATE_EXPIRED`: The certificate has expired; `INVALID_SERVER_NAME`: The name is neither a DNS name nor an IP address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UPLOADS_DISABLED`: Certificate uploads are switched off on this service */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `BODY_TOO_LARGE`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TLS certificate id: `POST /v1/tls/certificates` answers it as `id`, and `GET /v1/tls/certificates` lists them. The example only shows the shape; put a real id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TLS certificate id: `POST /v1/tls/certificates` answers it as `id`, and `GET /v1/tls/certificates` lists them. The example only shows the shape; put a real id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -166,10 +166,10 @@ describe('/v1/tls', () => {
   });
 });
 
-describe('/v1/tls with uploads switched off and small limits', () => {
+describe('/v1/tls with uploads switched off and a certificate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({}, { tls: { allowUploads: false, maxCertificates: 2, maxPemBytes: 1024 } });
+    t = await startTestApp({}, { tls: { allowUploads: false, maxCertificates: 2 } });
   });
   afterAll(() => t.close());
 
@@ -180,11 +180,13 @@ describe('/v1/tls with uploads switched off and small limits', () => {
 
   it('refuses a certificate beyond the limit with 429', async () => {
     await t.http.post('/v1/tls/certificates').send(GENERATE).expect(201);
-    expectProblem(await t.http.post('/v1/tls/certificates').send(GENERATE), 429, 'QUOTA_EXCEEDED');
+    const res = await t.http.post('/v1/tls/certificates').send(GENERATE);
+    expectProblem(res, 429, 'QUOTA_EXCEEDED');
+    expect(res.body).toMatchObject({ limit: 'maxCertificates', max: 2 });
   });
 });
 
-describe('/v1/tls with small PEM and certificate limits', () => {
+describe('/v1/tls with a small PEM limit', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({}, { tls: { maxPemBytes: 512 } });
@@ -192,7 +194,9 @@ describe('/v1/tls with small PEM and certificate limits', () => {
   afterAll(() => t.close());
 
   it('refuses an upload carrying more PEM than allowed with 413', async () => {
-    expectProblem(await t.http.post('/v1/tls/certificates').send(EXAMPLE_UPLOAD), 413, 'BODY_TOO_LARGE');
+    const res = await t.http.post('/v1/tls/certificates').send(EXAMPLE_UPLOAD);
+    expectProblem(res, 413, 'BODY_TOO_LARGE');
+    expect(res.body).toMatchObject({ limit: 'maxPemBytes', max: 512 });
   });
 });
 

@@ -93,7 +93,7 @@ export class CertificateStore {
     }
     const size = Buffer.byteLength(upload.certificate) + Buffer.byteLength(upload.privateKey) + Buffer.byteLength(upload.chain ?? '');
     if (size > this.options.maxPemBytes) {
-      throw new TlsError('BODY_TOO_LARGE', `the upload carries ${size} bytes of PEM; at most ${this.options.maxPemBytes} are taken`, { limit: this.options.maxPemBytes });
+      throw new TlsError('BODY_TOO_LARGE', `the upload carries ${size} bytes of PEM; at most ${this.options.maxPemBytes} are taken`, { limit: 'maxPemBytes', max: this.options.maxPemBytes });
     }
     this.checkRoom();
     const [leaf, ...fromCertificate] = parseCertificates(upload.certificate, 'certificate');
@@ -171,7 +171,7 @@ export class CertificateStore {
 
   private checkRoom(): void {
     if (this.records.size + this.reserved >= this.options.maxCertificates) {
-      throw new TlsError('QUOTA_EXCEEDED', `the service holds ${this.options.maxCertificates} certificates, its limit; delete one first`, { limit: this.options.maxCertificates });
+      throw new TlsError('QUOTA_EXCEEDED', `the service holds ${this.options.maxCertificates} certificates, its limit; delete one first`, { limit: 'maxCertificates', max: this.options.maxCertificates });
     }
   }
 

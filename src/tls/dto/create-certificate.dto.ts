@@ -53,6 +53,7 @@ export class CreateCertificateDto {
 
   @ApiPropertyOptional({
     description: 'Its private key in PEM (PKCS#8, PKCS#1 or SEC1), unencrypted. Write-only: never returned, never logged, held in memory only',
+    writeOnly: true,
     example: '-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----\n',
   })
   @ValidateIf((body: CreateCertificateDto) => body.generate === undefined || body.privateKey !== undefined)
