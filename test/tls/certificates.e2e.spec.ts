@@ -200,6 +200,34 @@ describe('/v1/tls with a small PEM limit', () => {
   });
 });
 
+describe('/v1/tls with the CA loaded from files', () => {
+  let dir: TempDir;
+  beforeAll(async () => {
+    dir = await TempDir.create();
+  });
+  afterAll(() => dir.remove());
+
+  it('serves the CA the files hold, and signs with it', async () => {
+    const { certFile, keyFile } = await opensslSelfSigned(dir, 'files-ca', ['-days', '30']);
+    const t = await startTestApp({}, { tls: { caCertFile: certFile, caKeyFile: keyFile } });
+    try {
+      const ca = (await t.http.get('/v1/tls/ca').expect(200)).body;
+      expect(ca).toMatchObject({ subject: 'CN=files-ca', source: 'files', certificate: await readFile(certFile, 'utf8') });
+      const made = (await t.http.post('/v1/tls/certificates').send(GENERATE).expect(201)).body;
+      expect(made.issuer).toBe('CN=files-ca');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses to start with a key that is not the CA’s, or with one file named', async () => {
+    const { certFile } = await opensslSelfSigned(dir, 'ca-a');
+    const { keyFile } = await opensslSelfSigned(dir, 'ca-b');
+    await expect(startTestApp({}, { tls: { caCertFile: certFile, caKeyFile: keyFile } })).rejects.toThrow(/the CA key does not belong to the CA certificate/);
+    await expect(startTestApp({}, { tls: { caCertFile: certFile } })).rejects.toThrow(/name both SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE, or neither/);
+  });
+});
+
 describe('/v1/tls with API keys', () => {
   let t: TestApp;
   beforeAll(async () => {

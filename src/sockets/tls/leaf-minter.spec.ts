@@ -99,7 +99,7 @@ describe('LeafMinter', () => {
 
   it('refuses a name that is neither a DNS name nor an IP literal', async () => {
     const minter = new LeafMinter(ca, { cacheSize: 10, validityDays: 1, keyType: 'ec-p256' });
-    for (const name of ['', 'bad name', '-lead.test', '127.1', 'a..b', `${'x'.repeat(64)}.test`]) {
+    for (const name of ['', 'bad name', '-lead.test', '127.1', 'a..b', 'fe80::1%eth0', `${'x'.repeat(64)}.test`]) {
       await expect(minter.mint(name)).rejects.toMatchObject({ constructor: TlsError, code: 'INVALID_SERVER_NAME' });
     }
     expect(minter.stats.cached).toBe(0);

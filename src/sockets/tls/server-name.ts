@@ -17,7 +17,8 @@ const DNS_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
  */
 export function toSubjectAltName(name: string, options: { wildcard?: boolean; field?: string } = {}): SubjectAltName {
   const field = options.field ?? 'servername';
-  if (isIP(name) !== 0) return { type: 'ip', value: name };
+  // A zone (`fe80::1%eth0`) is local to one host: no certificate can name it.
+  if (isIP(name) !== 0 && !name.includes('%')) return { type: 'ip', value: name };
   const dns = name.toLowerCase().replace(/\.$/, '');
   const labels = dns.split('.');
   const [first, ...rest] = labels;
