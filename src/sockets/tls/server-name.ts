@@ -34,8 +34,3 @@ export function toSubjectAltName(name: string, options: { wildcard?: boolean; fi
   }
   return { type: 'dns', value: dns };
 }
-
-/** The OpenSSL spelling of a SAN entry (`DNS:example.test`, `IP:127.0.0.1`), as representations show them. */
-export function formatSubjectAltName(san: SubjectAltName): string {
-  return `${san.type === 'dns' ? 'DNS' : 'IP'}:${san.value}`;
-}
