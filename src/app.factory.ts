@@ -11,7 +11,7 @@ import { logRequests } from './logging/request-logging';
 import { ROOT_LOGGER } from './logging/root-logger';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
 import { applyHttpSecurity } from './security/http-security';
-import { HostResolver } from './sockets/tcp-connector';
+import { HostResolver } from './sockets/destination';
 
 export interface CreateAppOptions {
   /** Replaces DNS for outbound host names (tests). */

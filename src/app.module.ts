@@ -7,8 +7,8 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { LimitsModule } from './limits/limits.module';
-import { HostResolver } from './sockets/tcp-connector';
-import { SocketsModule } from './sockets/sockets.module';
+import { HostResolver } from './sockets/destination';
+import { SocketsModule } from './wiring/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
 import { UdpModule } from './udp/udp.module';
 
