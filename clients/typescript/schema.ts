@@ -458,11 +458,11 @@ export interface components {
             /** @example null */
             message?: string | null;
             /**
-             * @description `local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno
+             * @description `local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno; `linger-expired`: a graceful close whose peer sent no FIN within the linger time (SOCKPLANE_CLOSE_LINGER_MS), so it was reset
              * @example peer-end
              * @enum {string}
              */
-            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error";
+            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
         };
         ConnectionCountersDto: {
             /**
@@ -871,7 +871,7 @@ export interface components {
              */
             at: string;
             /**
-             * @description What the runtime reports, by type: `listener.bound` {address, port}; `listener.closed` {reason, errno}; `listener.dropped` {remoteAddress, remotePort} (over maxConnections); `connection.accepted` / `connection.opened` {listenerId, remoteAddress, remotePort}; `connection.data` {from, to, byteCount}: the byte-log offsets the bytes got; `connection.peer-ended` {endOffset}; `connection.paused` {heldBytes, cause} / `connection.resumed` {heldBytes}: reading stopped at the buffer cap (`cap`) or the total cap of all connections (`total-cap`), and started again after a release; `connection.closed` {reason: local | peer-end | peer-reset | timeout | error, errno}; `udp.*`: the UDP socket’s own fields.
+             * @description What the runtime reports; its fields depend on `type` (each schema is titled with the type it belongs to)
              * @example {
              *       "byteCount": 14,
              *       "from": 0,
@@ -879,7 +879,123 @@ export interface components {
              *     }
              */
             data: {
-                [key: string]: (string | null) | number | boolean;
+                /** @description The bound address */
+                address: string | null;
+                /** @description The bound port (the real one when 0 was asked) */
+                port: number | null;
+            } | {
+                /** @description The errno code, for `peer-reset` and `error` */
+                errno: string | null;
+                /**
+                 * @description Why it closed
+                 * @enum {string}
+                 */
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+            } | {
+                /**
+                 * @description Why it was dropped
+                 * @enum {string}
+                 */
+                reason: "max-connections" | "quota" | "shutting-down";
+                /** @description The peer’s address */
+                remoteAddress: string | null;
+                /** @description The peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description The listener that accepted it */
+                listenerId: string | null;
+                /** @description The peer’s address */
+                remoteAddress: string | null;
+                /** @description The peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description Always null: no listener accepted it */
+                listenerId: string | null;
+                /** @description The peer’s address */
+                remoteAddress: string | null;
+                /** @description The peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description How many bytes */
+                byteCount: number;
+                /** @description Offset of the first byte */
+                from: number;
+                /** @description Offset after the last byte */
+                to: number;
+            } | {
+                /** @description Offset after the last byte received */
+                endOffset: number;
+            } | {
+                /**
+                 * @description Which cap was reached
+                 * @enum {string}
+                 */
+                cause: "cap" | "total-cap";
+                /** @description Unreleased bytes held */
+                heldBytes: number;
+            } | {
+                /** @description Unreleased bytes held */
+                heldBytes: number;
+            } | {
+                /** @description Bytes received over its life */
+                bytesIn: number;
+                /** @description Bytes sent over its life */
+                bytesOut: number;
+                /** @description The errno code, for `peer-reset` and `error` */
+                errno: string | null;
+                /**
+                 * @description Why it closed
+                 * @enum {string}
+                 */
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+            } | {
+                /** @description The bound address */
+                address: string | null;
+                /** @description The bound port */
+                port: number | null;
+                /** @description The default peer’s address */
+                remoteAddress: string | null;
+                /** @description The default peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description The sender’s address */
+                remoteAddress: string;
+                /** @description The sender’s port */
+                remotePort: number;
+                /** @description Its sequence number */
+                seq: number;
+                /** @description Payload bytes */
+                size: number;
+            } | {
+                /**
+                 * @description Which cap refused it
+                 * @enum {string}
+                 */
+                cause: "maxDatagrams" | "maxBufferedBytes";
+                /** @description Datagrams this socket dropped so far */
+                dropped: number;
+                /** @description The sender’s address */
+                remoteAddress: string;
+                /** @description The sender’s port */
+                remotePort: number;
+                /** @description Payload bytes */
+                size: number;
+            } | {
+                /** @description Bytes received over its life */
+                bytesIn: number;
+                /** @description Bytes sent over its life */
+                bytesOut: number;
+                /** @description Datagrams received over its life */
+                datagramsIn: number;
+                /** @description Datagrams sent over its life */
+                datagramsOut: number;
+                /** @description The errno code, for `peer-reset` and `error` */
+                errno: string | null;
+                /**
+                 * @description Why it closed
+                 * @enum {string}
+                 */
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
