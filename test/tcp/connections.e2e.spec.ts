@@ -332,8 +332,11 @@ describe('/v1/tcp/connections', () => {
       const peer = await peerServer();
       const id = await connectTo(peer.port);
       const remote = await peer.nextSocket();
+      const finReceived = once(remote, 'end');
+      remote.resume();
       const res = await t.http.delete(`/v1/tcp/connections/${id}`).expect(200);
-      expect(res.body.state).toBe('closed');
+      await finReceived;
+      expect(res.body).toMatchObject({ state: 'closed', closed: { reason: 'linger-expired', errno: null } });
       remote.destroy();
       peer.server.close();
     });

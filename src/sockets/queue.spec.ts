@@ -1,0 +1,40 @@
+import { Queue } from './queue';
+import { collectedAfterGc } from '../../test/support/garbage';
+
+describe('Queue', () => {
+  it('takes items in the order they came, addressed from the oldest', () => {
+    const queue = new Queue<string>('');
+    ['a', 'b', 'c'].forEach((item) => queue.push(item));
+    expect([queue.length, queue.at(0), queue.at(2)]).toEqual([3, 'a', 'c']);
+    expect(queue.shift()).toBe('a');
+    expect([queue.length, queue.at(0), queue.at(1)]).toEqual([2, 'b', 'c']);
+    queue.set(0, 'B');
+    expect([queue.shift(), queue.shift(), queue.length]).toEqual(['B', 'c', 0]);
+    queue.push('d');
+    expect([queue.length, queue.at(0)]).toEqual([1, 'd']);
+    queue.clear();
+    expect(queue.length).toBe(0);
+  });
+
+  it('keeps its order across the compaction of a long taken prefix', () => {
+    const queue = new Queue<number>(-1);
+    for (let i = 0; i < 5000; i++) queue.push(i);
+    for (let i = 0; i < 3000; i++) expect(queue.shift()).toBe(i);
+    for (let i = 5000; i < 6000; i++) queue.push(i);
+    expect(queue.length).toBe(3000);
+    expect([queue.at(0), queue.at(1999), queue.at(2999)]).toEqual([3000, 4999, 5999]);
+    for (let i = 3000; i < 6000; i++) expect(queue.shift()).toBe(i);
+  });
+
+  it('lets go of a taken item at once, long before the compaction', async () => {
+    const queue = new Queue<object>({});
+    for (let i = 0; i < 10; i++) queue.push({ filler: i });
+    let taken: object | null = { big: Buffer.alloc(1024) };
+    queue.push(taken);
+    const ref = new WeakRef(taken);
+    for (let i = 0; i < 11; i++) queue.shift();
+    queue.push({ keeps: 'the array alive' });
+    taken = null;
+    expect(await collectedAfterGc([ref])).toEqual([true]);
+  });
+});
