@@ -29,12 +29,13 @@ describe('Queue', () => {
   it('lets go of a taken item at once, long before the compaction', async () => {
     const queue = new Queue<object>({});
     for (let i = 0; i < 10; i++) queue.push({ filler: i });
-    let taken: object | null = { big: Buffer.alloc(1024) };
-    queue.push(taken);
-    const ref = new WeakRef(taken);
+    const ref = ((): WeakRef<object> => {
+      const taken = { big: Buffer.alloc(1024) };
+      queue.push(taken);
+      return new WeakRef(taken);
+    })();
     for (let i = 0; i < 11; i++) queue.shift();
     queue.push({ keeps: 'the array alive' });
-    taken = null;
     expect(await collectedAfterGc([ref])).toEqual([true]);
   });
 });
