@@ -34,8 +34,9 @@ describe('Queue', () => {
       queue.push(taken);
       return new WeakRef(taken);
     })();
+    queue.push({ keeps: 'the array from being dropped whole' });
     for (let i = 0; i < 11; i++) queue.shift();
-    queue.push({ keeps: 'the array alive' });
+    expect(queue.length).toBe(1);
     expect(await collectedAfterGc([ref])).toEqual([true]);
   });
 });
