@@ -23,9 +23,8 @@ const RELEASED = Buffer.alloc(0);
  * received and sliced on read, so neither append nor read copies more than it returns.
  */
 export class ByteLog {
-  private readonly chunks = new Queue<Buffer>(RELEASED);
-  /** Absolute offset of each chunk's first byte, parallel to `chunks`. */
-  private readonly starts = new Queue<number>(0);
+  /** The held chunks, each keyed by the absolute offset of its first byte. */
+  private readonly chunks = new Queue<Buffer>(RELEASED, true);
   private start = 0;
   private end = 0;
 
@@ -45,8 +44,7 @@ export class ByteLog {
 
   append(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.starts.push(this.end);
+    this.chunks.push(chunk, this.end);
     this.end += chunk.length;
   }
 
@@ -72,7 +70,7 @@ export class ByteLog {
     const chunks: Buffer[] = [];
     if (to <= from) return { from, to: from, chunks };
     for (let i = this.chunkIndexAt(from); i < this.chunks.length; i++) {
-      const chunkStart = this.starts.at(i);
+      const chunkStart = this.chunks.keyAt(i);
       if (chunkStart >= to) break;
       const chunk = this.chunks.at(i);
       chunks.push(chunk.subarray(Math.max(0, from - chunkStart), Math.min(chunk.length, to - chunkStart)));
@@ -98,14 +96,10 @@ export class ByteLog {
   releaseUpTo(offset: number): void {
     const target = Math.min(Math.max(offset, this.start), this.end);
     if (target === this.start) return;
-    while (this.chunks.length > 0 && this.starts.at(0) + this.chunks.at(0).length <= target) {
-      this.chunks.shift();
-      this.starts.shift();
-    }
-    if (this.chunks.length > 0 && this.starts.at(0) < target) {
+    while (this.chunks.length > 0 && this.chunks.keyAt(0) + this.chunks.at(0).length <= target) this.chunks.shift();
+    if (this.chunks.length > 0 && this.chunks.keyAt(0) < target) {
       // Keep only the unreleased tail of a partly released chunk.
-      this.chunks.set(0, this.chunks.at(0).subarray(target - this.starts.at(0)));
-      this.starts.set(0, target);
+      this.chunks.set(0, this.chunks.at(0).subarray(target - this.chunks.keyAt(0)), target);
     }
     this.start = target;
   }
@@ -116,7 +110,7 @@ export class ByteLog {
     let hi = this.chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.starts.at(mid) <= offset) lo = mid;
+      if (this.chunks.keyAt(mid) <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;

@@ -26,6 +26,18 @@ describe('Queue', () => {
     for (let i = 3000; i < 6000; i++) expect(queue.shift()).toBe(i);
   });
 
+  it('a keyed queue keeps each item’s number beside it, through growth, compaction and replacement', () => {
+    const queue = new Queue<string>('', true);
+    for (let i = 0; i < 5000; i++) queue.push(`item${i}`, 2 ** 40 + i);
+    for (let i = 0; i < 3000; i++) queue.shift();
+    expect([queue.at(0), queue.keyAt(0), queue.keyAt(1999)]).toEqual(['item3000', 2 ** 40 + 3000, 2 ** 40 + 4999]);
+    queue.set(0, 'replaced', 7);
+    expect([queue.at(0), queue.keyAt(0)]).toEqual(['replaced', 7]);
+    while (queue.length > 0) queue.shift();
+    queue.push('again', 1.5);
+    expect([queue.length, queue.at(0), queue.keyAt(0)]).toEqual([1, 'again', 1.5]);
+  });
+
   it('lets go of a taken item at once, long before the compaction', async () => {
     const queue = new Queue<object>({});
     for (let i = 0; i < 10; i++) queue.push({ filler: i });
