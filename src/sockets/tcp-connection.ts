@@ -98,6 +98,9 @@ interface ConnectionState {
   /** Its bytes went back to the shared budget (the registry forgot it); it holds none from then on. */
   budgetReturned: boolean;
   closed: CloseInfo | null;
+  bytesIn: number;
+  bytesOut: number;
+  lastActivityAt: Date;
 }
 
 /**
@@ -134,10 +137,10 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     corked: false,
     budgetReturned: false,
     closed: null,
+    bytesIn: 0,
+    bytesOut: 0,
+    lastActivityAt: new Date(),
   };
-  private received = 0;
-  private sent = 0;
-  private lastActivity = new Date();
 
   constructor(transport: Transport, init: TcpConnectionInit) {
     super(init);
@@ -177,15 +180,15 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   get bytesIn(): number {
-    return this.received;
+    return this.current.bytesIn;
   }
 
   get bytesOut(): number {
-    return this.sent;
+    return this.current.bytesOut;
   }
 
   get lastActivityAt(): Date {
-    return this.lastActivity;
+    return this.current.lastActivityAt;
   }
 
   get buffer(): { oldestOffset: number; endOffset: number; heldBytes: number } {
@@ -324,7 +327,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     current.linger = null;
     const cause = current.cause ?? { reason: 'error', errno: null, message: 'the socket closed unexpectedly' };
     current.closed = { ...cause, at: new Date() };
-    this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: this.received, bytesOut: this.sent });
+    this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut });
     this.readers.releaseAll();
     this.onClosed(this);
   }
@@ -341,7 +344,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     return new Promise<void>((resolve, reject) => {
       this.stream.write(chunks[last], (err) => {
         if (err) return reject(err);
-        this.sent += length;
+        this.current.bytesOut += length;
         resolve();
       });
     });
@@ -371,7 +374,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   /** The end of the chain's send side: bytes the stages passed on (and echoed bytes) go to the transport. */
   private readonly transmit = (chunk: Buffer): void => {
-    this.sent += chunk.length;
+    this.current.bytesOut += chunk.length;
     this.stream.write(chunk);
   };
 
@@ -416,7 +419,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   private onData(chunk: Buffer): void {
-    this.received += chunk.length;
+    this.current.bytesIn += chunk.length;
     this.touch();
     this.stages.receive(chunk);
   }
@@ -512,7 +515,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   private touch(): void {
-    this.lastActivity = new Date();
+    this.current.lastActivityAt = new Date();
   }
 }
 

@@ -172,8 +172,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
       if (connectTo) await socket.connect(connectTo);
     } catch (err) {
       // Never announced, so closed without a udp.closed event.
-      socket.current.phase = UdpSocketState.CLOSED;
-      socket.socket.close();
+      socket.transition(UdpSocketState.CLOSED, false);
       await socket.closedPromise;
       throw err;
     }
@@ -326,12 +325,12 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
 
   /** Closes the socket; resolves once dgram reports it closed. Idempotent. */
   close(): Promise<void> {
-    if (this.current.phase !== UdpSocketState.CLOSED) this.transition(UdpSocketState.CLOSED);
+    if (this.current.phase !== UdpSocketState.CLOSED) this.transition(UdpSocketState.CLOSED, true);
     return this.closedPromise;
   }
 
-  /** The one place the phase changes; closing is final and settles what is in flight. */
-  private transition(to: typeof UdpSocketState.CLOSED): void {
+  /** The one place the phase changes; closing is final and settles what is in flight. `announce`: publish `udp.closed`. */
+  private transition(to: typeof UdpSocketState.CLOSED, announce: boolean): void {
     const current = this.current;
     current.phase = to;
     current.closed = { reason: 'local', errno: null, message: null, at: new Date() };
@@ -339,7 +338,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     for (const reject of this.pendingSends) reject(this.closedError());
     this.pendingSends.clear();
     const { bytesIn, bytesOut, datagramsIn, datagramsOut } = current;
-    this.events.publish(this, 'udp.closed', { reason: 'local', errno: null, bytesIn, bytesOut, datagramsIn, datagramsOut });
+    if (announce) this.events.publish(this, 'udp.closed', { reason: 'local', errno: null, bytesIn, bytesOut, datagramsIn, datagramsOut });
     this.readers.releaseAll();
   }
 
