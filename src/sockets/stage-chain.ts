@@ -27,15 +27,25 @@ const HEAD: Stage = { name: 'head' };
  */
 export class StageChain {
   private readonly stages: Stage[] = [HEAD];
-  receive: Next;
-  send: Next;
+  private receiveEntry: Next;
+  private sendEntry: Next;
 
   constructor(
     private readonly receivedSink: Next,
     private readonly sentSink: Next,
   ) {
-    this.receive = receivedSink;
-    this.send = sentSink;
+    this.receiveEntry = receivedSink;
+    this.sendEntry = sentSink;
+  }
+
+  /** Where the transport hands received bytes in. */
+  get receive(): Next {
+    return this.receiveEntry;
+  }
+
+  /** Where bytes to send go in. */
+  get send(): Next {
+    return this.sendEntry;
   }
 
   /** Stage names from the transport inwards, the head first. */
@@ -70,8 +80,8 @@ export class StageChain {
     // Sent bytes travel the other way: the stage nearest the transport is the last they meet.
     let send = this.sentSink;
     for (let i = 1; i < this.stages.length; i++) send = link(this.stages[i], 'sent', send);
-    this.receive = receive;
-    this.send = send;
+    this.receiveEntry = receive;
+    this.sendEntry = send;
   }
 }
 
