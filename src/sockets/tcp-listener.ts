@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Server, Socket, createServer } from 'node:net';
+import { Refusal } from './admission';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
@@ -117,7 +118,7 @@ export class TcpListener extends SocketBase<TcpListenerOptions> implements Socke
   }
 
   /** Turns an accepted socket away (a quota, or shutdown): reset at once, counted and reported. */
-  refuse(socket: Socket, reason: 'quota' | 'shutting-down'): void {
+  refuse(socket: Socket, reason: Refusal): void {
     this.current.dropped++;
     this.events.publish(this, 'listener.dropped', { reason, remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null });
     socket.resetAndDestroy();
