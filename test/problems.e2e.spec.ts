@@ -83,7 +83,7 @@ describe('problem+json for bad input', () => {
     });
   });
 
-  // Validation is named on each DTO parameter (`VALIDATION`), not installed globally: an operation
+  // Validation is named on each operation (`@Validated`), not installed globally: an operation
   // whose query or JSON body lacked it would take the unknown field and go on (404, or worse).
   const withQuery = operations().filter(({ operation }) => (operation.parameters as ParameterObject[] | undefined)?.some((p) => p.in === 'query'));
   const withJsonBody = operations().filter(({ operation }) => (operation.requestBody as RequestBodyObject | undefined)?.content['application/json']);

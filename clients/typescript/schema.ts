@@ -575,7 +575,7 @@ export interface components {
              * @description Resolve host names to this address family only (4 or 6); 0 takes either
              * @default 0
              * @example 0
-             * @enum {number}
+             * @enum {integer}
              */
             family?: 0 | 4 | 6;
             /**
@@ -600,6 +600,7 @@ export interface components {
             keepAliveInitialDelayMs?: number;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -660,6 +661,7 @@ export interface components {
             keepAliveInitialDelayMs?: number;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -712,6 +714,7 @@ export interface components {
             ipv6Only?: boolean;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -2018,7 +2021,7 @@ export interface operations {
                 until?: string;
                 /** @description How `until` is written */
                 untilEncoding?: "utf8" | "base64" | "hex";
-                /** @description Long-poll: hold the request up to this long until enough bytes arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: hold the request up to this long until enough bytes arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
@@ -2558,7 +2561,7 @@ export interface operations {
                 after?: number;
                 /** @description Most connections to return */
                 limit?: number;
-                /** @description Long-poll: wait up to this long for the next accepted connection (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: wait up to this long for the next accepted connection. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
@@ -2895,7 +2898,7 @@ export interface operations {
                 max?: number;
                 /** @description With waitMs: how many datagrams from `from` make the read worth answering (at most `max`), so a fast sender is read in full batches. The read answers sooner when the socket drops a datagram at its caps or closes, and with what there is when waitMs runs out */
                 minDatagrams?: number;
-                /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;

@@ -6,10 +6,9 @@ import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
 import { sendCorked } from '../common/corked-reply';
-import { PayloadBodyPipe } from '../common/payload-body.pipe';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { DataCall } from '../logging/data-call.decorator';
-import { VALIDATION } from '../common/validation';
+import { Validated } from '../common/route-validation';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
 import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
@@ -63,7 +62,8 @@ export class ConnectionsController {
     'TOO_MANY_OPEN_FILES',
     'CONNECT_TIMEOUT',
   )
-  createConnection(@Body(VALIDATION) body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+  @Validated({ body: CreateConnectionDto })
+  createConnection(@Body() body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.createConnection(body, caller);
   }
 
@@ -71,7 +71,8 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'List TCP connections', description: 'Inbound and outbound, oldest first, filtered by listener, direction, state and labels.' })
   @ApiResponse({ status: 200, type: ConnectionPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listConnections(@Query(VALIDATION) query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
+  @Validated({ query: ListConnectionsQueryDto })
+  listConnections(@Query() query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
     return this.tcp.listConnections(query, caller);
   }
 
@@ -93,7 +94,8 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: ConnectionDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteConnection(@Param('id') id: string, @Query(VALIDATION) query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+  @Validated({ query: DeleteConnectionQueryDto })
+  deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.deleteConnection(id, query.mode, caller);
   }
 
@@ -122,10 +124,11 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: SendResultDto, description: 'Sent' })
   @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
+  @Validated({ query: SendQueryDto, body: SendDataDto, rawBody: true })
   sendData(
     @Param('id') id: string,
-    @Body(new PayloadBodyPipe(SendDataDto, true)) body: SendDataDto | RawBody,
-    @Query(VALIDATION) query: SendQueryDto,
+    @Body() body: SendDataDto | RawBody,
+    @Query() query: SendQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendResultDto> {
     return this.tcp.send(id, body, query.end ?? false, caller);
@@ -160,9 +163,10 @@ export class ConnectionsController {
   })
   @ApiExtraModels(BufferReadDto)
   @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @Validated({ query: ReadBufferQueryDto })
   async readBuffer(
     @Param('id') id: string,
-    @Query(VALIDATION) query: ReadBufferQueryDto,
+    @Query() query: ReadBufferQueryDto,
     @Headers('accept') accept: string | undefined,
     // Not passthrough: the octet-stream answer is written here, and Nest must not send after it.
     @Res() reply: FastifyReply,
@@ -194,7 +198,8 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: BufferStateDto, description: 'The buffer after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseBuffer(@Param('id') id: string, @Query(VALIDATION) query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
+  @Validated({ query: ReleaseBufferQueryDto })
+  releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
     return this.tcp.release(id, query.upTo, caller);
   }
 }

@@ -5,10 +5,9 @@ import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { PayloadBodyPipe } from '../common/payload-body.pipe';
-import { OCTET_STREAM } from '../common/raw-body';
+import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { DataCall } from '../logging/data-call.decorator';
-import { VALIDATION } from '../common/validation';
+import { Validated } from '../common/route-validation';
 import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
@@ -58,7 +57,8 @@ export class UdpSocketsController {
     'NETWORK_ERROR',
     'TOO_MANY_OPEN_FILES',
   )
-  createUdpSocket(@Body(VALIDATION) body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
+  @Validated({ body: CreateUdpSocketDto })
+  createUdpSocket(@Body() body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
     return this.udp.createSocket(body, caller);
   }
 
@@ -66,7 +66,8 @@ export class UdpSocketsController {
   @ApiOperation({ summary: 'List UDP sockets', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: UdpSocketPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listUdpSockets(@Query(VALIDATION) query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
+  @Validated({ query: ListUdpSocketsQueryDto })
+  listUdpSockets(@Query() query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
     return this.udp.listSockets(query, caller);
   }
 
@@ -131,10 +132,11 @@ export class UdpSocketsController {
     'NAME_NOT_RESOLVED',
     'NETWORK_ERROR',
   )
+  @Validated({ query: SendDatagramQueryDto, body: SendDatagramDto, rawBody: true })
   sendDatagram(
     @Param('id') id: string,
-    @Body(new PayloadBodyPipe(SendDatagramDto)) body: SendDatagramDto | Buffer,
-    @Query(VALIDATION) query: SendDatagramQueryDto,
+    @Body() body: SendDatagramDto | RawBody,
+    @Query() query: SendDatagramQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendDatagramResultDto> {
     return this.udp.send(id, body, query, caller);
@@ -174,9 +176,10 @@ export class UdpSocketsController {
   })
   @ApiExtraModels(DatagramReadDto)
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @Validated({ query: ReadDatagramsQueryDto })
   async readDatagrams(
     @Param('id') id: string,
-    @Query(VALIDATION) query: ReadDatagramsQueryDto,
+    @Query() query: ReadDatagramsQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
@@ -204,7 +207,8 @@ export class UdpSocketsController {
   })
   @ApiResponse({ status: 200, type: DatagramBufferStateDto, description: 'The held datagrams after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseDatagrams(@Param('id') id: string, @Query(VALIDATION) query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
+  @Validated({ query: ReleaseDatagramsQueryDto })
+  releaseDatagrams(@Param('id') id: string, @Query() query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
     return this.udp.release(id, query.upTo, caller);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
+import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
@@ -64,15 +65,15 @@ export class UdpService {
   }
 
   /** A JSON body carries its destination; a raw body takes it from the query. */
-  async send(id: string, body: SendDatagramDto | Buffer, query: SendDatagramQueryDto, caller: Caller): Promise<SendDatagramResultDto> {
+  async send(id: string, body: SendDatagramDto | RawBody, query: SendDatagramQueryDto, caller: Caller): Promise<SendDatagramResultDto> {
     const socket = this.registry.getUdpSocket(id, caller.scope);
-    const raw = Buffer.isBuffer(body);
+    const raw = body instanceof RawBody;
     if (!raw && (query.host !== undefined || query.port !== undefined)) {
       const field = query.host !== undefined ? 'host' : 'port';
       const message = `${field} in the query is for raw application/octet-stream bodies; put it in the JSON body`;
       throw new ApiProblem('VALIDATION_FAILED', message, {}, [{ field, message }]);
     }
-    const bytes = raw ? body : decodePayload(body.data, body.encoding);
+    const bytes = raw ? body.toBuffer() : decodePayload(body.data, body.encoding);
     const destination = raw ? query : body;
     const result = await socket.send(bytes, { host: destination.host, port: destination.port });
     return { socketId: id, bytesSent: result.bytesSent, destination: result.destination, datagramsOut: socket.datagramsOut, bytesOut: socket.bytesOut };

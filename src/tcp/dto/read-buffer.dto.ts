@@ -1,6 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsEncoding, IsIntegerQuery, unsetFirst } from '../../common/validation';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEncoding, IsIntegerQuery, IsText, IsWaitMs, unsetFirst } from '../../common/validation';
 import { PayloadEncoding } from '../../sockets/payload-codec';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -15,29 +14,27 @@ export class ReadBufferQueryDto {
   from?: number;
 
   @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'Most bytes to return (capped by SOCKPLANE_MAX_READ_BYTES)', default: 65536, example: 65536 })
-  maxBytes: number = 65536;
+  maxBytes!: number;
 
-  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until enough bytes arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
-  waitMs: number = 0;
+  @IsWaitMs({ description: 'Long-poll: hold the request up to this long until enough bytes arrived' })
+  waitMs!: number;
 
   @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'With waitMs: how many bytes make the read worth answering', default: 1, example: 1 })
-  minBytes: number = 1;
+  minBytes!: number;
 
-  @ApiPropertyOptional({
+  @IsText({
+    minLength: 1,
+    maxLength: 256,
     description: 'With waitMs: answer once this delimiter arrived, with the bytes up to and including it (in `untilEncoding`)',
     examples: unsetFirst('No delimiter', { newline: { summary: 'Up to a newline', value: '\n' } }),
   })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(256)
   until?: string;
 
   @IsEncoding({ description: 'How `until` is written' })
-  untilEncoding: PayloadEncoding = 'utf8';
+  untilEncoding!: PayloadEncoding;
 
   @IsEncoding({ description: 'How `data` is written in the JSON answer (ignored for `Accept: application/octet-stream`)' })
-  encoding: PayloadEncoding = 'utf8';
+  encoding!: PayloadEncoding;
 }
 
 export class BufferReadDto {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EndpointDto } from '../../common/dto/socket-common.dto';
-import { IsEncoding, IsIntegerQuery, unsetFirst } from '../../common/validation';
+import { IsEncoding, IsIntegerQuery, IsWaitMs, unsetFirst } from '../../common/validation';
 import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -15,10 +15,10 @@ export class ReadDatagramsQueryDto {
   from?: number;
 
   @IsIntegerQuery({ min: 1, max: 1000, description: 'Most datagrams to return (fewer when their bytes would pass SOCKPLANE_MAX_READ_BYTES)', default: 100, example: 100 })
-  max: number = 100;
+  max!: number;
 
-  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
-  waitMs: number = 0;
+  @IsWaitMs({ description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived' })
+  waitMs!: number;
 
   @IsIntegerQuery({
     min: 1,
@@ -29,10 +29,10 @@ export class ReadDatagramsQueryDto {
     default: 1,
     example: 1,
   })
-  minDatagrams: number = 1;
+  minDatagrams!: number;
 
   @IsEncoding({ description: 'How each datagram’s `data` is written in a JSON answer (binary frames carry the raw bytes)' })
-  encoding: PayloadEncoding = 'utf8';
+  encoding!: PayloadEncoding;
 }
 
 export class DatagramDto {
