@@ -2080,6 +2080,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `OFFSET_RELEASED`: Those bytes were released */
             410: {
                 headers: {
@@ -2965,6 +2974,15 @@ export interface operations {
             };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,7 @@ import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ApiKeyAuth, ApiProblems } from '../common/api-docs';
+import { SseReply } from '../common/sse-reply';
 import { Validated } from '../common/route-validation';
 import { unsetFirst } from '../common/validation';
 import { EventDto, GapDto } from './dto/event.dto';
@@ -74,6 +75,6 @@ export class EventsController {
     @Res() reply: FastifyReply,
     @Owner() caller: Caller,
   ): void {
-    this.events.openStream(query, lastEventId, reply, caller);
+    this.events.openStream(query, lastEventId, caller, new SseReply(reply));
   }
 }

@@ -1,18 +1,19 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { sendCorked } from '../common/corked-reply';
+import { sendAnswer } from '../common/corked-reply';
+import { AnswerForm, Negotiated } from '../common/negotiation';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { DataCall } from '../logging/data-call.decorator';
 import { Validated } from '../common/route-validation';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
 import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
-import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto } from './dto/read-buffer.dto';
+import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto, toBufferOctets, toBufferReadDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
 import { TcpService } from './tcp.service';
 
@@ -162,30 +163,19 @@ export class ConnectionsController {
     },
   })
   @ApiExtraModels(BufferReadDto)
-  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'NOT_ACCEPTABLE', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
   @Validated({ query: ReadBufferQueryDto })
   async readBuffer(
     @Param('id') id: string,
     @Query() query: ReadBufferQueryDto,
-    @Headers('accept') accept: string | undefined,
+    @Negotiated(OCTET_STREAM) form: AnswerForm,
     // Not passthrough: the octet-stream answer is written here, and Nest must not send after it.
     @Res() reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
   ): Promise<void> {
     const result = await this.tcp.read(id, query, signal, caller);
-    if (!accept?.includes(OCTET_STREAM)) {
-      reply.send(this.tcp.toBufferReadDto(id, result, query.encoding));
-      return;
-    }
-    reply.header('content-type', OCTET_STREAM);
-    reply.header('content-length', result.nextOffset - result.from);
-    reply.header('sockplane-from', result.from);
-    reply.header('sockplane-next-offset', result.nextOffset);
-    reply.header('sockplane-oldest-offset', result.oldestOffset);
-    reply.header('sockplane-end-offset', result.endOffset);
-    reply.header('sockplane-eof', result.eof);
-    sendCorked(reply, result.chunks);
+    sendAnswer(reply, form === 'json' ? toBufferReadDto(id, result, query.encoding) : toBufferOctets(result));
   }
 
   @Delete(':id/buffer')

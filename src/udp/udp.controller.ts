@@ -1,17 +1,19 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
+import { sendAnswer } from '../common/corked-reply';
+import { AnswerForm, Negotiated } from '../common/negotiation';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { DataCall } from '../logging/data-call.decorator';
 import { Validated } from '../common/route-validation';
-import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
+import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
-import { DatagramReadDto, ReadDatagramsQueryDto, ReleaseDatagramsQueryDto } from './dto/read-datagrams.dto';
+import { DatagramReadDto, ReadDatagramsQueryDto, ReleaseDatagramsQueryDto, toDatagramFrames, toDatagramReadDto } from './dto/read-datagrams.dto';
 import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './dto/send-datagram.dto';
 import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto } from './dto/udp-socket.dto';
 import { UdpService } from './udp.service';
@@ -175,26 +177,19 @@ export class UdpSocketsController {
     },
   })
   @ApiExtraModels(DatagramReadDto)
-  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'NOT_ACCEPTABLE', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
   @Validated({ query: ReadDatagramsQueryDto })
   async readDatagrams(
     @Param('id') id: string,
     @Query() query: ReadDatagramsQueryDto,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Negotiated(DATAGRAM_FRAMES_TYPE) form: AnswerForm,
+    // Not passthrough: the frames answer is written here, and Nest must not send after it.
+    @Res() reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
-  ): Promise<DatagramReadDto | Buffer> {
+  ): Promise<void> {
     const result = await this.udp.read(id, query, signal, caller);
-    if (!acceptsDatagramFrames(accept)) return this.udp.toDatagramReadDto(id, result, query.encoding);
-    reply.header('content-type', DATAGRAM_FRAMES_TYPE);
-    reply.header('sockplane-from', result.from);
-    reply.header('sockplane-next-seq', result.nextSeq);
-    reply.header('sockplane-count', result.datagrams.length);
-    reply.header('sockplane-oldest-seq', result.oldestSeq);
-    reply.header('sockplane-end-seq', result.endSeq);
-    reply.header('sockplane-dropped', result.dropped);
-    return encodeDatagramFrames(result.datagrams);
+    sendAnswer(reply, form === 'json' ? toDatagramReadDto(id, result, query.encoding) : toDatagramFrames(result));
   }
 
   @Delete(':id/datagrams')

@@ -5,12 +5,12 @@ import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
-import { PayloadEncoding, decodePayload, encodePayload } from '../sockets/payload-codec';
+import { decodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { DatagramReadResult, UdpType } from '../sockets/udp-socket';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
-import { DatagramReadDto, ReadDatagramsQueryDto } from './dto/read-datagrams.dto';
+import { ReadDatagramsQueryDto } from './dto/read-datagrams.dto';
 import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './dto/send-datagram.dto';
 import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto, toDatagramBufferStateDto, toUdpSocketDto } from './dto/udp-socket.dto';
 
@@ -84,25 +84,6 @@ export class UdpService {
     const socket = this.registry.getUdpSocket(id, caller.scope);
     const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
     return this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, minDatagrams: query.minDatagrams, maxBytes: this.config.maxReadBytes, waitMs, signal }));
-  }
-
-  toDatagramReadDto(id: string, result: DatagramReadResult, encoding: PayloadEncoding): DatagramReadDto {
-    return {
-      socketId: id,
-      from: result.from,
-      nextSeq: result.nextSeq,
-      datagrams: result.datagrams.map((d) => ({
-        seq: d.seq,
-        sender: { ...d.sender },
-        size: d.data.length,
-        receivedAt: d.receivedAt.toISOString(),
-        data: encodePayload(d.data, encoding),
-      })),
-      encoding,
-      oldestSeq: result.oldestSeq,
-      endSeq: result.endSeq,
-      dropped: result.dropped,
-    };
   }
 
   release(id: string, upTo: number, caller: Caller): DatagramBufferStateDto {

@@ -1,6 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { OctetAnswer } from '../../common/corked-reply';
+import { OCTET_STREAM } from '../../common/raw-body';
 import { IsEncoding, IsIntegerQuery, IsText, IsWaitMs, unsetFirst } from '../../common/validation';
-import { PayloadEncoding } from '../../sockets/payload-codec';
+import { PayloadEncoding, encodePayload } from '../../sockets/payload-codec';
+import { BufferReadResult } from '../../sockets/tcp-connection';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -72,4 +75,32 @@ export class BufferReadDto {
 export class ReleaseBufferQueryDto {
   @IsIntegerQuery({ min: 0, max: MAX_SAFE, required: true, description: 'Free every byte below this offset (usually a read’s nextOffset)', example: 14 })
   upTo!: number;
+}
+
+export function toBufferReadDto(id: string, result: BufferReadResult, encoding: PayloadEncoding): BufferReadDto {
+  const bytes = result.chunks.length === 1 ? result.chunks[0] : Buffer.concat(result.chunks);
+  return {
+    connectionId: id,
+    from: result.from,
+    nextOffset: result.nextOffset,
+    byteCount: bytes.length,
+    data: encodePayload(bytes, encoding),
+    encoding,
+    oldestOffset: result.oldestOffset,
+    endOffset: result.endOffset,
+    eof: result.eof,
+    delimiterFound: result.delimiterFound,
+  };
+}
+
+/** The raw form of a read: the bytes as they are held, the offsets in Sockplane-* headers. */
+export function toBufferOctets(result: BufferReadResult): OctetAnswer {
+  const headers = {
+    'sockplane-from': result.from,
+    'sockplane-next-offset': result.nextOffset,
+    'sockplane-oldest-offset': result.oldestOffset,
+    'sockplane-end-offset': result.endOffset,
+    'sockplane-eof': result.eof,
+  };
+  return new OctetAnswer(OCTET_STREAM, headers, result.chunks);
 }

@@ -1,7 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { OctetAnswer } from '../../common/corked-reply';
 import { EndpointDto } from '../../common/dto/socket-common.dto';
 import { IsEncoding, IsIntegerQuery, IsWaitMs, unsetFirst } from '../../common/validation';
-import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
+import { PAYLOAD_ENCODINGS, PayloadEncoding, encodePayload } from '../../sockets/payload-codec';
+import { DatagramReadResult } from '../../sockets/udp-socket';
+import { DATAGRAM_FRAMES_TYPE, encodeDatagramFrames } from '../datagram-frames';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -81,4 +84,36 @@ export class DatagramReadDto {
 export class ReleaseDatagramsQueryDto {
   @IsIntegerQuery({ min: 0, max: MAX_SAFE, required: true, description: 'Free every datagram below this sequence number (usually a read’s nextSeq)', example: 1 })
   upTo!: number;
+}
+
+export function toDatagramReadDto(id: string, result: DatagramReadResult, encoding: PayloadEncoding): DatagramReadDto {
+  return {
+    socketId: id,
+    from: result.from,
+    nextSeq: result.nextSeq,
+    datagrams: result.datagrams.map((d) => ({
+      seq: d.seq,
+      sender: { ...d.sender },
+      size: d.data.length,
+      receivedAt: d.receivedAt.toISOString(),
+      data: encodePayload(d.data, encoding),
+    })),
+    encoding,
+    oldestSeq: result.oldestSeq,
+    endSeq: result.endSeq,
+    dropped: result.dropped,
+  };
+}
+
+/** The binary form of a read: the datagrams as frames, the sequence numbers in Sockplane-* headers. */
+export function toDatagramFrames(result: DatagramReadResult): OctetAnswer {
+  const headers = {
+    'sockplane-from': result.from,
+    'sockplane-next-seq': result.nextSeq,
+    'sockplane-count': result.datagrams.length,
+    'sockplane-oldest-seq': result.oldestSeq,
+    'sockplane-end-seq': result.endSeq,
+    'sockplane-dropped': result.dropped,
+  };
+  return new OctetAnswer(DATAGRAM_FRAMES_TYPE, headers, [encodeDatagramFrames(result.datagrams)]);
 }
