@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../common/api-problem';
-import { AppConfig } from '../config/app-config';
+import { AuthSettings } from '../config/app-config';
 import { findApiKey } from './api-keys';
 import { ANONYMOUS, Caller } from './caller';
 
@@ -29,7 +29,7 @@ export function callerOf(request: FastifyRequest): Caller {
 export class ApiKeyHook implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly config: AppConfig,
+    private readonly config: AuthSettings,
   ) {}
 
   onModuleInit(): void {

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { parseLabelSelector } from '../common/validation';
-import { AppConfig } from '../config/app-config';
+import { EventSettings } from '../config/app-config';
 import { SocketEvent } from '../sockets/socket-events';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
@@ -32,7 +32,7 @@ export class EventsService implements BeforeApplicationShutdown {
 
   constructor(
     registry: SocketRegistry,
-    private readonly config: AppConfig,
+    private readonly config: EventSettings,
   ) {
     this.history = new EventHistory({ capacity: config.eventHistory, payloadBudget: config.eventHistoryPayloadBytes, payloadMaxBytes: config.eventPayloadMaxBytes });
     this.unsubscribe = registry.events.subscribe((event) => this.publish(event));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
-import { AppConfig } from '../config/app-config';
+import { RequestSettings } from '../config/app-config';
 import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
 import { LongPollGate } from '../policy/long-poll-gate';
@@ -23,7 +23,7 @@ import { SendDataDto, SendResultDto } from './dto/send.dto';
 export class TcpService {
   constructor(
     private readonly registry: SocketRegistry,
-    private readonly config: AppConfig,
+    private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
   ) {}
 

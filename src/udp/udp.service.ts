@@ -3,7 +3,7 @@ import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
-import { AppConfig } from '../config/app-config';
+import { RequestSettings } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
 import { decodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
@@ -25,7 +25,7 @@ const DEFAULT_BIND_HOST: Record<UdpType, string> = { udp4: '127.0.0.1', udp6: ':
 export class UdpService {
   constructor(
     private readonly registry: SocketRegistry,
-    private readonly config: AppConfig,
+    private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
   ) {}
 
