@@ -92,7 +92,7 @@ const INTEGERS = {
   maxBufferedBytes: integer('SOCKPLANE_MAX_BUFFERED_BYTES', { default: 4 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Unreleased received bytes a TCP connection holds before it stops reading (the peer is pushed back)' }),
   maxPendingWriteBytes: integer('SOCKPLANE_MAX_PENDING_WRITE_BYTES', { default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Bytes queued towards a peer that does not read before `send` answers 429 WRITE_BUFFER_FULL' }),
   maxSockets: integer('SOCKPLANE_MAX_SOCKETS', { default: 20000, min: 1, max: 1_000_000, meaning: 'Sockets (listeners, connections, UDP sockets) held at once' }),
-  maxWaitMs: integer('SOCKPLANE_MAX_WAIT_MS', { default: 60000, min: 0, max: 3_600_000, meaning: 'Longest `waitMs` a long-poll may ask for' }),
+  maxWaitMs: integer('SOCKPLANE_MAX_WAIT_MS', { default: 60000, min: 0, max: 3_600_000, meaning: 'Longest a long-poll waits; a longer `waitMs` is cut to it, not refused' }),
   maxReadBytes: integer('SOCKPLANE_MAX_READ_BYTES', { default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Largest `maxBytes` one buffer read may ask for' }),
   bodyLimitBytes: integer('SOCKPLANE_BODY_LIMIT_BYTES', { default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Largest HTTP request body (larger ones answer 413)' }),
   closeLingerMs: integer('SOCKPLANE_CLOSE_LINGER_MS', { default: 2000, min: 0, max: 600_000, meaning: "How long a graceful close waits for the peer's FIN before it resets" }),
