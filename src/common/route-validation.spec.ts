@@ -36,7 +36,7 @@ async function probe(rawBody: boolean): Promise<FastifyInstance> {
   registerValidation(fastify);
   fastify.setErrorHandler((err, _request, reply) => {
     if (err instanceof ApiProblem) void reply.status(err.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400).send({ code: err.code, errors: err.errors });
-    else void reply.status(500).send({ message: err.message });
+    else void reply.status(500).send({ message: String(err) });
   });
   fastify.get('/query', { schema: { querystring: schemaOf(ProbeQuery) } }, (request) => request.query);
   fastify.post('/body', { schema: { body: { ...schemaOf(ProbeBody), 'x-raw-body': rawBody } } }, (request) => (request.body instanceof RawBody ? { rawBytes: request.body.length } : request.body));
