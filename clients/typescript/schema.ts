@@ -160,7 +160,7 @@ export interface paths {
         };
         /**
          * Read received bytes
-         * @description Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers.
+         * @description Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers; an Accept that takes neither JSON nor octet-stream (`q=0` refuses a type) answers 406.
          */
         get: operations["readBuffer"];
         put?: never;
@@ -320,7 +320,7 @@ export interface paths {
         };
         /**
          * Read received datagrams
-         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers.
+         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.
          */
         get: operations["readDatagrams"];
         put?: never;

@@ -145,7 +145,8 @@ export class ConnectionsController {
     description:
       'Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. ' +
       'With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. ' +
-      'With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers.',
+      'With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers; ' +
+      'an Accept that takes neither JSON nor octet-stream (`q=0` refuses a type) answers 406.',
   })
   @ApiResponse({
     status: 200,

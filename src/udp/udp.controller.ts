@@ -156,7 +156,7 @@ export class UdpSocketsController {
       'and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. ' +
       '`dropped` counts datagrams refused because the socket held its cap. ' +
       `With \`Accept: ${DATAGRAM_FRAMES_TYPE}\` the body is the datagrams as binary frames (raw payloads, so \`encoding\` does not apply) ` +
-      'and the sequence numbers come in Sockplane-* headers.',
+      'and the sequence numbers come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.',
   })
   @ApiResponse({
     status: 200,
