@@ -5,6 +5,7 @@ import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
+import { registerValidation } from './common/route-validation';
 import { AppConfig } from './config/app-config';
 import { echoRequestId, requestIdOf } from './logging/request-id';
 import { logRequests } from './logging/request-logging';
@@ -50,6 +51,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   echoRequestId(fastify);
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   registerRawBodyParser(fastify, config.bodyLimitBytes);
+  registerValidation(fastify);
   app.useGlobalFilters(new ProblemFilter());
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));

@@ -160,7 +160,7 @@ export interface paths {
         };
         /**
          * Read received bytes
-         * @description Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers.
+         * @description Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers; an Accept that takes neither JSON nor octet-stream (`q=0` refuses a type) answers 406.
          */
         get: operations["readBuffer"];
         put?: never;
@@ -320,7 +320,7 @@ export interface paths {
         };
         /**
          * Read received datagrams
-         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers.
+         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.
          */
         get: operations["readDatagrams"];
         put?: never;
@@ -575,7 +575,7 @@ export interface components {
              * @description Resolve host names to this address family only (4 or 6); 0 takes either
              * @default 0
              * @example 0
-             * @enum {number}
+             * @enum {integer}
              */
             family?: 0 | 4 | 6;
             /**
@@ -600,6 +600,7 @@ export interface components {
             keepAliveInitialDelayMs?: number;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -660,6 +661,7 @@ export interface components {
             keepAliveInitialDelayMs?: number;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -712,6 +714,7 @@ export interface components {
             ipv6Only?: boolean;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -2134,7 +2137,7 @@ export interface operations {
                 until?: string;
                 /** @description How `until` is written */
                 untilEncoding?: "utf8" | "base64" | "hex";
-                /** @description Long-poll: hold the request up to this long until enough bytes arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: hold the request up to this long until enough bytes arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
@@ -2186,6 +2189,15 @@ export interface operations {
             };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2674,7 +2686,7 @@ export interface operations {
                 after?: number;
                 /** @description Most connections to return */
                 limit?: number;
-                /** @description Long-poll: wait up to this long for the next accepted connection (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: wait up to this long for the next accepted connection. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
@@ -3011,7 +3023,7 @@ export interface operations {
                 max?: number;
                 /** @description With waitMs: how many datagrams from `from` make the read worth answering (at most `max`), so a fast sender is read in full batches. The read answers sooner when the socket drops a datagram at its caps or closes, and with what there is when waitMs runs out */
                 minDatagrams?: number;
-                /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
@@ -3078,6 +3090,15 @@ export interface operations {
             };
             /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };

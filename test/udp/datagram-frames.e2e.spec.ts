@@ -212,7 +212,7 @@ describe(`GET /v1/udp/sockets/{id}/datagrams as ${FRAMES}`, () => {
     expectProblem(await problem({}, 'us_nope'), 404, 'SOCKET_NOT_FOUND');
   });
 
-  it('answers JSON unless Accept names the frame type (and does not refuse it with q=0)', async () => {
+  it('negotiates JSON or frames by Accept, honouring q=0, and answers 406 when Accept takes neither', async () => {
     const socket = await createSocket();
     const sender = await peer();
     await sender.send('x', socket.port);
@@ -224,11 +224,16 @@ describe(`GET /v1/udp/sockets/{id}/datagrams as ${FRAMES}`, () => {
       return res.headers['content-type'];
     };
     expect(await typeFor('application/json')).toContain('application/json');
-    expect(await typeFor('application/octet-stream')).toContain('application/json');
+    expect(await typeFor('*/*')).toContain('application/json');
+    expect(await typeFor('')).toContain('application/json');
     expect(await typeFor(`application/json;q=0.9, ${FRAMES}`)).toBe(FRAMES);
-    expect(await typeFor(`Application/Vnd.Sockplane.Datagrams; v=1`)).toBe(FRAMES);
+    expect(await typeFor(`Application/Vnd.Sockplane.Datagrams`)).toBe(FRAMES);
     expect(await typeFor(`${FRAMES};q=0, application/json`)).toContain('application/json');
-    expect(await typeFor(`${FRAMES}+json`)).toContain('application/json');
+    expect(await typeFor(`${FRAMES};q=0, */*`)).toContain('application/json');
+    for (const accept of ['application/octet-stream', `${FRAMES}+json`, `${FRAMES};q=0`, `${FRAMES}; v=2`]) {
+      const refused = await t.http.get(`/v1/udp/sockets/${socket.id}/datagrams`).set('accept', accept);
+      expectProblem(refused, 406, 'NOT_ACCEPTABLE');
+    }
   });
 
   (hasPython() ? it : it.skip)('parses with the README’s Python struct snippet', async () => {
