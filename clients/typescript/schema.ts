@@ -1897,7 +1897,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -1949,7 +1949,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2023,7 +2023,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2123,7 +2123,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2194,7 +2194,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2445,7 +2445,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2497,7 +2497,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2563,7 +2563,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2790,7 +2790,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -2839,7 +2839,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -2900,7 +2900,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3015,7 +3015,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3088,7 +3088,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
