@@ -1,11 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
 import { AppConfig } from './config/app-config';
+import { AppLogger } from './logging/app-logger';
 import { echoRequestId, requestIdOf } from './logging/request-id';
 import { logRequests } from './logging/request-logging';
 import { ROOT_LOGGER } from './logging/root-logger';
@@ -42,7 +42,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   const fastify = app.getHttpAdapter().getInstance();
   // JSON (Fastify's own parser) and raw bytes only: no text or form bodies, which browsers can
   // send cross-origin without a preflight.

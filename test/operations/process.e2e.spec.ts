@@ -1,5 +1,6 @@
 import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nextOutputOrExit } from '../support/child-output';
@@ -105,6 +106,36 @@ describe('node dist/main.js', () => {
     expect(dataLines).toEqual([expect.objectContaining({ level: 'info', req: expect.objectContaining({ method: 'POST', path: sendPath }), res: { statusCode: 400 } })]);
   });
 
+  it('logs where it listens and where Swagger UI is at start-up, and nothing else at info', async () => {
+    const service = start({ SOCKPLANE_LOG_LEVEL: 'info' });
+    const port = await service.boundPort();
+    service.child.kill('SIGTERM');
+    await once(service.child, 'close');
+    const url = `http://127.0.0.1:${port}`;
+    expect(service.lines.filter((line) => line.context !== 'Shutdown').map((line) => ({ level: line.level, msg: line.msg }))).toEqual([
+      { level: 'info', msg: `listening on ${url}` },
+      { level: 'info', msg: `Swagger UI at ${url}/docs` },
+    ]);
+  });
+
+  it('answers in one line, naming the address and PORT, and exits 1 when the port is taken', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const service = start({ PORT: String(port), SOCKPLANE_LOG_LEVEL: 'info' });
+      const [code] = (await once(service.child, 'close')) as [number | null];
+      expect({ code, stdout: service.stdout, stderr: service.stderr }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `sockplane: cannot listen on http://127.0.0.1:${port}: the address is in use; set PORT to another port (0 picks a free one)\n`,
+      });
+    } finally {
+      taken.close();
+    }
+  });
+
   it('logs successful data calls at debug', async () => {
     const service = start({ SOCKPLANE_LOG_LEVEL: 'debug' });
     const api = `http://127.0.0.1:${await service.boundPort()}`;
@@ -120,6 +151,8 @@ describe('node dist/main.js', () => {
     service.child.kill('SIGTERM');
     await once(service.child, 'exit');
     const requestLines = service.lines.filter((line) => line.req !== undefined).map((line) => `${line.level} ${(line.req as { method: string; path: string }).method} ${(line.req as { path: string }).path}`);
+    // Nest's start-up narration (modules, routes) is there at debug.
+    expect(service.lines).toContainEqual(expect.objectContaining({ level: 'debug', context: 'RouterExplorer' }));
     expect(requestLines).toEqual([
       'info POST /v1/udp/sockets',
       `debug POST /v1/udp/sockets/${socket.id}/send`,
