@@ -45,6 +45,11 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
+    if (isClientAbort(exception, request)) {
+      // The client's doing, not a fault of the service, and there is no one left to answer.
+      this.logger.debug({ msg: `${request.method} ${request.url.split('?')[0]}: the client hung up before its request was read`, requestId: request.id });
+      return;
+    }
     const problem = this.toProblem(exception);
     const { status } = ERROR_CATALOG[problem.code];
     if (status >= 500 && problem.code === 'INTERNAL_ERROR') {
@@ -84,6 +89,11 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { code: 'INTERNAL_ERROR', detail: 'An unexpected error occurred; it has been logged.' };
   }
+}
+
+/** Node aborts a request whose connection closes before its body arrived (`Error: aborted`, ECONNRESET). */
+function isClientAbort(exception: unknown, request: FastifyRequest): boolean {
+  return exception instanceof Error && (exception as NodeJS.ErrnoException).code === 'ECONNRESET' && request.raw.socket.destroyed;
 }
 
 function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {

@@ -1,6 +1,6 @@
 import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo, createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nextOutputOrExit } from '../support/child-output';
@@ -134,6 +134,31 @@ describe('node dist/main.js', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('logs a client that hangs up mid-request in one debug line, without a stack', async () => {
+    const service = start({ SOCKPLANE_LOG_LEVEL: 'debug' });
+    const port = await service.boundPort();
+    const client = tcpConnect(port, '127.0.0.1');
+    await once(client, 'connect');
+    // `Expect: 100-continue`: the service answers it once it has taken the request, so the
+    // hang-up below comes while it reads the body, as a client's that gives up mid-upload.
+    client.write('POST /v1/tcp/listeners HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n');
+    const [interim] = (await once(client, 'data')) as [Buffer];
+    expect(interim.toString()).toMatch(/^HTTP\/1\.1 100 Continue/);
+    await new Promise<void>((resolve) => client.write('{"port":', () => resolve()));
+    client.destroy();
+    while (!service.stdout.includes('"context":"ProblemFilter"')) {
+      if (service.child.exitCode !== null) throw new Error(`exited: ${service.stdout}${service.stderr}`);
+      await nextOutputOrExit(service.child);
+    }
+    service.child.kill('SIGTERM');
+    await once(service.child, 'close');
+    const lines = service.lines.filter((line) => line.context === 'ProblemFilter');
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'debug', msg: 'POST /v1/tcp/listeners: the client hung up before its request was read', requestId: expect.any(String) }),
+    ]);
+    expect(service.lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
   });
 
   it('logs successful data calls at debug', async () => {
