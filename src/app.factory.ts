@@ -4,6 +4,7 @@ import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
+import { RouteMethods } from './common/route-methods';
 import { AppConfig } from './config/app-config';
 import { AppLogger } from './logging/app-logger';
 import { echoRequestId, requestIdOf } from './logging/request-id';
@@ -44,13 +45,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.useLogger(app.get(AppLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  const routes = RouteMethods.collect(fastify);
   // JSON (Fastify's own parser) and raw bytes only: no text or form bodies, which browsers can
   // send cross-origin without a preflight.
   fastify.removeContentTypeParser('text/plain');
   echoRequestId(fastify);
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   registerRawBodyParser(fastify, config.bodyLimitBytes);
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();

@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
   CROSS_ORIGIN_DENIED: { status: 403, title: 'A cross-origin request from a browser was refused' },
   SOCKET_NOT_FOUND: { status: 404, title: 'No such socket' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The path does not take this method' },
   NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   SOCKET_CLOSED: { status: 409, title: 'The socket is closed for this operation' },

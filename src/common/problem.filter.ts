@@ -6,12 +6,15 @@ import { SocketError } from '../sockets/socket-error';
 import { ApiProblem, FieldError } from './api-problem';
 import { ApiErrorCode, CatalogEntry, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 import { recordProblem } from './problem-record';
+import { RouteMethods } from './route-methods';
 
 interface Problem {
   code: ApiErrorCode;
   detail: string;
   details?: Readonly<Record<string, unknown>>;
   errors?: FieldError[];
+  /** The methods the path takes, sent as `Allow` (a 405). */
+  allow?: string[];
 }
 
 /** Fastify's own request errors (body parsing, limits), by their `code`. */
@@ -41,6 +44,8 @@ const STATUS_CODES: Record<number, ApiErrorCode> = {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemFilter.name);
 
+  constructor(private readonly routes: RouteMethods) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
@@ -50,7 +55,7 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.debug({ msg: `${request.method} ${request.url.split('?')[0]}: the client hung up before its request was read`, requestId: request.id });
       return;
     }
-    const problem = this.toProblem(exception);
+    const problem = this.toProblem(exception, request);
     const { status } = ERROR_CATALOG[problem.code];
     if (status >= 500 && problem.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
@@ -61,7 +66,7 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(reply, request, problem);
   }
 
-  private toProblem(exception: unknown): Problem {
+  private toProblem(exception: unknown, request: FastifyRequest): Problem {
     if (exception instanceof SocketError || exception instanceof ApiProblem) {
       return {
         code: exception.code,
@@ -82,6 +87,8 @@ export class ProblemFilter implements ExceptionFilter {
       return { code, detail };
     }
     if (exception instanceof NotFoundException) {
+      const allow = this.routes.allowedFor(request.url.split('?')[0]);
+      if (allow.length > 0 && !allow.includes(request.method)) return { code: 'METHOD_NOT_ALLOWED', detail: `${request.url.split('?')[0]} takes ${allow.join(', ')}, not ${request.method}`, allow };
       return { code: 'ROUTE_NOT_FOUND', detail: exception.message };
     }
     if (exception instanceof HttpException) {
@@ -109,6 +116,7 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Prob
     ...(problem.errors?.length ? { errors: problem.errors } : {}),
   };
   if (entry.retryAfterSeconds !== undefined) reply.header('retry-after', entry.retryAfterSeconds);
+  if (problem.allow) reply.header('allow', problem.allow.join(', '));
   reply.status(entry.status).header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
 }
 
