@@ -1205,7 +1205,7 @@ export interface components {
         };
         ProblemDto: {
             /**
-             * @description Stable machine-readable code (see the README error table)
+             * @description Stable machine-readable code (see docs/errors.md)
              * @example VALIDATION_FAILED
              */
             code: string;

@@ -8,8 +8,8 @@ export interface CatalogEntry {
 }
 
 /**
- * Every machine `code` the API answers with, its HTTP status and title. The README's error
- * table is checked against this catalog by a test; add a row to both.
+ * Every machine `code` the API answers with, its HTTP status and title. The error table of
+ * docs/errors.md is checked against this catalog by a test; add a row to both.
  */
 export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
