@@ -87,8 +87,11 @@ export class ProblemFilter implements ExceptionFilter {
       return { code, detail };
     }
     if (exception instanceof NotFoundException) {
-      const allow = this.routes.allowedFor(request.url.split('?')[0]);
-      if (allow.length > 0 && !allow.includes(request.method)) return { code: 'METHOD_NOT_ALLOWED', detail: `${request.url.split('?')[0]} takes ${allow.join(', ')}, not ${request.method}`, allow };
+      const path = request.url.split('?')[0];
+      const allow = this.routes.allowedFor(path);
+      if (allow.length > 0 && !allow.includes(request.method)) {
+        return { code: 'METHOD_NOT_ALLOWED', detail: `${path} takes ${allow.join(', ')}, not ${request.method}`, allow };
+      }
       return { code: 'ROUTE_NOT_FOUND', detail: exception.message };
     }
     if (exception instanceof HttpException) {
