@@ -1,12 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
 import { registerValidation } from './common/route-validation';
+import { RouteMethods } from './common/route-methods';
 import { AppConfig } from './config/app-config';
+import { AppLogger } from './logging/app-logger';
 import { echoRequestId, requestIdOf } from './logging/request-id';
 import { logRequests } from './logging/request-logging';
 import { ROOT_LOGGER } from './logging/root-logger';
@@ -43,8 +44,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  const routes = RouteMethods.collect(fastify);
   // JSON (Fastify's own parser) and raw bytes only: no text or form bodies, which browsers can
   // send cross-origin without a preflight.
   fastify.removeContentTypeParser('text/plain');
@@ -52,7 +54,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   registerRawBodyParser(fastify, config.bodyLimitBytes);
   registerValidation(fastify);
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();

@@ -15,6 +15,13 @@ function operations(): { method: 'get' | 'post' | 'delete'; path: string; operat
   );
 }
 
+/** Every path of the API (an id no socket has in it) and the methods it takes, as `Allow` lists them. */
+function operationsByPath(): [string, string][] {
+  const byPath = new Map<string, Set<string>>();
+  for (const { method, path } of operations()) byPath.set(path, (byPath.get(path) ?? new Set()).add(method.toUpperCase()));
+  return [...byPath].map(([path, methods]) => [path, ['GET', 'HEAD', 'POST', 'DELETE'].filter((m) => methods.has(m) || (m === 'HEAD' && methods.has('GET'))).join(', ')]);
+}
+
 type Case = [name: string, method: 'get' | 'post' | 'delete', path: string, body: string | object | Buffer | undefined, contentType: string | undefined, status: number, code: string];
 
 describe('problem+json for bad input', () => {
@@ -128,6 +135,26 @@ describe('problem+json for bad input', () => {
   it('a field wrong in several ways gets one message', async () => {
     const res = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: 'eighty' }).expect(400);
     expect(res.body.errors).toEqual([{ field: 'port', message: 'port must be an integer number' }]);
+  });
+
+  it('PUT /v1/tcp/listeners › answers 405 METHOD_NOT_ALLOWED with the methods the path takes in Allow', async () => {
+    const res = await t.http.put('/v1/tcp/listeners').send({ port: 0 });
+    expect({ status: res.status, code: res.body.code, allow: res.headers.allow }).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET, HEAD, POST' });
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ title: ERROR_CATALOG.METHOD_NOT_ALLOWED.title, status: 405, instance: '/v1/tcp/listeners', detail: '/v1/tcp/listeners takes GET, HEAD, POST, not PUT' });
+  });
+
+  it.each(operationsByPath())('%s › answers every method it does not take with 405 and Allow: %s', async (path, allow) => {
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.split(', ').includes(m))) {
+      const res = await t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](path);
+      expect({ method, status: res.status, code: res.body.code, allow: res.headers.allow }).toEqual({ method, status: 405, code: 'METHOD_NOT_ALLOWED', allow });
+    }
+  });
+
+  it('answers HEAD where GET is served, and 404 for a path no method takes', async () => {
+    await t.http.head('/v1/tcp/listeners').expect(200);
+    const res = await t.http.put('/v1/tcp/sockets').expect(404);
+    expect({ code: res.body.code, allow: res.headers.allow }).toEqual({ code: 'ROUTE_NOT_FOUND', allow: undefined });
   });
 
   it('the service still answers after all of that', async () => {

@@ -1324,7 +1324,7 @@ export interface components {
         };
         ProblemDto: {
             /**
-             * @description Stable machine-readable code (see the README error table)
+             * @description Stable machine-readable code (see docs/errors.md)
              * @example VALIDATION_FAILED
              */
             code: string;
@@ -2016,7 +2016,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2068,7 +2068,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2142,7 +2142,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2251,7 +2251,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2322,7 +2322,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2573,7 +2573,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2625,7 +2625,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2691,7 +2691,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2918,7 +2918,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -2967,7 +2967,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3028,7 +3028,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3152,7 +3152,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3225,7 +3225,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
