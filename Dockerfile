@@ -22,7 +22,7 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# What `npm start` runs once built (its V8 flag: see the README's "Running it"). Exec form: node is the main process, with no shell in
+# What `npm start` runs once built (its V8 flags: see "Memory" in docs/operations.md). Exec form: node is the main process, with no shell in
 # between, so SIGTERM from `docker stop` reaches it; it drains and exits within
 # SOCKPLANE_SHUTDOWN_TIMEOUT_MS (8 s by default, under docker stop's 10 s).
 STOPSIGNAL SIGTERM

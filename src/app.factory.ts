@@ -1,24 +1,24 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
+import { registerValidation } from './common/route-validation';
+import { RouteMethods } from './common/route-methods';
 import { AppConfig } from './config/app-config';
+import { AppLogger } from './logging/app-logger';
 import { echoRequestId, requestIdOf } from './logging/request-id';
 import { logRequests } from './logging/request-logging';
 import { ROOT_LOGGER } from './logging/root-logger';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi';
 import { applyHttpSecurity } from './security/http-security';
-import { HostResolver } from './sockets/tcp-connector';
-import { TlsOptions } from './tls/tls-options';
+import { HostResolver } from './sockets/destination';
+import { loadInstanceCa } from './tls/tls.module';
 
 export interface CreateAppOptions {
   /** Replaces DNS for outbound host names (tests). */
   hostResolver?: HostResolver;
-  /** TLS settings until the configuration carries them (docs/tls.md); defaults for the rest. */
-  tls?: Partial<TlsOptions>;
 }
 
 /**
@@ -39,21 +39,25 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     frameworkErrors: renderRouterError,
     clientErrorHandler: renderClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver, options.tls), adapter, {
+  // Before Nest starts: a configured CA that cannot be used is the operator's to fix, told in one line by main.ts.
+  const ca = await loadInstanceCa(config);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.hostResolver, ca), adapter, {
     bodyParser: false,
     // Nest's start-up lines wait for the pino logger, so stdout carries JSON lines only.
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  const routes = RouteMethods.collect(fastify);
   // JSON (Fastify's own parser) and raw bytes only: no text or form bodies, which browsers can
   // send cross-origin without a preflight.
   fastify.removeContentTypeParser('text/plain');
   echoRequestId(fastify);
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   registerRawBodyParser(fastify, config.bodyLimitBytes);
-  app.useGlobalFilters(new ProblemFilter());
+  registerValidation(fastify);
+  app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
   await app.init();

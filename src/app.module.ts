@@ -7,16 +7,16 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { LimitsModule } from './limits/limits.module';
-import { HostResolver } from './sockets/tcp-connector';
-import { SocketsModule } from './sockets/sockets.module';
+import { HostResolver } from './sockets/destination';
+import { InstanceCa } from './sockets/tls/instance-ca';
+import { SocketsModule } from './wiring/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
-import { TlsOptions } from './tls/tls-options';
 import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, hostResolver?: HostResolver, tls: Partial<TlsOptions> = {}): DynamicModule {
+  static forRoot(config: AppConfig, hostResolver: HostResolver | undefined, ca: InstanceCa): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -26,7 +26,7 @@ export class AppModule {
         AuthModule,
         TcpModule,
         UdpModule,
-        TlsModule.forRoot(tls),
+        TlsModule.forRoot(ca),
         EventsModule,
         LimitsModule,
         HealthModule,

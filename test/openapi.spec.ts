@@ -19,6 +19,8 @@ describe('openapi/openapi.json', () => {
   it('is served at /docs-json, and Swagger UI at /docs', async () => {
     const json = await t.http.get('/docs-json').expect(200);
     expect(json.body.info.title).toBe('sockplane');
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(json.body.info.version).toBe(version);
     const ui = await t.http.get('/docs').expect(200);
     expect(ui.text).toContain('swagger-ui');
   });
@@ -37,11 +39,12 @@ describe('openapi/openapi.json', () => {
     }
   });
 
-  it('gives every parameter and every JSON request body an example to try', () => {
+  it('gives every parameter but ids and every JSON request body an example to try', () => {
     const missing: string[] = [];
     for (const [path, method, operation] of operations(buildOpenApiDocument(t.app))) {
       for (const parameter of (operation.parameters ?? []) as ParameterObject[]) {
         const schema = parameter.schema as SchemaObject | undefined;
+        if (parameter.in === 'path' && parameter.name === 'id') continue;
         if (parameter.example === undefined && parameter.examples === undefined && schema?.example === undefined) {
           missing.push(`${method} ${path} ${parameter.in} ${parameter.name}`);
         }
@@ -50,6 +53,18 @@ describe('openapi/openapi.json', () => {
       if (json && json.example === undefined && json.examples === undefined) missing.push(`${method} ${path} body`);
     }
     expect(missing).toEqual([]);
+  });
+
+  it('leaves every {id} without an example, saying which answer gives one (a made-up id only answers 404)', () => {
+    const ids = operations(buildOpenApiDocument(t.app)).flatMap(([path, method, operation]) =>
+      ((operation.parameters ?? []) as ParameterObject[]).filter((p) => p.in === 'path' && p.name === 'id').map((p) => ({ where: `${method} ${path}`, parameter: p })),
+    );
+    expect(ids.length).toBeGreaterThan(10);
+    for (const { where, parameter } of ids) {
+      const schema = parameter.schema as SchemaObject;
+      expect({ where, example: parameter.example ?? parameter.examples ?? schema.example }).toEqual({ where, example: undefined });
+      expect({ where, description: parameter.description }).toEqual({ where, description: expect.stringMatching(/ id: the `id` in the answer of `(POST|GET) \/v1\//) });
+    }
   });
 
   it('shows each problem example with its own operation’s path as instance', () => {
@@ -68,7 +83,7 @@ describe('openapi/openapi.json', () => {
   });
 
   it('orders the tags as a newcomer meets the resources', () => {
-    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'Events', 'Limits', 'Operations']);
+    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'TLS', 'Events', 'Limits', 'Operations']);
   });
 });
 

@@ -15,6 +15,13 @@ function operations(): { method: 'get' | 'post' | 'delete'; path: string; operat
   );
 }
 
+/** Every path of the API (an id no socket has in it) and the methods it takes, as `Allow` lists them. */
+function operationsByPath(): [string, string][] {
+  const byPath = new Map<string, Set<string>>();
+  for (const { method, path } of operations()) byPath.set(path, (byPath.get(path) ?? new Set()).add(method.toUpperCase()));
+  return [...byPath].map(([path, methods]) => [path, ['GET', 'HEAD', 'POST', 'DELETE'].filter((m) => methods.has(m) || (m === 'HEAD' && methods.has('GET'))).join(', ')]);
+}
+
 type Case = [name: string, method: 'get' | 'post' | 'delete', path: string, body: string | object | Buffer | undefined, contentType: string | undefined, status: number, code: string];
 
 describe('problem+json for bad input', () => {
@@ -65,6 +72,11 @@ describe('problem+json for bad input', () => {
     ['bad label selector', 'get', '/v1/tcp/listeners?label=nocolon', undefined, undefined, 400, 'VALIDATION_FAILED'],
     ['bad cursor', 'get', '/v1/tcp/connections?cursor=czk5OTk5OTk5OTk5OTk5OTk5OTk', undefined, undefined, 400, 'INVALID_CURSOR'],
     ['limit too large', 'get', '/v1/tcp/connections?limit=100000', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    // Query numbers are whole numbers written in digits, nothing JavaScript's Number() would also take.
+    ['hexadecimal query number', 'get', '/v1/tcp/connections/:conn/buffer?maxBytes=0x10', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['exponent query number', 'get', '/v1/tcp/connections/:conn/buffer?maxBytes=1e3', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['padded query number', 'get', '/v1/tcp/connections/:conn/buffer?maxBytes=%205', undefined, undefined, 400, 'VALIDATION_FAILED'],
+    ['negative waitMs', 'get', '/v1/tcp/connections/:conn/buffer?waitMs=-1', undefined, undefined, 400, 'VALIDATION_FAILED'],
   ];
 
   it.each(cases())('%s → %i %s', async (_name, method, path, body, contentType, status, code) => {
@@ -83,7 +95,7 @@ describe('problem+json for bad input', () => {
     });
   });
 
-  // Validation is named on each DTO parameter (`VALIDATION`), not installed globally: an operation
+  // Validation is named on each operation (`@Validated`), not installed globally: an operation
   // whose query or JSON body lacked it would take the unknown field and go on (404, or worse).
   const withQuery = operations().filter(({ operation }) => (operation.parameters as ParameterObject[] | undefined)?.some((p) => p.in === 'query'));
   const withJsonBody = operations().filter(({ operation }) => (operation.requestBody as RequestBodyObject | undefined)?.content['application/json']);
@@ -111,7 +123,65 @@ describe('problem+json for bad input', () => {
     expect([...new Set(res.body.errors.map((e: { field: string }) => e.field))].sort()).toEqual(['backlog', 'bogus', 'port']);
   });
 
+  it('a missing required field is reported once, as required', async () => {
+    const connect = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1' }).expect(400);
+    expect(connect.body).toMatchObject({ code: 'VALIDATION_FAILED', detail: 'port is required', errors: [{ field: 'port', message: 'port is required' }] });
+    const release = await t.http.delete(`/v1/tcp/connections/${connectionId}/buffer`).expect(400);
+    expect(release.body.errors).toEqual([{ field: 'upTo', message: 'upTo is required' }]);
+    const send = await t.http.post(`/v1/tcp/connections/${connectionId}/send`).send({}).expect(400);
+    expect(send.body.errors).toEqual([{ field: 'data', message: 'data is required' }]);
+  });
+
+  it('a field wrong in several ways gets one message', async () => {
+    const res = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: 'eighty' }).expect(400);
+    expect(res.body.errors).toEqual([{ field: 'port', message: 'port must be an integer number' }]);
+  });
+
+  it('PUT /v1/tcp/listeners › answers 405 METHOD_NOT_ALLOWED with the methods the path takes in Allow', async () => {
+    const res = await t.http.put('/v1/tcp/listeners').send({ port: 0 });
+    expect({ status: res.status, code: res.body.code, allow: res.headers.allow }).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET, HEAD, POST' });
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ title: ERROR_CATALOG.METHOD_NOT_ALLOWED.title, status: 405, instance: '/v1/tcp/listeners', detail: '/v1/tcp/listeners takes GET, HEAD, POST, not PUT' });
+  });
+
+  it.each(operationsByPath())('%s › answers every method it does not take with 405 and Allow: %s', async (path, allow) => {
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.split(', ').includes(m))) {
+      const res = await t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](path);
+      expect({ method, status: res.status, code: res.body.code, allow: res.headers.allow }).toEqual({ method, status: 405, code: 'METHOD_NOT_ALLOWED', allow });
+    }
+  });
+
+  it('answers HEAD where GET is served, and 404 for a path no method takes', async () => {
+    await t.http.head('/v1/tcp/listeners').expect(200);
+    const res = await t.http.put('/v1/tcp/sockets').expect(404);
+    expect({ code: res.body.code, allow: res.headers.allow }).toEqual({ code: 'ROUTE_NOT_FOUND', allow: undefined });
+  });
+
   it('the service still answers after all of that', async () => {
     await t.http.get('/v1/tcp/listeners').expect(200);
+  });
+});
+
+describe('waitMs beyond the configured maximum', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SOCKPLANE_MAX_WAIT_MS: '50' });
+  });
+  afterAll(() => t.close());
+
+  // The docs say a longer wait is cut to SOCKPLANE_MAX_WAIT_MS; it used to be refused above 3,600,000.
+  it('is cut to the maximum, not refused, on every long-poll', async () => {
+    const listener = (await t.http.post('/v1/tcp/listeners').send({ port: 0 }).expect(201)).body;
+    const connection = (await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: listener.local.port }).expect(201)).body;
+    const udp = (await t.http.post('/v1/udp/sockets').send({}).expect(201)).body;
+    const longWait = String(3_600_001);
+
+    const read = await t.http.get(`/v1/tcp/connections/${connection.id}/buffer`).query({ waitMs: longWait }).expect(200);
+    expect(read.body).toMatchObject({ byteCount: 0, eof: false });
+    const datagrams = await t.http.get(`/v1/udp/sockets/${udp.id}/datagrams`).query({ waitMs: '99999999999' }).expect(200);
+    expect(datagrams.body.datagrams).toEqual([]);
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.id}/connections`).query({ after: 1, waitMs: longWait }).expect(200);
+    expect(accepted.body.items).toEqual([]);
+    expect((await t.http.get('/v1/limits').expect(200)).body.perRequest.waitMs).toBe(50);
   });
 });

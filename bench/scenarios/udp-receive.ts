@@ -91,7 +91,7 @@ async function lossFreeRate(run: (rate: number) => Promise<Trial>, bisections: n
   return best;
 }
 
-/** The binary form of a datagram read (see the README's "Binary batch reads"). */
+/** The binary form of a datagram read (see "Binary batch reads of datagrams" in docs/api.md). */
 const DATAGRAM_FRAMES = 'application/vnd.sockplane.datagrams';
 /** seq (8), receivedAt (8), size (4), port (2), family (1), address length (1). */
 const FRAME_HEADER_BYTES = 24;

@@ -160,7 +160,7 @@ export interface paths {
         };
         /**
          * Read received bytes
-         * @description Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers.
+         * @description Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers; an Accept that takes neither JSON nor octet-stream (`q=0` refuses a type) answers 406.
          */
         get: operations["readBuffer"];
         put?: never;
@@ -388,7 +388,7 @@ export interface paths {
         };
         /**
          * Read received datagrams
-         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers.
+         * @description Returns held datagrams from sequence number `from` without consuming them (a retried read returns the same ones), each with its sender, and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. `dropped` counts datagrams refused because the socket held its cap. With `Accept: application/vnd.sockplane.datagrams` the body is the datagrams as binary frames (raw payloads, so `encoding` does not apply) and the sequence numbers come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.
          */
         get: operations["readDatagrams"];
         put?: never;
@@ -678,11 +678,11 @@ export interface components {
             /** @example null */
             message?: string | null;
             /**
-             * @description `local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno
+             * @description `local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno; `linger-expired`: a graceful close whose peer sent no FIN within the linger time (SOCKPLANE_CLOSE_LINGER_MS), so it was reset
              * @example peer-end
              * @enum {string}
              */
-            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error";
+            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
         };
         ConnectionCountersDto: {
             /**
@@ -820,7 +820,7 @@ export interface components {
              * @description Resolve host names to this address family only (4 or 6); 0 takes either
              * @default 0
              * @example 0
-             * @enum {number}
+             * @enum {integer}
              */
             family?: 0 | 4 | 6;
             /**
@@ -845,6 +845,7 @@ export interface components {
             keepAliveInitialDelayMs?: number;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -905,6 +906,7 @@ export interface components {
             keepAliveInitialDelayMs?: number;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -957,6 +959,7 @@ export interface components {
             ipv6Only?: boolean;
             /**
              * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
              * @example {
              *       "demo": "tutorial"
              *     }
@@ -1116,7 +1119,7 @@ export interface components {
              */
             at: string;
             /**
-             * @description What the runtime reports, by type: `listener.bound` {address, port}; `listener.closed` {reason, errno}; `listener.dropped` {remoteAddress, remotePort} (over maxConnections); `connection.accepted` / `connection.opened` {listenerId, remoteAddress, remotePort}; `connection.data` {from, to, byteCount}: the byte-log offsets the bytes got; `connection.peer-ended` {endOffset}; `connection.paused` {heldBytes, cause} / `connection.resumed` {heldBytes}: reading stopped at the buffer cap (`cap`) or the total cap of all connections (`total-cap`), and started again after a release; `connection.closed` {reason: local | peer-end | peer-reset | timeout | error, errno}; `udp.*`: the UDP socket’s own fields.
+             * @description What the runtime reports; its fields depend on `type` (each schema is titled with the type it belongs to)
              * @example {
              *       "byteCount": 14,
              *       "from": 0,
@@ -1124,7 +1127,123 @@ export interface components {
              *     }
              */
             data: {
-                [key: string]: (string | null) | number | boolean;
+                /** @description The bound address */
+                address: string | null;
+                /** @description The bound port (the real one when 0 was asked) */
+                port: number | null;
+            } | {
+                /** @description The errno code, for `peer-reset` and `error` */
+                errno: string | null;
+                /**
+                 * @description Why it closed
+                 * @enum {string}
+                 */
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+            } | {
+                /**
+                 * @description Why it was dropped
+                 * @enum {string}
+                 */
+                reason: "max-connections" | "quota" | "shutting-down";
+                /** @description The peer’s address */
+                remoteAddress: string | null;
+                /** @description The peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description The listener that accepted it */
+                listenerId: string | null;
+                /** @description The peer’s address */
+                remoteAddress: string | null;
+                /** @description The peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description Always null: no listener accepted it */
+                listenerId: string | null;
+                /** @description The peer’s address */
+                remoteAddress: string | null;
+                /** @description The peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description How many bytes */
+                byteCount: number;
+                /** @description Offset of the first byte */
+                from: number;
+                /** @description Offset after the last byte */
+                to: number;
+            } | {
+                /** @description Offset after the last byte received */
+                endOffset: number;
+            } | {
+                /**
+                 * @description Which cap was reached
+                 * @enum {string}
+                 */
+                cause: "cap" | "total-cap";
+                /** @description Unreleased bytes held */
+                heldBytes: number;
+            } | {
+                /** @description Unreleased bytes held */
+                heldBytes: number;
+            } | {
+                /** @description Bytes received over its life */
+                bytesIn: number;
+                /** @description Bytes sent over its life */
+                bytesOut: number;
+                /** @description The errno code, for `peer-reset` and `error` */
+                errno: string | null;
+                /**
+                 * @description Why it closed
+                 * @enum {string}
+                 */
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+            } | {
+                /** @description The bound address */
+                address: string | null;
+                /** @description The bound port */
+                port: number | null;
+                /** @description The default peer’s address */
+                remoteAddress: string | null;
+                /** @description The default peer’s port */
+                remotePort: number | null;
+            } | {
+                /** @description The sender’s address */
+                remoteAddress: string;
+                /** @description The sender’s port */
+                remotePort: number;
+                /** @description Its sequence number */
+                seq: number;
+                /** @description Payload bytes */
+                size: number;
+            } | {
+                /**
+                 * @description Which cap refused it
+                 * @enum {string}
+                 */
+                cause: "maxDatagrams" | "maxBufferedBytes";
+                /** @description Datagrams this socket dropped so far */
+                dropped: number;
+                /** @description The sender’s address */
+                remoteAddress: string;
+                /** @description The sender’s port */
+                remotePort: number;
+                /** @description Payload bytes */
+                size: number;
+            } | {
+                /** @description Bytes received over its life */
+                bytesIn: number;
+                /** @description Bytes sent over its life */
+                bytesOut: number;
+                /** @description Datagrams received over its life */
+                datagramsIn: number;
+                /** @description Datagrams sent over its life */
+                datagramsOut: number;
+                /** @description The errno code, for `peer-reset` and `error` */
+                errno: string | null;
+                /**
+                 * @description Why it closed
+                 * @enum {string}
+                 */
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
@@ -1478,7 +1597,7 @@ export interface components {
         };
         ProblemDto: {
             /**
-             * @description Stable machine-readable code (see the README error table)
+             * @description Stable machine-readable code (see docs/errors.md)
              * @example VALIDATION_FAILED
              */
             code: string;
@@ -2170,7 +2289,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2222,7 +2341,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2291,12 +2410,12 @@ export interface operations {
                 until?: string;
                 /** @description How `until` is written */
                 untilEncoding?: "utf8" | "base64" | "hex";
-                /** @description Long-poll: hold the request up to this long until enough bytes arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: hold the request up to this long until enough bytes arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2350,6 +2469,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `OFFSET_RELEASED`: Those bytes were released */
             410: {
                 headers: {
@@ -2396,7 +2524,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2467,7 +2595,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP connection id: `POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` list the connections a listener accepted. The example only shows the shape; put a real id. */
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
                 id: string;
             };
             cookie?: never;
@@ -2718,7 +2846,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2770,7 +2898,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2831,12 +2959,12 @@ export interface operations {
                 after?: number;
                 /** @description Most connections to return */
                 limit?: number;
-                /** @description Long-poll: wait up to this long for the next accepted connection (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: wait up to this long for the next accepted connection. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
             path: {
-                /** @description TCP listener id: `POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them. The example only shows the shape; put a real id. */
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
                 id: string;
             };
             cookie?: never;
@@ -2936,6 +3064,15 @@ export interface operations {
             };
             /** @description `UNAUTHORIZED`: A valid API key is needed */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3097,7 +3234,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TLS certificate id: `POST /v1/tls/certificates` answers it as `id`, and `GET /v1/tls/certificates` lists them. The example only shows the shape; put a real id. */
+                /** @description TLS certificate id: the `id` in the answer of `POST /v1/tls/certificates` (or of `GET /v1/tls/certificates`) */
                 id: string;
             };
             cookie?: never;
@@ -3146,7 +3283,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description TLS certificate id: `POST /v1/tls/certificates` answers it as `id`, and `GET /v1/tls/certificates` lists them. The example only shows the shape; put a real id. */
+                /** @description TLS certificate id: the `id` in the answer of `POST /v1/tls/certificates` (or of `GET /v1/tls/certificates`) */
                 id: string;
             };
             cookie?: never;
@@ -3356,7 +3493,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3405,7 +3542,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3461,12 +3598,12 @@ export interface operations {
                 max?: number;
                 /** @description With waitMs: how many datagrams from `from` make the read worth answering (at most `max`), so a fast sender is read in full batches. The read answers sooner when the socket drops a datagram at its caps or closes, and with what there is when waitMs runs out */
                 minDatagrams?: number;
-                /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS) */
+                /** @description Long-poll: hold the request up to this long until a datagram at or after `from` arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
                 waitMs?: number;
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3535,6 +3672,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `OFFSET_RELEASED`: Those bytes were released */
             410: {
                 headers: {
@@ -3581,7 +3727,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;
@@ -3654,7 +3800,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description UDP socket id: `POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them. The example only shows the shape; put a real id. */
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
                 id: string;
             };
             cookie?: never;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { findApiKey, parseApiKeys } from './api-keys';
+import { parseApiKeys } from '../config/api-keys';
+import { findApiKey } from './api-keys';
 
 describe('API keys', () => {
   const keys = parseApiKeys('alice:alice-secret-0123456789,bob:bob-secret-0123456789:admin,anonymous-secret-0123');

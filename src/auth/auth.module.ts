@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyHook } from './api-key.hook';
 
-/** Installs the API key guard for every route (it only acts on `/v1`). */
-@Module({ providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }] })
+/** Checks the API key of every `/v1` request (see `ApiKeyHook`). */
+@Module({ providers: [ApiKeyHook] })
 export class AuthModule {}

@@ -7,7 +7,6 @@ import {
   ExampleObject,
   OpenAPIObject,
   OperationObject,
-  ParameterObject,
   ReferenceObject,
   ResponseObject,
   getSchemaPath,
@@ -15,39 +14,49 @@ import {
 import { ApiErrorCode, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 import { ProblemDto } from './problem.dto';
 
-/** The resources with ids in their paths: where a caller gets an id, and an example of its shape. */
+/**
+ * The resources with ids in their paths: where a caller gets an id, and the shape of one (shown
+ * only in the problem examples, which stand for answers to a real request).
+ */
 const RESOURCES = {
   listener: {
     path: '/v1/tcp/listeners',
     name: 'TCP listener',
     example: 'tl_000001a1b2c3d4e5',
-    source: '`POST /v1/tcp/listeners` answers it as `id`, and `GET /v1/tcp/listeners` lists them',
+    source: 'the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`)',
   },
   connection: {
     path: '/v1/tcp/connections',
     name: 'TCP connection',
     example: 'tc_000002f0e1d2c3b4',
     source:
-      '`POST /v1/tcp/connections` answers it as `id` for a client; `GET /v1/tcp/listeners/{id}/connections` and `GET /v1/tcp/connections` ' +
-      'list the connections a listener accepted',
+      'the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, ' +
+      'an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`)',
   },
   udpSocket: {
     path: '/v1/udp/sockets',
     name: 'UDP socket',
     example: 'us_000001a1b2c3d4e5',
-    source: '`POST /v1/udp/sockets` answers it as `id`, and `GET /v1/udp/sockets` lists them',
+    source: 'the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`)',
+  },
+  certificate: {
+    path: '/v1/tls/certificates',
+    name: 'TLS certificate',
+    example: 'ct_000001a1b2c3d4e5',
+    source: 'the `id` in the answer of `POST /v1/tls/certificates` (or of `GET /v1/tls/certificates`)',
   },
 } as const;
 
 export type IdResource = keyof typeof RESOURCES;
 
 /**
- * The `{id}` path parameter of a resource. Its example has the shape of a real id, but no id
- * exists before its resource is created, so the description says where to get one.
+ * The `{id}` path parameter of a resource. It has no example: no id exists before its resource
+ * is created, and a made-up one filled in by Swagger UI only answered 404. The description,
+ * which Swagger UI also shows as the empty field's placeholder, says which answer gives one.
  */
 export function ApiIdParam(resource: IdResource): MethodDecorator & ClassDecorator {
-  const { name, example, source } = RESOURCES[resource];
-  return ApiParam({ name: 'id', description: `${name} id: ${source}. The example only shows the shape; put a real id.`, example });
+  const { name, source } = RESOURCES[resource];
+  return ApiParam({ name: 'id', description: `${name} id: ${source}` });
 }
 
 /**
@@ -123,8 +132,8 @@ interface ProblemExample {
 }
 
 /**
- * Gives every problem+json example its operation's path as `instance` (path parameters replaced by
- * their examples, as the service would answer) and names the operation's resource in `detail`.
+ * Gives every problem+json example its operation's path as `instance` (with an id of the
+ * resource's shape, as the service would answer) and names the operation's resource in `detail`.
  */
 export function completeProblemExamples(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
@@ -132,7 +141,7 @@ export function completeProblemExamples(document: OpenAPIObject): OpenAPIObject 
     for (const operation of Object.values(item).filter(isOperation)) {
       // Class-level decorators (e.g. `ApiKeyAuth`) share their response objects between operations.
       operation.responses = structuredClone(operation.responses);
-      const instance = path.replace(/\{(\w+)\}/g, (_, name: string) => String(pathParameterExample(operation, name) ?? `{${name}}`));
+      const instance = resource ? path.replaceAll('{id}', resource.example) : path;
       for (const response of Object.values(operation.responses ?? {}) as (ResponseObject | ReferenceObject)[]) {
         const examples = 'content' in response ? response.content?.[PROBLEM_CONTENT_TYPE]?.examples : undefined;
         for (const example of Object.values(examples ?? {}) as ExampleObject[]) {
@@ -148,13 +157,6 @@ export function completeProblemExamples(document: OpenAPIObject): OpenAPIObject 
 
 function isOperation(value: unknown): value is OperationObject {
   return typeof value === 'object' && value !== null && 'responses' in value;
-}
-
-/** The example of a path parameter, which Nest puts on the parameter or on its schema. */
-function pathParameterExample(operation: OperationObject, name: string): unknown {
-  const parameter = (operation.parameters ?? []).find((p): p is ParameterObject => 'in' in p && p.in === 'path' && p.name === name);
-  const schema = parameter?.schema;
-  return parameter?.example ?? (schema && 'example' in schema ? schema.example : undefined);
 }
 
 /**

@@ -9,8 +9,8 @@ export interface CatalogEntry {
 }
 
 /**
- * Every machine `code` the API answers with, its HTTP status and title. The README's error
- * table is checked against this catalog by a test; add a row to both.
+ * Every machine `code` the API answers with, its HTTP status and title. The error table of
+ * docs/errors.md is checked against this catalog by a test; add a row to both.
  */
 export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
@@ -32,6 +32,7 @@ export const ERROR_CATALOG = {
   SOCKET_NOT_FOUND: { status: 404, title: 'No such socket' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   CERTIFICATE_NOT_FOUND: { status: 404, title: 'No such certificate' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The path does not take this method' },
   NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   SOCKET_CLOSED: { status: 409, title: 'The socket is closed for this operation' },

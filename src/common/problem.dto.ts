@@ -25,7 +25,7 @@ export class ProblemDto {
   @ApiProperty({ description: 'The request path', example: '/v1/tcp/listeners' })
   instance!: string;
 
-  @ApiProperty({ description: 'Stable machine-readable code (see the README error table)', example: 'VALIDATION_FAILED' })
+  @ApiProperty({ description: 'Stable machine-readable code (see docs/errors.md)', example: 'VALIDATION_FAILED' })
   code!: string;
 
   @ApiPropertyOptional({ description: 'The operating system error code, when one caused the problem', example: 'ECONNREFUSED' })

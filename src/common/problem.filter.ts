@@ -3,15 +3,19 @@ import { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as REASON_PHRASES } from 'node:http';
 import { Duplex } from 'node:stream';
 import { SocketError } from '../sockets/socket-error';
+import { TlsError } from '../sockets/tls/tls-error';
 import { ApiProblem, FieldError } from './api-problem';
 import { ApiErrorCode, CatalogEntry, ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from './error-catalog';
 import { recordProblem } from './problem-record';
+import { RouteMethods } from './route-methods';
 
 interface Problem {
   code: ApiErrorCode;
   detail: string;
   details?: Readonly<Record<string, unknown>>;
   errors?: FieldError[];
+  /** The methods the path takes, sent as `Allow` (a 405). */
+  allow?: string[];
 }
 
 /** Fastify's own request errors (body parsing, limits), by their `code`. */
@@ -41,11 +45,18 @@ const STATUS_CODES: Record<number, ApiErrorCode> = {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemFilter.name);
 
+  constructor(private readonly routes: RouteMethods) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const problem = this.toProblem(exception);
+    if (isClientAbort(exception, request)) {
+      // The client's doing, not a fault of the service, and there is no one left to answer.
+      this.logger.debug({ msg: `${request.method} ${request.url.split('?')[0]}: the client hung up before its request was read`, requestId: request.id });
+      return;
+    }
+    const problem = this.toProblem(exception, request);
     const { status } = ERROR_CATALOG[problem.code];
     if (status >= 500 && problem.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
@@ -56,8 +67,8 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(reply, request, problem);
   }
 
-  private toProblem(exception: unknown): Problem {
-    if (exception instanceof SocketError || exception instanceof ApiProblem) {
+  private toProblem(exception: unknown, request: FastifyRequest): Problem {
+    if (exception instanceof SocketError || exception instanceof TlsError || exception instanceof ApiProblem) {
       return {
         code: exception.code,
         detail: exception.message,
@@ -77,6 +88,11 @@ export class ProblemFilter implements ExceptionFilter {
       return { code, detail };
     }
     if (exception instanceof NotFoundException) {
+      const path = request.url.split('?')[0];
+      const allow = this.routes.allowedFor(path);
+      if (allow.length > 0 && !allow.includes(request.method)) {
+        return { code: 'METHOD_NOT_ALLOWED', detail: `${path} takes ${allow.join(', ')}, not ${request.method}`, allow };
+      }
       return { code: 'ROUTE_NOT_FOUND', detail: exception.message };
     }
     if (exception instanceof HttpException) {
@@ -84,6 +100,11 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { code: 'INTERNAL_ERROR', detail: 'An unexpected error occurred; it has been logged.' };
   }
+}
+
+/** Node aborts a request whose connection closes before its body arrived (`Error: aborted`, ECONNRESET). */
+function isClientAbort(exception: unknown, request: FastifyRequest): boolean {
+  return exception instanceof Error && (exception as NodeJS.ErrnoException).code === 'ECONNRESET' && request.raw.socket.destroyed;
 }
 
 function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
@@ -99,6 +120,7 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Prob
     ...(problem.errors?.length ? { errors: problem.errors } : {}),
   };
   if (entry.retryAfterSeconds !== undefined) reply.header('retry-after', entry.retryAfterSeconds);
+  if (problem.allow) reply.header('allow', problem.allow.join(', '));
   reply.status(entry.status).header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
 }
 

@@ -1,90 +1,120 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe, applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ExampleObject } from '@nestjs/swagger';
-import { ClassConstructor, Transform, Type, plainToInstance } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateBy,
-  ValidateNested,
-  ValidationOptions,
-} from 'class-validator';
 import { isIP } from 'node:net';
 import { PAYLOAD_ENCODINGS } from '../sockets/payload-codec';
 import { RECEIVE_MODES } from '../sockets/socket-types';
-import { ApiProblem, FieldError } from './api-problem';
-import { RawBody } from './raw-body';
-import { ValidationPlan, isFlatPlainObject } from './validation-plan';
 
 /**
- * Validates bodies and queries against their DTO: unknown fields are refused, strings in
- * queries become numbers and booleans, and a body must be a JSON object.
+ * The DTO field decorators: each states a field once, as a JSON Schema, and that one statement
+ * feeds both the OpenAPI document (`@ApiProperty`) and the request validation (the route schema
+ * `@Validated` builds with `schemaOf`, which Fastify's ajv checks). So the two cannot drift.
  */
-class DtoValidationPipe extends ValidationPipe {
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
-      if (value instanceof RawBody) {
-        throw new ApiProblem('UNSUPPORTED_MEDIA_TYPE', 'this operation takes an application/json body');
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new ApiProblem('VALIDATION_FAILED', 'the body must be a JSON object', {}, [{ field: 'body', message: 'the body must be a JSON object' }]);
-      }
-    }
-    return this.transformValid(value, metadata) ?? super.transform(value, metadata);
-  }
 
-  /**
-   * The fast path for the common case, a flat query or body that is valid: the same
-   * class-transformer call `ValidationPipe` makes, then the DTO's validation plan. Undefined
-   * when the plan cannot vouch for the value; the full pipe then answers, errors included.
-   */
-  private transformValid(value: unknown, metadata: ArgumentMetadata): object | undefined {
-    const { metatype } = metadata;
-    if ((metadata.type !== 'body' && metadata.type !== 'query') || !metatype || !this.toValidate(metadata) || !isFlatPlainObject(value)) return undefined;
-    const plan = ValidationPlan.for(metatype);
-    if (!plan) return undefined;
-    const entity = plan.instantiates ? plan.instantiate(value) : plainToInstance(metatype as ClassConstructor<Record<string, unknown>>, value);
-    return plan.accepts(entity) ? entity : undefined;
-  }
+/** A JSON Schema (draft-07, the dialect ajv speaks by default). */
+export type JsonSchema = Record<string, unknown>;
+
+/** A DTO class. */
+export type DtoClass = abstract new (...args: never[]) => object;
+
+/**
+ * A check ajv has no keyword for (a canonical host, a label map), named in a schema as
+ * `{"x-check": name}`. Registered by name so schemas stay plain data.
+ */
+export const CHECK_KEYWORD = 'x-check';
+/** The message a failed `x-check`, `pattern` or `enum` reports instead of ajv's own. */
+export const MESSAGE_KEYWORD = 'x-message';
+
+const checks = new Map<string, (value: unknown) => boolean>();
+
+/** Makes `check` available to schemas as `{"x-check": name}`. */
+export function registerCheck(name: string, check: (value: unknown) => boolean): string {
+  checks.set(name, check);
+  return name;
 }
 
-/** The validation of DTO bodies and queries (`VALIDATION` below is the app's one instance). */
-export function createValidationPipe(): ValidationPipe {
-  return new DtoValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    exceptionFactory: (errors) => {
-      const fields = flattenErrors(errors);
-      return new ApiProblem('VALIDATION_FAILED', fields.map((e) => e.message).join('; '), {}, fields);
-    },
-  });
+/** The registered check of that name (the validator calls it). */
+export function checkNamed(name: string): (value: unknown) => boolean {
+  const check = checks.get(name);
+  if (!check) throw new Error(`no check is registered as "${name}"`);
+  return check;
+}
+
+interface FieldDoc {
+  description: string;
+  example?: unknown;
+  default?: unknown;
+  /** Named examples of a query parameter, instead of `example`; see `unsetFirst`. */
+  examples?: Record<string, ExampleObject>;
+}
+
+interface FieldSpec {
+  /** What the field holds: validated as it is, and shown in the OpenAPI document. */
+  schema: JsonSchema;
+  required: boolean;
+  doc: FieldDoc;
+  /** Keywords for validation only: checks (`x-check`), messages, and what OpenAPI 3.0 cannot say. */
+  validation?: JsonSchema;
+  /** The OpenAPI form when it differs from `schema` (a nested DTO as its class, for a `$ref`). */
+  openApi?: Record<string, unknown>;
+}
+
+interface FieldRule {
+  schema: JsonSchema;
+  required: boolean;
+}
+
+const FIELDS = Symbol('sockplane:dto-fields');
+
+function fieldsOf(prototype: object): ReadonlyMap<string, FieldRule> {
+  return (Reflect.getMetadata(FIELDS, prototype) as ReadonlyMap<string, FieldRule> | undefined) ?? new Map<string, FieldRule>();
+}
+
+/** The OpenAPI part of a FieldDoc. */
+function openApiDoc(doc: FieldDoc): Record<string, unknown> {
+  const { description, example, default: defaultValue, examples } = doc;
+  return Object.fromEntries(Object.entries({ description, example, default: defaultValue, examples }).filter(([, value]) => value !== undefined));
+}
+
+/** Declares a DTO field: its schema for validation (`schemaOf`) and its `@ApiProperty`. */
+function Field(spec: FieldSpec): PropertyDecorator {
+  return (prototype, key) => {
+    const name = String(key);
+    // A copy, so a subclass adds its fields without adding them to its parent's.
+    const fields = new Map(fieldsOf(prototype));
+    const defaultValue = spec.doc.default === undefined ? {} : { default: spec.doc.default };
+    fields.set(name, { schema: { ...spec.schema, ...defaultValue, ...spec.validation }, required: spec.required });
+    Reflect.defineMetadata(FIELDS, fields, prototype);
+    const document = { ...(spec.openApi ?? spec.schema), ...openApiDoc(spec.doc) };
+    (spec.required ? ApiProperty(document) : ApiPropertyOptional(document))(prototype, key);
+  };
+}
+
+const objectSchemas = new WeakMap<DtoClass, JsonSchema>();
+
+/** The JSON Schema of a DTO class: its fields, the required ones, and nothing else allowed. */
+export function schemaOf(dto: DtoClass): JsonSchema {
+  let schema = objectSchemas.get(dto);
+  if (!schema) {
+    const fields = [...fieldsOf(dto.prototype)];
+    if (fields.length === 0) throw new Error(`${dto.name} declares no fields`);
+    const required = fields.filter(([, rule]) => rule.required).map(([name]) => name);
+    schema = {
+      type: 'object',
+      properties: Object.fromEntries(fields.map(([name, rule]) => [name, rule.schema])),
+      ...(required.length > 0 ? { required } : {}),
+      additionalProperties: false,
+    };
+    objectSchemas.set(dto, schema);
+  }
+  return schema;
 }
 
 /**
- * The pipe every DTO body and query parameter names, `@Body(VALIDATION)` and `@Query(VALIDATION)`
- * (and `PayloadBodyPipe` for the JSON form of raw-or-JSON bodies):
- * per parameter rather than global, so the parameters with nothing to validate (ids, the caller,
- * the client-gone signal) skip Nest's pipe chain, about 1.4 µs of a 30 µs send (bench/README.md,
- * fix 22). A test sends every operation an unknown field, so a parameter without it fails.
+ * Named examples for an optional query parameter whose absence is the useful default (a filter, a
+ * cursor, a start offset). Swagger UI fills each parameter with its first example and sends it, so
+ * the first one has no value: Try it out then sends nothing, and the others are a pick away.
  */
-export const VALIDATION = createValidationPipe();
-
-function flattenErrors(errors: ValidationError[], parent = ''): FieldError[] {
-  return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flattenErrors(error.children ?? [], field)];
-  });
+export function unsetFirst(unset: string, examples: Record<string, ExampleObject>): Record<string, ExampleObject> {
+  return { unset: { summary: unset }, ...examples };
 }
 
 const HOSTNAME_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
@@ -99,68 +129,6 @@ export function isCanonicalHost(value: unknown): boolean {
   if (isIP(value) !== 0) return true;
   const labels = value.replace(/\.$/, '').split('.');
   return labels.every((label) => HOSTNAME_LABEL.test(label)) && !/^[0-9]+$/.test(labels[labels.length - 1]) && !/^0x/i.test(labels[labels.length - 1]);
-}
-
-interface FieldDoc {
-  description: string;
-  example?: unknown;
-  default?: unknown;
-  /** Named examples of a query parameter, instead of `example`; see `unsetFirst`. */
-  examples?: Record<string, ExampleObject>;
-}
-
-/**
- * Named examples for an optional query parameter whose absence is the useful default (a filter, a
- * cursor, a start offset). Swagger UI fills each parameter with its first example and sends it, so
- * the first one has no value: Try it out then sends nothing, and the others are a pick away.
- */
-export function unsetFirst(unset: string, examples: Record<string, ExampleObject>): Record<string, ExampleObject> {
-  return { unset: { summary: unset }, ...examples };
-}
-
-/** The OpenAPI part of a FieldDoc; validator settings (min, max, allowZero, required) are no OpenAPI keywords. */
-function openApiDoc(doc: FieldDoc): Record<string, unknown> {
-  const { description, example, default: defaultValue, examples } = doc;
-  return Object.fromEntries(Object.entries({ description, example, default: defaultValue, examples }).filter(([, value]) => value !== undefined));
-}
-
-function docs(required: boolean, options: Record<string, unknown>): PropertyDecorator {
-  return required ? ApiProperty(options) : ApiPropertyOptional(options);
-}
-
-function optionality(required: boolean): PropertyDecorator[] {
-  return required ? [] : [IsOptional()];
-}
-
-/** A host to connect to or send to: IP literal or host name, canonical forms only. */
-export function IsHost(doc: FieldDoc & { required?: boolean }): PropertyDecorator {
-  const required = doc.required ?? true;
-  return applyDecorators(
-    docs(required, { type: String, maxLength: 253, ...openApiDoc(doc) }),
-    ...optionality(required),
-    ValidateBy({
-      name: 'isCanonicalHost',
-      validator: {
-        validate: isCanonicalHost,
-        defaultMessage: (args) => `${args?.property} must be an IP address in canonical form or a valid host name`,
-      },
-    }),
-  );
-}
-
-/** A local address to bind: an IP literal or `localhost`. */
-export function IsBindHost(doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ type: String, ...openApiDoc(doc) }),
-    IsOptional(),
-    ValidateBy({
-      name: 'isBindHost',
-      validator: {
-        validate: (value) => value === 'localhost' || (typeof value === 'string' && isIP(value) !== 0),
-        defaultMessage: (args) => `${args?.property} must be an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0, ::) or "localhost"`,
-      },
-    }),
-  );
 }
 
 /** A multicast group address: IPv4 224.0.0.0/4 or IPv6 ff00::/8, as an IP literal. */
@@ -178,91 +146,144 @@ export function isMulticastAddress(value: unknown): boolean {
   }
 }
 
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+
+function isLabels(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return entries.length <= 32 && entries.every(([key, v]) => LABEL_KEY.test(key) && typeof v === 'string' && v.length <= 256);
+}
+
+const CANONICAL_HOST = registerCheck('canonical-host', isCanonicalHost);
+const BIND_HOST = registerCheck('bind-host', (value) => value === 'localhost' || (typeof value === 'string' && isIP(value) !== 0));
+const MULTICAST_ADDRESS = registerCheck('multicast-address', isMulticastAddress);
+const INTERFACE_ADDRESS = registerCheck('interface-address', (value) => typeof value === 'string' && isIP(value) !== 0);
+const LABELS = registerCheck('labels', isLabels);
+
+/** A check with the message it fails with. */
+function checked(check: string, message: string): JsonSchema {
+  return { [CHECK_KEYWORD]: check, [MESSAGE_KEYWORD]: message };
+}
+
+/** A host to connect to or send to: IP literal or host name, canonical forms only. */
+export function IsHost(doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  return (prototype, key) =>
+    Field({
+      schema: { type: 'string', maxLength: 253 },
+      required: doc.required ?? true,
+      doc,
+      validation: checked(CANONICAL_HOST, `${String(key)} must be an IP address in canonical form or a valid host name`),
+    })(prototype, key);
+}
+
+/** A local address to bind: an IP literal or `localhost`. */
+export function IsBindHost(doc: FieldDoc): PropertyDecorator {
+  return (prototype, key) =>
+    Field({
+      schema: { type: 'string' },
+      required: false,
+      doc,
+      validation: checked(BIND_HOST, `${String(key)} must be an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0, ::) or "localhost"`),
+    })(prototype, key);
+}
+
 /** Multicast groups to join: distinct group addresses, at most 20. */
 export function IsMulticastGroups(doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ type: [String], maxItems: 20, ...openApiDoc(doc) }),
-    IsOptional(),
-    IsArray(),
-    ArrayMaxSize(20),
-    ArrayUnique(),
-    ValidateBy(
-      {
-        name: 'isMulticastAddress',
-        validator: {
-          validate: isMulticastAddress,
-          defaultMessage: (args) => `each of ${args?.property} must be a multicast address (224.0.0.0/4 or ff00::/8)`,
-        },
-      },
-      { each: true },
-    ),
-  );
+  return (prototype, key) =>
+    Field({
+      schema: { type: 'array', maxItems: 20, uniqueItems: true, items: { type: 'string' } },
+      required: false,
+      doc,
+      validation: { items: { type: 'string', ...checked(MULTICAST_ADDRESS, `each of ${String(key)} must be a multicast address (224.0.0.0/4 or ff00::/8)`) } },
+    })(prototype, key);
 }
 
 /** A local interface address; an IPv6 one may name its zone (`::%eth0`, `fe80::1%2`). */
 export function IsInterfaceAddress(doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ type: String, ...openApiDoc(doc) }),
-    IsOptional(),
-    ValidateBy({
-      name: 'isInterfaceAddress',
-      validator: {
-        validate: (value) => typeof value === 'string' && value.length <= 64 && isIP(value) !== 0,
-        defaultMessage: (args) => `${args?.property} must be a local IP address (IPv6 may add %zone)`,
-      },
-    }),
-  );
+  return (prototype, key) =>
+    Field({
+      schema: { type: 'string', maxLength: 64 },
+      required: false,
+      doc,
+      validation: checked(INTERFACE_ADDRESS, `${String(key)} must be a local IP address (IPv6 may add %zone)`),
+    })(prototype, key);
 }
 
 /** An optional nested object, validated as its own DTO class. */
 export function IsNestedObject(type: new () => object, doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type, ...openApiDoc(doc) }), IsOptional(), ValidateNested(), Type(() => type));
+  return Field({ schema: schemaOf(type), required: false, doc, openApi: { type } });
 }
 
 /** A port number; `allowZero` for binds, where 0 asks the kernel for a free port. */
 export function IsPort(doc: FieldDoc & { allowZero: boolean; required?: boolean }): PropertyDecorator {
-  const required = doc.required ?? true;
-  const min = doc.allowZero ? 0 : 1;
-  return applyDecorators(docs(required, { type: Number, minimum: min, maximum: 65535, ...openApiDoc(doc) }), ...optionality(required), IsInt(), Min(min), Max(65535));
+  return Field({ schema: { type: 'integer', minimum: doc.allowZero ? 0 : 1, maximum: 65535 }, required: doc.required ?? true, doc });
 }
 
 /** An integer in a body (JSON numbers only). */
 export function IsIntegerField(doc: FieldDoc & { min: number; max: number }): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type: Number, minimum: doc.min, maximum: doc.max, ...openApiDoc(doc) }), IsOptional(), IsInt(), Min(doc.min), Max(doc.max));
+  return Field({ schema: { type: 'integer', minimum: doc.min, maximum: doc.max }, required: false, doc });
 }
 
 export function IsBooleanField(doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type: Boolean, ...openApiDoc(doc) }), IsOptional(), IsBoolean());
+  return Field({ schema: { type: 'boolean' }, required: false, doc });
 }
 
-/** An integer in a query string: converted from text, refused unless it is a whole number in range. */
-export function IsIntegerQuery(doc: FieldDoc & { min: number; max: number; required?: boolean }): PropertyDecorator {
-  const required = doc.required ?? false;
-  return applyDecorators(
-    docs(required, { type: Number, minimum: doc.min, maximum: doc.max, ...openApiDoc(doc) }),
-    ...optionality(required),
-    Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value)),
-    IsInt(),
-    Min(doc.min),
-    Max(doc.max),
-  );
+/**
+ * An integer in a query string: refused unless it is a whole number in range (the text is
+ * converted before validation, see `route-validation.ts`). Without `max`, any whole number from
+ * `min` on (a long-poll's `waitMs`, which the service cuts to its maximum).
+ */
+export function IsIntegerQuery(doc: FieldDoc & { min: number; max?: number; required?: boolean }): PropertyDecorator {
+  const maximum = doc.max === undefined ? {} : { maximum: doc.max };
+  return Field({ schema: { type: 'integer', minimum: doc.min, ...maximum }, required: doc.required ?? false, doc });
+}
+
+/**
+ * A long-poll's `waitMs`: any whole number of milliseconds, cut to the server's maximum
+ * (SOCKPLANE_MAX_WAIT_MS) rather than refused, so a client need not know the setting.
+ */
+export function IsWaitMs(doc: { description: string }): PropertyDecorator {
+  return IsIntegerQuery({
+    min: 0,
+    default: 0,
+    example: 5000,
+    description: `${doc.description}. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured)`,
+  });
 }
 
 /** `true` or `false` in a query string. */
 export function IsBooleanQuery(doc: FieldDoc): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ type: Boolean, ...openApiDoc(doc) }),
-    IsOptional(),
-    Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)),
-    IsBoolean(),
-  );
+  return Field({ schema: { type: 'boolean' }, required: false, doc });
 }
 
-/** One of a fixed set of strings. */
+/**
+ * A string in a query or body, of bounded length, optionally of a given pattern (with the message
+ * it fails with); `writeOnly` marks a secret the service takes and never answers (a private key).
+ */
+export function IsText(
+  doc: FieldDoc & { minLength?: number; maxLength?: number; required?: boolean; writeOnly?: boolean; pattern?: { source: string; message: string } },
+): PropertyDecorator {
+  const minLength = doc.minLength === undefined ? {} : { minLength: doc.minLength };
+  const maxLength = doc.maxLength === undefined ? {} : { maxLength: doc.maxLength };
+  const schema = { type: 'string', ...minLength, ...maxLength };
+  return Field({
+    schema,
+    openApi: doc.writeOnly === true ? { ...schema, writeOnly: true } : undefined,
+    required: doc.required ?? false,
+    doc,
+    validation: doc.pattern ? { pattern: doc.pattern.source, [MESSAGE_KEYWORD]: doc.pattern.message } : undefined,
+  });
+}
+
+/** A list of strings in a body, each of bounded length. */
+export function IsTextList(doc: FieldDoc & { maxItems: number; maxLength: number }): PropertyDecorator {
+  return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'string', minLength: 1, maxLength: doc.maxLength } }, required: false, doc });
+}
+
+/** One of a fixed set of strings (or numbers). */
 export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
-  const required = doc.required ?? false;
-  const type = typeof values[0] === 'number' ? Number : String;
-  return applyDecorators(docs(required, { enum: values, type, ...openApiDoc(doc) }), ...optionality(required), IsIn([...values]));
+  const type = typeof values[0] === 'number' ? 'integer' : 'string';
+  return Field({ schema: { type, enum: [...values] }, required: doc.required ?? false, doc });
 }
 
 export function IsEncoding(doc: FieldDoc): PropertyDecorator {
@@ -273,51 +294,45 @@ export function IsReceiveMode(doc: FieldDoc): PropertyDecorator {
   return IsOneOf(RECEIVE_MODES, { default: 'buffer', example: 'buffer', ...doc });
 }
 
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
-
-function isLabels(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const entries = Object.entries(value);
-  return entries.length <= 32 && entries.every(([key, v]) => LABEL_KEY.test(key) && typeof v === 'string' && v.length <= 256);
+/** Free-form string labels to find resources by (`label=key:value` in list queries). */
+export function IsLabels(): PropertyDecorator {
+  return (prototype, key) =>
+    Field({
+      schema: { type: 'object' },
+      openApi: { type: 'object', additionalProperties: { type: 'string', maxLength: 256 } },
+      required: false,
+      doc: {
+        description: 'Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters',
+        example: { demo: 'tutorial' },
+        default: {},
+      },
+      validation: checked(LABELS, `${String(key)} must map up to 32 keys (letters, digits, . _ / -) to strings of at most 256 characters`),
+    })(prototype, key);
 }
 
-/** Free-form string labels to find resources by (`label=key:value` in list queries). */
-export function IsLabels(options?: ValidationOptions): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({
-      type: 'object',
-      additionalProperties: { type: 'string', maxLength: 256 },
-      description: 'Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters',
-      example: { demo: 'tutorial' },
-    }),
-    IsOptional(),
-    ValidateBy(
-      {
-        name: 'isLabels',
-        validator: {
-          validate: isLabels,
-          defaultMessage: (args) => `${args?.property} must map up to 32 keys (letters, digits, . _ / -) to strings of at most 256 characters`,
-        },
-      },
-      options,
-    ),
-  );
+/**
+ * A query parameter that may be repeated (`?type=a&type=b`; one value arrives as a string and is
+ * taken as a list of one), at most 32 values, each matching `item`.
+ */
+export function IsRepeatable(doc: FieldDoc, item: JsonSchema, itemMessage: string, itemCheck?: string): PropertyDecorator {
+  const check = itemCheck === undefined ? {} : { [CHECK_KEYWORD]: itemCheck };
+  return Field({
+    schema: { type: 'array', maxItems: 32, items: item },
+    required: false,
+    doc,
+    validation: { items: { ...item, ...check, [MESSAGE_KEYWORD]: itemMessage } },
+  });
 }
 
 /** Repeatable `label=key:value` selectors in a query string. */
 export function IsLabelSelector(): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({
-      type: [String],
+  return IsRepeatable(
+    {
       description: 'Only resources carrying this label, as `key:value`; repeat for several (all must match)',
       examples: unsetFirst('Any labels', { tutorial: { summary: 'Labelled demo=tutorial, as the examples create them', value: ['demo:tutorial'] } }),
-    }),
-    IsOptional(),
-    Transform(({ value }) => (typeof value === 'string' ? [value] : value)),
-    IsArray(),
-    ArrayMaxSize(32),
-    IsString({ each: true }),
-    Matches(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}:.{0,256}$/, { each: true, message: 'label must look like key:value' }),
+    },
+    { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}:.{0,256}$' },
+    'label must look like key:value',
   );
 }
 
@@ -328,14 +343,9 @@ export function parseLabelSelector(selectors: string[] | undefined): Record<stri
 }
 
 export function IsCursor(): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({
-      type: String,
-      description: 'The `nextCursor` of the previous page; without it, the first page',
-      examples: unsetFirst('First page', { next: { summary: 'A nextCursor as a list answers it', value: 'czE' } }),
-    }),
-    IsOptional(),
-    IsString(),
-    MaxLength(64),
-  );
+  return IsText({
+    maxLength: 64,
+    description: 'The `nextCursor` of the previous page; without it, the first page',
+    examples: unsetFirst('First page', { next: { summary: 'A nextCursor as a list answers it', value: 'czE' } }),
+  });
 }

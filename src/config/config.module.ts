@@ -1,11 +1,22 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig } from './app-config';
+import { AppConfig, AuthSettings, EventSettings, RequestSettings, TlsSettings, settingSlices } from './app-config';
 
-/** Makes the validated settings injectable everywhere as `AppConfig`. */
+/**
+ * Makes the validated settings injectable everywhere: the whole `AppConfig`, and the slices
+ * modules that need only part of it take instead.
+ */
 @Global()
 @Module({})
 export class ConfigModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+    const slices = settingSlices(config);
+    const providers = [
+      { provide: AppConfig, useValue: config },
+      { provide: EventSettings, useValue: slices.events },
+      { provide: RequestSettings, useValue: slices.requests },
+      { provide: AuthSettings, useValue: slices.auth },
+      { provide: TlsSettings, useValue: slices.tls },
+    ];
+    return { module: ConfigModule, providers, exports: providers.map((provider) => provider.provide) };
   }
 }

@@ -1,10 +1,9 @@
-import { SocketEvent } from '../sockets/socket-events';
 import { compileEventFilter, isEventTypePattern } from './event-filter';
 import { EventRecord } from './event-history';
 
-const record = (event: Partial<SocketEvent>): EventRecord => ({
+const record = (event: Partial<EventRecord['event']>): EventRecord => ({
   id: 1,
-  event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a', env: 'ci' }, owner: null, at: new Date(0), data: {}, ...event },
+  event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a', env: 'ci' }, owner: null, at: new Date(0), data: { from: 0, to: 1, byteCount: 1 }, ...event },
   payload: null,
   payloadLength: null,
 });

@@ -10,7 +10,7 @@ const event = (payload?: Buffer, resourceId = 'tc_1'): SocketEvent => ({
   labels: { team: 'a' },
   owner: 'key-1',
   at: new Date(1_000),
-  data: { byteCount: payload?.length ?? 0 },
+  data: { from: 0, to: payload?.length ?? 0, byteCount: payload?.length ?? 0 },
   payload,
 });
 
@@ -29,15 +29,15 @@ describe('EventHistory', () => {
   it('gives back every field of a held event', () => {
     const history = new EventHistory({ capacity: 2, payloadBudget: 100, payloadMaxBytes: 10 });
     history.record(event(Buffer.from('abc')));
-    history.record({ ...event(), type: 'connection.closed', data: { reason: 'local', errno: null } });
+    history.record({ ...event(), type: 'connection.closed', data: { reason: 'local', errno: null, bytesIn: 3, bytesOut: 0 } });
     expect([history.get(1, true), history.get(2, true)]).toEqual([
       {
         id: 1,
-        event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a' }, owner: 'key-1', at: new Date(1_000), data: { byteCount: 3 } },
+        event: { type: 'connection.data', resourceId: 'tc_1', kind: 'tcp-connection', labels: { team: 'a' }, owner: 'key-1', at: new Date(1_000), data: { from: 0, to: 3, byteCount: 3 } },
         payload: Buffer.from('abc'),
         payloadLength: 3,
       },
-      expect.objectContaining({ id: 2, payload: null, payloadLength: null, event: expect.objectContaining({ type: 'connection.closed', data: { reason: 'local', errno: null } }) }),
+      expect.objectContaining({ id: 2, payload: null, payloadLength: null, event: expect.objectContaining({ type: 'connection.closed', data: { reason: 'local', errno: null, bytesIn: 3, bytesOut: 0 } }) }),
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { SocketEvent, SocketEventType, SocketKind } from '../sockets/socket-events';
+import { SocketEvent, SocketEventData, SocketEventMap, SocketEventType, SocketKind } from '../sockets/socket-events';
 import { Labels } from '../sockets/socket-types';
 
 /** A runtime event with the id the event stream gives it. */
@@ -21,6 +21,8 @@ export interface EventHistoryLimits {
   payloadMaxBytes: number;
 }
 
+/** What the data column's slots hold before their first event: any valid data will do. */
+const UNSET_DATA: SocketEventMap['connection.resumed'] = { heldBytes: 0 };
 /** Marks a numeric column's slot as holding nothing (no payload, or none reported). */
 const NONE = -1;
 /** Where payload positions wrap round by default: below 2^53, so they stay exact doubles. */
@@ -33,10 +35,10 @@ const POSITION_WRAP = 2 ** 52;
  *
  * An event is kept as columns, not as an object: its fields go into preallocated arrays (the
  * strings and labels are the resource's own, shared by all its events) and its payload bytes
- * into one preallocated ring. A busy UDP socket records 200,000 events a second, and as objects
+ * into one preallocated ring. A busy UDP socket records an event per datagram, and as objects
  * (a record, a Date, a Buffer for the payload) every one of them survived the next young-generation
- * collection, which then paused long enough for the kernel to drop datagrams. As columns only
- * the event's `data` object is left for the collector to copy.
+ * collection, which then paused long enough for the kernel to drop datagrams (bench/README.md
+ * has the figures). As columns only the event's `data` object is left for the collector to copy.
  */
 export class EventHistory {
   readonly capacity: number;
@@ -48,7 +50,7 @@ export class EventHistory {
   private readonly resourceIds: string[];
   private readonly labels: Labels[];
   private readonly owners: (string | null)[];
-  private readonly data: SocketEvent['data'][];
+  private readonly data: SocketEventData[];
   private readonly at: Float64Array;
   /** How many bytes the runtime reported per event, or NONE. */
   private readonly payloadLengths: Float64Array;
@@ -73,7 +75,7 @@ export class EventHistory {
     this.resourceIds = column(capacity, '');
     this.labels = column(capacity, {});
     this.owners = column(capacity, null);
-    this.data = column(capacity, {});
+    this.data = column<SocketEventData>(capacity, UNSET_DATA);
     this.at = new Float64Array(capacity);
     this.payloadLengths = new Float64Array(capacity);
     this.payloadStarts = new Float64Array(capacity);

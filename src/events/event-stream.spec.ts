@@ -46,19 +46,17 @@ class FakeSink implements EventSink {
   }
 }
 
-const event = (type: SocketEvent['type'] = 'connection.data', payload?: Buffer): SocketEvent => ({
-  type,
-  resourceId: 'tc_1',
-  kind: 'tcp-connection',
-  labels: {},
-  owner: null,
-  at: new Date(0),
-  data: { byteCount: 4 },
-  payload,
-});
+type TestType = 'connection.data' | 'connection.closed';
+
+const event = (type: TestType = 'connection.data', payload?: Buffer): SocketEvent => {
+  const about = { resourceId: 'tc_1', kind: 'tcp-connection', labels: {}, owner: null, at: new Date(0), payload } as const;
+  return type === 'connection.data'
+    ? { ...about, type, data: { from: 0, to: 4, byteCount: 4 } }
+    : { ...about, type, data: { reason: 'local', errno: null, bytesIn: 4, bytesOut: 0 } };
+};
 
 /** Records the event and answers it as the service offers it to live streams. */
-function live(history: EventHistory, type?: SocketEvent['type'], payload: Buffer | null = null): EventRecord {
+function live(history: EventHistory, type?: TestType, payload: Buffer | null = null): EventRecord {
   const id = history.record(event(type, payload ?? undefined));
   return { id, event: event(type), payload, payloadLength: payload?.length ?? null };
 }
@@ -73,7 +71,7 @@ function setup(options: { capacity?: number; queueLimit?: number; resumeAfter?: 
     history,
     resumeAfter: options.resumeAfter ?? null,
   });
-  const publish = (type?: SocketEvent['type'], payload: Buffer | null = null): EventRecord => {
+  const publish = (type?: TestType, payload: Buffer | null = null): EventRecord => {
     const record = live(history, type, payload);
     stream.offer(record);
     return record;

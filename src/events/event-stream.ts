@@ -1,3 +1,4 @@
+import { Queue } from '../sockets/queue';
 import { GapDto, PayloadOptions, toEventDto, toGapDto } from './dto/event.dto';
 import { EventHistory, EventRecord } from './event-history';
 
@@ -40,6 +41,9 @@ interface SkippedRun {
 
 export const SSE_PING = ': ping\n\n';
 
+/** Fills the queue's taken slots: a record that holds nothing. */
+const TAKEN: EventRecord = { id: 0, event: { type: 'listener.closed', resourceId: '', kind: 'tcp-listener', labels: {}, owner: null, at: new Date(0), data: { reason: 'local', errno: null } }, payload: null, payloadLength: null };
+
 /** One Server-Sent Events message. JSON.stringify escapes line breaks, so `data` stays on one line. */
 export function sseMessage(event: string, data: object, id?: number): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -52,9 +56,8 @@ export function sseMessage(event: string, data: object, id?: number): string {
  * queue has drained. The runtime never waits for it.
  */
 export class EventStream {
-  /** Live events not written yet, from `queueHead` on (an index, so taking one is O(1) even in a long queue). */
-  private queue: EventRecord[] = [];
-  private queueHead = 0;
+  /** Live events not written yet. */
+  private readonly queue = new Queue<EventRecord>(TAKEN);
   /** The next held event to replay, up to `replayEnd`; events after it arrive live. */
   private replayNext: number;
   private readonly replayEnd: number;
@@ -139,13 +142,12 @@ export class EventStream {
   /** The reader went away: forget what was queued for it. */
   close(): void {
     this.closed = true;
-    this.queue = [];
-    this.queueHead = 0;
+    this.queue.clear();
     this.skipping = null;
   }
 
   private get queued(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length;
   }
 
   private pump(): void {
@@ -184,15 +186,7 @@ export class EventStream {
       const record = history.get(this.replayNext++, this.wantsPayload);
       if (record && matches(record)) return this.eventMessage(record);
     }
-    if (this.queued > 0) {
-      const record = this.queue[this.queueHead++];
-      // Drop taken entries once they are half the array, so it stays within twice the queue.
-      if (this.queueHead * 2 >= this.queue.length) {
-        this.queue = this.queue.slice(this.queueHead);
-        this.queueHead = 0;
-      }
-      return this.eventMessage(record);
-    }
+    if (this.queued > 0) return this.eventMessage(this.queue.shift());
     if (this.skipping) {
       const gap = toGapDto('slow-consumer', this.skipping);
       this.skipping = null;

@@ -4,7 +4,9 @@ import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { VALIDATION, unsetFirst } from '../common/validation';
+import { SseReply } from '../common/sse-reply';
+import { Validated } from '../common/route-validation';
+import { unsetFirst } from '../common/validation';
 import { EventDto, GapDto } from './dto/event.dto';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
 import { EventsService } from './events.service';
@@ -66,12 +68,13 @@ export class EventsController {
     content: { [EVENT_STREAM]: { schema: { type: 'string', description: STREAM_FORMAT }, example: EXAMPLE } },
   })
   @ApiProblems('VALIDATION_FAILED', 'QUOTA_EXCEEDED', 'SHUTTING_DOWN')
+  @Validated({ query: StreamEventsQueryDto })
   streamEvents(
-    @Query(VALIDATION) query: StreamEventsQueryDto,
+    @Query() query: StreamEventsQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
     @Owner() caller: Caller,
   ): void {
-    this.events.openStream(query, lastEventId, reply, caller);
+    this.events.openStream(query, lastEventId, caller, new SseReply(reply));
   }
 }

@@ -1,10 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
-import { ServerResponse } from 'node:http';
 import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { parseLabelSelector } from '../common/validation';
-import { AppConfig } from '../config/app-config';
+import { EventSettings } from '../config/app-config';
 import { SocketEvent } from '../sockets/socket-events';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { StreamEventsQueryDto } from './dto/stream-events-query.dto';
@@ -12,30 +10,10 @@ import { compileEventFilter } from './event-filter';
 import { EventHistory, EventRecord } from './event-history';
 import { EventSink, EventStream, EventStreamStats } from './event-stream';
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  // nginx buffers responses unless told not to; a buffered event stream arrives in bursts.
-  'x-accel-buffering': 'no',
-};
-
-/** An HTTP response as an event sink. */
-class ResponseSink implements EventSink {
-  constructor(private readonly response: ServerResponse) {}
-
-  write(text: string): boolean {
-    return this.response.write(text);
-  }
-
-  onceDrain(listener: () => void): void {
-    this.response.once('drain', listener);
-  }
-
-  end(): void {
-    // A reader that stopped reading would never take the end, and the server could not close.
-    if (this.response.writableNeedDrain) this.response.destroy();
-    else this.response.end();
-  }
+/** Where an admitted stream writes: an event sink the service opens once nothing is left to refuse (`SseReply`). */
+export interface OpenableEventSink extends EventSink {
+  /** Starts the stream; `onGone` runs when its reader goes away. False when there is nothing to stream (HEAD). */
+  open(onGone: () => void): boolean;
 }
 
 /**
@@ -54,7 +32,7 @@ export class EventsService implements BeforeApplicationShutdown {
 
   constructor(
     registry: SocketRegistry,
-    private readonly config: AppConfig,
+    private readonly config: EventSettings,
   ) {
     this.history = new EventHistory({ capacity: config.eventHistory, payloadBudget: config.eventHistoryPayloadBytes, payloadMaxBytes: config.eventPayloadMaxBytes });
     this.unsubscribe = registry.events.subscribe((event) => this.publish(event));
@@ -63,11 +41,10 @@ export class EventsService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Answers the request with an event stream of the caller's own sockets. Everything that can
-   * be refused is checked before the reply is taken over, so a refusal is still an ordinary
-   * problem+json answer.
+   * Streams the caller's own events into `sink`. Everything that can be refused is checked
+   * before the sink is opened, so a refusal is still an ordinary problem+json answer.
    */
-  openStream(query: StreamEventsQueryDto, lastEventIdHeader: string | undefined, reply: FastifyReply, caller: Caller): void {
+  openStream(query: StreamEventsQueryDto, lastEventIdHeader: string | undefined, caller: Caller, sink: OpenableEventSink): void {
     if (this.closing) throw new ApiProblem('SHUTTING_DOWN', 'the service is shutting down');
     if (this.streams.size >= this.config.maxEventStreams) {
       throw new ApiProblem('QUOTA_EXCEEDED', `${this.streams.size} event streams are open, the limit`, { limit: 'maxEventStreams', max: this.config.maxEventStreams });
@@ -77,24 +54,13 @@ export class EventsService implements BeforeApplicationShutdown {
       ? { encoding: query.payload, maxBytes: Math.min(query.payloadMaxBytes ?? this.config.eventPayloadMaxBytes, this.config.eventPayloadMaxBytes) }
       : null;
     const matches = compileEventFilter({ owner: caller.scope, resourceIds: query.resourceId, kinds: query.kind, types: query.type, labels: parseLabelSelector(query.label) });
-
-    reply.hijack();
-    const response = reply.raw;
-    // Fastify serves HEAD with the GET handler; a HEAD answer has no body, so nothing to stream.
-    if (reply.request.method === 'HEAD') {
-      response.writeHead(200, SSE_HEADERS).end();
-      return;
-    }
-    const stream = new EventStream(new ResponseSink(response), { matches, payload, queueLimit: this.config.eventQueue, history: this.history, resumeAfter });
-    this.streams.add(stream);
-    const forget = (): void => {
+    const stream = new EventStream(sink, { matches, payload, queueLimit: this.config.eventQueue, history: this.history, resumeAfter });
+    const opened = sink.open(() => {
       this.streams.delete(stream);
       stream.close();
-    };
-    response.once('close', forget);
-    response.on('error', forget);
-    response.writeHead(200, SSE_HEADERS);
-    response.flushHeaders();
+    });
+    if (!opened) return;
+    this.streams.add(stream);
     stream.start();
   }
 

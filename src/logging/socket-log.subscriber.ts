@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Level, Logger } from 'pino';
+import { Endpoint } from '../sockets/socket-types';
 import { SocketEvent, SocketEventType } from '../sockets/socket-events';
-import { SocketRegistry } from '../sockets/socket-registry';
+import { Resource, SocketRegistry } from '../sockets/socket-registry';
 import { ROOT_LOGGER } from './root-logger';
 
 interface Endpoints {
@@ -61,8 +62,8 @@ export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown 
 
   private log(event: SocketEvent): void {
     const { level: usual, message } = EVENT_LOGS[event.type];
-    const closing = event.type.endsWith('.closed');
-    const level: Level = closing && typeof event.data.errno === 'string' ? 'warn' : usual;
+    const closing = isClose(event);
+    const level: Level = closing && event.data.errno !== null ? 'warn' : usual;
     if (this.logger.isLevelEnabled(level)) {
       const line = { event: event.type, socketId: event.resourceId, kind: event.kind, ...this.endpointsOf(event), ...event.data };
       this.logger[level](Object.keys(event.labels).length > 0 ? { ...line, labels: event.labels } : line, message);
@@ -73,29 +74,40 @@ export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown 
   private endpointsOf(event: SocketEvent): Endpoints {
     const resource = this.registry.find(event.resourceId);
     if (resource) {
-      const held = { local: formatEndpoint(endpointField(resource, 'local')), remote: formatEndpoint(endpointField(resource, 'remote')) };
+      const held = { local: formatEndpoint(resource.local), remote: formatEndpoint(remoteOf(resource)) };
       this.endpoints.set(event.resourceId, held);
       return held;
     }
     const known = this.endpoints.get(event.resourceId);
     if (known) return known;
-    // A listener reports its bound address before the registry holds it.
+    // A listener and a UDP socket report their bound address before the registry holds them.
+    if (event.type !== 'listener.bound' && event.type !== 'udp.bound') return { local: null, remote: null };
     const { address, port } = event.data;
-    const bound = { local: typeof address === 'string' && typeof port === 'number' ? formatEndpoint({ address, port }) : null, remote: null };
+    const bound = { local: address !== null && port !== null ? formatEndpoint({ address, port }) : null, remote: null };
     if (bound.local) this.endpoints.set(event.resourceId, bound);
     return bound;
   }
 }
 
-/** Any kind of socket: listeners have no `remote`, and a kind may name neither. */
-function endpointField(resource: object, field: 'local' | 'remote'): { address: string; port: number } | null {
-  const value = (resource as Partial<Record<typeof field, unknown>>)[field];
-  if (typeof value !== 'object' || value === null) return null;
-  const { address, port } = value as Record<string, unknown>;
-  return typeof address === 'string' && typeof port === 'number' ? { address, port } : null;
+type CloseEvent = Extract<SocketEvent, { type: 'listener.closed' | 'connection.closed' | 'udp.closed' }>;
+
+function isClose(event: SocketEvent): event is CloseEvent {
+  switch (event.type) {
+    case 'listener.closed':
+    case 'connection.closed':
+    case 'udp.closed':
+      return true;
+    default:
+      return false;
+  }
 }
 
-function formatEndpoint(endpoint: { address: string; port: number } | null): string | null {
+/** Listeners have no peer. */
+function remoteOf(resource: Resource): Endpoint | null {
+  return resource.kind === 'tcp-listener' ? null : resource.remote;
+}
+
+function formatEndpoint(endpoint: Pick<Endpoint, 'address' | 'port'> | null): string | null {
   if (!endpoint) return null;
   return endpoint.address.includes(':') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
 }

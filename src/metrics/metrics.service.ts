@@ -3,8 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { SocketEvent } from '../sockets/socket-events';
-import { SocketRegistry } from '../sockets/socket-registry';
+import { ConnectOutcome, SocketEvent } from '../sockets/socket-events';
+import { Resource, SocketRegistry } from '../sockets/socket-registry';
 
 /** Route label of requests that matched no route, so unknown URLs cannot create series. */
 const UNMATCHED_ROUTE = 'unmatched';
@@ -14,13 +14,14 @@ const UNMATCHED_ROUTE = 'unmatched';
  * apps in one process keep apart. Labels are bounded: kinds, states, outcomes, route patterns;
  * never a socket id or a raw URL.
  *
- * Counters of things that happen come from the registry's event bus; gauges, sent totals and
- * connect outcomes are read from the socket registry at scrape time.
+ * Counters of things that happen come from the registry's event bus: what a socket sent is
+ * read from it while it is open, and from its `*.closed` event's final counters once it closed
+ * (the registry may forget it then). Gauges are read from the socket registry at scrape time.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   readonly registry = new Registry();
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => void)[] = [];
 
   /**
    * Received bytes and datagrams by kind, added up per event and handed to their counters at
@@ -29,6 +30,9 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
    */
   private readonly bytesReceived = new Map<string, number>([['tcp-connection', 0]]);
   private readonly datagramsReceived = new Map<string, number>();
+  /** What the sockets that closed had sent, by kind, from their final counters. */
+  private readonly closedSent = new Map<string, SentCounters>();
+  private readonly connectOutcomes = new Map<ConnectOutcome, number>();
   private readonly accepts: Counter;
   private readonly backpressurePauses: Counter<'kind'>;
   private readonly droppedConnections: Counter<'reason'>;
@@ -41,6 +45,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     const registers = [this.registry];
+    const sentTotals = (): Map<string, SentCounters> => this.sentTotals();
+    const connectOutcomes = this.connectOutcomes;
     collectDefaultMetrics({ register: this.registry });
 
     new Gauge({
@@ -82,7 +88,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       collect() {
         this.reset();
         this.inc({ kind: 'tcp-connection' }, 0);
-        for (const [kind, sent] of sockets.sentTotals()) if (sent.bytesOut > 0) this.inc({ kind }, sent.bytesOut);
+        for (const [kind, sent] of sentTotals()) if (sent.bytesOut > 0) this.inc({ kind }, sent.bytesOut);
       },
     });
     new Counter({
@@ -92,7 +98,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       registers,
       collect() {
         this.reset();
-        for (const [kind, sent] of sockets.sentTotals()) if (sent.datagramsOut > 0) this.inc({ kind }, sent.datagramsOut);
+        for (const [kind, sent] of sentTotals()) if (sent.datagramsOut > 0) this.inc({ kind }, sent.datagramsOut);
       },
     });
     new Counter({
@@ -103,7 +109,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       collect() {
         this.reset();
         this.inc({ outcome: 'connected' }, 0);
-        for (const [outcome, count] of sockets.connectAttempts) this.inc({ outcome }, count);
+        for (const [outcome, count] of connectOutcomes) this.inc({ outcome }, count);
       },
     });
 
@@ -146,7 +152,10 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.unsubscribe = this.sockets.events.subscribe((event) => this.count(event));
+    this.unsubscribe = [
+      this.sockets.events.subscribe((event) => this.count(event)),
+      this.sockets.events.subscribeConnectAttempts((outcome) => this.connectOutcomes.set(outcome, (this.connectOutcomes.get(outcome) ?? 0) + 1)),
+    ];
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', (request, reply, done) => {
       this.requestDuration.observe(
@@ -159,8 +168,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
 
   /** After the registry closed every socket at shutdown, so those closes are counted too. */
   onApplicationShutdown(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    this.unsubscribe = [];
   }
 
   /** The exposition in Prometheus text format. */
@@ -172,14 +181,31 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     return this.registry.contentType;
   }
 
+  /**
+   * What every socket sent since start-up, by kind: the closed ones from their final counters,
+   * the open ones from their counters now. Never decreases, so it is exposed as counters.
+   */
+  private sentTotals(): Map<string, SentCounters> {
+    const totals = new Map<string, SentCounters>();
+    for (const [kind, sent] of this.closedSent) addSent(totals, kind, sent);
+    for (const socket of this.sockets.all()) if (socket.state !== 'closed') addSent(totals, socket.kind, sentCounters(socket));
+    return totals;
+  }
+
   private count(event: SocketEvent): void {
     switch (event.type) {
       case 'connection.data':
-        addTo(this.bytesReceived, event.kind, numberOr(event.data.byteCount, event.payload?.length ?? 0));
+        addTo(this.bytesReceived, event.kind, event.data.byteCount);
         break;
       case 'udp.datagram':
         addTo(this.datagramsReceived, event.kind, 1);
-        addTo(this.bytesReceived, event.kind, event.payload?.length ?? numberOr(event.data.byteCount, 0));
+        addTo(this.bytesReceived, event.kind, event.data.size);
+        break;
+      case 'connection.closed':
+        addSent(this.closedSent, event.kind, { bytesOut: event.data.bytesOut, datagramsOut: 0 });
+        break;
+      case 'udp.closed':
+        addSent(this.closedSent, event.kind, { bytesOut: event.data.bytesOut, datagramsOut: event.data.datagramsOut });
         break;
       case 'connection.accepted':
         this.accepts.inc();
@@ -188,22 +214,36 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         this.backpressurePauses.inc({ kind: event.kind });
         break;
       case 'listener.dropped':
-        this.droppedConnections.inc({ reason: stringOr(event.data.reason, 'unknown') });
+        this.droppedConnections.inc({ reason: event.data.reason });
         break;
       case 'udp.dropped':
         // The datagram log says which of its caps refused the datagram.
-        this.droppedDatagrams.inc({ reason: stringOr(event.data.cause, 'unknown') });
+        this.droppedDatagrams.inc({ reason: event.data.cause });
         break;
     }
   }
 }
 
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' ? value : fallback;
+/** What a socket has sent; kinds without a counter report 0. */
+interface SentCounters {
+  bytesOut: number;
+  datagramsOut: number;
 }
 
-function stringOr(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : fallback;
+function sentCounters(resource: Resource): SentCounters {
+  switch (resource.kind) {
+    case 'tcp-listener':
+      return { bytesOut: 0, datagramsOut: 0 };
+    case 'tcp-connection':
+      return { bytesOut: resource.bytesOut, datagramsOut: 0 };
+    case 'udp-socket':
+      return { bytesOut: resource.bytesOut, datagramsOut: resource.datagramsOut };
+  }
+}
+
+function addSent(totals: Map<string, SentCounters>, kind: string, sent: SentCounters): void {
+  const total = totals.get(kind) ?? { bytesOut: 0, datagramsOut: 0 };
+  totals.set(kind, { bytesOut: total.bytesOut + sent.bytesOut, datagramsOut: total.datagramsOut + sent.datagramsOut });
 }
 
 function addTo(counts: Map<string, number>, kind: string, amount: number): void {

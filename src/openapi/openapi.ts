@@ -1,5 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { completeProblemExamples } from '../common/api-docs';
 
 const INTRODUCTION = `
@@ -48,7 +50,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('sockplane')
     .setDescription(INTRODUCTION)
-    .setVersion('1.0.0')
+    .setVersion(packageVersion())
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     // Relative, so Try it out calls the service that serves the page, whatever its host and port.
     .addServer('/', 'This service')
@@ -56,6 +58,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('TCP listeners', 'Listening TCP sockets (socket → bind → listen → accept)')
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
     .addTag('UDP sockets', 'Bound UDP sockets (socket → bind, optionally connect): send datagrams, read them by sequence number, release, close')
+    .addTag('TLS', 'The instance CA and the certificates TLS listeners and clients present: upload, generate, list, delete (keys are write-only)')
     .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')
     .addTag('Limits', 'Quotas and limits, with what is in use now')
     .addTag('Operations', 'Health probes and Prometheus metrics')
@@ -66,6 +69,18 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       operationIdFactory: (_controllerKey, methodKey) => methodKey,
     }),
   );
+}
+
+/**
+ * The version in the project's package.json: the nearest one above this file, wherever the
+ * compiled code runs from (`dist/`, the image's `/app/dist/`, or `src/` under Jest).
+ */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
 }
 
 /** Serves Swagger UI at /docs and the JSON document at /docs-json. */

@@ -1,5 +1,6 @@
 import { judgedAddress, parseAddressRule, parsePortRanges } from './address-rule';
-import { NetworkPolicy, NetworkPolicyOptions, Protocol } from './network-policy';
+import { Protocol } from '../sockets/destination';
+import { NetworkPolicy, NetworkPolicyOptions } from './network-policy';
 
 function policy(options: Partial<Record<'allow' | 'deny' | 'bindHosts', string[]>> & { bindPorts?: string } = {}): NetworkPolicy {
   const resolved: NetworkPolicyOptions = {

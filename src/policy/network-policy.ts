@@ -1,6 +1,5 @@
+import { AccessPolicy, Protocol } from '../sockets/destination';
 import { AddressRule, PortRange, judgedAddress, parseAddressRule, ruleMatches } from './address-rule';
-
-export type Protocol = 'tcp' | 'udp';
 
 /** Where the rule that decided came from: a setting, or the built-in defaults. */
 export type RuleSource = 'built-in' | 'SOCKPLANE_POLICY_ALLOW' | 'SOCKPLANE_POLICY_DENY' | 'SOCKPLANE_BIND_HOSTS' | 'SOCKPLANE_BIND_PORTS';
@@ -49,7 +48,7 @@ const BUILT_IN_DENIES: readonly Omit<PolicyEntry, 'effect' | 'source'>[] = [
  * the destination is allowed unless an allow list is configured. IPv4-mapped and NAT64 IPv6
  * addresses are judged as the IPv4 address they reach. Pure logic: no I/O, no Nest.
  */
-export class NetworkPolicy {
+export class NetworkPolicy implements AccessPolicy {
   private readonly entries: readonly PolicyEntry[];
   private readonly hasAllowList: boolean;
 

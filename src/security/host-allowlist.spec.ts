@@ -24,6 +24,12 @@ describe('HostAllowlist', () => {
     for (const header of ['evil.example', '127.0.0.2', 'sockplane.internal.evil.example', undefined]) expect(hosts.allows(header)).toBe(false);
   });
 
+  it('allows a loopback bind address that is not one of the loopback names', () => {
+    const hosts = new HostAllowlist('127.0.0.2', []);
+    for (const header of ['127.0.0.2', '127.0.0.2:3000', 'localhost']) expect(hosts.allows(header)).toBe(true);
+    expect(hosts.allows('127.0.0.3')).toBe(false);
+  });
+
   it('answers the same when headers alternate, whatever it remembered last', () => {
     const hosts = new HostAllowlist('127.0.0.1', []);
     const verdicts = ['localhost:1', 'evil.example', 'localhost:1', 'localhost:1.evil', 'LOCALHOST:1', 'evil.example'].map((h) => hosts.allows(h));

@@ -1,5 +1,3 @@
-import { isLoopback } from '../config/app-config';
-
 /** Names every local client may use, whatever the configuration. */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 
@@ -14,10 +12,13 @@ export class HostAllowlist {
   /** The last header allowed: clients repeat theirs on every request, so most checks stop here. */
   private lastAllowed: string | undefined;
 
-  /** `bindHost` (HOST) is allowed too, unless it is a wildcard that names no one host. */
+  /**
+   * `bindHost` (HOST) is allowed too, loopback addresses such as 127.0.0.2 included (clients
+   * reach the service by that address), unless it is a wildcard that names no one host.
+   */
   constructor(bindHost: string, allowedHosts: readonly string[]) {
     const names = new Set([...LOOPBACK_NAMES, ...allowedHosts]);
-    if (bindHost !== '0.0.0.0' && bindHost !== '::' && !isLoopback(bindHost)) names.add(bindHost.toLowerCase());
+    if (bindHost !== '0.0.0.0' && bindHost !== '::') names.add(bindHost.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
     this.any = names.has('*');
     this.names = names;
   }

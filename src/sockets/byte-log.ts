@@ -1,3 +1,5 @@
+import { Queue } from './queue';
+
 /** A slice of the log: `data` holds the bytes in [from, to). */
 export interface ByteLogSlice {
   from: number;
@@ -12,7 +14,7 @@ export interface ByteLogChunks {
   chunks: Buffer[];
 }
 
-/** Stands in for a released chunk until the array is compacted. */
+/** Stands in for a released chunk until the queue is compacted. */
 const RELEASED = Buffer.alloc(0);
 
 /**
@@ -21,11 +23,8 @@ const RELEASED = Buffer.alloc(0);
  * received and sliced on read, so neither append nor read copies more than it returns.
  */
 export class ByteLog {
-  private chunks: Buffer[] = [];
-  /** Absolute offset of each chunk's first byte, parallel to `chunks`. */
-  private starts: number[] = [];
-  /** Index of the first live chunk; the released slots before it are compacted lazily. */
-  private head = 0;
+  /** The held chunks, each keyed by the absolute offset of its first byte. */
+  private readonly chunks = new Queue<Buffer>(RELEASED, true);
   private start = 0;
   private end = 0;
 
@@ -45,8 +44,7 @@ export class ByteLog {
 
   append(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.starts.push(this.end);
+    this.chunks.push(chunk, this.end);
     this.end += chunk.length;
   }
 
@@ -72,9 +70,9 @@ export class ByteLog {
     const chunks: Buffer[] = [];
     if (to <= from) return { from, to: from, chunks };
     for (let i = this.chunkIndexAt(from); i < this.chunks.length; i++) {
-      const chunkStart = this.starts[i];
+      const chunkStart = this.chunks.keyAt(i);
       if (chunkStart >= to) break;
-      const chunk = this.chunks[i];
+      const chunk = this.chunks.at(i);
       chunks.push(chunk.subarray(Math.max(0, from - chunkStart), Math.min(chunk.length, to - chunkStart)));
     }
     return { from, to, chunks };
@@ -98,40 +96,21 @@ export class ByteLog {
   releaseUpTo(offset: number): void {
     const target = Math.min(Math.max(offset, this.start), this.end);
     if (target === this.start) return;
-    while (this.head < this.chunks.length && this.starts[this.head] + this.chunks[this.head].length <= target) {
-      // Dropped now, not at the next compaction: a released chunk must not stay reachable.
-      this.chunks[this.head] = RELEASED;
-      this.head++;
-    }
-    if (this.head < this.chunks.length && this.starts[this.head] < target) {
+    while (this.chunks.length > 0 && this.chunks.keyAt(0) + this.chunks.at(0).length <= target) this.chunks.shift();
+    if (this.chunks.length > 0 && this.chunks.keyAt(0) < target) {
       // Keep only the unreleased tail of a partly released chunk.
-      const cut = target - this.starts[this.head];
-      this.chunks[this.head] = this.chunks[this.head].subarray(cut);
-      this.starts[this.head] = target;
+      this.chunks.set(0, this.chunks.at(0).subarray(target - this.chunks.keyAt(0)), target);
     }
     this.start = target;
-    this.compact();
   }
 
-  private compact(): void {
-    if (this.head === this.chunks.length) {
-      this.chunks = [];
-      this.starts = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
-      this.starts = this.starts.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /** Binary search for the live chunk holding `offset`. */
+  /** Binary search for the live chunk holding `offset` (an index from the oldest held chunk). */
   private chunkIndexAt(offset: number): number {
-    let lo = this.head;
+    let lo = 0;
     let hi = this.chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.starts[mid] <= offset) lo = mid;
+      if (this.chunks.keyAt(mid) <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;

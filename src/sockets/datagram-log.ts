@@ -1,3 +1,4 @@
+import { Queue } from './queue';
 import { Endpoint } from './socket-types';
 
 /** One received datagram, numbered by the order it was kept in (the first is seq 0). */
@@ -16,11 +17,12 @@ export interface DatagramLogLimits {
 }
 
 /** Which cap made the log drop a datagram. */
-export type DropCause = 'maxDatagrams' | 'maxBufferedBytes';
+export const DROP_CAUSES = ['maxDatagrams', 'maxBufferedBytes'] as const;
+export type DropCause = (typeof DROP_CAUSES)[number];
 
 export type AppendOutcome = { kept: true; datagram: Datagram } | { kept: false; cause: DropCause };
 
-/** Stands in for a released datagram until the array is compacted. */
+/** Stands in for a released datagram until the queue is compacted. */
 const RELEASED: Datagram = { seq: -1, data: Buffer.alloc(0), sender: { address: '', family: 'IPv4', port: 0 }, receivedAt: new Date(0) };
 
 /**
@@ -31,9 +33,7 @@ const RELEASED: Datagram = { seq: -1, data: Buffer.alloc(0), sender: { address: 
  * datagrams get no sequence number, so the held ones stay contiguous.
  */
 export class DatagramLog {
-  private items: Datagram[] = [];
-  /** Index of the first live item; the released slots before it are compacted lazily. */
-  private head = 0;
+  private readonly items = new Queue<Datagram>(RELEASED);
   private end = 0;
   private bytes = 0;
   private droppedCount = 0;
@@ -51,7 +51,7 @@ export class DatagramLog {
   }
 
   get heldDatagrams(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   get heldBytes(): number {
@@ -86,8 +86,8 @@ export class DatagramLog {
   read(from: number, max: number, maxBytes: number): Datagram[] {
     const found: Datagram[] = [];
     let total = 0;
-    for (let i = this.head + (from - this.oldestSeq); i < this.items.length && found.length < max; i++) {
-      const datagram = this.items[i];
+    for (let i = from - this.oldestSeq; i < this.items.length && found.length < max; i++) {
+      const datagram = this.items.at(i);
       if (found.length > 0 && total + datagram.data.length > maxBytes) break;
       total += datagram.data.length;
       found.push(datagram);
@@ -97,27 +97,11 @@ export class DatagramLog {
 
   /** Frees every datagram below `seq` (clamped to what is held). */
   releaseUpTo(seq: number): void {
-    while (this.head < this.items.length && this.items[this.head].seq < seq) {
-      this.bytes -= this.items[this.head].data.length;
-      // Dropped now, not at the next compaction: a released datagram must not stay reachable.
-      this.items[this.head] = RELEASED;
-      this.head++;
-    }
-    this.compact();
+    while (this.items.length > 0 && this.items.at(0).seq < seq) this.bytes -= this.items.shift().data.length;
   }
 
   private drop(cause: DropCause): AppendOutcome {
     this.droppedCount++;
     return { kept: false, cause };
-  }
-
-  private compact(): void {
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
   }
 }

@@ -1,41 +1,159 @@
+import { DROP_CAUSES } from './datagram-log';
+import { SocketErrorCode } from './socket-error';
+import { CLOSE_REASONS } from './socket-types';
+
 /** What a socket resource is; also the `kind` field of every representation. */
 export const SOCKET_KINDS = ['tcp-listener', 'tcp-connection', 'udp-socket'] as const;
 export type SocketKind = (typeof SOCKET_KINDS)[number];
 
-/** Every event the runtime publishes; the events API validates filters and documents its enum from this list. */
-export const SOCKET_EVENT_TYPES = [
-  'listener.bound',
-  'listener.closed',
-  'listener.dropped',
-  'connection.accepted',
-  'connection.opened',
-  'connection.data',
-  'connection.peer-ended',
-  'connection.paused',
-  'connection.resumed',
-  'connection.closed',
-  'udp.bound',
-  'udp.datagram',
-  'udp.dropped',
-  'udp.closed',
-] as const;
-export type SocketEventType = (typeof SOCKET_EVENT_TYPES)[number];
+/** Why a listener dropped a connection as it arrived. */
+export const LISTENER_DROP_REASONS = ['max-connections', 'quota', 'shutting-down'] as const;
+/** Which cap stopped a connection's reading: its own buffer cap, or the total of all connections. */
+export const PAUSE_CAUSES = ['cap', 'total-cap'] as const;
 
-/** One thing that happened to a socket resource, as the runtime reports it. */
-export interface SocketEvent {
-  type: SocketEventType;
+/** The JSON schema of one field of an event's data, as the OpenAPI document shows it. */
+export interface EventFieldSchema {
+  readonly type: 'string' | 'integer';
+  readonly description: string;
+  readonly nullable?: true;
+  readonly enum?: readonly string[];
+}
+
+/** A field's schema, carrying the TypeScript type of its values (`V` exists for the compiler only). */
+export interface EventField<V> {
+  readonly schema: EventFieldSchema;
+  readonly valueType?: V;
+}
+
+const integer = (description: string): EventField<number> => ({ schema: { type: 'integer', description } });
+const text = (description: string): EventField<string> => ({ schema: { type: 'string', description } });
+const oneOf = <V extends string>(values: readonly V[], description: string): EventField<V> => ({ schema: { type: 'string', enum: values, description } });
+const orNull = <V>(field: EventField<V>): EventField<V | null> => ({ schema: { ...field.schema, nullable: true } });
+
+const remoteAddress = orNull(text('The peer’s address'));
+const remotePort = orNull(integer('The peer’s port'));
+const closeReason = oneOf(CLOSE_REASONS, 'Why it closed');
+const errno = orNull(text('The errno code, for `peer-reset` and `error`'));
+const bytesIn = integer('Bytes received over its life');
+const bytesOut = integer('Bytes sent over its life');
+
+/**
+ * Every event the runtime publishes, with the fields of its `data`. This table is the one
+ * source: `SocketEventMap` (the data's TypeScript type per event type) is derived from it, and
+ * so is the events API's OpenAPI schema, so the two cannot disagree.
+ */
+export const SOCKET_EVENTS = {
+  'listener.bound': {
+    description: 'A listener is bound and accepting',
+    data: { address: orNull(text('The bound address')), port: orNull(integer('The bound port (the real one when 0 was asked)')) },
+  },
+  'listener.closed': {
+    description: 'A listener stopped accepting',
+    data: { reason: closeReason, errno },
+  },
+  'listener.dropped': {
+    description: 'A listener dropped a connection as it arrived: over `maxConnections`, over a socket quota, or during shutdown',
+    data: { reason: oneOf(LISTENER_DROP_REASONS, 'Why it was dropped'), remoteAddress, remotePort },
+  },
+  'connection.accepted': {
+    description: 'A listener accepted a connection',
+    data: { listenerId: orNull(text('The listener that accepted it')), remoteAddress, remotePort },
+  },
+  'connection.opened': {
+    description: 'An outbound connection is established',
+    data: { listenerId: orNull(text('Always null: no listener accepted it')), remoteAddress, remotePort },
+  },
+  'connection.data': {
+    description: 'Bytes arrived: the byte-log offsets they got',
+    data: { from: integer('Offset of the first byte'), to: integer('Offset after the last byte'), byteCount: integer('How many bytes') },
+  },
+  'connection.peer-ended': {
+    description: 'The peer sent FIN: every byte has arrived',
+    data: { endOffset: integer('Offset after the last byte received') },
+  },
+  'connection.paused': {
+    description: 'Reading stopped at the buffer cap (`cap`) or the total cap of all connections (`total-cap`): TCP pushes back on the peer',
+    data: { heldBytes: integer('Unreleased bytes held'), cause: oneOf(PAUSE_CAUSES, 'Which cap was reached') },
+  },
+  'connection.resumed': {
+    description: 'Reading started again after a release',
+    data: { heldBytes: integer('Unreleased bytes held') },
+  },
+  'connection.closed': {
+    description: 'A connection closed; its final counters',
+    data: { reason: closeReason, errno, bytesIn, bytesOut },
+  },
+  'udp.bound': {
+    description: 'A UDP socket is bound (and connected to its default peer, if it has one)',
+    data: {
+      address: orNull(text('The bound address')),
+      port: orNull(integer('The bound port')),
+      remoteAddress: orNull(text('The default peer’s address')),
+      remotePort: orNull(integer('The default peer’s port')),
+    },
+  },
+  'udp.datagram': {
+    description: 'A datagram arrived',
+    data: { seq: integer('Its sequence number'), remoteAddress: text('The sender’s address'), remotePort: integer('The sender’s port'), size: integer('Payload bytes') },
+  },
+  'udp.dropped': {
+    description: 'A datagram arrived at a full datagram log and was dropped',
+    data: {
+      remoteAddress: text('The sender’s address'),
+      remotePort: integer('The sender’s port'),
+      size: integer('Payload bytes'),
+      cause: oneOf(DROP_CAUSES, 'Which cap refused it'),
+      dropped: integer('Datagrams this socket dropped so far'),
+    },
+  },
+  'udp.closed': {
+    description: 'A UDP socket closed; its final counters',
+    data: {
+      reason: closeReason,
+      errno,
+      bytesIn,
+      bytesOut,
+      datagramsIn: integer('Datagrams received over its life'),
+      datagramsOut: integer('Datagrams sent over its life'),
+    },
+  },
+} as const satisfies Record<string, { description: string; data: Record<string, EventField<unknown>> }>;
+
+export type SocketEventType = keyof typeof SOCKET_EVENTS;
+
+/** Every event type, in the table's order; the events API validates filters and documents its enum from this list. */
+export const SOCKET_EVENT_TYPES = Object.keys(SOCKET_EVENTS) as readonly SocketEventType[];
+
+type ValuesOf<Fields> = { [K in keyof Fields]: Fields[K] extends EventField<infer V> ? V : never };
+
+/** The data each event type carries. */
+export type SocketEventMap = { [T in SocketEventType]: ValuesOf<(typeof SOCKET_EVENTS)[T]['data']> };
+
+/** One thing that happened to a socket resource, of type `T`. */
+export interface SocketEventOf<T extends SocketEventType> {
+  type: T;
   resourceId: string;
   kind: SocketKind;
   labels: Readonly<Record<string, string>>;
   /** The API key owning the resource (null when authentication is off); streams show a key only its own. */
   owner: string | null;
   at: Date;
-  data: Record<string, string | number | boolean | null>;
+  data: SocketEventMap[T];
   /** Received bytes behind a data event; consumers copy what they keep. */
   payload?: Buffer;
 }
 
+/** Any runtime event; a `switch` on `type` narrows `data`. */
+export type SocketEvent = { [T in SocketEventType]: SocketEventOf<T> }[SocketEventType];
+
+/** The data of any event type. */
+export type SocketEventData = SocketEventMap[SocketEventType];
+
 export type SocketEventListener = (event: SocketEvent) => void;
+
+/** The outcome of an outbound connect attempt: `connected` or the error code it failed with. */
+export type ConnectOutcome = 'connected' | SocketErrorCode;
+export type ConnectAttemptListener = (outcome: ConnectOutcome) => void;
 
 /** The fields of a resource every event about it repeats. */
 export interface EventSource {
@@ -48,26 +166,33 @@ export interface EventSource {
 /**
  * Fan-out of runtime events. Listeners run synchronously and must not block: the sockets never
  * wait for a consumer (slow consumers queue on their own side).
+ *
+ * Connect attempts are a signal of their own, not an event: a connect that fails never became
+ * a resource, so there is nothing for an event to be about (and nothing for event streams to
+ * show). Metrics count them.
  */
 export class SocketEventBus {
   private readonly listeners = new Set<SocketEventListener>();
+  private readonly attemptListeners = new Set<ConnectAttemptListener>();
 
   subscribe(listener: SocketEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  publish(event: SocketEvent): void {
-    for (const listener of this.listeners) listener(event);
+  subscribeConnectAttempts(listener: ConnectAttemptListener): () => void {
+    this.attemptListeners.add(listener);
+    return () => this.attemptListeners.delete(listener);
   }
 
   /** Publishes an event about `source`; builds nothing when no one listens. */
-  publishFor(source: EventSource, type: SocketEventType, data: SocketEvent['data'], payload?: Buffer, at: Date = new Date()): void {
+  publish<T extends SocketEventType>(source: EventSource, type: T, data: SocketEventMap[T], payload?: Buffer, at: Date = new Date()): void {
     if (this.listeners.size === 0) return;
-    this.publish({ type, resourceId: source.id, kind: source.kind, labels: source.labels, owner: source.owner, at, data, payload });
+    const event: SocketEventOf<T> = { type, resourceId: source.id, kind: source.kind, labels: source.labels, owner: source.owner, at, data, payload };
+    for (const listener of this.listeners) listener(event as SocketEvent);
   }
 
-  get hasListeners(): boolean {
-    return this.listeners.size > 0;
+  connectAttempted(outcome: ConnectOutcome): void {
+    for (const listener of this.attemptListeners) listener(outcome);
   }
 }

@@ -2,7 +2,11 @@
 export const RECEIVE_MODES = ['buffer', 'echo', 'discard'] as const;
 export type ReceiveMode = (typeof RECEIVE_MODES)[number];
 
-export const CLOSE_REASONS = ['local', 'peer-end', 'peer-reset', 'timeout', 'error'] as const;
+/**
+ * Why a socket closed. `linger-expired`: a graceful close sent FIN, the peer's FIN did not come
+ * within the linger time (`SOCKPLANE_CLOSE_LINGER_MS`), and the connection was reset.
+ */
+export const CLOSE_REASONS = ['local', 'peer-end', 'peer-reset', 'timeout', 'error', 'linger-expired'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export interface Endpoint {

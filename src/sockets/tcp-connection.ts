@@ -1,9 +1,11 @@
-import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { BufferBudget } from './buffer-budget';
 import { ByteLog } from './byte-log';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
-import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
+import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
+import { StageChain } from './stage-chain';
+import { Transport } from './transport';
 import { Waiters } from './waiters';
 
 export const TcpConnectionState = {
@@ -68,7 +70,45 @@ export interface SendResult {
   ended: boolean;
 }
 
-/** One TCP connection, inbound (accepted by a listener) or outbound, over a `net.Socket`. */
+/** What `closed` will report, recorded by the first thing that started the close. */
+type CloseCause = Omit<CloseInfo, 'at'>;
+
+const LOCAL: CloseCause = { reason: 'local', errno: null, message: null };
+const PEER_END: CloseCause = { reason: 'peer-end', errno: null, message: null };
+const LINGER_EXPIRED: CloseCause = { reason: 'linger-expired', errno: null, message: 'the peer sent no FIN within the linger time; the connection was reset' };
+
+/**
+ * Everything that changes over a connection's life, in one place. `phase` is the named state
+ * (what `state` reports) and only `transition` changes it; the other fields say what is in
+ * progress within a phase.
+ */
+interface ConnectionState {
+  phase: TcpConnectionState;
+  /** The peer's FIN arrived. The phase shows it only when the peer ended first. */
+  peerEnded: boolean;
+  cause: CloseCause | null;
+  /** A local close was asked for: bytes arriving from then on are counted, not kept. */
+  closing: 'graceful' | 'reset' | null;
+  /** Runs while a graceful close waits for the peer's FIN; resets the connection when it fires. */
+  linger: NodeJS.Timeout | null;
+  /** Reading is stopped at a cap, its own or the shared budget's. */
+  paused: boolean;
+  /** This turn's sends are being gathered for one write (see `write`). */
+  corked: boolean;
+  /** Its bytes went back to the shared budget (the registry forgot it); it holds none from then on. */
+  budgetReturned: boolean;
+  closed: CloseInfo | null;
+  bytesIn: number;
+  bytesOut: number;
+  lastActivityAt: Date;
+}
+
+/**
+ * One TCP connection, inbound (accepted by a listener) or outbound. Its bytes travel over a
+ * `Transport` (a socket today, TLS later) and through its `stages`: received bytes from the
+ * transport through the stages to the receive mode, sent bytes from `send` through the stages
+ * to the transport.
+ */
 export class TcpConnection extends SocketBase<TcpConnectionOptions> implements SocketResource {
   readonly kind = 'tcp-connection';
   readonly direction: TcpDirection;
@@ -76,62 +116,79 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   readonly acceptIndex: number | null;
   readonly local: Endpoint | null;
   readonly remote: Endpoint | null;
+  /** Where framing, rules and faults plug into the byte path. */
+  readonly stages: StageChain;
 
-  private readonly socket: Socket;
+  private readonly transport: Transport;
+  /** The transport's stream, held directly: every chunk and write goes through it. */
+  private readonly stream: Duplex;
   private readonly log = new ByteLog();
   private readonly readers = new Waiters();
   private readonly budget: BufferBudget;
-  /** Set once this connection's bytes went back to the budget; it holds none from then on. */
-  private budgetReturned = false;
   private readonly onClosed: (connection: TcpConnection) => void;
-  private currentState: TcpConnectionState = TcpConnectionState.OPEN;
-  private closeInfo: CloseInfo | null = null;
-  /** The reason recorded by the first thing that started the close (error, timeout, local). */
-  private pendingReason: Omit<CloseInfo, 'at'> | null = null;
-  private peerEnded = false;
-  private pausedForCap = false;
-  /** Set by a local close: bytes arriving during the linger are counted, not kept. */
-  private closing = false;
-  private lingerTimer: NodeJS.Timeout | null = null;
-  /** Set while this turn's sends are gathered for one write (see `write`). */
-  private corked = false;
   private readonly closedPromise: Promise<void>;
-  bytesIn = 0;
-  bytesOut = 0;
-  lastActivityAt = new Date();
+  private readonly current: ConnectionState = {
+    phase: TcpConnectionState.OPEN,
+    peerEnded: false,
+    cause: null,
+    closing: null,
+    linger: null,
+    paused: false,
+    corked: false,
+    budgetReturned: false,
+    closed: null,
+    bytesIn: 0,
+    bytesOut: 0,
+    lastActivityAt: new Date(),
+  };
 
-  constructor(socket: Socket, init: TcpConnectionInit) {
+  constructor(transport: Transport, init: TcpConnectionInit) {
     super(init);
-    this.socket = socket;
+    this.transport = transport;
+    this.stream = transport.stream;
     this.direction = init.direction;
     this.listenerId = init.listenerId;
     this.acceptIndex = init.acceptIndex;
     this.budget = init.budget;
     this.onClosed = init.onClosed;
-    this.local = toEndpoint(socket.localAddress, socket.localPort, socket.localFamily);
-    this.remote = toEndpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
+    this.local = transport.local;
+    this.remote = transport.remote;
+    this.stages = new StageChain(this.deliver, this.transmit);
 
-    socket.setNoDelay(this.options.noDelay);
-    if (this.options.keepAlive) socket.setKeepAlive(true, this.options.keepAliveInitialDelayMs);
-    if (this.options.idleTimeoutMs > 0) socket.setTimeout(this.options.idleTimeoutMs, () => this.onIdleTimeout());
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onPeerEnd());
-    socket.on('error', (err) => this.onError(err));
-    socket.on('close', () => this.onClose());
-    if (socket.destroyed) this.onClose();
+    transport.setNoDelay(this.options.noDelay);
+    if (this.options.keepAlive) transport.setKeepAlive(true, this.options.keepAliveInitialDelayMs);
+    if (this.options.idleTimeoutMs > 0) transport.setIdleTimeout(this.options.idleTimeoutMs, () => this.onIdleTimeout());
+    const stream = this.stream;
+    this.closedPromise = new Promise((resolve) => stream.once('close', () => resolve()));
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('end', () => this.onPeerEnd());
+    stream.on('error', (err) => this.onError(err));
+    stream.on('close', () => this.transition(TcpConnectionState.CLOSED));
+    if (stream.destroyed) this.transition(TcpConnectionState.CLOSED);
   }
 
   get state(): TcpConnectionState {
-    return this.currentState;
+    return this.current.phase;
   }
 
   get closed(): CloseInfo | null {
-    return this.closeInfo;
+    return this.current.closed;
   }
 
   get paused(): boolean {
-    return this.pausedForCap;
+    return this.current.paused;
+  }
+
+  get bytesIn(): number {
+    return this.current.bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.current.bytesOut;
+  }
+
+  get lastActivityAt(): Date {
+    return this.current.lastActivityAt;
   }
 
   get buffer(): { oldestOffset: number; endOffset: number; heldBytes: number } {
@@ -140,12 +197,17 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   /** Bytes accepted by `send` that the kernel has not taken yet. */
   get pendingWriteBytes(): number {
-    return this.socket.writableLength;
+    return this.stream.writableLength;
   }
 
   /** Long-polls currently waiting on this connection. */
   get waitingReads(): number {
     return this.readers.size;
+  }
+
+  /** The peer ended or the connection closed: no more bytes will arrive. */
+  get inputEnded(): boolean {
+    return this.current.peerEnded || this.current.phase === TcpConnectionState.CLOSED;
   }
 
   /**
@@ -156,50 +218,24 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.assertWritable();
     let length = 0;
     for (const chunk of chunks) length += chunk.length;
-    if (length > 0 && this.socket.writableLength + length > this.options.maxPendingWriteBytes) {
-      throw new SocketError(
-        'WRITE_BUFFER_FULL',
-        `the peer is not reading: ${this.socket.writableLength} bytes are already queued and the limit is ${this.options.maxPendingWriteBytes}`,
-        { limit: 'maxPendingWriteBytes', pendingWriteBytes: this.socket.writableLength },
-      );
+    const queued = this.stream.writableLength;
+    if (length > 0 && queued + length > this.options.maxPendingWriteBytes) {
+      throw new SocketError('WRITE_BUFFER_FULL', `the peer is not reading: ${queued} bytes are already queued and the limit is ${this.options.maxPendingWriteBytes}`, {
+        limit: 'maxPendingWriteBytes',
+        pendingWriteBytes: queued,
+      });
     }
     if (length > 0) {
       try {
-        await this.write(chunks);
+        await (this.stages.isEmpty ? this.write(chunks, length) : this.writeThroughStages(chunks));
       } catch (err) {
-        throw new SocketError('SOCKET_CLOSED', `the connection closed before the bytes were sent (${errnoOf(err)})`, {
-          state: this.currentState,
-        });
+        throw new SocketError('SOCKET_CLOSED', `the connection closed before the bytes were sent (${errnoOf(err)})`, { state: this.current.phase });
       }
-      this.bytesOut += length;
       this.touch();
     }
     if (end) this.endLocally();
     return { bytesSent: length, ended: end };
   }
-
-  /**
-   * Sends arriving in the same turn of the event loop (concurrent requests on one connection),
-   * and the chunks of each, reach the kernel in one `writev` when the turn ends, rather than one
-   * `write` each. Resolves once the last chunk was handed over.
-   */
-  private write(chunks: readonly Buffer[]): Promise<void> {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
-    const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
-    return new Promise<void>((resolve, reject) => {
-      this.socket.write(chunks[last], (err) => (err ? reject(err) : resolve()));
-    });
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
 
   /** Reads from the byte log without consuming; waits up to `waitMs` for enough bytes. */
   async read(request: BufferReadRequest): Promise<BufferReadResult> {
@@ -240,7 +276,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.log.releaseUpTo(offset);
     // Resume this connection first: a budget with room wakes the others, and this one may be among them.
     this.resumeIfRoom();
-    if (!this.budgetReturned) this.budget.remove(before - this.log.heldBytes);
+    if (!this.current.budgetReturned) this.budget.remove(before - this.log.heldBytes);
   }
 
   /**
@@ -248,35 +284,99 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
    * forgets it: its byte log goes with it.
    */
   returnBudget(): void {
-    if (this.budgetReturned) return;
-    this.budgetReturned = true;
+    if (this.current.budgetReturned) return;
+    this.current.budgetReturned = true;
     this.budget.cancelWait(this.onBudgetRoom);
     this.budget.remove(this.log.heldBytes);
   }
 
   /**
    * Graceful: send FIN, wait for the peer's (up to `closeLingerMs`), then reset if it has not
-   * come. Reset: abort with RST at once. Resolves once the socket is closed. Idempotent.
+   * come (reason `linger-expired`). Reset: abort with RST at once. Resolves once the transport
+   * is closed. Idempotent.
    */
   async close(mode: 'graceful' | 'reset'): Promise<void> {
-    if (this.currentState !== TcpConnectionState.CLOSED) {
-      this.pendingReason ??= { reason: 'local', errno: null, message: null };
-      this.closing = true;
+    const current = this.current;
+    if (current.phase !== TcpConnectionState.CLOSED && current.closing !== 'reset') {
+      current.cause ??= LOCAL;
+      current.closing = mode;
       if (mode === 'reset') {
-        this.socket.resetAndDestroy();
+        this.transport.reset();
       } else {
         this.endLocally();
-        this.socket.resume();
-        this.lingerTimer ??= setTimeout(() => this.socket.resetAndDestroy(), this.options.closeLingerMs);
+        this.stream.resume();
+        current.linger ??= setTimeout(() => this.onLingerExpired(), this.options.closeLingerMs);
       }
     }
     await this.closedPromise;
   }
 
-  /** The peer ended or the connection closed: no more bytes will arrive. */
-  get inputEnded(): boolean {
-    return this.peerEnded || this.currentState === TcpConnectionState.CLOSED;
+  /**
+   * The one place the phase changes. Ending a direction only moves an open connection (the
+   * first side to end names the phase); closing is final and settles everything left.
+   */
+  private transition(to: TcpConnectionState): void {
+    const current = this.current;
+    if (current.phase === TcpConnectionState.CLOSED || current.phase === to) return;
+    if (to !== TcpConnectionState.CLOSED) {
+      if (current.phase === TcpConnectionState.OPEN) current.phase = to;
+      return;
+    }
+    current.phase = TcpConnectionState.CLOSED;
+    if (current.linger) clearTimeout(current.linger);
+    current.linger = null;
+    const cause = current.cause ?? { reason: 'error', errno: null, message: 'the socket closed unexpectedly' };
+    current.closed = { ...cause, at: new Date() };
+    this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut });
+    this.readers.releaseAll();
+    this.onClosed(this);
   }
+
+  /**
+   * Sends arriving in the same turn of the event loop (concurrent requests on one connection),
+   * and the chunks of each, reach the kernel in one `writev` when the turn ends, rather than one
+   * `write` each. Resolves once the last chunk was handed over.
+   */
+  private write(chunks: readonly Buffer[], length: number): Promise<void> {
+    this.cork();
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.stream.write(chunks[i]);
+    return new Promise<void>((resolve, reject) => {
+      this.stream.write(chunks[last], (err) => {
+        if (err) return reject(err);
+        this.current.bytesOut += length;
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * The same through the stages: what they pass on reaches `transmit`, and the send answers
+   * once the transport has taken everything written before it (an empty write marks the spot).
+   */
+  private writeThroughStages(chunks: readonly Buffer[]): Promise<void> {
+    this.cork();
+    for (const chunk of chunks) this.stages.send(chunk);
+    return new Promise<void>((resolve, reject) => this.stream.write(EMPTY, (err) => (err ? reject(err) : resolve())));
+  }
+
+  private cork(): void {
+    if (this.current.corked) return;
+    this.current.corked = true;
+    this.stream.cork();
+    setImmediate(this.uncork);
+  }
+
+  private readonly uncork = (): void => {
+    this.current.corked = false;
+    this.stream.uncork();
+  };
+
+  /** The end of the chain's send side: bytes the stages passed on (and echoed bytes) go to the transport. */
+  private readonly transmit = (chunk: Buffer): void => {
+    this.current.bytesOut += chunk.length;
+    this.stream.write(chunk);
+  };
 
   /** `search` remembers how far a delimiter read has looked, so each new chunk is searched once. */
   private isReadReady(from: number, request: BufferReadRequest, search: { searchedTo: number }): boolean {
@@ -305,28 +405,32 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   private assertWritable(): void {
-    if (this.currentState === TcpConnectionState.CLOSED || this.currentState === TcpConnectionState.LOCAL_ENDED) {
-      throw new SocketError('SOCKET_CLOSED', `connection ${this.id} is ${this.currentState}: it can no longer send`, {
-        state: this.currentState,
-      });
+    const { phase } = this.current;
+    if (phase === TcpConnectionState.CLOSED || phase === TcpConnectionState.LOCAL_ENDED) {
+      throw new SocketError('SOCKET_CLOSED', `connection ${this.id} is ${phase}: it can no longer send`, { state: phase });
     }
   }
 
   private endLocally(): void {
-    if (this.socket.writableEnded) return;
-    this.socket.end();
-    if (this.currentState === TcpConnectionState.OPEN) this.currentState = TcpConnectionState.LOCAL_ENDED;
-    this.pendingReason ??= { reason: 'local', errno: null, message: null };
+    if (this.stream.writableEnded) return;
+    this.stream.end();
+    this.current.cause ??= LOCAL;
+    this.transition(TcpConnectionState.LOCAL_ENDED);
   }
 
   private onData(chunk: Buffer): void {
-    const from = this.log.endOffset;
-    this.bytesIn += chunk.length;
+    this.current.bytesIn += chunk.length;
     this.touch();
-    switch (this.closing ? 'discard' : this.options.mode) {
+    this.stages.receive(chunk);
+  }
+
+  /** The end of the chain's receive side: the receive mode handles what the stages let through. */
+  private readonly deliver = (chunk: Buffer): void => {
+    const from = this.log.endOffset;
+    switch (this.current.closing ? 'discard' : this.options.mode) {
       case 'buffer':
         this.log.append(chunk);
-        if (!this.budgetReturned) this.budget.add(chunk.length);
+        if (!this.current.budgetReturned) this.budget.add(chunk.length);
         break;
       case 'echo':
         this.log.skip(chunk.length);
@@ -336,87 +440,84 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
         this.log.skip(chunk.length);
         break;
     }
-    this.events.publishFor(this, 'connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    this.events.publish(this, 'connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
     // After the data event, so event streams show the bytes before the pause they caused.
-    if (!this.pausedForCap && this.mustPause()) {
-      this.pausedForCap = true;
-      this.socket.pause();
+    if (!this.current.paused && this.mustPause()) {
+      this.current.paused = true;
+      this.stream.pause();
       if (this.budget.exhausted) this.budget.waitForRoom(this.onBudgetRoom);
-      this.events.publishFor(this, 'connection.paused', { heldBytes: this.log.heldBytes, cause: this.budget.exhausted ? 'total-cap' : 'cap' });
+      this.events.publish(this, 'connection.paused', { heldBytes: this.log.heldBytes, cause: this.budget.exhausted ? 'total-cap' : 'cap' });
     }
     this.readers.notify();
-  }
+  };
 
   /** Its own cap reached, or the shared budget spent while it holds bytes (so a release can free room). */
   private mustPause(): boolean {
     if (this.log.heldBytes >= this.options.maxBufferedBytes) return true;
-    return this.budget.exhausted && this.log.heldBytes > 0 && !this.closing;
+    return this.budget.exhausted && this.log.heldBytes > 0 && this.current.closing === null;
   }
 
   private readonly onBudgetRoom = (): void => this.resumeIfRoom();
 
   private resumeIfRoom(): void {
-    if (!this.pausedForCap) return;
+    if (!this.current.paused) return;
     if (this.mustPause()) {
       if (this.budget.exhausted) this.budget.waitForRoom(this.onBudgetRoom);
       return;
     }
-    this.pausedForCap = false;
-    if (!this.socket.destroyed) this.socket.resume();
-    this.events.publishFor(this, 'connection.resumed', { heldBytes: this.log.heldBytes });
+    this.current.paused = false;
+    if (!this.stream.destroyed) this.stream.resume();
+    this.events.publish(this, 'connection.resumed', { heldBytes: this.log.heldBytes });
   }
 
   private echo(chunk: Buffer): void {
-    if (this.socket.writableEnded) return;
-    this.bytesOut += chunk.length;
-    if (!this.socket.write(chunk)) {
+    if (this.stream.writableEnded) return;
+    this.stages.send(chunk);
+    if (this.stream.writableNeedDrain) {
       // The peer reads slower than it writes: stop reading until our echo drains.
-      this.socket.pause();
-      this.socket.once('drain', () => {
-        if (!this.pausedForCap) this.socket.resume();
+      this.stream.pause();
+      this.stream.once('drain', () => {
+        if (!this.current.paused) this.stream.resume();
       });
     }
   }
 
   private onPeerEnd(): void {
-    this.peerEnded = true;
-    if (this.currentState === TcpConnectionState.OPEN) {
-      this.currentState = TcpConnectionState.PEER_ENDED;
-      this.pendingReason ??= { reason: 'peer-end', errno: null, message: null };
-    }
-    this.events.publishFor(this, 'connection.peer-ended', { endOffset: this.log.endOffset });
+    const current = this.current;
+    current.peerEnded = true;
+    if (current.phase === TcpConnectionState.OPEN) current.cause ??= PEER_END;
+    this.transition(TcpConnectionState.PEER_ENDED);
+    this.events.publish(this, 'connection.peer-ended', { endOffset: this.log.endOffset });
     // Servers that answer on their own (echo, discard) close when their client does, as the
     // tutorial's echo server does.
     if (this.options.mode !== 'buffer') this.endLocally();
     this.readers.notify();
   }
 
+  /** An error names the close unless a cause that explains it better came first (our own close, a timeout). */
   private onError(err: Error): void {
+    const reason = this.current.cause?.reason;
+    if (reason === 'timeout' || reason === 'local' || reason === 'linger-expired') return;
     const errno = errnoOf(err);
-    const reason: CloseReason = errno === 'ECONNRESET' || errno === 'EPIPE' ? 'peer-reset' : 'error';
-    if (this.pendingReason?.reason !== 'timeout' && this.pendingReason?.reason !== 'local') {
-      this.pendingReason = { reason, errno, message: err.message };
-    }
+    const kind: CloseReason = errno === 'ECONNRESET' || errno === 'EPIPE' ? 'peer-reset' : 'error';
+    this.current.cause = { reason: kind, errno, message: err.message };
   }
 
   private onIdleTimeout(): void {
-    this.pendingReason = { reason: 'timeout', errno: null, message: `no traffic for ${this.options.idleTimeoutMs} ms` };
-    this.socket.destroy();
+    this.current.cause = { reason: 'timeout', errno: null, message: `no traffic for ${this.options.idleTimeoutMs} ms` };
+    this.stream.destroy();
   }
 
-  private onClose(): void {
-    if (this.currentState === TcpConnectionState.CLOSED) return;
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    this.currentState = TcpConnectionState.CLOSED;
-    const pending = this.pendingReason ?? { reason: 'error', errno: null, message: 'the socket closed unexpectedly' };
-    this.closeInfo = { ...pending, at: new Date() };
-    this.events.publishFor(this, 'connection.closed', { reason: pending.reason, errno: pending.errno });
-    this.readers.releaseAll();
-    this.onClosed(this);
+  private onLingerExpired(): void {
+    this.current.linger = null;
+    this.current.cause = LINGER_EXPIRED;
+    this.transport.reset();
   }
 
   private touch(): void {
-    this.lastActivityAt = new Date();
+    this.current.lastActivityAt = new Date();
   }
-
 }
+
+/** Written after a send's chunks when stages are in the way: its callback says everything before it was handed over. */
+const EMPTY = Buffer.alloc(0);

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { Server, Socket, createServer } from 'node:net';
+import { Refusal } from './admission';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
@@ -30,19 +32,24 @@ export interface TcpListenerInit extends SocketInit<TcpListenerOptions> {
   onAccept: (listener: TcpListener, socket: Socket, acceptIndex: number) => void;
 }
 
+/** Everything that changes over a listener's life; only `transition` changes `phase`. */
+interface ListenerState {
+  phase: TcpListenerState;
+  local: Endpoint | null;
+  accepted: number;
+  dropped: number;
+  /** Accepted connections not closed yet. */
+  active: number;
+  closed: CloseInfo | null;
+}
+
 /** A listening TCP server over `net.Server`. Accepted sockets are handed to the registry. */
 export class TcpListener extends SocketBase<TcpListenerOptions> implements SocketResource {
   readonly kind = 'tcp-listener';
-  local: Endpoint | null = null;
-  accepted = 0;
-  dropped = 0;
-  /** Accepted connections that are not closed yet; the registry keeps it current. */
-  active = 0;
 
   private readonly server: Server;
   private readonly acceptWaiters = new Waiters();
-  private currentState: TcpListenerState = TcpListenerState.LISTENING;
-  private closeInfo: CloseInfo | null = null;
+  private readonly current: ListenerState = { phase: TcpListenerState.LISTENING, local: null, accepted: 0, dropped: 0, active: 0, closed: null };
 
   private constructor(init: TcpListenerInit) {
     super(init);
@@ -54,13 +61,13 @@ export class TcpListener extends SocketBase<TcpListenerOptions> implements Socke
     });
     if (init.options.maxConnections > 0) this.server.maxConnections = init.options.maxConnections;
     this.server.on('connection', (socket: Socket) => {
-      this.accepted++;
-      init.onAccept(this, socket, this.accepted);
+      const index = ++this.current.accepted;
+      init.onAccept(this, socket, index);
       this.acceptWaiters.notify();
     });
     this.server.on('drop', (peer) => {
-      this.dropped++;
-      this.events.publishFor(this, 'listener.dropped', { reason: 'max-connections', remoteAddress: peer?.remoteAddress ?? null, remotePort: peer?.remotePort ?? null });
+      this.current.dropped++;
+      this.events.publish(this, 'listener.dropped', { reason: 'max-connections', remoteAddress: peer?.remoteAddress ?? null, remotePort: peer?.remotePort ?? null });
     });
   }
 
@@ -72,66 +79,89 @@ export class TcpListener extends SocketBase<TcpListenerOptions> implements Socke
   }
 
   get state(): TcpListenerState {
-    return this.currentState;
+    return this.current.phase;
   }
 
   get closed(): CloseInfo | null {
-    return this.closeInfo;
+    return this.current.closed;
+  }
+
+  get local(): Endpoint | null {
+    return this.current.local;
+  }
+
+  get accepted(): number {
+    return this.current.accepted;
+  }
+
+  get dropped(): number {
+    return this.current.dropped;
+  }
+
+  /** Accepted connections that are not closed yet. */
+  get active(): number {
+    return this.current.active;
   }
 
   /** Resolves once a connection with an accept index above `after` exists, or time runs out. */
   waitForAcceptAfter(after: number, waitMs: number, signal?: AbortSignal): Promise<boolean> {
-    return this.acceptWaiters.waitFor(() => this.accepted > after || this.currentState === TcpListenerState.CLOSED, waitMs, signal);
+    return this.acceptWaiters.waitFor(() => this.current.accepted > after || this.current.phase === TcpListenerState.CLOSED, waitMs, signal);
+  }
+
+  /** A connection it accepted became a resource; it counts as active until `connectionClosed`. */
+  connectionOpened(): void {
+    this.current.active++;
+  }
+
+  connectionClosed(): void {
+    this.current.active--;
+  }
+
+  /** Turns an accepted socket away (a quota, or shutdown): reset at once, counted and reported. */
+  refuse(socket: Socket, reason: Refusal): void {
+    this.current.dropped++;
+    this.events.publish(this, 'listener.dropped', { reason, remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null });
+    socket.resetAndDestroy();
   }
 
   /** Stops accepting. Connections already accepted are the registry's to keep or close. */
   close(): void {
-    if (this.currentState === TcpListenerState.CLOSED) return;
+    if (this.current.phase === TcpListenerState.CLOSED) return;
     this.server.close();
-    this.markClosed({ reason: 'local', errno: null, message: null, at: new Date() });
+    this.transition(TcpListenerState.CLOSED, { reason: 'local', errno: null, message: null, at: new Date() });
   }
 
-  private bind(): Promise<void> {
+  private async bind(): Promise<void> {
     const { host, port, backlog, ipv6Only } = this.options;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(fromSystemError(err, `listen on ${host}:${port}`));
-      };
-      const onListening = (): void => {
-        cleanup();
-        const address = this.server.address();
-        if (address && typeof address === 'object') this.local = toEndpoint(address.address, address.port, address.family);
-        // Errors after binding (rare: e.g. EMFILE while accepting) close the listener, never the process.
-        this.server.on('error', (err) => this.onServerError(err));
-        this.events.publishFor(this, 'listener.bound', { address: this.local?.address ?? null, port: this.local?.port ?? null });
-        resolve();
-      };
-      const cleanup = (): void => {
-        this.server.off('error', onError);
-        this.server.off('listening', onListening);
-      };
-      this.server.once('error', onError);
-      this.server.once('listening', onListening);
-      try {
-        this.server.listen({ host, port, backlog, ipv6Only, exclusive: true });
-      } catch (err) {
-        cleanup();
-        reject(new SocketError('ADDRESS_NOT_AVAILABLE', `cannot listen on ${host}:${port}: ${(err as Error).message}`));
-      }
-    });
+    try {
+      this.server.listen({ host, port, backlog, ipv6Only, exclusive: true });
+    } catch (err) {
+      throw new SocketError('ADDRESS_NOT_AVAILABLE', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    }
+    // `listening` and `error` both come in a later tick, so waiting after `listen` misses neither.
+    try {
+      await once(this.server, 'listening');
+    } catch (err) {
+      throw fromSystemError(err, `listen on ${host}:${port}`);
+    }
+    const address = this.server.address();
+    if (address && typeof address === 'object') this.current.local = toEndpoint(address.address, address.port, address.family);
+    // Errors after binding (rare: e.g. EMFILE while accepting) close the listener, never the process.
+    this.server.on('error', (err) => this.onServerError(err));
+    this.events.publish(this, 'listener.bound', { address: this.current.local?.address ?? null, port: this.current.local?.port ?? null });
   }
 
   private onServerError(err: Error): void {
     this.server.close();
-    this.markClosed({ reason: 'error', errno: errnoOf(err), message: err.message, at: new Date() });
+    this.transition(TcpListenerState.CLOSED, { reason: 'error', errno: errnoOf(err), message: err.message, at: new Date() });
   }
 
-  private markClosed(info: CloseInfo): void {
-    this.currentState = TcpListenerState.CLOSED;
-    this.closeInfo = info;
-    this.events.publishFor(this, 'listener.closed', { reason: info.reason, errno: info.errno });
+  /** The one place the phase changes; closing is final. */
+  private transition(to: typeof TcpListenerState.CLOSED, info: CloseInfo): void {
+    if (this.current.phase === to) return;
+    this.current.phase = to;
+    this.current.closed = info;
+    this.events.publish(this, 'listener.closed', { reason: info.reason, errno: info.errno });
     this.acceptWaiters.releaseAll();
   }
-
 }

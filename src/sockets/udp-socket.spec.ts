@@ -2,7 +2,7 @@ import { Socket, createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { SocketError } from './socket-error';
 import { SocketEvent, SocketEventBus } from './socket-events';
-import { HostResolver } from './tcp-connector';
+import { Destinations, HostResolver } from './destination';
 import { UdpSocket, UdpSocketOptions } from './udp-socket';
 
 const DEFAULTS: UdpSocketOptions = {
@@ -22,6 +22,8 @@ const DEFAULTS: UdpSocketOptions = {
   maxBufferedBytes: 1024 * 1024,
 };
 
+const ALLOW_ALL = { judgeDestination: () => ({ allowed: true }) as const, judgeBind: () => ({ allowed: true }) as const };
+
 const noDns: HostResolver = () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
 
 describe('UdpSocket', () => {
@@ -38,8 +40,7 @@ describe('UdpSocket', () => {
       owner: null,
       options: { ...DEFAULTS, ...options },
       events: extra.events ?? new SocketEventBus(),
-      resolveHost: extra.resolveHost ?? noDns,
-      vetDestination: () => undefined,
+      destinations: new Destinations(ALLOW_ALL, extra.resolveHost ?? noDns),
     });
     opened.push(socket);
     return socket;

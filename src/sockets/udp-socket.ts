@@ -1,10 +1,11 @@
 import { RemoteInfo, Socket, createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { Datagram, DatagramLog } from './datagram-log';
+import { Destinations } from './destination';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
-import { DestinationGuard, HostResolver, resolveHostAddresses } from './tcp-connector';
 import { Waiters } from './waiters';
 
 export const UdpSocketState = {
@@ -60,10 +61,8 @@ export interface UdpSocketOptions {
 }
 
 export interface UdpSocketInit extends SocketInit<UdpSocketOptions> {
-  /** Resolves host names for the default peer and for sends; the resolved address is the one dialled. */
-  resolveHost: HostResolver;
-  /** Vets the default peer and every send's destination (the network policy). */
-  vetDestination: DestinationGuard;
+  /** Resolves and vets the default peer and every send's destination; the vetted address is the one dialled. */
+  destinations: Destinations;
 }
 
 /** A socket error that did not close the socket (an ICMP error reported on a later receive, a failed echo). */
@@ -97,35 +96,51 @@ export interface DatagramSendResult {
   destination: Endpoint;
 }
 
+/** Everything that changes over a UDP socket's life; only `transition` changes `phase`. */
+interface UdpState {
+  phase: UdpSocketState;
+  local: Endpoint | null;
+  /** The default peer, once connected to it. */
+  remote: Endpoint | null;
+  datagramsIn: number;
+  datagramsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  lastActivityAt: Date;
+  lastError: UdpErrorInfo | null;
+  /** The sender of the last datagram; held datagrams and events share it, so it is never changed, only replaced. */
+  lastSender: Endpoint | null;
+  closed: CloseInfo | null;
+}
+
 /** A bound UDP socket over `dgram.Socket`, optionally connected to a default peer. */
 export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketResource {
   readonly kind = 'udp-socket';
-  local: Endpoint | null = null;
-  remote: Endpoint | null = null;
-  datagramsIn = 0;
-  datagramsOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  lastActivityAt = new Date();
-  lastError: UdpErrorInfo | null = null;
 
   private readonly socket: Socket;
   private readonly log: DatagramLog;
   private readonly readers = new Waiters();
-  private readonly resolveHost: HostResolver;
-  private readonly vetDestination: DestinationGuard;
+  private readonly destinations: Destinations;
   private readonly closedPromise: Promise<void>;
   /** Rejecters of sends in flight: dgram drops a send without calling back when the socket closes first. */
   private readonly pendingSends = new Set<(err: SocketError) => void>();
-  private currentState: UdpSocketState = UdpSocketState.BOUND;
-  private closeInfo: CloseInfo | null = null;
-  /** The sender of the last datagram; held datagrams and events share it, so it is never changed, only replaced. */
-  private lastSender: Endpoint | null = null;
+  private readonly current: UdpState = {
+    phase: UdpSocketState.BOUND,
+    local: null,
+    remote: null,
+    datagramsIn: 0,
+    datagramsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    lastActivityAt: new Date(),
+    lastError: null,
+    lastSender: null,
+    closed: null,
+  };
 
   private constructor(init: UdpSocketInit) {
     super(init);
-    this.resolveHost = init.resolveHost;
-    this.vetDestination = init.vetDestination;
+    this.destinations = init.destinations;
     this.log = new DatagramLog({ maxDatagrams: init.options.maxDatagrams, maxBytes: init.options.maxBufferedBytes });
     const { type, reuseAddr, ipv6Only, recvBufferSize, sendBufferSize } = init.options;
     this.socket = createSocket({
@@ -157,26 +172,59 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
       if (connectTo) await socket.connect(connectTo);
     } catch (err) {
       // Never announced, so closed without a udp.closed event.
-      socket.currentState = UdpSocketState.CLOSED;
-      socket.socket.close();
+      socket.transition(UdpSocketState.CLOSED, false);
       await socket.closedPromise;
       throw err;
     }
-    socket.events.publishFor(socket, 'udp.bound', {
-      address: socket.local?.address ?? null,
-      port: socket.local?.port ?? null,
-      remoteAddress: socket.remote?.address ?? null,
-      remotePort: socket.remote?.port ?? null,
+    const { local, remote } = socket.current;
+    socket.events.publish(socket, 'udp.bound', {
+      address: local?.address ?? null,
+      port: local?.port ?? null,
+      remoteAddress: remote?.address ?? null,
+      remotePort: remote?.port ?? null,
     });
     return socket;
   }
 
   get state(): UdpSocketState {
-    return this.currentState;
+    return this.current.phase;
   }
 
   get closed(): CloseInfo | null {
-    return this.closeInfo;
+    return this.current.closed;
+  }
+
+  get local(): Endpoint | null {
+    return this.current.local;
+  }
+
+  get remote(): Endpoint | null {
+    return this.current.remote;
+  }
+
+  get datagramsIn(): number {
+    return this.current.datagramsIn;
+  }
+
+  get datagramsOut(): number {
+    return this.current.datagramsOut;
+  }
+
+  get bytesIn(): number {
+    return this.current.bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.current.bytesOut;
+  }
+
+  get lastActivityAt(): Date {
+    return this.current.lastActivityAt;
+  }
+
+  /** The last error that did not close the socket, if any. */
+  get lastError(): UdpErrorInfo | null {
+    return this.current.lastError;
   }
 
   get dropped(): number {
@@ -189,7 +237,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
 
   /** SO_RCVBUF and SO_SNDBUF as the kernel reports them (Linux doubles what was asked for). */
   get bufferSizes(): { recvBufferSize: number | null; sendBufferSize: number | null } {
-    if (this.currentState === UdpSocketState.CLOSED) return { recvBufferSize: null, sendBufferSize: null };
+    if (this.current.phase === UdpSocketState.CLOSED) return { recvBufferSize: null, sendBufferSize: null };
     return { recvBufferSize: this.socket.getRecvBufferSize(), sendBufferSize: this.socket.getSendBufferSize() };
   }
 
@@ -222,17 +270,17 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
           if (err) reject(err);
           else resolve();
         };
-        if (this.remote) this.socket.send(bytes, done);
+        if (this.current.remote) this.socket.send(bytes, done);
         else this.socket.send(bytes, target.port, target.address, done);
       });
     } catch (err) {
       if (err instanceof SocketError) throw err;
-      if (this.currentState === UdpSocketState.CLOSED) throw this.closedError();
+      if (this.current.phase === UdpSocketState.CLOSED) throw this.closedError();
       throw fromSystemError(err, `send to ${target.address}:${target.port}`);
     }
-    this.datagramsOut++;
-    this.bytesOut += bytes.length;
-    this.touch();
+    this.current.datagramsOut++;
+    this.current.bytesOut += bytes.length;
+    this.current.lastActivityAt = new Date();
     return { bytesSent: bytes.length, destination: target };
   }
 
@@ -247,7 +295,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     const enough = Math.max(1, Math.min(request.minDatagrams, request.max));
     const droppedBefore = this.log.dropped;
     const ready = (): boolean =>
-      this.currentState === UdpSocketState.CLOSED ||
+      this.current.phase === UdpSocketState.CLOSED ||
       from < this.log.oldestSeq ||
       this.log.endSeq - from >= enough ||
       (this.log.endSeq > from && this.log.dropped > droppedBefore);
@@ -277,39 +325,34 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
 
   /** Closes the socket; resolves once dgram reports it closed. Idempotent. */
   close(): Promise<void> {
-    if (this.currentState !== UdpSocketState.CLOSED) {
-      this.currentState = UdpSocketState.CLOSED;
-      this.closeInfo = { reason: 'local', errno: null, message: null, at: new Date() };
-      this.socket.close();
-      for (const reject of this.pendingSends) reject(this.closedError());
-      this.pendingSends.clear();
-      this.events.publishFor(this, 'udp.closed', { reason: 'local', errno: null });
-      this.readers.releaseAll();
-    }
+    if (this.current.phase !== UdpSocketState.CLOSED) this.transition(UdpSocketState.CLOSED, true);
     return this.closedPromise;
   }
 
-  private bind(): Promise<void> {
+  /** The one place the phase changes; closing is final and settles what is in flight. `announce`: publish `udp.closed`. */
+  private transition(to: typeof UdpSocketState.CLOSED, announce: boolean): void {
+    const current = this.current;
+    current.phase = to;
+    current.closed = { reason: 'local', errno: null, message: null, at: new Date() };
+    this.socket.close();
+    for (const reject of this.pendingSends) reject(this.closedError());
+    this.pendingSends.clear();
+    const { bytesIn, bytesOut, datagramsIn, datagramsOut } = current;
+    if (announce) this.events.publish(this, 'udp.closed', { reason: 'local', errno: null, bytesIn, bytesOut, datagramsIn, datagramsOut });
+    this.readers.releaseAll();
+  }
+
+  private async bind(): Promise<void> {
     const { host, port } = this.options;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(fromSystemError(err, `bind ${host}:${port}`));
-      };
-      const onListening = (): void => {
-        cleanup();
-        const address = this.socket.address();
-        this.local = toEndpoint(address.address, address.port, address.family);
-        resolve();
-      };
-      const cleanup = (): void => {
-        this.socket.off('error', onError);
-        this.socket.off('listening', onListening);
-      };
-      this.socket.once('error', onError);
-      this.socket.once('listening', onListening);
-      this.socket.bind({ address: host, port, exclusive: true });
-    });
+    this.socket.bind({ address: host, port, exclusive: true });
+    // `listening` and `error` both come in a later tick, so waiting after `bind` misses neither.
+    try {
+      await once(this.socket, 'listening');
+    } catch (err) {
+      throw fromSystemError(err, `bind ${host}:${port}`);
+    }
+    const address = this.socket.address();
+    this.current.local = toEndpoint(address.address, address.port, address.family);
   }
 
   /** Options dgram only takes on a bound socket; each throws synchronously on a bad value. */
@@ -335,7 +378,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
       this.socket.connect(peer.port, address, (err?: Error) => (err ? reject(fromSystemError(err, `connect to ${peer.host}:${peer.port}`)) : resolve()));
     });
     const remote = this.socket.remoteAddress();
-    this.remote = toEndpoint(remote.address, remote.port, remote.family);
+    this.current.remote = toEndpoint(remote.address, remote.port, remote.family);
   }
 
   /** The vetted address to send to, or the default peer when the destination is omitted. */
@@ -344,15 +387,16 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     if ((host === undefined) !== (port === undefined)) {
       throw new SocketError('INVALID_DESTINATION', 'give both host and port, or neither to send to the default peer', { field: host === undefined ? 'host' : 'port' });
     }
+    const { remote } = this.current;
     if (host === undefined || port === undefined) {
-      if (this.remote) return this.remote;
+      if (remote) return remote;
       throw new SocketError('INVALID_DESTINATION', `socket ${this.id} has no default peer: give host and port`, { field: 'host' });
     }
     const address = await this.resolveAddress(host, port, 'host');
-    if (this.remote && (address !== this.remote.address || port !== this.remote.port)) {
+    if (remote && (address !== remote.address || port !== remote.port)) {
       throw new SocketError(
         'INVALID_DESTINATION',
-        `socket ${this.id} is connected to ${this.remote.address}:${this.remote.port} and sends only there; omit host and port`,
+        `socket ${this.id} is connected to ${remote.address}:${remote.port} and sends only there; omit host and port`,
         { field: 'host' },
       );
     }
@@ -363,18 +407,9 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
    * An IP literal of the socket's family as is; a host name resolved once, to its first address
    * of that family. Every address is vetted by the network policy first.
    */
-  private async resolveAddress(host: string, port: number, field: string): Promise<string> {
-    if (isIP(host) !== 0) {
-      assertFamily(this.options.type, host, field, 'INVALID_DESTINATION');
-      this.vetDestination(host, [host], port);
-      return host;
-    }
-    const family = this.options.type === 'udp6' ? 6 : 4;
-    const addresses = await resolveHostAddresses(host, family, this.resolveHost);
-    this.vetDestination(host, addresses, port);
-    const address = addresses.find((candidate) => isIP(candidate) === family);
-    if (!address) throw new SocketError('NAME_NOT_RESOLVED', `resolve ${host} failed: it has no IPv${family} address`, { errno: 'ENOTFOUND' });
-    return address;
+  private resolveAddress(host: string, port: number, field: string): Promise<string> {
+    assertFamily(this.options.type, host, field, 'INVALID_DESTINATION');
+    return this.destinations.forDatagram(host, port, this.options.type === 'udp6' ? 6 : 4);
   }
 
   /**
@@ -386,16 +421,17 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const receivedAt = new Date();
     const sender = this.senderOf(rinfo);
-    this.datagramsIn++;
-    this.bytesIn += msg.length;
-    this.lastActivityAt = receivedAt;
+    const current = this.current;
+    current.datagramsIn++;
+    current.bytesIn += msg.length;
+    current.lastActivityAt = receivedAt;
     let seq: number;
     switch (this.options.mode) {
       case 'buffer': {
         const outcome = this.log.append(msg, sender, receivedAt);
         if (!outcome.kept) {
           const data = { remoteAddress: sender.address, remotePort: sender.port, size: msg.length, cause: outcome.cause, dropped: this.log.dropped };
-          this.events.publishFor(this, 'udp.dropped', data, undefined, receivedAt);
+          this.events.publish(this, 'udp.dropped', data, undefined, receivedAt);
           this.readers.notify();
           return;
         }
@@ -410,16 +446,17 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
         seq = this.log.skip();
         break;
     }
-    this.events.publishFor(this, 'udp.datagram', { seq, remoteAddress: sender.address, remotePort: sender.port, size: msg.length }, msg, receivedAt);
+    this.events.publish(this, 'udp.datagram', { seq, remoteAddress: sender.address, remotePort: sender.port, size: msg.length }, msg, receivedAt);
     this.readers.notify();
   }
 
   /** The sender as an `Endpoint`, the same object as the previous datagram's when it came from the same address and port. */
   private senderOf(rinfo: RemoteInfo): Endpoint {
-    const last = this.lastSender;
+    const last = this.current.lastSender;
     if (last !== null && last.port === rinfo.port && last.address === rinfo.address) return last;
-    this.lastSender = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-    return this.lastSender;
+    const sender: Endpoint = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.current.lastSender = sender;
+    return sender;
   }
 
   /** Sends the datagram back to its sender, as the tutorial's udp_server.py does. */
@@ -429,11 +466,11 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
         this.onError(err);
         return;
       }
-      this.datagramsOut++;
-      this.bytesOut += msg.length;
+      this.current.datagramsOut++;
+      this.current.bytesOut += msg.length;
     };
     // A connected socket only hears its peer, and dgram refuses an explicit address on it.
-    if (this.remote) this.socket.send(msg, done);
+    if (this.current.remote) this.socket.send(msg, done);
     else this.socket.send(msg, sender.port, sender.address, done);
   }
 
@@ -443,11 +480,11 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
    * representation and the socket carries on.
    */
   private onError(err: Error): void {
-    this.lastError = { errno: errnoOf(err), message: err.message, at: new Date() };
+    this.current.lastError = { errno: errnoOf(err), message: err.message, at: new Date() };
   }
 
   private assertOpen(): void {
-    if (this.currentState === UdpSocketState.CLOSED) throw this.closedError();
+    if (this.current.phase === UdpSocketState.CLOSED) throw this.closedError();
   }
 
   private closedError(): SocketError {
@@ -466,11 +503,6 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
       });
     }
   }
-
-  private touch(): void {
-    this.lastActivityAt = new Date();
-  }
-
 }
 
 /** Refuses an IP literal of the other family: a udp4 socket cannot bind, join or reach an IPv6 address, nor a udp6 one an IPv4 address. */

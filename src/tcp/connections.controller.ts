@@ -1,19 +1,19 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { sendCorked } from '../common/corked-reply';
-import { PayloadBodyPipe } from '../common/payload-body.pipe';
+import { sendAnswer } from '../common/corked-reply';
+import { AnswerForm, Negotiated } from '../common/negotiation';
 import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { DataCall } from '../logging/data-call.decorator';
-import { VALIDATION } from '../common/validation';
+import { Validated } from '../common/route-validation';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
 import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
-import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto } from './dto/read-buffer.dto';
+import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto, toBufferOctets, toBufferReadDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
 import { TcpService } from './tcp.service';
 
@@ -63,7 +63,8 @@ export class ConnectionsController {
     'TOO_MANY_OPEN_FILES',
     'CONNECT_TIMEOUT',
   )
-  createConnection(@Body(VALIDATION) body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+  @Validated({ body: CreateConnectionDto })
+  createConnection(@Body() body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.createConnection(body, caller);
   }
 
@@ -71,7 +72,8 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'List TCP connections', description: 'Inbound and outbound, oldest first, filtered by listener, direction, state and labels.' })
   @ApiResponse({ status: 200, type: ConnectionPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listConnections(@Query(VALIDATION) query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
+  @Validated({ query: ListConnectionsQueryDto })
+  listConnections(@Query() query: ListConnectionsQueryDto, @Owner() caller: Caller): ConnectionPageDto {
     return this.tcp.listConnections(query, caller);
   }
 
@@ -93,7 +95,8 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: ConnectionDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteConnection(@Param('id') id: string, @Query(VALIDATION) query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+  @Validated({ query: DeleteConnectionQueryDto })
+  deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.deleteConnection(id, query.mode, caller);
   }
 
@@ -122,10 +125,11 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: SendResultDto, description: 'Sent' })
   @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
+  @Validated({ query: SendQueryDto, body: SendDataDto, rawBody: true })
   sendData(
     @Param('id') id: string,
-    @Body(new PayloadBodyPipe(SendDataDto, true)) body: SendDataDto | RawBody,
-    @Query(VALIDATION) query: SendQueryDto,
+    @Body() body: SendDataDto | RawBody,
+    @Query() query: SendQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendResultDto> {
     return this.tcp.send(id, body, query.end ?? false, caller);
@@ -141,7 +145,8 @@ export class ConnectionsController {
     description:
       'Returns bytes from offset `from` without consuming them (a retried read returns the same bytes) and the `nextOffset` to ask next. ' +
       'With `waitMs` it holds until `minBytes` (or the `until` delimiter) arrived, the peer ended, or time ran out. ' +
-      'With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers.',
+      'With `Accept: application/octet-stream` the body is the raw bytes and the offsets come in Sockplane-* headers; ' +
+      'an Accept that takes neither JSON nor octet-stream (`q=0` refuses a type) answers 406.',
   })
   @ApiResponse({
     status: 200,
@@ -159,29 +164,19 @@ export class ConnectionsController {
     },
   })
   @ApiExtraModels(BufferReadDto)
-  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @ApiProblems('VALIDATION_FAILED', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'NOT_ACCEPTABLE', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @Validated({ query: ReadBufferQueryDto })
   async readBuffer(
     @Param('id') id: string,
-    @Query(VALIDATION) query: ReadBufferQueryDto,
-    @Headers('accept') accept: string | undefined,
+    @Query() query: ReadBufferQueryDto,
+    @Negotiated(OCTET_STREAM) form: AnswerForm,
     // Not passthrough: the octet-stream answer is written here, and Nest must not send after it.
     @Res() reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
   ): Promise<void> {
     const result = await this.tcp.read(id, query, signal, caller);
-    if (!accept?.includes(OCTET_STREAM)) {
-      reply.send(this.tcp.toBufferReadDto(id, result, query.encoding));
-      return;
-    }
-    reply.header('content-type', OCTET_STREAM);
-    reply.header('content-length', result.nextOffset - result.from);
-    reply.header('sockplane-from', result.from);
-    reply.header('sockplane-next-offset', result.nextOffset);
-    reply.header('sockplane-oldest-offset', result.oldestOffset);
-    reply.header('sockplane-end-offset', result.endOffset);
-    reply.header('sockplane-eof', result.eof);
-    sendCorked(reply, result.chunks);
+    sendAnswer(reply, form === 'json' ? toBufferReadDto(id, result, query.encoding) : toBufferOctets(result));
   }
 
   @Delete(':id/buffer')
@@ -194,7 +189,8 @@ export class ConnectionsController {
   })
   @ApiResponse({ status: 200, type: BufferStateDto, description: 'The buffer after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseBuffer(@Param('id') id: string, @Query(VALIDATION) query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
+  @Validated({ query: ReleaseBufferQueryDto })
+  releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
     return this.tcp.release(id, query.upTo, caller);
   }
 }

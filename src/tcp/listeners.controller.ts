@@ -4,7 +4,7 @@ import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { VALIDATION } from '../common/validation';
+import { Validated } from '../common/route-validation';
 import { AcceptedPageDto } from './dto/connection.dto';
 import { CreateListenerDto } from './dto/create-listener.dto';
 import { AcceptedQueryDto, DeleteListenerQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
@@ -51,7 +51,8 @@ export class ListenersController {
     'QUOTA_EXCEEDED',
     'TOO_MANY_OPEN_FILES',
   )
-  createListener(@Body(VALIDATION) body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {
+  @Validated({ body: CreateListenerDto })
+  createListener(@Body() body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {
     return this.tcp.createListener(body, caller);
   }
 
@@ -59,7 +60,8 @@ export class ListenersController {
   @ApiOperation({ summary: 'List TCP listeners', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: ListenerPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listListeners(@Query(VALIDATION) query: ListListenersQueryDto, @Owner() caller: Caller): ListenerPageDto {
+  @Validated({ query: ListListenersQueryDto })
+  listListeners(@Query() query: ListListenersQueryDto, @Owner() caller: Caller): ListenerPageDto {
     return this.tcp.listListeners(query, caller);
   }
 
@@ -81,7 +83,8 @@ export class ListenersController {
   })
   @ApiResponse({ status: 200, type: ListenerDto, description: 'Closed' })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED')
-  deleteListener(@Param('id') id: string, @Query(VALIDATION) query: DeleteListenerQueryDto, @Owner() caller: Caller): Promise<ListenerDto> {
+  @Validated({ query: DeleteListenerQueryDto })
+  deleteListener(@Param('id') id: string, @Query() query: DeleteListenerQueryDto, @Owner() caller: Caller): Promise<ListenerDto> {
     return this.tcp.deleteListener(id, query.closeConnections, caller);
   }
 
@@ -95,9 +98,10 @@ export class ListenersController {
   })
   @ApiResponse({ status: 200, type: AcceptedPageDto })
   @ApiProblems('SOCKET_NOT_FOUND', 'VALIDATION_FAILED', 'QUOTA_EXCEEDED')
+  @Validated({ query: AcceptedQueryDto })
   listAcceptedConnections(
     @Param('id') id: string,
-    @Query(VALIDATION) query: AcceptedQueryDto,
+    @Query() query: AcceptedQueryDto,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
   ): Promise<AcceptedPageDto> {

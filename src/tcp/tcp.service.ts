@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
-import { AppConfig } from '../config/app-config';
+import { RequestSettings } from '../config/app-config';
 import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
 import { LongPollGate } from '../policy/long-poll-gate';
-import { decodePayload, encodePayload } from '../sockets/payload-codec';
+import { decodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { BufferReadResult } from '../sockets/tcp-connection';
 import { AcceptedPageDto, BufferStateDto, ConnectionDto, ConnectionPageDto, toConnectionDto } from './dto/connection.dto';
@@ -12,7 +12,7 @@ import { CreateConnectionDto } from './dto/create-connection.dto';
 import { CreateListenerDto } from './dto/create-listener.dto';
 import { AcceptedQueryDto, ListConnectionsQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
 import { ListenerDto, ListenerPageDto, toListenerDto } from './dto/listener.dto';
-import { BufferReadDto, ReadBufferQueryDto } from './dto/read-buffer.dto';
+import { ReadBufferQueryDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendResultDto } from './dto/send.dto';
 
 /**
@@ -23,7 +23,7 @@ import { SendDataDto, SendResultDto } from './dto/send.dto';
 export class TcpService {
   constructor(
     private readonly registry: SocketRegistry,
-    private readonly config: AppConfig,
+    private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
   ) {}
 
@@ -94,22 +94,6 @@ export class TcpService {
     return this.longPolls.run(waitMs, () =>
       connection.read({ from: query.from, maxBytes: Math.min(query.maxBytes, this.config.maxReadBytes), minBytes: query.minBytes, until, waitMs, signal }),
     );
-  }
-
-  toBufferReadDto(id: string, result: BufferReadResult, encoding: ReadBufferQueryDto['encoding']): BufferReadDto {
-    const bytes = result.chunks.length === 1 ? result.chunks[0] : Buffer.concat(result.chunks);
-    return {
-      connectionId: id,
-      from: result.from,
-      nextOffset: result.nextOffset,
-      byteCount: bytes.length,
-      data: encodePayload(bytes, encoding),
-      encoding,
-      oldestOffset: result.oldestOffset,
-      endOffset: result.endOffset,
-      eof: result.eof,
-      delimiterFound: result.delimiterFound,
-    };
   }
 
   release(id: string, upTo: number, caller: Caller): BufferStateDto {

@@ -1,28 +1,22 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
-import { ApiBody, ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
-import { ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { VALIDATION } from '../common/validation';
-import { CaDto, GetCaQueryDto, PEM_FILE } from './dto/ca.dto';
+import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
+import { sendAnswer } from '../common/corked-reply';
+import { negotiate } from '../common/negotiation';
+import { Validated } from '../common/route-validation';
+import { CaDto, GetCaQueryDto, PEM_FILE, toCaPem } from './dto/ca.dto';
 import { CertificateDto, CertificatePageDto } from './dto/certificate.dto';
 import { CreateCertificateDto } from './dto/create-certificate.dto';
 import { ListCertificatesQueryDto } from './dto/list-certificates.dto';
-import { EXAMPLE_UPLOAD } from './dto/upload-example';
-import { TlsErrorFilter } from './tls-error.filter';
 import { TlsService } from './tls.service';
 
-const CERTIFICATE_ID = ApiParam({
-  name: 'id',
-  description:
-    'TLS certificate id: `POST /v1/tls/certificates` answers it as `id`, and `GET /v1/tls/certificates` lists them. The example only shows the shape; put a real id.',
-  example: 'ct_000001a1b2c3d4e5',
-});
+const CERTIFICATE_ID = ApiIdParam('certificate');
 
 @ApiTags('TLS')
 @ApiKeyAuth()
-@UseFilters(TlsErrorFilter)
 @Controller('v1/tls')
 export class TlsController {
   constructor(private readonly tls: TlsService) {}
@@ -46,18 +40,18 @@ export class TlsController {
     },
   })
   @ApiExtraModels(CaDto)
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', 'NOT_ACCEPTABLE')
+  @Validated({ query: GetCaQueryDto })
   getCa(
-    @Query(VALIDATION) query: GetCaQueryDto,
+    @Query() query: GetCaQueryDto,
     @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): CaDto | string {
+    // Not passthrough: the PEM answer is written here, and Nest must not send after it.
+    @Res() reply: FastifyReply,
+  ): void {
+    // `format` is the caller's explicit choice, so only without it does Accept decide (and may answer 406).
+    const form = query.format === undefined ? negotiate(accept, PEM_FILE) : query.format === 'pem' ? 'binary' : 'json';
     const ca = this.tls.getCa();
-    const pem = query.format === 'pem' || (query.format === undefined && accept?.includes(PEM_FILE) === true);
-    if (!pem) return ca;
-    reply.header('content-type', `${PEM_FILE}; charset=utf-8`);
-    reply.header('content-disposition', 'attachment; filename="sockplane-ca.pem"');
-    return ca.certificate;
+    sendAnswer(reply, form === 'json' ? ca : toCaPem(ca));
   }
 
   @Post('certificates')
@@ -70,6 +64,8 @@ export class TlsController {
       'certificate issued the one before. The key is write-only: no answer or log line ever shows it, and it is held in memory only. ' +
       'The certificate belongs to the API key that made it. Uploads can be switched off (SOCKPLANE_TLS_ALLOW_UPLOADS=false); generating cannot.',
   })
+  // Only `generate` as an example: an upload example would publish a private key in the
+  // document; docs/tls.md shows the upload form with keys made on the spot.
   @ApiBody({
     type: CreateCertificateDto,
     examples: {
@@ -77,7 +73,6 @@ export class TlsController {
         summary: 'Generate one for a name and 127.0.0.1, signed by the instance CA',
         value: { generate: { commonName: 'api.example.test', subjectAltNames: ['api.example.test', '127.0.0.1'], validityDays: 90, keyType: 'ec-p256' } },
       },
-      upload: { summary: 'Upload a certificate and key (a published example pair for upload.example.test)', value: EXAMPLE_UPLOAD },
     },
   })
   @ApiResponse({ status: 201, type: CertificateDto, description: 'Stored; the answer never carries the key' })
@@ -94,7 +89,8 @@ export class TlsController {
     'UNSUPPORTED_MEDIA_TYPE',
     'QUOTA_EXCEEDED',
   )
-  createCertificate(@Body(VALIDATION) body: CreateCertificateDto, @Owner() caller: Caller): Promise<CertificateDto> {
+  @Validated({ body: CreateCertificateDto })
+  createCertificate(@Body() body: CreateCertificateDto, @Owner() caller: Caller): Promise<CertificateDto> {
     return this.tls.createCertificate(body, caller);
   }
 
@@ -102,7 +98,8 @@ export class TlsController {
   @ApiOperation({ summary: 'List certificates', description: 'The caller’s uploaded and generated certificates, oldest first, a page at a time. Never their keys.' })
   @ApiResponse({ status: 200, type: CertificatePageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listCertificates(@Query(VALIDATION) query: ListCertificatesQueryDto, @Owner() caller: Caller): CertificatePageDto {
+  @Validated({ query: ListCertificatesQueryDto })
+  listCertificates(@Query() query: ListCertificatesQueryDto, @Owner() caller: Caller): CertificatePageDto {
     return this.tls.listCertificates(query, caller);
   }
 

@@ -1,38 +1,37 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { TlsSettings } from '../config/app-config';
 import { CertificateStore } from '../sockets/tls/certificate-store';
 import { InstanceCa } from '../sockets/tls/instance-ca';
 import { LeafMinter } from '../sockets/tls/leaf-minter';
-import { CaLoadError } from '../sockets/tls/tls-error';
 import { TlsController } from './tls.controller';
 import { TlsService } from './tls.service';
-import { TLS_OPTIONS } from './tls.tokens';
-import { DEFAULT_TLS_OPTIONS, TlsOptions } from './tls-options';
 
 /**
- * The instance CA, the leaf minter and the certificate store, made once at start and exported
- * for the TLS listeners and clients, with the `/v1/tls` routes. A CA that cannot be loaded stops
- * the start: serving TLS under a CA other than the one configured would be worse.
+ * The instance CA, the leaf minter and the certificate store, exported for the TLS listeners and
+ * clients, with the `/v1/tls` routes. The CA comes loaded (`loadInstanceCa`), so that one that
+ * cannot be used stops the start before Nest does anything, with one line naming the problem.
  */
-@Global()
 @Module({})
 export class TlsModule {
-  static forRoot(options: Partial<TlsOptions> = {}): DynamicModule {
-    const settings: TlsOptions = { ...DEFAULT_TLS_OPTIONS, ...options };
+  static forRoot(ca: InstanceCa): DynamicModule {
     return {
       module: TlsModule,
+      // The TCP listeners and connections present and check certificates from these.
+      global: true,
       controllers: [TlsController],
       providers: [
-        { provide: TLS_OPTIONS, useValue: settings },
-        { provide: InstanceCa, useFactory: () => loadInstanceCa(settings) },
+        { provide: InstanceCa, useValue: ca },
         {
           provide: LeafMinter,
-          inject: [InstanceCa],
-          useFactory: (ca: InstanceCa) => new LeafMinter(ca, { cacheSize: settings.leafCacheSize, validityDays: settings.leafValidityDays, keyType: settings.leafKeyType }),
+          inject: [TlsSettings],
+          useFactory: (settings: TlsSettings) =>
+            new LeafMinter(ca, { cacheSize: settings.tlsLeafCacheSize, validityDays: settings.tlsLeafValidityDays, keyType: settings.tlsLeafKeyType }),
         },
         {
           provide: CertificateStore,
-          inject: [InstanceCa],
-          useFactory: (ca: InstanceCa) => new CertificateStore(ca, { maxCertificates: settings.maxCertificates, maxPemBytes: settings.maxPemBytes, allowUploads: settings.allowUploads }),
+          inject: [TlsSettings],
+          useFactory: (settings: TlsSettings) =>
+            new CertificateStore(ca, { maxCertificates: settings.tlsMaxCertificates, maxPemBytes: settings.tlsMaxPemBytes, allowUploads: settings.tlsAllowUploads }),
         },
         TlsService,
       ],
@@ -41,11 +40,12 @@ export class TlsModule {
   }
 }
 
-function loadInstanceCa(options: TlsOptions): Promise<InstanceCa> {
-  const { caCertFile, caKeyFile } = options;
-  if (caCertFile !== null && caKeyFile !== null) return InstanceCa.fromFiles(caCertFile, caKeyFile);
-  if (caCertFile !== null || caKeyFile !== null) {
-    return Promise.reject(new CaLoadError('name both SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE, or neither (a CA generated at start)'));
-  }
-  return InstanceCa.generate({ validityDays: options.caValidityDays });
+/**
+ * The instance CA the settings name: loaded from its files, or generated. The configuration
+ * checked that both files are named or neither.
+ */
+export function loadInstanceCa(settings: Pick<TlsSettings, 'tlsCaCertFile' | 'tlsCaKeyFile' | 'tlsCaValidityDays'>): Promise<InstanceCa> {
+  const { tlsCaCertFile, tlsCaKeyFile } = settings;
+  if (tlsCaCertFile !== null && tlsCaKeyFile !== null) return InstanceCa.fromFiles(tlsCaCertFile, tlsCaKeyFile);
+  return InstanceCa.generate({ validityDays: settings.tlsCaValidityDays });
 }

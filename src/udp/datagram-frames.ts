@@ -55,15 +55,3 @@ export function encodeDatagramFrames(datagrams: readonly Datagram[]): Buffer {
   }
   return frames;
 }
-
-/**
- * Whether an Accept header names the frame media type (`application/vnd.sockplane.datagrams`,
- * parameters allowed, not refused with `q=0`); anything else gets JSON.
- */
-export function acceptsDatagramFrames(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  return accept.split(',').some((range) => {
-    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
-    return type === DATAGRAM_FRAMES_TYPE && !params.some((param) => /^q=0(\.0{0,3})?$/.test(param));
-  });
-}

@@ -1,18 +1,19 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
 import { Owner } from '../auth/owner.decorator';
 import { ClientGone } from '../common/abort-signal.decorator';
 import { ApiIdParam, ApiKeyAuth, ApiProblems } from '../common/api-docs';
-import { PayloadBodyPipe } from '../common/payload-body.pipe';
-import { OCTET_STREAM } from '../common/raw-body';
+import { sendAnswer } from '../common/corked-reply';
+import { AnswerForm, Negotiated } from '../common/negotiation';
+import { OCTET_STREAM, RawBody } from '../common/raw-body';
 import { DataCall } from '../logging/data-call.decorator';
-import { VALIDATION } from '../common/validation';
-import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN, acceptsDatagramFrames, encodeDatagramFrames } from './datagram-frames';
+import { Validated } from '../common/route-validation';
+import { DATAGRAM_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN } from './datagram-frames';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
-import { DatagramReadDto, ReadDatagramsQueryDto, ReleaseDatagramsQueryDto } from './dto/read-datagrams.dto';
+import { DatagramReadDto, ReadDatagramsQueryDto, ReleaseDatagramsQueryDto, toDatagramFrames, toDatagramReadDto } from './dto/read-datagrams.dto';
 import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './dto/send-datagram.dto';
 import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto } from './dto/udp-socket.dto';
 import { UdpService } from './udp.service';
@@ -58,7 +59,8 @@ export class UdpSocketsController {
     'NETWORK_ERROR',
     'TOO_MANY_OPEN_FILES',
   )
-  createUdpSocket(@Body(VALIDATION) body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
+  @Validated({ body: CreateUdpSocketDto })
+  createUdpSocket(@Body() body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {
     return this.udp.createSocket(body, caller);
   }
 
@@ -66,7 +68,8 @@ export class UdpSocketsController {
   @ApiOperation({ summary: 'List UDP sockets', description: 'Oldest first, filtered by state and labels, a page at a time.' })
   @ApiResponse({ status: 200, type: UdpSocketPageDto })
   @ApiProblems('VALIDATION_FAILED', 'INVALID_CURSOR')
-  listUdpSockets(@Query(VALIDATION) query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
+  @Validated({ query: ListUdpSocketsQueryDto })
+  listUdpSockets(@Query() query: ListUdpSocketsQueryDto, @Owner() caller: Caller): UdpSocketPageDto {
     return this.udp.listSockets(query, caller);
   }
 
@@ -131,10 +134,11 @@ export class UdpSocketsController {
     'NAME_NOT_RESOLVED',
     'NETWORK_ERROR',
   )
+  @Validated({ query: SendDatagramQueryDto, body: SendDatagramDto, rawBody: true })
   sendDatagram(
     @Param('id') id: string,
-    @Body(new PayloadBodyPipe(SendDatagramDto)) body: SendDatagramDto | Buffer,
-    @Query(VALIDATION) query: SendDatagramQueryDto,
+    @Body() body: SendDatagramDto | RawBody,
+    @Query() query: SendDatagramQueryDto,
     @Owner() caller: Caller,
   ): Promise<SendDatagramResultDto> {
     return this.udp.send(id, body, query, caller);
@@ -152,7 +156,7 @@ export class UdpSocketsController {
       'and the `nextSeq` to ask next. With `waitMs` it holds until a datagram at or after `from` arrived or time ran out. ' +
       '`dropped` counts datagrams refused because the socket held its cap. ' +
       `With \`Accept: ${DATAGRAM_FRAMES_TYPE}\` the body is the datagrams as binary frames (raw payloads, so \`encoding\` does not apply) ` +
-      'and the sequence numbers come in Sockplane-* headers.',
+      'and the sequence numbers come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.',
   })
   @ApiResponse({
     status: 200,
@@ -173,25 +177,19 @@ export class UdpSocketsController {
     },
   })
   @ApiExtraModels(DatagramReadDto)
-  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'NOT_ACCEPTABLE', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @Validated({ query: ReadDatagramsQueryDto })
   async readDatagrams(
     @Param('id') id: string,
-    @Query(VALIDATION) query: ReadDatagramsQueryDto,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() query: ReadDatagramsQueryDto,
+    @Negotiated(DATAGRAM_FRAMES_TYPE) form: AnswerForm,
+    // Not passthrough: the frames answer is written here, and Nest must not send after it.
+    @Res() reply: FastifyReply,
     @ClientGone() signal: AbortSignal,
     @Owner() caller: Caller,
-  ): Promise<DatagramReadDto | Buffer> {
+  ): Promise<void> {
     const result = await this.udp.read(id, query, signal, caller);
-    if (!acceptsDatagramFrames(accept)) return this.udp.toDatagramReadDto(id, result, query.encoding);
-    reply.header('content-type', DATAGRAM_FRAMES_TYPE);
-    reply.header('sockplane-from', result.from);
-    reply.header('sockplane-next-seq', result.nextSeq);
-    reply.header('sockplane-count', result.datagrams.length);
-    reply.header('sockplane-oldest-seq', result.oldestSeq);
-    reply.header('sockplane-end-seq', result.endSeq);
-    reply.header('sockplane-dropped', result.dropped);
-    return encodeDatagramFrames(result.datagrams);
+    sendAnswer(reply, form === 'json' ? toDatagramReadDto(id, result, query.encoding) : toDatagramFrames(result));
   }
 
   @Delete(':id/datagrams')
@@ -204,7 +202,8 @@ export class UdpSocketsController {
   })
   @ApiResponse({ status: 200, type: DatagramBufferStateDto, description: 'The held datagrams after the release' })
   @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
-  releaseDatagrams(@Param('id') id: string, @Query(VALIDATION) query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
+  @Validated({ query: ReleaseDatagramsQueryDto })
+  releaseDatagrams(@Param('id') id: string, @Query() query: ReleaseDatagramsQueryDto, @Owner() caller: Caller): DatagramBufferStateDto {
     return this.udp.release(id, query.upTo, caller);
   }
 }

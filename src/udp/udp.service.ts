@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
+import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
-import { AppConfig } from '../config/app-config';
+import { RequestSettings } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
-import { PayloadEncoding, decodePayload, encodePayload } from '../sockets/payload-codec';
+import { decodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { DatagramReadResult, UdpType } from '../sockets/udp-socket';
 import { CreateUdpSocketDto } from './dto/create-udp-socket.dto';
 import { ListUdpSocketsQueryDto } from './dto/list-udp-sockets.dto';
-import { DatagramReadDto, ReadDatagramsQueryDto } from './dto/read-datagrams.dto';
+import { ReadDatagramsQueryDto } from './dto/read-datagrams.dto';
 import { SendDatagramDto, SendDatagramQueryDto, SendDatagramResultDto } from './dto/send-datagram.dto';
 import { DatagramBufferStateDto, UdpSocketDto, UdpSocketPageDto, toDatagramBufferStateDto, toUdpSocketDto } from './dto/udp-socket.dto';
 
@@ -24,7 +25,7 @@ const DEFAULT_BIND_HOST: Record<UdpType, string> = { udp4: '127.0.0.1', udp6: ':
 export class UdpService {
   constructor(
     private readonly registry: SocketRegistry,
-    private readonly config: AppConfig,
+    private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
   ) {}
 
@@ -64,15 +65,15 @@ export class UdpService {
   }
 
   /** A JSON body carries its destination; a raw body takes it from the query. */
-  async send(id: string, body: SendDatagramDto | Buffer, query: SendDatagramQueryDto, caller: Caller): Promise<SendDatagramResultDto> {
+  async send(id: string, body: SendDatagramDto | RawBody, query: SendDatagramQueryDto, caller: Caller): Promise<SendDatagramResultDto> {
     const socket = this.registry.getUdpSocket(id, caller.scope);
-    const raw = Buffer.isBuffer(body);
+    const raw = body instanceof RawBody;
     if (!raw && (query.host !== undefined || query.port !== undefined)) {
       const field = query.host !== undefined ? 'host' : 'port';
       const message = `${field} in the query is for raw application/octet-stream bodies; put it in the JSON body`;
       throw new ApiProblem('VALIDATION_FAILED', message, {}, [{ field, message }]);
     }
-    const bytes = raw ? body : decodePayload(body.data, body.encoding);
+    const bytes = raw ? body.toBuffer() : decodePayload(body.data, body.encoding);
     const destination = raw ? query : body;
     const result = await socket.send(bytes, { host: destination.host, port: destination.port });
     return { socketId: id, bytesSent: result.bytesSent, destination: result.destination, datagramsOut: socket.datagramsOut, bytesOut: socket.bytesOut };
@@ -83,25 +84,6 @@ export class UdpService {
     const socket = this.registry.getUdpSocket(id, caller.scope);
     const waitMs = Math.min(query.waitMs, this.config.maxWaitMs);
     return this.longPolls.run(waitMs, () => socket.read({ from: query.from, max: query.max, minDatagrams: query.minDatagrams, maxBytes: this.config.maxReadBytes, waitMs, signal }));
-  }
-
-  toDatagramReadDto(id: string, result: DatagramReadResult, encoding: PayloadEncoding): DatagramReadDto {
-    return {
-      socketId: id,
-      from: result.from,
-      nextSeq: result.nextSeq,
-      datagrams: result.datagrams.map((d) => ({
-        seq: d.seq,
-        sender: { ...d.sender },
-        size: d.data.length,
-        receivedAt: d.receivedAt.toISOString(),
-        data: encodePayload(d.data, encoding),
-      })),
-      encoding,
-      oldestSeq: result.oldestSeq,
-      endSeq: result.endSeq,
-      dropped: result.dropped,
-    };
   }
 
   release(id: string, upTo: number, caller: Caller): DatagramBufferStateDto {

@@ -93,7 +93,14 @@ describe('Swagger UI in Chromium', () => {
     expect((await peer.receive(22)).toString()).toBe('Hello from a Node peer');
 
     // 3. The page waits for it to be accepted (long-poll), then pushes bytes to the peer on that connection.
-    const accepted = await execute(operation(page, 'TCP listeners', 'listAcceptedConnections'), { id: listenerId });
+    // Its {id} starts empty (no made-up id that would answer 404), with the answer that gives one beside it.
+    const acceptedBlock = operation(page, 'TCP listeners', 'listAcceptedConnections');
+    await acceptedBlock.locator('.opblock-summary').click();
+    const idRow = acceptedBlock.locator('tr[data-param-name="id"]');
+    await expect(idRow.locator('input').inputValue()).resolves.toBe('');
+    await expect(idRow.locator('input').getAttribute('placeholder')).resolves.toBe('id');
+    await expect(idRow.textContent()).resolves.toContain('TCP listener id: the id in the answer of POST /v1/tcp/listeners');
+    const accepted = await execute(acceptedBlock, { id: listenerId });
     expect(accepted).toMatchObject({ status: 200, body: { lastAcceptIndex: 1, items: [{ direction: 'inbound', remote: { port: peer.socket.localPort } }] } });
     const inboundId = (accepted.body.items as { id: string }[])[0].id;
     const pushed = await execute(operation(page, 'TCP connections', 'sendData'), { id: inboundId });

@@ -1,5 +1,6 @@
 import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { AddressInfo, createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nextOutputOrExit } from '../support/child-output';
@@ -42,7 +43,9 @@ describe('node dist/main.js', () => {
   const started: ServiceProcess[] = [];
   const peers: TcpPeer[] = [];
   const start = (env: Record<string, string>): ServiceProcess => {
-    const service = new ServiceProcess({ PORT: '0', HOST: '127.0.0.1', ...env });
+    // No load shedding by event-loop delay, as in test-app.ts: on a busy machine the start-up
+    // of the child alone can stall its loop past the threshold, and its first calls answer 503.
+    const service = new ServiceProcess({ PORT: '0', HOST: '127.0.0.1', SOCKPLANE_SHED_EVENT_LOOP_DELAY_MS: '0', ...env });
     started.push(service);
     return service;
   };
@@ -105,6 +108,72 @@ describe('node dist/main.js', () => {
     expect(dataLines).toEqual([expect.objectContaining({ level: 'info', req: expect.objectContaining({ method: 'POST', path: sendPath }), res: { statusCode: 400 } })]);
   });
 
+  it('logs where it listens and where Swagger UI is at start-up, and nothing else at info', async () => {
+    const service = start({ SOCKPLANE_LOG_LEVEL: 'info' });
+    const port = await service.boundPort();
+    service.child.kill('SIGTERM');
+    await once(service.child, 'close');
+    const url = `http://127.0.0.1:${port}`;
+    expect(service.lines.filter((line) => line.context !== 'Shutdown').map((line) => ({ level: line.level, msg: line.msg }))).toEqual([
+      { level: 'info', msg: `listening on ${url}` },
+      { level: 'info', msg: `Swagger UI at ${url}/docs` },
+    ]);
+  });
+
+  it('answers in one line, naming the address and PORT, and exits 1 when the port is taken', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const service = start({ PORT: String(port), SOCKPLANE_LOG_LEVEL: 'info' });
+      const [code] = (await once(service.child, 'close')) as [number | null];
+      expect({ code, stdout: service.stdout, stderr: service.stderr }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `sockplane: cannot listen on http://127.0.0.1:${port}: the address is in use; set PORT to another port (0 picks a free one)\n`,
+      });
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('answers in one line and exits 1 when the configured TLS CA cannot be read', async () => {
+    const missing = join(ROOT, 'no-such-dir', 'ca.pem');
+    const service = start({ SOCKPLANE_TLS_CA_CERT_FILE: missing, SOCKPLANE_TLS_CA_KEY_FILE: missing, SOCKPLANE_LOG_LEVEL: 'info' });
+    const [code] = (await once(service.child, 'close')) as [number | null];
+    expect({ code, stdout: service.stdout, stderr: service.stderr }).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(new RegExp(`^sockplane: the TLS instance CA cannot be used: cannot read the CA certificate file ${missing}: ENOENT[^\n]*\n$`)),
+    });
+  });
+
+  it('logs a client that hangs up mid-request in one debug line, without a stack', async () => {
+    const service = start({ SOCKPLANE_LOG_LEVEL: 'debug' });
+    const port = await service.boundPort();
+    const client = tcpConnect(port, '127.0.0.1');
+    await once(client, 'connect');
+    // `Expect: 100-continue`: the service answers it once it has taken the request, so the
+    // hang-up below comes while it reads the body, as a client's that gives up mid-upload.
+    client.write('POST /v1/tcp/listeners HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n');
+    const [interim] = (await once(client, 'data')) as [Buffer];
+    expect(interim.toString()).toMatch(/^HTTP\/1\.1 100 Continue/);
+    await new Promise<void>((resolve) => client.write('{"port":', () => resolve()));
+    client.destroy();
+    while (!service.stdout.includes('"context":"ProblemFilter"')) {
+      if (service.child.exitCode !== null) throw new Error(`exited: ${service.stdout}${service.stderr}`);
+      await nextOutputOrExit(service.child);
+    }
+    service.child.kill('SIGTERM');
+    await once(service.child, 'close');
+    const lines = service.lines.filter((line) => line.context === 'ProblemFilter');
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'debug', msg: 'POST /v1/tcp/listeners: the client hung up before its request was read', requestId: expect.any(String) }),
+    ]);
+    expect(service.lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
+  });
+
   it('logs successful data calls at debug', async () => {
     const service = start({ SOCKPLANE_LOG_LEVEL: 'debug' });
     const api = `http://127.0.0.1:${await service.boundPort()}`;
@@ -120,6 +189,8 @@ describe('node dist/main.js', () => {
     service.child.kill('SIGTERM');
     await once(service.child, 'exit');
     const requestLines = service.lines.filter((line) => line.req !== undefined).map((line) => `${line.level} ${(line.req as { method: string; path: string }).method} ${(line.req as { path: string }).path}`);
+    // Nest's start-up narration (modules, routes) is there at debug.
+    expect(service.lines).toContainEqual(expect.objectContaining({ level: 'debug', context: 'RouterExplorer' }));
     expect(requestLines).toEqual([
       'info POST /v1/udp/sockets',
       `debug POST /v1/udp/sockets/${socket.id}/send`,

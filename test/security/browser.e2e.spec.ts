@@ -26,6 +26,18 @@ describe('browser-borne attacks', () => {
     },
   );
 
+  it('answers its HOST address when that is another loopback address, by a client that connects to it', async () => {
+    const other = await startTestApp({ HOST: '127.0.0.2' });
+    try {
+      await other.app.listen(0, '127.0.0.2');
+      const { port } = other.app.getHttpServer().address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.2:${port}/v1/tcp/listeners`);
+      expect(res.status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps health and metrics reachable whatever the Host, for probes', async () => {
     await t.http.get('/health/live').set('host', '10.1.2.3:3000').expect(200);
   });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
 import { ERROR_CATALOG } from '../../src/common/error-catalog';
-import { HostResolver } from '../../src/sockets/tcp-connector';
+import { HostResolver } from '../../src/sockets/destination';
 import { TestApp, startTestApp } from '../support/test-app';
 
 /**

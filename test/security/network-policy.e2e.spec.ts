@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { AddressInfo, Server, createServer, isIP } from 'node:net';
-import { HostResolver } from '../../src/sockets/tcp-connector';
+import { HostResolver } from '../../src/sockets/destination';
 import { UdpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 

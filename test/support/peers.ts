@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { nextOutputOrExit } from './child-output';
+import { firstEvent } from './first-event';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
@@ -65,7 +66,7 @@ export class TcpPeer {
   async receive(byteCount: number): Promise<Buffer> {
     while (this.received.length < byteCount) {
       if (this.closed) throw new Error(`closed after ${this.received.length} of ${byteCount} bytes`);
-      await Promise.race([once(this.socket, 'received'), once(this.socket, 'close')]);
+      await firstEvent([this.socket, 'received'], [this.socket, 'close']);
     }
     return this.received;
   }

@@ -198,6 +198,30 @@ describe('/v1/tcp/connections', () => {
       peer.server.close();
     });
 
+    it('negotiates JSON or raw octets by Accept, honouring q=0, and answers 406 when Accept takes neither', async () => {
+      const peer = await peerServer();
+      const id = await connectTo(peer.port);
+      const remote = await peer.nextSocket();
+      remote.write('hi');
+      await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ waitMs: 5000, minBytes: 2 }).expect(200);
+      const typeFor = async (accept: string): Promise<string | undefined> => {
+        const res = await t.http.get(`/v1/tcp/connections/${id}/buffer`).set('accept', accept).buffer(true).parse(rawBytes).expect(200);
+        return res.headers['content-type'];
+      };
+      expect(await typeFor('application/octet-stream')).toBe('application/octet-stream');
+      expect(await typeFor('application/octet-stream;q=0, application/json')).toMatch(/^application\/json/);
+      expect(await typeFor('application/octet-stream;q=0, */*')).toMatch(/^application\/json/);
+      expect(await typeFor('application/json;q=0.5, application/octet-stream')).toBe('application/octet-stream');
+      expect(await typeFor('*/*')).toMatch(/^application\/json/);
+      for (const accept of ['text/plain', 'application/octet-stream;q=0', 'application/vnd.sockplane.datagrams']) {
+        const refused = await t.http.get(`/v1/tcp/connections/${id}/buffer`).set('accept', accept).expect(406);
+        expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(refused.body).toMatchObject({ code: 'NOT_ACCEPTABLE', available: ['application/json', 'application/octet-stream'] });
+      }
+      await t.http.delete(`/v1/tcp/connections/${id}?mode=reset`).expect(200);
+      peer.server.close();
+    });
+
     it('answers a raw read of many received chunks whole, with the headers of any answer, and counts it', async () => {
       const peer = await peerServer();
       const id = await connectTo(peer.port);
@@ -332,8 +356,11 @@ describe('/v1/tcp/connections', () => {
       const peer = await peerServer();
       const id = await connectTo(peer.port);
       const remote = await peer.nextSocket();
+      const finReceived = once(remote, 'end');
+      remote.resume();
       const res = await t.http.delete(`/v1/tcp/connections/${id}`).expect(200);
-      expect(res.body.state).toBe('closed');
+      await finReceived;
+      expect(res.body).toMatchObject({ state: 'closed', closed: { reason: 'linger-expired', errno: null } });
       remote.destroy();
       peer.server.close();
     });

@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Response } from 'supertest';
 import { InstanceCa } from '../../src/sockets/tls/instance-ca';
-import { EXAMPLE_UPLOAD } from '../../src/tls/dto/upload-example';
 import { ServerProcess, compileServer, removeCompiled, startServerProcess } from '../support/server-process';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TempDir, openssl, opensslSelfSigned } from '../support/tls';
+import { EXAMPLE_UPLOAD } from '../support/upload-example';
 
 const ALICE = 'alice-secret-0123456789';
 const BOB = 'bob-secret-0123456789';
@@ -99,7 +99,7 @@ describe('/v1/tls', () => {
       expect(Object.keys(res.body)).not.toContain('privateKey');
     });
 
-    it('takes the Swagger upload example as sent', async () => {
+    it('takes an uploaded certificate and key', async () => {
       const res = seen(await t.http.post('/v1/tls/certificates').send(EXAMPLE_UPLOAD).expect(201));
       expect(res.body).toMatchObject({ source: 'upload', subject: 'CN=upload.example.test', issuer: 'CN=upload.example.test', subjectAltNames: ['DNS:upload.example.test'], keyAlgorithm: 'ec-p256' });
     });
@@ -169,7 +169,7 @@ describe('/v1/tls', () => {
 describe('/v1/tls with uploads switched off and a certificate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({}, { tls: { allowUploads: false, maxCertificates: 2 } });
+    t = await startTestApp({ SOCKPLANE_TLS_ALLOW_UPLOADS: 'false', SOCKPLANE_TLS_MAX_CERTIFICATES: '2' });
   });
   afterAll(() => t.close());
 
@@ -189,7 +189,7 @@ describe('/v1/tls with uploads switched off and a certificate limit', () => {
 describe('/v1/tls with a small PEM limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({}, { tls: { maxPemBytes: 512 } });
+    t = await startTestApp({ SOCKPLANE_TLS_MAX_PEM_BYTES: '512' });
   });
   afterAll(() => t.close());
 
@@ -209,7 +209,7 @@ describe('/v1/tls with the CA loaded from files', () => {
 
   it('serves the CA the files hold, and signs with it', async () => {
     const { certFile, keyFile } = await opensslSelfSigned(dir, 'files-ca', ['-days', '30']);
-    const t = await startTestApp({}, { tls: { caCertFile: certFile, caKeyFile: keyFile } });
+    const t = await startTestApp({ SOCKPLANE_TLS_CA_CERT_FILE: certFile, SOCKPLANE_TLS_CA_KEY_FILE: keyFile });
     try {
       const ca = (await t.http.get('/v1/tls/ca').expect(200)).body;
       expect(ca).toMatchObject({ subject: 'CN=files-ca', source: 'files', certificate: await readFile(certFile, 'utf8') });
@@ -223,8 +223,8 @@ describe('/v1/tls with the CA loaded from files', () => {
   it('refuses to start with a key that is not the CA’s, or with one file named', async () => {
     const { certFile } = await opensslSelfSigned(dir, 'ca-a');
     const { keyFile } = await opensslSelfSigned(dir, 'ca-b');
-    await expect(startTestApp({}, { tls: { caCertFile: certFile, caKeyFile: keyFile } })).rejects.toThrow(/the CA key does not belong to the CA certificate/);
-    await expect(startTestApp({}, { tls: { caCertFile: certFile } })).rejects.toThrow(/name both SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE, or neither/);
+    await expect(startTestApp({ SOCKPLANE_TLS_CA_CERT_FILE: certFile, SOCKPLANE_TLS_CA_KEY_FILE: keyFile })).rejects.toThrow(/the CA key does not belong to the CA certificate/);
+    await expect(startTestApp({ SOCKPLANE_TLS_CA_CERT_FILE: certFile })).rejects.toThrow(/name both SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE, or neither/);
   });
 });
 

@@ -59,13 +59,13 @@ function expectProblem(res: Response, status: number, code: string): void {
   });
 }
 
-/** The ```python block of the README's binary-read section. */
-function readmePythonParser(): string {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('**Binary batch reads.**'));
-  const block = /```python\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README: no python block after **Binary batch reads.**');
-  return block[1];
+/** The Python parser of the binary-read section of docs/api.md (the script its example writes). */
+function documentedPythonParser(): string {
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+  const section = page.slice(page.indexOf('## Binary batch reads of datagrams'));
+  const script = /<<'PY'\n([\s\S]*?)^PY$/m.exec(section);
+  if (!script) throw new Error("docs/api.md: no <<'PY' script after ## Binary batch reads of datagrams");
+  return script[1];
 }
 
 function hasPython(): boolean {
@@ -212,7 +212,7 @@ describe(`GET /v1/udp/sockets/{id}/datagrams as ${FRAMES}`, () => {
     expectProblem(await problem({}, 'us_nope'), 404, 'SOCKET_NOT_FOUND');
   });
 
-  it('answers JSON unless Accept names the frame type (and does not refuse it with q=0)', async () => {
+  it('negotiates JSON or frames by Accept, honouring q=0, and answers 406 when Accept takes neither', async () => {
     const socket = await createSocket();
     const sender = await peer();
     await sender.send('x', socket.port);
@@ -224,14 +224,19 @@ describe(`GET /v1/udp/sockets/{id}/datagrams as ${FRAMES}`, () => {
       return res.headers['content-type'];
     };
     expect(await typeFor('application/json')).toContain('application/json');
-    expect(await typeFor('application/octet-stream')).toContain('application/json');
+    expect(await typeFor('*/*')).toContain('application/json');
+    expect(await typeFor('')).toContain('application/json');
     expect(await typeFor(`application/json;q=0.9, ${FRAMES}`)).toBe(FRAMES);
-    expect(await typeFor(`Application/Vnd.Sockplane.Datagrams; v=1`)).toBe(FRAMES);
+    expect(await typeFor(`Application/Vnd.Sockplane.Datagrams`)).toBe(FRAMES);
     expect(await typeFor(`${FRAMES};q=0, application/json`)).toContain('application/json');
-    expect(await typeFor(`${FRAMES}+json`)).toContain('application/json');
+    expect(await typeFor(`${FRAMES};q=0, */*`)).toContain('application/json');
+    for (const accept of ['application/octet-stream', `${FRAMES}+json`, `${FRAMES};q=0`, `${FRAMES}; v=2`]) {
+      const refused = await t.http.get(`/v1/udp/sockets/${socket.id}/datagrams`).set('accept', accept);
+      expectProblem(refused, 406, 'NOT_ACCEPTABLE');
+    }
   });
 
-  (hasPython() ? it : it.skip)('parses with the README’s Python struct snippet', async () => {
+  (hasPython() ? it : it.skip)('parses with the Python struct parser of docs/api.md', async () => {
     const socket = await createSocket();
     const sender = await peer();
     const payloads = [Buffer.from('ping'), Buffer.alloc(0), Buffer.from([0, 0xff])];
@@ -240,7 +245,7 @@ describe(`GET /v1/udp/sockets/{id}/datagrams as ${FRAMES}`, () => {
     const res = await readFrames(socket.id).expect(200);
     const receivedAt = parseFrames(res.body).map((f) => f.receivedAt);
 
-    const printed = execFileSync('python3', ['-c', readmePythonParser()], { input: res.body, encoding: 'utf8' });
+    const printed = execFileSync('python3', ['-c', documentedPythonParser()], { input: res.body, encoding: 'utf8' });
     expect(printed.trimEnd().split('\n')).toEqual([
       `0 ${receivedAt[0]} ('127.0.0.1', ${sender.port}) b'ping'`,
       `1 ${receivedAt[1]} ('127.0.0.1', ${sender.port}) b''`,

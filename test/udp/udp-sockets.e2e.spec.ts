@@ -1,6 +1,6 @@
 import { Response } from 'supertest';
 import { SocketRegistry } from '../../src/sockets/socket-registry';
-import { HostResolver } from '../../src/sockets/tcp-connector';
+import { HostResolver } from '../../src/sockets/destination';
 import { UdpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 

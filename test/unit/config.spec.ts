@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/app-config';
+import { ConfigError, INTEGER_SETTINGS, TEXT_SETTINGS, loadConfig, settingSlices } from '../../src/config/app-config';
 
 describe('loadConfig', () => {
   it('has safe defaults: loopback, port 3000', () => {
@@ -23,9 +23,35 @@ describe('loadConfig', () => {
     [{ SOCKPLANE_MAX_WAIT_MS: '1.5' }, /SOCKPLANE_MAX_WAIT_MS must be a whole number/],
     [{ SOCKPLANE_MAX_BUFFERED_BYTES: '10' }, /SOCKPLANE_MAX_BUFFERED_BYTES must be between/],
     [{ HOST: 'example.com' }, /HOST must be an IP address/],
+    [{ SOCKPLANE_TLS_LEAF_KEY_TYPE: 'dsa-1024' }, /SOCKPLANE_TLS_LEAF_KEY_TYPE must be one of ec-p256, rsa-2048/],
+    [{ SOCKPLANE_TLS_ALLOW_UPLOADS: 'yes' }, /SOCKPLANE_TLS_ALLOW_UPLOADS must be true or false/],
+    [{ SOCKPLANE_TLS_CA_KEY_FILE: '/etc/ca.key' }, /name both SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE, or neither/],
   ])('stops on a bad value, naming the variable: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('settings', () => {
+  it('lists every variable once, each with a default and a meaning', () => {
+    const all = [...INTEGER_SETTINGS, ...TEXT_SETTINGS];
+    expect(new Set(all.map((s) => s.variable)).size).toBe(all.length);
+    for (const setting of all) expect(setting.meaning.length).toBeGreaterThan(10);
+  });
+
+  it('gives modules their slice and nothing else', () => {
+    const slices = settingSlices(loadConfig({ SOCKPLANE_EVENT_QUEUE: '5', SOCKPLANE_MAX_WAIT_MS: '7' }));
+    expect({ ...slices.events }).toEqual({
+      eventHistory: 10_000,
+      eventHistoryPayloadBytes: 8 * 1024 * 1024,
+      eventPayloadMaxBytes: 65_536,
+      eventQueue: 5,
+      eventHeartbeatMs: 15_000,
+      maxEventStreams: 100,
+    });
+    expect({ ...slices.requests }).toEqual({ maxWaitMs: 7, maxReadBytes: 16 * 1024 * 1024, idleTimeoutMs: 0 });
+    expect(Object.keys(slices.auth)).toEqual(['apiKeys']);
+    expect({ ...slices.tls }).toMatchObject({ tlsCaCertFile: null, tlsCaKeyFile: null, tlsAllowUploads: true, tlsLeafKeyType: 'ec-p256', tlsMaxPemBytes: 65_536 });
   });
 });
 

@@ -1,20 +1,24 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, SchemaObject } from '@nestjs/swagger';
 import { PAYLOAD_ENCODINGS, PayloadEncoding, encodePayload } from '../../sockets/payload-codec';
-import { SOCKET_EVENT_TYPES, SOCKET_KINDS, SocketEventType, SocketKind } from '../../sockets/socket-events';
+import { EventField, EventFieldSchema, SOCKET_EVENTS, SOCKET_EVENT_TYPES, SOCKET_KINDS, SocketEventData, SocketEventType, SocketKind } from '../../sockets/socket-events';
 import { EventRecord } from '../event-history';
 
-const DATA_FIELDS = [
-  'What the runtime reports, by type:',
-  '`listener.bound` {address, port};',
-  '`listener.closed` {reason, errno};',
-  '`listener.dropped` {remoteAddress, remotePort} (over maxConnections);',
-  '`connection.accepted` / `connection.opened` {listenerId, remoteAddress, remotePort};',
-  '`connection.data` {from, to, byteCount}: the byte-log offsets the bytes got;',
-  '`connection.peer-ended` {endOffset};',
-  '`connection.paused` {heldBytes, cause} / `connection.resumed` {heldBytes}: reading stopped at the buffer cap (`cap`) or the total cap of all connections (`total-cap`), and started again after a release;',
-  '`connection.closed` {reason: local | peer-end | peer-reset | timeout | error, errno};',
-  '`udp.*`: the UDP socket’s own fields.',
-].join(' ');
+function fieldSchema({ type, description, nullable, enum: values }: EventFieldSchema): SchemaObject {
+  return { type, description, ...(nullable ? { nullable } : {}), ...(values ? { enum: [...values] } : {}) };
+}
+
+/** One schema per event type, built from the runtime's own table of events: the document shows what the runtime sends. */
+const EVENT_DATA_SCHEMAS: SchemaObject[] = SOCKET_EVENT_TYPES.map((type) => {
+  const { description, data } = SOCKET_EVENTS[type];
+  const fields = Object.entries(data as Record<string, EventField<unknown>>);
+  return {
+    type: 'object',
+    title: type,
+    description: `\`${type}\`: ${description}`,
+    required: fields.map(([name]) => name),
+    properties: Object.fromEntries(fields.map(([name, field]) => [name, fieldSchema(field.schema)])),
+  };
+});
 
 /** How a stream wants the bytes behind data events written. */
 export interface PayloadOptions {
@@ -43,12 +47,11 @@ export class EventDto {
   labels!: Record<string, string>;
 
   @ApiProperty({
-    type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] },
-    description: DATA_FIELDS,
+    anyOf: EVENT_DATA_SCHEMAS,
+    description: 'What the runtime reports; its fields depend on `type` (each schema is titled with the type it belongs to)',
     example: { from: 0, to: 14, byteCount: 14 },
   })
-  data!: Record<string, string | number | boolean | null>;
+  data!: SocketEventData;
 
   @ApiPropertyOptional({ description: 'With `payload=`: the received bytes (data and datagram events), at most `payloadMaxBytes` of them', example: 'Hello, server!' })
   payload?: string;

@@ -1,26 +1,9 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional, ExampleObject } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, Matches, ValidateBy } from 'class-validator';
-import { IsIntegerQuery, IsLabelSelector, IsOneOf, unsetFirst } from '../../common/validation';
+import { IsIntegerQuery, IsLabelSelector, IsOneOf, IsRepeatable, registerCheck, unsetFirst } from '../../common/validation';
 import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
 import { SOCKET_EVENT_TYPES, SOCKET_KINDS, SocketKind } from '../../sockets/socket-events';
 import { isEventTypePattern } from '../event-filter';
 
-/** A query parameter that may be repeated (`?type=a&type=b`); one value arrives as a string, so it is wrapped. */
-function IsRepeatable(doc: { description: string; examples: Record<string, ExampleObject>; enum?: readonly string[] }, ...validators: PropertyDecorator[]): PropertyDecorator {
-  const schema = doc.enum
-    ? ApiPropertyOptional({ isArray: true, enum: doc.enum, description: doc.description, examples: doc.examples })
-    : ApiPropertyOptional({ type: [String], description: doc.description, examples: doc.examples });
-  return applyDecorators(
-    schema,
-    IsOptional(),
-    Transform(({ value }) => (typeof value === 'string' ? [value] : value)),
-    IsArray(),
-    ArrayMaxSize(32),
-    ...validators,
-  );
-}
+const EVENT_TYPE_PATTERN = registerCheck('event-type-pattern', isEventTypePattern);
 
 export class StreamEventsQueryDto {
   @IsRepeatable(
@@ -28,7 +11,8 @@ export class StreamEventsQueryDto {
       description: 'Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several',
       examples: unsetFirst('Every resource', { connection: { summary: 'A connection id (the shape; use one you have)', value: ['tc_000002f0e1d2c3b4'] } }),
     },
-    Matches(/^(tl|tc|us)_[0-9a-z]{1,40}$/, { each: true, message: 'resourceId must be a resource id (tl_…, tc_… or us_…)' }),
+    { type: 'string', pattern: '^(tl|tc|us)_[0-9a-z]{1,40}$' },
+    'resourceId must be a resource id (tl_…, tc_… or us_…)',
   )
   resourceId?: string[];
 
@@ -36,9 +20,9 @@ export class StreamEventsQueryDto {
     {
       description: 'Only events of these kinds of resource; repeat for several',
       examples: unsetFirst('Every kind', { connections: { summary: 'TCP connections', value: ['tcp-connection'] } }),
-      enum: SOCKET_KINDS,
     },
-    IsIn([...SOCKET_KINDS], { each: true, message: `kind must be one of ${SOCKET_KINDS.join(', ')}` }),
+    { type: 'string', enum: [...SOCKET_KINDS] },
+    `kind must be one of ${SOCKET_KINDS.join(', ')}`,
   )
   kind?: SocketKind[];
 
@@ -47,13 +31,9 @@ export class StreamEventsQueryDto {
       description: `Only these event types, exact or a family (\`connection.*\`); repeat for several. Types: ${SOCKET_EVENT_TYPES.join(', ')}`,
       examples: unsetFirst('Every type', { connections: { summary: 'Connection events and listeners bound', value: ['connection.*', 'listener.bound'] } }),
     },
-    ValidateBy({
-      name: 'isEventTypePattern',
-      validator: {
-        validate: (value: unknown) => Array.isArray(value) && value.every(isEventTypePattern),
-        defaultMessage: () => 'type must be an event type (e.g. connection.data) or a family of them (listener.*, connection.*, udp.*)',
-      },
-    }),
+    { type: 'string' },
+    'type must be an event type (e.g. connection.data) or a family of them (listener.*, connection.*, udp.*)',
+    EVENT_TYPE_PATTERN,
   )
   type?: string[];
 

@@ -9,26 +9,26 @@ export class CreateConnectionDto {
   port!: number;
 
   @IsOneOf([0, 4, 6], { description: 'Resolve host names to this address family only (4 or 6); 0 takes either', default: 0, example: 0 })
-  family: 0 | 4 | 6 = 0;
+  family!: 0 | 4 | 6;
 
   @IsIntegerField({ min: 1, max: 120_000, description: 'Give up (504 CONNECT_TIMEOUT) after this long', default: 10_000, example: 5000 })
-  connectTimeoutMs: number = 10_000;
+  connectTimeoutMs!: number;
 
   @IsReceiveMode({ description: 'What the connection does with received bytes: `buffer` (keep for reads), `echo`, `discard`' })
-  mode: ReceiveMode = 'buffer';
+  mode!: ReceiveMode;
 
   @IsBooleanField({ description: 'TCP_NODELAY (disable Nagle)', default: false })
-  noDelay: boolean = false;
+  noDelay!: boolean;
 
   @IsBooleanField({ description: 'SO_KEEPALIVE', default: false })
-  keepAlive: boolean = false;
+  keepAlive!: boolean;
 
   @IsIntegerField({ min: 0, max: 7_200_000, description: 'Delay before the first keep-alive probe', default: 0 })
-  keepAliveInitialDelayMs: number = 0;
+  keepAliveInitialDelayMs!: number;
 
   @IsIntegerField({ min: 0, max: 86_400_000, description: 'Close after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)', example: 0 })
   idleTimeoutMs?: number;
 
   @IsLabels()
-  labels: Record<string, string> = {};
+  labels!: Record<string, string>;
 }

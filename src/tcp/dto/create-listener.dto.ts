@@ -3,34 +3,34 @@ import { ReceiveMode } from '../../sockets/socket-types';
 
 export class CreateListenerDto {
   @IsBindHost({ description: 'Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`', default: '127.0.0.1', example: '127.0.0.1' })
-  host: string = '127.0.0.1';
+  host!: string;
 
   @IsPort({ allowZero: true, required: false, description: 'Port to bind; 0 lets the kernel pick a free one (the response shows it)', default: 0, example: 0 })
-  port: number = 0;
+  port!: number;
 
   @IsBooleanField({ description: 'On `::`, accept IPv6 only (no IPv4-mapped clients)', default: false })
-  ipv6Only: boolean = false;
+  ipv6Only!: boolean;
 
   @IsIntegerField({ min: 1, max: 65535, description: 'Length of the kernel queue of connections not yet accepted', default: 511, example: 511 })
-  backlog: number = 511;
+  backlog!: number;
 
   @IsIntegerField({ min: 0, max: 1_000_000, description: 'Connections open at once beyond which new ones are dropped (counted in `dropped`); 0 = no limit', default: 0, example: 0 })
-  maxConnections: number = 0;
+  maxConnections!: number;
 
   @IsReceiveMode({
     description: 'What accepted connections do with received bytes: `buffer` keeps them for reads, `echo` sends them straight back (the tutorial server), `discard` counts and drops them',
     example: 'echo',
   })
-  mode: ReceiveMode = 'buffer';
+  mode!: ReceiveMode;
 
   @IsBooleanField({ description: 'TCP_NODELAY on accepted connections (disable Nagle)', default: false })
-  noDelay: boolean = false;
+  noDelay!: boolean;
 
   @IsBooleanField({ description: 'SO_KEEPALIVE on accepted connections', default: false })
-  keepAlive: boolean = false;
+  keepAlive!: boolean;
 
   @IsIntegerField({ min: 0, max: 7_200_000, description: 'Delay before the first keep-alive probe', default: 0 })
-  keepAliveInitialDelayMs: number = 0;
+  keepAliveInitialDelayMs!: number;
 
   @IsIntegerField({
     min: 0,
@@ -41,5 +41,5 @@ export class CreateListenerDto {
   idleTimeoutMs?: number;
 
   @IsLabels()
-  labels: Record<string, string> = {};
+  labels!: Record<string, string>;
 }

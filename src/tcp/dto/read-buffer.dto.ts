@@ -1,7 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsEncoding, IsIntegerQuery, unsetFirst } from '../../common/validation';
-import { PayloadEncoding } from '../../sockets/payload-codec';
+import { ApiProperty } from '@nestjs/swagger';
+import { OctetAnswer } from '../../common/corked-reply';
+import { OCTET_STREAM } from '../../common/raw-body';
+import { IsEncoding, IsIntegerQuery, IsText, IsWaitMs, unsetFirst } from '../../common/validation';
+import { PayloadEncoding, encodePayload } from '../../sockets/payload-codec';
+import { BufferReadResult } from '../../sockets/tcp-connection';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -15,29 +17,27 @@ export class ReadBufferQueryDto {
   from?: number;
 
   @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'Most bytes to return (capped by SOCKPLANE_MAX_READ_BYTES)', default: 65536, example: 65536 })
-  maxBytes: number = 65536;
+  maxBytes!: number;
 
-  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until enough bytes arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
-  waitMs: number = 0;
+  @IsWaitMs({ description: 'Long-poll: hold the request up to this long until enough bytes arrived' })
+  waitMs!: number;
 
   @IsIntegerQuery({ min: 1, max: 1024 * 1024 * 1024, description: 'With waitMs: how many bytes make the read worth answering', default: 1, example: 1 })
-  minBytes: number = 1;
+  minBytes!: number;
 
-  @ApiPropertyOptional({
+  @IsText({
+    minLength: 1,
+    maxLength: 256,
     description: 'With waitMs: answer once this delimiter arrived, with the bytes up to and including it (in `untilEncoding`)',
     examples: unsetFirst('No delimiter', { newline: { summary: 'Up to a newline', value: '\n' } }),
   })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(256)
   until?: string;
 
   @IsEncoding({ description: 'How `until` is written' })
-  untilEncoding: PayloadEncoding = 'utf8';
+  untilEncoding!: PayloadEncoding;
 
   @IsEncoding({ description: 'How `data` is written in the JSON answer (ignored for `Accept: application/octet-stream`)' })
-  encoding: PayloadEncoding = 'utf8';
+  encoding!: PayloadEncoding;
 }
 
 export class BufferReadDto {
@@ -75,4 +75,32 @@ export class BufferReadDto {
 export class ReleaseBufferQueryDto {
   @IsIntegerQuery({ min: 0, max: MAX_SAFE, required: true, description: 'Free every byte below this offset (usually a read’s nextOffset)', example: 14 })
   upTo!: number;
+}
+
+export function toBufferReadDto(id: string, result: BufferReadResult, encoding: PayloadEncoding): BufferReadDto {
+  const bytes = result.chunks.length === 1 ? result.chunks[0] : Buffer.concat(result.chunks);
+  return {
+    connectionId: id,
+    from: result.from,
+    nextOffset: result.nextOffset,
+    byteCount: bytes.length,
+    data: encodePayload(bytes, encoding),
+    encoding,
+    oldestOffset: result.oldestOffset,
+    endOffset: result.endOffset,
+    eof: result.eof,
+    delimiterFound: result.delimiterFound,
+  };
+}
+
+/** The raw form of a read: the bytes as they are held, the offsets in Sockplane-* headers. */
+export function toBufferOctets(result: BufferReadResult): OctetAnswer {
+  const headers = {
+    'sockplane-from': result.from,
+    'sockplane-next-offset': result.nextOffset,
+    'sockplane-oldest-offset': result.oldestOffset,
+    'sockplane-end-offset': result.endOffset,
+    'sockplane-eof': result.eof,
+  };
+  return new OctetAnswer(OCTET_STREAM, headers, result.chunks);
 }

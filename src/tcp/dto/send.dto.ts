@@ -1,18 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString } from 'class-validator';
-import { IsBooleanField, IsBooleanQuery, IsEncoding } from '../../common/validation';
+import { IsBooleanField, IsBooleanQuery, IsEncoding, IsText } from '../../common/validation';
 import { PayloadEncoding } from '../../sockets/payload-codec';
 
 export class SendDataDto {
-  @ApiProperty({ description: 'The bytes to send, written in `encoding`', example: 'Hello, server!' })
-  @IsString()
+  @IsText({ required: true, description: 'The bytes to send, written in `encoding`', example: 'Hello, server!' })
   data!: string;
 
   @IsEncoding({ description: 'How `data` is written: `utf8` text, `base64` (RFC 4648) or `hex`' })
-  encoding: PayloadEncoding = 'utf8';
+  encoding!: PayloadEncoding;
 
   @IsBooleanField({ description: 'Half-close (send FIN) once the bytes are sent', default: false, example: false })
-  end: boolean = false;
+  end!: boolean;
 }
 
 export class SendQueryDto {

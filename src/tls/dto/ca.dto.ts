@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { OctetAnswer } from '../../common/corked-reply';
 import { IsOneOf, unsetFirst } from '../../common/validation';
 import { InstanceCa } from '../../sockets/tls/instance-ca';
 
@@ -46,4 +47,9 @@ export function toCaDto(ca: InstanceCa, source: CaDto['source']): CaDto {
     validTo: info.validTo.toISOString(),
     source,
   };
+}
+
+/** The bare PEM answer, saved as a file by browsers and `curl -OJ`. */
+export function toCaPem(ca: CaDto): OctetAnswer {
+  return new OctetAnswer(`${PEM_FILE}; charset=utf-8`, { 'content-disposition': 'attachment; filename="sockplane-ca.pem"' }, [Buffer.from(ca.certificate)]);
 }

@@ -18,7 +18,7 @@ const MiB = 1024 * 1024;
 
 export class MulticastDto {
   @IsMulticastGroups({ description: 'Groups to join (IP_ADD_MEMBERSHIP), in the socket’s family', default: [], example: ['239.1.2.3'] })
-  groups: string[] = [];
+  groups!: string[];
 
   @IsInterfaceAddress({
     description: 'Local interface address to join on and send multicast from (an IPv6 one may name its zone, `::%eth0`); the kernel picks when omitted',
@@ -27,10 +27,10 @@ export class MulticastDto {
   interface?: string;
 
   @IsIntegerField({ min: 0, max: 255, description: 'IP_MULTICAST_TTL (IPv6: hops) of outgoing multicast', default: 1, example: 1 })
-  ttl: number = 1;
+  ttl!: number;
 
   @IsBooleanField({ description: 'IP_MULTICAST_LOOP: also deliver outgoing multicast to this host', default: true })
-  loopback: boolean = true;
+  loopback!: boolean;
 }
 
 export class UdpPeerDto {
@@ -43,32 +43,32 @@ export class UdpPeerDto {
 
 export class CreateUdpSocketDto {
   @IsOneOf(UDP_TYPES, { description: '`udp4` (IPv4) or `udp6` (IPv6; dual-stack unless `ipv6Only`)', default: 'udp4', example: 'udp4' })
-  type: UdpType = 'udp4';
+  type!: UdpType;
 
   @IsBindHost({ description: 'Local address to bind: an IP address of the socket’s family or `localhost`; defaults to `127.0.0.1` (udp4) or `::1` (udp6)', example: '127.0.0.1' })
   host?: string;
 
   @IsPort({ allowZero: true, required: false, description: 'Port to bind; 0 lets the kernel pick a free one (the response shows it)', default: 0, example: 0 })
-  port: number = 0;
+  port!: number;
 
   @IsReceiveMode({
     description:
       'What the socket does with received datagrams: `buffer` keeps them for reads, `echo` sends each back to its sender (the tutorial’s udp_server.py), `discard` counts and drops them',
     example: 'echo',
   })
-  mode: ReceiveMode = 'buffer';
+  mode!: ReceiveMode;
 
   @IsBooleanField({ description: 'SO_REUSEADDR: share the port with other sockets that ask for it too', default: false })
-  reuseAddr: boolean = false;
+  reuseAddr!: boolean;
 
   @IsBooleanField({ description: 'udp6 only: on `::`, IPv6 traffic only (no IPv4-mapped peers)', default: false })
-  ipv6Only: boolean = false;
+  ipv6Only!: boolean;
 
   @IsBooleanField({ description: 'SO_BROADCAST: allow sends to broadcast addresses', default: false })
-  broadcast: boolean = false;
+  broadcast!: boolean;
 
   @IsIntegerField({ min: 1, max: 255, description: 'IP_TTL (IPv6: unicast hops) of outgoing datagrams', default: 64, example: 64 })
-  ttl: number = 64;
+  ttl!: number;
 
   @IsIntegerField({ min: 1024, max: 256 * MiB, description: 'SO_RCVBUF to ask for; the kernel may round or cap it (the response shows what is in force)', example: 262144 })
   recvBufferSize?: number;
@@ -85,5 +85,5 @@ export class CreateUdpSocketDto {
   connectTo?: UdpPeerDto;
 
   @IsLabels()
-  labels: Record<string, string> = {};
+  labels!: Record<string, string>;
 }

@@ -1,7 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { OctetAnswer } from '../../common/corked-reply';
 import { EndpointDto } from '../../common/dto/socket-common.dto';
-import { IsEncoding, IsIntegerQuery, unsetFirst } from '../../common/validation';
-import { PAYLOAD_ENCODINGS, PayloadEncoding } from '../../sockets/payload-codec';
+import { IsEncoding, IsIntegerQuery, IsWaitMs, unsetFirst } from '../../common/validation';
+import { PAYLOAD_ENCODINGS, PayloadEncoding, encodePayload } from '../../sockets/payload-codec';
+import { DatagramReadResult } from '../../sockets/udp-socket';
+import { DATAGRAM_FRAMES_TYPE, encodeDatagramFrames } from '../datagram-frames';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -15,10 +18,10 @@ export class ReadDatagramsQueryDto {
   from?: number;
 
   @IsIntegerQuery({ min: 1, max: 1000, description: 'Most datagrams to return (fewer when their bytes would pass SOCKPLANE_MAX_READ_BYTES)', default: 100, example: 100 })
-  max: number = 100;
+  max!: number;
 
-  @IsIntegerQuery({ min: 0, max: 3_600_000, description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived (capped by SOCKPLANE_MAX_WAIT_MS)', default: 0, example: 5000 })
-  waitMs: number = 0;
+  @IsWaitMs({ description: 'Long-poll: hold the request up to this long until a datagram at or after `from` arrived' })
+  waitMs!: number;
 
   @IsIntegerQuery({
     min: 1,
@@ -29,10 +32,10 @@ export class ReadDatagramsQueryDto {
     default: 1,
     example: 1,
   })
-  minDatagrams: number = 1;
+  minDatagrams!: number;
 
   @IsEncoding({ description: 'How each datagram’s `data` is written in a JSON answer (binary frames carry the raw bytes)' })
-  encoding: PayloadEncoding = 'utf8';
+  encoding!: PayloadEncoding;
 }
 
 export class DatagramDto {
@@ -81,4 +84,36 @@ export class DatagramReadDto {
 export class ReleaseDatagramsQueryDto {
   @IsIntegerQuery({ min: 0, max: MAX_SAFE, required: true, description: 'Free every datagram below this sequence number (usually a read’s nextSeq)', example: 1 })
   upTo!: number;
+}
+
+export function toDatagramReadDto(id: string, result: DatagramReadResult, encoding: PayloadEncoding): DatagramReadDto {
+  return {
+    socketId: id,
+    from: result.from,
+    nextSeq: result.nextSeq,
+    datagrams: result.datagrams.map((d) => ({
+      seq: d.seq,
+      sender: { ...d.sender },
+      size: d.data.length,
+      receivedAt: d.receivedAt.toISOString(),
+      data: encodePayload(d.data, encoding),
+    })),
+    encoding,
+    oldestSeq: result.oldestSeq,
+    endSeq: result.endSeq,
+    dropped: result.dropped,
+  };
+}
+
+/** The binary form of a read: the datagrams as frames, the sequence numbers in Sockplane-* headers. */
+export function toDatagramFrames(result: DatagramReadResult): OctetAnswer {
+  const headers = {
+    'sockplane-from': result.from,
+    'sockplane-next-seq': result.nextSeq,
+    'sockplane-count': result.datagrams.length,
+    'sockplane-oldest-seq': result.oldestSeq,
+    'sockplane-end-seq': result.endSeq,
+    'sockplane-dropped': result.dropped,
+  };
+  return new OctetAnswer(DATAGRAM_FRAMES_TYPE, headers, [encodeDatagramFrames(result.datagrams)]);
 }

@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString } from 'class-validator';
 import { EndpointDto } from '../../common/dto/socket-common.dto';
-import { IsEncoding, IsHost, IsIntegerQuery, IsPort, unsetFirst } from '../../common/validation';
+import { IsEncoding, IsHost, IsIntegerQuery, IsPort, IsText, unsetFirst } from '../../common/validation';
 import { PayloadEncoding } from '../../sockets/payload-codec';
 
 const DESTINATION_HOST = 'Destination: an IP address in canonical form or a host name (resolved once, in the socket’s family); omit with `port` to send to the default peer';
@@ -13,12 +12,15 @@ export class SendDatagramDto {
   @IsPort({ allowZero: false, required: false, description: 'Destination port; omit with `host` to send to the default peer', example: 65433 })
   port?: number;
 
-  @ApiProperty({ description: 'The datagram’s payload, written in `encoding` (at most 65,507 bytes over IPv4, 65,527 over IPv6)', example: 'ping' })
-  @IsString()
+  @IsText({
+    required: true,
+    description: 'The datagram’s payload, written in `encoding` (at most 65,507 bytes over IPv4, 65,527 over IPv6)',
+    example: 'ping',
+  })
   data!: string;
 
   @IsEncoding({ description: 'How `data` is written: `utf8` text, `base64` (RFC 4648) or `hex`' })
-  encoding: PayloadEncoding = 'utf8';
+  encoding!: PayloadEncoding;
 }
 
 /** The destination of a raw `application/octet-stream` send, which has no JSON to carry it. */

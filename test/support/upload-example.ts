@@ -1,7 +1,7 @@
 /**
- * A certificate and key made for the documentation (`openssl req -x509 -days 36500`, CN and SAN
- * upload.example.test, valid until 2126), so the upload example in Swagger UI works as sent. Its
- * key is published here: it protects nothing, and nothing should ever trust it.
+ * A fixed certificate and key for the upload tests (`openssl req -x509 -days 36500`, CN and SAN
+ * upload.example.test, valid until 2126), so a test can look for its key in every answer and log
+ * line. The key is public in this repository: it protects nothing, and nothing should trust it.
  */
 export const EXAMPLE_UPLOAD = {
   certificate: `-----BEGIN CERTIFICATE-----

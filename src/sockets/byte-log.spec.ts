@@ -1,5 +1,5 @@
-import { ByteLog } from '../../src/sockets/byte-log';
-import { collectedAfterGc } from '../support/garbage';
+import { ByteLog } from './byte-log';
+import { collectedAfterGc } from '../../test/support/garbage';
 
 describe('ByteLog', () => {
   function logOf(...chunks: string[]): ByteLog {

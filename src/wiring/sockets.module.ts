@@ -2,8 +2,8 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
 import { NetworkPolicy } from '../policy/network-policy';
-import { SocketRegistry } from './socket-registry';
-import { HostResolver, systemResolver } from './tcp-connector';
+import { HostResolver, systemResolver } from '../sockets/destination';
+import { SocketRegistry } from '../sockets/socket-registry';
 
 /** Provides the one socket registry, bound by the configured network policy; Nest closes it (and every socket) on shutdown. */
 @Global()

@@ -1,7 +1,8 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { FastifyReply, FastifyRequest } from 'fastify';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../common/api-problem';
-import { AppConfig } from '../config/app-config';
+import { AuthSettings } from '../config/app-config';
 import { findApiKey } from './api-keys';
 import { ANONYMOUS, Caller } from './caller';
 
@@ -12,24 +13,33 @@ const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
 const callers = new WeakMap<FastifyRequest, Caller>();
 
-/** The caller the guard identified for this request (anonymous when authentication is off). */
+/** The caller the hook identified for this request (anonymous when authentication is off). */
 export function callerOf(request: FastifyRequest): Caller {
   return callers.get(request) ?? ANONYMOUS;
 }
 
 /**
- * The global guard: with API keys configured, every `/v1` route needs `Authorization: Bearer
- * <secret>`, and the caller it identifies is what ownership checks use. Without keys it lets
- * everything through as the anonymous caller.
+ * With API keys configured, every `/v1` route needs `Authorization: Bearer <secret>`, and the
+ * caller it identifies is what ownership checks use. Without keys everything passes as the
+ * anonymous caller. A Fastify `preValidation` hook rather than a Nest guard: request validation
+ * runs in Fastify's routing (`route-validation.ts`), and a caller without a key must learn
+ * nothing about the request, not even that it was malformed.
  */
 @Injectable()
-export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly config: AppConfig) {}
+export class ApiKeyHook implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: AuthSettings,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (this.config.apiKeys.length === 0 || !request.routeOptions.url?.startsWith(GUARDED_PREFIX)) return true;
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
+  onModuleInit(): void {
+    if (this.config.apiKeys.length === 0) return;
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('preValidation', async (request, reply) => this.authenticate(request, reply));
+  }
+
+  private authenticate(request: FastifyRequest, reply: FastifyReply): void {
+    if (!request.routeOptions.url?.startsWith(GUARDED_PREFIX)) return;
     const header = request.headers.authorization;
     if (header === undefined) {
       reply.header('www-authenticate', 'Bearer realm="sockplane"');
@@ -42,6 +52,5 @@ export class ApiKeyGuard implements CanActivate {
       throw new ApiProblem('UNAUTHORIZED', match ? 'the API key is not valid' : 'the Authorization header must be "Bearer <key>"');
     }
     callers.set(request, { owner: key.name, scope: key.admin ? null : key.name });
-    return true;
   }
 }

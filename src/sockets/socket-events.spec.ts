@@ -1,0 +1,77 @@
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { Socket, connect } from 'node:net';
+import { AccessPolicy } from './destination';
+import { SOCKET_EVENTS, SOCKET_EVENT_TYPES, SocketEvent } from './socket-events';
+import { SocketRegistry } from './socket-registry';
+
+const ALLOW_ALL: AccessPolicy = { judgeDestination: () => ({ allowed: true }), judgeBind: () => ({ allowed: true }) };
+
+/** A value's type as a field schema names it. */
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  return Number.isInteger(value) ? 'integer' : typeof value;
+}
+
+describe('SOCKET_EVENTS', () => {
+  it('describes exactly the data the runtime publishes, field by field, for every event type', async () => {
+    const registry = new SocketRegistry(
+      {
+        maxBufferedBytes: 8,
+        maxPendingWriteBytes: 1024,
+        closeLingerMs: 100,
+        closedRetentionMs: 60_000,
+        maxSockets: 3,
+        maxSocketsPerKey: 0,
+        maxTotalBufferedBytes: 1 << 20,
+        udpMaxDatagrams: 1,
+        udpMaxBufferedBytes: 1024,
+      },
+      ALLOW_ALL,
+    );
+    const events: SocketEvent[] = [];
+    registry.events.subscribe((event) => events.push(event));
+    const peers: Socket[] = [];
+    try {
+      const listener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, labels: {}, owner: null });
+      const connection = await registry.connect({ host: '127.0.0.1', port: listener.local!.port, family: 0, timeoutMs: 5000, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, labels: {}, owner: null });
+      const [inbound] = await registry.waitForAccepted(listener.id, 0, 1, 5000);
+      // Past the buffer cap of 8 bytes: paused, then resumed by the release.
+      await connection.send([Buffer.from('0123456789')], true);
+      await inbound.read({ maxBytes: 100, minBytes: 10, waitMs: 5000 });
+      inbound.releaseUpTo(10);
+      await inbound.read({ maxBytes: 100, minBytes: 100, waitMs: 5000 });
+      // The registry holds three sockets, its limit: the next arrival is dropped.
+      const extra = connect({ port: listener.local!.port, host: '127.0.0.1' });
+      peers.push(extra);
+      await new Promise((resolve) => extra.on('error', () => undefined).once('close', resolve));
+      await registry.closeConnection(inbound.id, 'graceful');
+      await registry.closeConnection(connection.id, 'graceful');
+
+      const udp = await registry.createUdpSocket({ type: 'udp4', host: '127.0.0.1', port: 0, mode: 'buffer', reuseAddr: false, ipv6Only: false, broadcast: false, ttl: 64, recvBufferSize: null, sendBufferSize: null, multicast: null, connectTo: null, labels: {}, owner: null });
+      const sender = createSocket('udp4');
+      const arrived = new Promise<void>((resolve) => registry.events.subscribe((event) => event.type === 'udp.dropped' && resolve()));
+      for (const text of ['kept', 'dropped']) sender.send(text, udp.local!.port, '127.0.0.1');
+      await arrived;
+      sender.close();
+      await once(sender, 'close');
+      await registry.closeUdpSocket(udp.id);
+      await registry.closeListener(listener.id, false);
+    } finally {
+      peers.forEach((peer) => peer.destroy());
+      await registry.closeAll();
+    }
+
+    expect(new Set(events.map((event) => event.type))).toEqual(new Set(SOCKET_EVENT_TYPES));
+    for (const event of events) {
+      const fields: Record<string, { schema: { type: string; nullable?: true; enum?: readonly string[] } }> = SOCKET_EVENTS[event.type].data;
+      expect({ type: event.type, fields: Object.keys(event.data).sort() }).toEqual({ type: event.type, fields: Object.keys(fields).sort() });
+      for (const [name, value] of Object.entries(event.data)) {
+        const { schema } = fields[name];
+        const allowed = schema.nullable ? [schema.type, 'null'] : [schema.type];
+        const mismatch = allowed.includes(typeOf(value)) && (!schema.enum || value === null || schema.enum.includes(String(value))) ? null : `${event.type} ${name}: ${JSON.stringify(value)}`;
+        expect(mismatch).toBeNull();
+      }
+    }
+  });
+});
