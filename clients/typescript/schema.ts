@@ -664,6 +664,18 @@ export interface components {
              */
             validTo: string;
         };
+        CipherDto: {
+            /**
+             * @description OpenSSL’s name
+             * @example TLS_AES_256_GCM_SHA384
+             */
+            name: string;
+            /**
+             * @description The IANA name
+             * @example TLS_AES_256_GCM_SHA384
+             */
+            standardName: string;
+        };
         CloseInfoDto: {
             /**
              * Format: date-time
@@ -757,6 +769,8 @@ export interface components {
              * @enum {string}
              */
             state: "open" | "peer-ended" | "local-ended" | "closed";
+            /** @description Its TLS session; `state: none` for plain TCP */
+            tls: components["schemas"]["ConnectionTlsDto"];
         };
         ConnectionOptionsDto: {
             /** @example 0 */
@@ -783,6 +797,52 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        ConnectionTlsDto: {
+            /**
+             * @description What ALPN chose
+             * @example null
+             */
+            alpnProtocol: string | null;
+            /**
+             * @description Why the peer’s certificate did not verify
+             * @example null
+             */
+            authorizationError: string | null;
+            /**
+             * @description Whether the peer’s certificate verified (false when it sent none)
+             * @example false
+             */
+            authorized: boolean;
+            cipher: components["schemas"]["CipherDto"] | null;
+            /**
+             * @description OpenSSL’s reason, when the handshake failed
+             * @example null
+             */
+            failure: string | null;
+            /**
+             * @description How long the handshake took; null while it runs
+             * @example 4
+             */
+            handshakeMs: number | null;
+            /** @description The certificate the peer presented; null when it sent none */
+            peerCertificate: components["schemas"]["PeerCertificateDto"] | null;
+            /** @example TLSv1.3 */
+            protocol: string | null;
+            /**
+             * @description The server name the client asked for (SNI)
+             * @example api.example.test
+             */
+            servername: string | null;
+            /** @example false */
+            sessionReused: boolean;
+            startOffsets: components["schemas"]["StartOffsetsDto"];
+            /**
+             * @description `none`: plain TCP; `handshaking`; `established`; `failed` (see `failure`; the connection closes)
+             * @example established
+             * @enum {string}
+             */
+            state: "none" | "handshaking" | "established" | "failed";
         };
         CreateCertificateDto: {
             /**
@@ -938,6 +998,8 @@ export interface components {
              * @example 0
              */
             port?: number;
+            /** @description TLS for accepted connections; omitted: plain TCP */
+            tls?: components["schemas"]["ListenerTlsDto"];
         };
         CreateUdpSocketDto: {
             /**
@@ -1197,6 +1259,22 @@ export interface components {
                  */
                 reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
             } | {
+                /** @description The protocol ALPN chose */
+                alpnProtocol: string | null;
+                /** @description The cipher suite’s IANA name */
+                cipher: string;
+                /** @description How long the handshake took */
+                handshakeMs: number;
+                /** @description The TLS version, as OpenSSL names it (`TLSv1.3`) */
+                protocol: string;
+                /** @description The server name the client asked for (SNI) */
+                servername: string | null;
+            } | {
+                /** @description How long the handshake ran before it failed */
+                handshakeMs: number;
+                /** @description Why, in OpenSSL’s words */
+                reason: string;
+            } | {
                 /** @description The bound address */
                 address: string | null;
                 /** @description The bound port */
@@ -1289,7 +1367,7 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.closed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed";
         };
         FieldErrorDto: {
             /**
@@ -1474,6 +1552,8 @@ export interface components {
              * @enum {string}
              */
             state: "listening" | "closed";
+            /** @description How accepted connections speak TLS; `mode: off` for plain TCP */
+            tls: components["schemas"]["ListenerTlsSettingsDto"];
         };
         ListenerOptionsDto: {
             /** @example 511 */
@@ -1506,6 +1586,75 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        ListenerTlsDto: {
+            /**
+             * @description ALPN protocols offered, preferred first (`h2`, `http/1.1`); omitted: no ALPN
+             * @example [
+             *       "http/1.1"
+             *     ]
+             */
+            alpn?: string[];
+            /** @description A certificate id from `POST /v1/tls/certificates`, presented to every client. Omitted: a leaf the instance CA mints for each name a client asks for (SNI) */
+            certificate?: string;
+            /** @description PEM bundle client certificates must chain to; omitted: the instance CA */
+            clientCa?: string;
+            /**
+             * @description Newest TLS version accepted
+             * @default TLSv1.3
+             * @example TLSv1.3
+             * @enum {string}
+             */
+            maxVersion?: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @description Oldest TLS version accepted
+             * @default TLSv1.2
+             * @example TLSv1.2
+             * @enum {string}
+             */
+            minVersion?: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @description `implicit`: every accepted connection handshakes at once (HTTPS, IMAPS); `off`: plain TCP
+             * @example implicit
+             * @enum {string}
+             */
+            mode: "implicit" | "off";
+            /**
+             * @description Ask clients for a certificate (mTLS). Those that send none, or one that does not chain to `clientCa` (or the instance CA), fail the handshake
+             * @default false
+             */
+            requestClientCert?: boolean;
+        };
+        ListenerTlsSettingsDto: {
+            /** @example [] */
+            alpn: string[];
+            /**
+             * @description The certificate presented; null: leaves minted per SNI name by the instance CA
+             * @example null
+             */
+            certificate: string | null;
+            /**
+             * @example TLSv1.3
+             * @enum {string}
+             */
+            maxVersion: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @example TLSv1.2
+             * @enum {string}
+             */
+            minVersion: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @example implicit
+             * @enum {string}
+             */
+            mode: "implicit" | "off";
+            /**
+             * @description Whether client certificates are checked against a CA bundle of its own (else the instance CA)
+             * @example false
+             */
+            ownClientCa: boolean;
+            /** @example false */
+            requestClientCert: boolean;
         };
         MulticastDto: {
             /**
@@ -1550,6 +1699,31 @@ export interface components {
             loopback: boolean;
             /** @example 1 */
             ttl: number;
+        };
+        PeerCertificateDto: {
+            /** @example 9C:1B:7E:52:0F:A4:36:D8:E1:2C:5B:90:47:3F:AE:61:08:D5:B2:7C:E9:14:6A:83:C0:5D:F7:29:B6:40:1E:9A */
+            fingerprint256: string;
+            /** @example CN=sockplane instance CA 5f1c2a9e, O=sockplane */
+            issuer: string;
+            /** @example 5E0B8C7A1F2D3E4F5A6B7C8D9E0F1A2B */
+            serialNumber: string;
+            /** @example CN=client.example.test */
+            subject: string;
+            /**
+             * @description As OpenSSL prints it
+             * @example DNS:client.example.test
+             */
+            subjectAltName: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T15:30:00.000Z
+             */
+            validFrom: string;
+            /**
+             * Format: date-time
+             * @example 2027-02-23T15:30:00.000Z
+             */
+            validTo: string;
         };
         PerRequestLimitsDto: {
             /**
@@ -1751,6 +1925,18 @@ export interface components {
              * @example open
              */
             state: string;
+        };
+        StartOffsetsDto: {
+            /**
+             * @description Byte-log offset of the first decrypted byte received (0: TLS from the start)
+             * @example 0
+             */
+            in: number;
+            /**
+             * @description Bytes sent in clear text before TLS started
+             * @example 0
+             */
+            out: number;
         };
         UdpCountersDto: {
             /**
@@ -2001,7 +2187,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.closed, udp.bound, udp.datagram, udp.dropped, udp.closed */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed */
                 type?: string[];
             };
             header?: {

@@ -22,6 +22,8 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'connection.paused': { level: 'debug', message: 'reading paused: receive buffer full' },
   'connection.resumed': { level: 'debug', message: 'reading resumed' },
   'connection.closed': { level: 'info', message: 'connection closed' },
+  'tls.established': { level: 'info', message: 'TLS established' },
+  'tls.failed': { level: 'info', message: 'TLS handshake failed' },
   'udp.bound': { level: 'info', message: 'UDP socket bound' },
   'udp.datagram': { level: 'debug', message: 'datagram received' },
   'udp.dropped': { level: 'debug', message: 'datagram dropped' },

@@ -37,6 +37,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly backpressurePauses: Counter<'kind'>;
   private readonly droppedConnections: Counter<'reason'>;
   private readonly droppedDatagrams: Counter<'reason'>;
+  private readonly tlsHandshakes: Counter<'outcome'>;
   private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(
@@ -142,6 +143,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       registers,
     });
     this.droppedDatagrams = new Counter({ name: 'sockplane_dropped_datagrams_total', help: 'Received datagrams dropped, by reason', labelNames: ['reason'], registers });
+    this.tlsHandshakes = new Counter({ name: 'sockplane_tls_handshakes_total', help: 'TLS handshakes of TCP connections, by outcome (established, failed)', labelNames: ['outcome'], registers });
+    for (const outcome of ['established', 'failed']) this.tlsHandshakes.inc({ outcome }, 0);
     this.requestDuration = new Histogram({
       name: 'sockplane_http_request_duration_seconds',
       help: 'HTTP request duration, by method, route pattern and status (long-polls included)',
@@ -215,6 +218,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         break;
       case 'listener.dropped':
         this.droppedConnections.inc({ reason: event.data.reason });
+        break;
+      case 'tls.established':
+        this.tlsHandshakes.inc({ outcome: 'established' });
+        break;
+      case 'tls.failed':
+        this.tlsHandshakes.inc({ outcome: 'failed' });
         break;
       case 'udp.dropped':
         // The datagram log says which of its caps refused the datagram.

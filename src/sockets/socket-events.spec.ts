@@ -4,6 +4,10 @@ import { Socket, connect } from 'node:net';
 import { AccessPolicy } from './destination';
 import { SOCKET_EVENTS, SOCKET_EVENT_TYPES, SocketEvent } from './socket-events';
 import { SocketRegistry } from './socket-registry';
+import { connect as tlsConnect } from 'node:tls';
+import { InstanceCa } from './tls/instance-ca';
+import { LeafMinter } from './tls/leaf-minter';
+import { TlsServer } from './tls/tls-session';
 
 const ALLOW_ALL: AccessPolicy = { judgeDestination: () => ({ allowed: true }), judgeBind: () => ({ allowed: true }) };
 
@@ -33,7 +37,7 @@ describe('SOCKET_EVENTS', () => {
     registry.events.subscribe((event) => events.push(event));
     const peers: Socket[] = [];
     try {
-      const listener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, labels: {}, owner: null });
+      const listener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null });
       const connection = await registry.connect({ host: '127.0.0.1', port: listener.local!.port, family: 0, timeoutMs: 5000, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, labels: {}, owner: null });
       const [inbound] = await registry.waitForAccepted(listener.id, 0, 1, 5000);
       // Past the buffer cap of 8 bytes: paused, then resumed by the release.
@@ -57,6 +61,29 @@ describe('SOCKET_EVENTS', () => {
       await once(sender, 'close');
       await registry.closeUdpSocket(udp.id);
       await registry.closeListener(listener.id, false);
+
+      // A TLS listener: one client completes the handshake, a plain one fails it.
+      const ca = await InstanceCa.generate();
+      const tlsServer = await TlsServer.create(
+        { certificateId: null, credentials: null, alpn: [], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', requestClientCert: false, clientCa: null },
+        new LeafMinter(ca, { cacheSize: 4, validityDays: 1, keyType: 'ec-p256' }),
+        ca.certificatePem,
+      );
+      const tlsListener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'echo', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: tlsServer, labels: {}, owner: null });
+      const outcomes = new Promise<void>((resolve) => {
+        const seen = new Set<string>();
+        registry.events.subscribe((event) => {
+          if (event.type === 'tls.established' || event.type === 'tls.failed') seen.add(event.type);
+          if (seen.size === 2) resolve();
+        });
+      });
+      const good = tlsConnect({ host: '127.0.0.1', port: tlsListener.local!.port, ca: ca.certificatePem, servername: 'events.example.test' });
+      peers.push(good);
+      await once(good, 'secureConnect');
+      const plain = connect({ port: tlsListener.local!.port, host: '127.0.0.1' });
+      peers.push(plain);
+      plain.on('error', () => undefined).end('not a ClientHello');
+      await outcomes;
     } finally {
       peers.forEach((peer) => peer.destroy());
       await registry.closeAll();

@@ -83,6 +83,20 @@ export const SOCKET_EVENTS = {
     description: 'A connection closed; its final counters',
     data: { reason: closeReason, errno, bytesIn, bytesOut },
   },
+  'tls.established': {
+    description: 'A connection’s TLS handshake succeeded',
+    data: {
+      protocol: text('The TLS version, as OpenSSL names it (`TLSv1.3`)'),
+      cipher: text('The cipher suite’s IANA name'),
+      servername: orNull(text('The server name the client asked for (SNI)')),
+      alpnProtocol: orNull(text('The protocol ALPN chose')),
+      handshakeMs: integer('How long the handshake took'),
+    },
+  },
+  'tls.failed': {
+    description: 'A connection’s TLS handshake failed; the connection closes',
+    data: { reason: text('Why, in OpenSSL’s words'), handshakeMs: integer('How long the handshake ran before it failed') },
+  },
   'udp.bound': {
     description: 'A UDP socket is bound (and connected to its default peer, if it has one)',
     data: {

@@ -11,6 +11,7 @@ import { Labels, ReceiveMode } from './socket-types';
 import { TcpConnectTarget, openTcpSocket } from './tcp-connector';
 import { TcpConnection, TcpConnectionInit, TcpConnectionOptions } from './tcp-connection';
 import { TcpListener, TcpListenerOptions } from './tcp-listener';
+import { TlsOutcome, TlsSession } from './tls/tls-session';
 import { socketTransport } from './transport';
 import { UdpSocket, UdpSocketOptions } from './udp-socket';
 
@@ -285,13 +286,36 @@ export class SocketRegistry {
     }
     listener.connectionOpened();
     const identity = { direction: 'inbound', listenerId: listener.id, acceptIndex, labels: listener.labels, owner: listener.owner } as const;
-    const connection = this.newConnection(socket, identity, listener.options, (c) => {
-      listener.connectionClosed();
-      this.onConnectionClosed(c);
-    });
+    const tls = listener.options.tls?.accept(socket);
+    const connection = this.newConnection(
+      socket,
+      identity,
+      listener.options,
+      (c) => {
+        listener.connectionClosed();
+        this.onConnectionClosed(c);
+      },
+      tls,
+    );
     if (connection.state !== 'closed') this.add(connection);
     else connection.returnBudget();
     this.publishOpened(connection, 'connection.accepted');
+    if (tls) void tls.settled.then((outcome) => this.publishTlsOutcome(connection, tls, outcome));
+  }
+
+  private publishTlsOutcome(connection: TcpConnection, tls: TlsSession, outcome: TlsOutcome): void {
+    const { info } = tls;
+    if (outcome.established) {
+      this.events.publish(connection, 'tls.established', {
+        protocol: info.protocol ?? '',
+        cipher: info.cipher?.standardName ?? '',
+        servername: info.servername,
+        alpnProtocol: info.alpnProtocol,
+        handshakeMs: info.handshakeMs ?? 0,
+      });
+    } else {
+      this.events.publish(connection, 'tls.failed', { reason: outcome.reason, handshakeMs: info.handshakeMs ?? 0 });
+    }
   }
 
   private newConnection(
@@ -299,6 +323,7 @@ export class SocketRegistry {
     identity: Pick<TcpConnectionInit, 'direction' | 'listenerId' | 'acceptIndex' | 'labels' | 'owner'>,
     source: Pick<ConnectRequest, 'mode' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelayMs' | 'idleTimeoutMs'>,
     onClosed: (connection: TcpConnection) => void,
+    tls?: TlsSession,
   ): TcpConnection {
     const { id, seq } = this.ids.next('tc');
     const options: TcpConnectionOptions = {
@@ -311,7 +336,8 @@ export class SocketRegistry {
       maxPendingWriteBytes: this.settings.maxPendingWriteBytes,
       closeLingerMs: this.settings.closeLingerMs,
     };
-    return new TcpConnection(socketTransport(socket), { ...identity, id, seq, options, events: this.events, budget: this.budget, onClosed });
+    const transport = tls ? tls.transport : socketTransport(socket);
+    return new TcpConnection(transport, { ...identity, id, seq, options, events: this.events, budget: this.budget, onClosed, tls });
   }
 
   /** A connection that closed by itself stays readable for the retention time, then goes. */

@@ -5,6 +5,7 @@ import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
 import { StageChain } from './stage-chain';
+import { TlsSession } from './tls/tls-session';
 import { Transport } from './transport';
 import { Waiters } from './waiters';
 
@@ -43,6 +44,8 @@ export interface TcpConnectionInit extends SocketInit<TcpConnectionOptions> {
   /** Unreleased bytes across all connections; receiving pauses while it is spent. */
   budget: BufferBudget;
   onClosed: (connection: TcpConnection) => void;
+  /** The TLS session `transport` runs over, for a connection that speaks TLS from its start. */
+  tls?: TlsSession;
 }
 
 export interface BufferReadRequest {
@@ -118,6 +121,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   readonly remote: Endpoint | null;
   /** Where framing, rules and faults plug into the byte path. */
   readonly stages: StageChain;
+  /** Its TLS session; null for plain TCP. */
+  readonly tls: TlsSession | null;
 
   private readonly transport: Transport;
   /** The transport's stream, held directly: every chunk and write goes through it. */
@@ -154,6 +159,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.local = transport.local;
     this.remote = transport.remote;
     this.stages = new StageChain(this.deliver, this.transmit);
+    this.tls = init.tls ?? null;
 
     transport.setNoDelay(this.options.noDelay);
     if (this.options.keepAlive) transport.setKeepAlive(true, this.options.keepAliveInitialDelayMs);

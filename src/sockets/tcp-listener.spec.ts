@@ -15,6 +15,7 @@ const OPTIONS: TcpListenerOptions = {
   keepAlive: false,
   keepAliveInitialDelayMs: 0,
   idleTimeoutMs: 0,
+  tls: null,
 };
 
 describe('TcpListener', () => {

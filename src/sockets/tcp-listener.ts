@@ -4,6 +4,7 @@ import { Refusal } from './admission';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
+import { TlsServer } from './tls/tls-session';
 import { Waiters } from './waiters';
 
 export const TcpListenerState = {
@@ -25,6 +26,8 @@ export interface TcpListenerOptions {
   keepAlive: boolean;
   keepAliveInitialDelayMs: number;
   idleTimeoutMs: number;
+  /** Implicit TLS: every accepted connection handshakes at once; null for plain TCP. */
+  tls: TlsServer | null;
 }
 
 export interface TcpListenerInit extends SocketInit<TcpListenerOptions> {

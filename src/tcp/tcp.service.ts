@@ -14,6 +14,7 @@ import { AcceptedQueryDto, ListConnectionsQueryDto, ListListenersQueryDto } from
 import { ListenerDto, ListenerPageDto, toListenerDto } from './dto/listener.dto';
 import { ReadBufferQueryDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendResultDto } from './dto/send.dto';
+import { TlsService } from '../tls/tls.service';
 
 /**
  * Translates between the REST representations and the socket registry. Every call carries the
@@ -25,10 +26,13 @@ export class TcpService {
     private readonly registry: SocketRegistry,
     private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
+    private readonly tls: TlsService,
   ) {}
 
   async createListener(dto: CreateListenerDto, caller: Caller): Promise<ListenerDto> {
-    const listener = await this.registry.createListener({ ...dto, idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs, owner: caller.owner });
+    const { tls, ...options } = dto;
+    const server = tls && tls.mode !== 'off' ? await this.tls.serverFor(tls, caller) : null;
+    const listener = await this.registry.createListener({ ...options, idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs, tls: server, owner: caller.owner });
     return toListenerDto(listener);
   }
 

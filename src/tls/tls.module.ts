@@ -35,7 +35,7 @@ export class TlsModule {
         },
         TlsService,
       ],
-      exports: [InstanceCa, LeafMinter, CertificateStore],
+      exports: [InstanceCa, LeafMinter, CertificateStore, TlsService],
     };
   }
 }

@@ -4,6 +4,9 @@ import { ApiProblem, FieldError } from '../common/api-problem';
 import { TlsSettings } from '../config/app-config';
 import { CertificateStore, CertificateUpload } from '../sockets/tls/certificate-store';
 import { InstanceCa } from '../sockets/tls/instance-ca';
+import { LeafMinter } from '../sockets/tls/leaf-minter';
+import { TlsServer } from '../sockets/tls/tls-session';
+import { ListenerTlsDto } from './dto/listener-tls.dto';
 import { CaDto, toCaDto } from './dto/ca.dto';
 import { CertificateDto, CertificatePageDto, toCertificateDto } from './dto/certificate.dto';
 import { CreateCertificateDto, GenerateCertificateDto } from './dto/create-certificate.dto';
@@ -19,6 +22,7 @@ export class TlsService {
   constructor(
     private readonly ca: InstanceCa,
     private readonly store: CertificateStore,
+    private readonly minter: LeafMinter,
     private readonly settings: TlsSettings,
   ) {}
 
@@ -30,6 +34,27 @@ export class TlsService {
     const request = uploadOrGenerate(dto);
     const record = request.generate ? await this.store.generate(request.generate, caller.owner) : this.store.upload(request.upload, caller.owner);
     return toCertificateDto(record);
+  }
+
+  /** The TLS side of a new listener: its certificate (the caller's own) or minted leaves, and its handshake settings. */
+  serverFor(dto: ListenerTlsDto, caller: Caller): Promise<TlsServer> {
+    if (dto.minVersion > dto.maxVersion) {
+      throw invalid([{ field: 'tls.minVersion', message: `tls.minVersion ${dto.minVersion} is newer than tls.maxVersion ${dto.maxVersion}` }]);
+    }
+    const credentials = dto.certificate === undefined ? null : this.store.credentials(dto.certificate, caller.scope);
+    return TlsServer.create(
+      {
+        certificateId: dto.certificate ?? null,
+        credentials,
+        alpn: dto.alpn ?? [],
+        minVersion: dto.minVersion,
+        maxVersion: dto.maxVersion,
+        requestClientCert: dto.requestClientCert,
+        clientCa: dto.clientCa ?? null,
+      },
+      this.minter,
+      this.ca.certificatePem,
+    );
   }
 
   listCertificates(query: ListCertificatesQueryDto, caller: Caller): CertificatePageDto {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CloseInfoDto, EndpointDto, toCloseInfoDto, toEndpointDto } from '../../common/dto/socket-common.dto';
 import { RECEIVE_MODES } from '../../sockets/socket-types';
 import { TcpConnection, TcpConnectionState } from '../../sockets/tcp-connection';
+import { ConnectionTlsDto, toConnectionTlsDto } from '../../tls/dto/connection-tls.dto';
 
 export class ConnectionOptionsDto {
   @ApiProperty({ enum: RECEIVE_MODES, example: 'buffer' })
@@ -95,6 +96,9 @@ export class ConnectionDto {
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:01.000Z', description: 'Last time bytes moved either way' })
   lastActivityAt!: string;
 
+  @ApiProperty({ type: ConnectionTlsDto, description: 'Its TLS session; `state: none` for plain TCP' })
+  tls!: ConnectionTlsDto;
+
   @ApiPropertyOptional({ type: CloseInfoDto, nullable: true, description: 'Why it closed; null until it has' })
   closed!: CloseInfoDto | null;
 }
@@ -139,6 +143,7 @@ export function toConnectionDto(connection: TcpConnection): ConnectionDto {
     labels: { ...connection.labels },
     createdAt: connection.createdAt.toISOString(),
     lastActivityAt: connection.lastActivityAt.toISOString(),
+    tls: toConnectionTlsDto(connection.tls),
     closed: toCloseInfoDto(connection.closed),
   };
 }

@@ -1,5 +1,6 @@
-import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsPort, IsReceiveMode } from '../../common/validation';
+import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
+import { ListenerTlsDto } from '../../tls/dto/listener-tls.dto';
 
 export class CreateListenerDto {
   @IsBindHost({ description: 'Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`', default: '127.0.0.1', example: '127.0.0.1' })
@@ -39,6 +40,9 @@ export class CreateListenerDto {
     example: 0,
   })
   idleTimeoutMs?: number;
+
+  @IsNestedObject(ListenerTlsDto, { description: 'TLS for accepted connections; omitted: plain TCP' })
+  tls?: ListenerTlsDto;
 
   @IsLabels()
   labels!: Record<string, string>;

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CloseInfoDto, EndpointDto, toCloseInfoDto, toEndpointDto } from '../../common/dto/socket-common.dto';
 import { RECEIVE_MODES } from '../../sockets/socket-types';
 import { TcpListener, TcpListenerState } from '../../sockets/tcp-listener';
+import { ListenerTlsSettingsDto, toListenerTlsSettingsDto } from '../../tls/dto/listener-tls.dto';
 
 export class ListenerOptionsDto {
   @ApiProperty({ example: 511 })
@@ -65,6 +66,9 @@ export class ListenerDto {
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })
   createdAt!: string;
 
+  @ApiProperty({ type: ListenerTlsSettingsDto, description: 'How accepted connections speak TLS; `mode: off` for plain TCP' })
+  tls!: ListenerTlsSettingsDto;
+
   @ApiPropertyOptional({ type: CloseInfoDto, nullable: true, description: 'Why it closed; null while listening' })
   closed!: CloseInfoDto | null;
 }
@@ -97,6 +101,7 @@ export function toListenerDto(listener: TcpListener): ListenerDto {
     counters: { accepted: listener.accepted, active: listener.active, dropped: listener.dropped },
     labels: { ...listener.labels },
     createdAt: listener.createdAt.toISOString(),
+    tls: toListenerTlsSettingsDto(listener.options.tls),
     closed: toCloseInfoDto(listener.closed),
   };
 }

@@ -1,0 +1,257 @@
+import { X509Certificate } from 'node:crypto';
+import { Socket } from 'node:net';
+import { PeerCertificate, SecureContext, SecureVersion, TLSSocket, createSecureContext } from 'node:tls';
+import { Transport } from '../transport';
+import { Endpoint, toEndpoint } from '../socket-types';
+import { DEFAULT_LEAF_NAMES, LeafMinter, MintedLeaf, TlsCredentials } from './leaf-minter';
+import { TlsError } from './tls-error';
+
+export const TLS_STATES = ['none', 'handshaking', 'established', 'failed'] as const;
+export type TlsState = (typeof TLS_STATES)[number];
+
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const satisfies readonly SecureVersion[];
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** What a TLS listener presents and asks of its clients. */
+export interface TlsServerOptions {
+  /** The stored certificate presented to every client; null: leaves the instance CA mints per SNI name. */
+  certificateId: string | null;
+  credentials: TlsCredentials | null;
+  /** ALPN protocols offered, preferred first; empty: no ALPN. */
+  alpn: readonly string[];
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  /** Ask for a client certificate; with `clientCa`, a client without a valid one fails the handshake. */
+  requestClientCert: boolean;
+  /** PEM bundle the client certificates must chain to; null with `requestClientCert`: the instance CA. */
+  clientCa: string | null;
+}
+
+export interface TlsPeerCertificate {
+  subject: string;
+  issuer: string;
+  subjectAltName: string | null;
+  validFrom: string;
+  validTo: string;
+  serialNumber: string;
+  fingerprint256: string;
+}
+
+/** What a connection shows of its TLS session. */
+export interface TlsInfo {
+  state: TlsState;
+  protocol: string | null;
+  cipher: { name: string; standardName: string } | null;
+  alpnProtocol: string | null;
+  servername: string | null;
+  sessionReused: boolean;
+  authorized: boolean;
+  authorizationError: string | null;
+  peerCertificate: TlsPeerCertificate | null;
+  handshakeMs: number | null;
+  /** Byte-log offsets (received) and bytes sent at which TLS started: 0 for implicit TLS. */
+  startOffsets: { in: number; out: number };
+  /** OpenSSL's reason, when the handshake failed. */
+  failure: string | null;
+}
+
+export type TlsOutcome = { established: true } | { established: false; reason: string };
+
+/**
+ * The server side of TLS for one listener: the contexts it presents (a stored certificate, or a
+ * leaf minted per SNI name, each with the listener's versions and client-CA), built once per leaf.
+ */
+export class TlsServer {
+  /** Per minted leaf (the minter caches and renews them), its context with this listener's settings. */
+  private readonly contexts = new WeakMap<MintedLeaf, SecureContext>();
+  private readonly defaultContext: SecureContext;
+
+  private constructor(
+    readonly options: TlsServerOptions,
+    private readonly minter: LeafMinter,
+    private readonly caPem: string,
+    defaultCredentials: TlsCredentials,
+  ) {
+    this.defaultContext = this.contextOf(defaultCredentials);
+  }
+
+  /** Builds the listener's contexts up front, so a bad setting fails its creation, not each handshake. */
+  static async create(options: TlsServerOptions, minter: LeafMinter, caPem: string): Promise<TlsServer> {
+    if (options.clientCa !== null) assertCertificateBundle(options.clientCa, 'tls.clientCa');
+    const credentials = options.credentials ?? (await minter.mint(DEFAULT_LEAF_NAMES)).credentials;
+    return new TlsServer(options, minter, caPem, credentials);
+  }
+
+  /** Starts the server handshake over an accepted socket; the session reports how it ends. */
+  accept(socket: Socket): TlsSession {
+    const { options } = this;
+    const tlsSocket = new TLSSocket(socket, {
+      isServer: true,
+      secureContext: this.defaultContext,
+      SNICallback: options.credentials ? undefined : this.sniCallback,
+      ALPNProtocols: options.alpn.length > 0 ? [...options.alpn] : undefined,
+      requestCert: options.requestClientCert,
+      rejectUnauthorized: options.requestClientCert,
+    });
+    // With a client certificate asked for, OpenSSL refuses the handshake unless one verified.
+    return new TlsSession(tlsSocket, socket, options.requestClientCert);
+  }
+
+  private readonly sniCallback = (servername: string, callback: (err: Error | null, context?: SecureContext) => void): void => {
+    this.minter.mint(servername).then(
+      (leaf) => {
+        let context = this.contexts.get(leaf);
+        if (!context) {
+          context = this.contextOf(leaf.credentials);
+          this.contexts.set(leaf, context);
+        }
+        callback(null, context);
+      },
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    );
+  };
+
+  private contextOf(credentials: TlsCredentials): SecureContext {
+    const { minVersion, maxVersion, requestClientCert, clientCa } = this.options;
+    const ca = requestClientCert ? (clientCa ?? this.caPem) : undefined;
+    return createSecureContext({ key: credentials.key, cert: credentials.cert, minVersion, maxVersion, ca });
+  }
+}
+
+/**
+ * One connection's TLS: the `TLSSocket` its bytes travel through, the handshake's outcome, and
+ * what the session negotiated. The socket-only calls (no-delay, keep-alive, reset) go to the
+ * TCP socket underneath.
+ */
+export class TlsSession {
+  readonly transport: Transport;
+  /** Settles once, when the handshake succeeds or fails. */
+  readonly settled: Promise<TlsOutcome>;
+  private readonly startedAt = performance.now();
+  private current: TlsInfo = {
+    state: 'handshaking',
+    protocol: null,
+    cipher: null,
+    alpnProtocol: null,
+    servername: null,
+    sessionReused: false,
+    authorized: false,
+    authorizationError: null,
+    peerCertificate: null,
+    handshakeMs: null,
+    startOffsets: { in: 0, out: 0 },
+    failure: null,
+  };
+
+  constructor(
+    readonly socket: TLSSocket,
+    plain: Socket,
+    /** The handshake itself verified the peer's certificate (a server requiring one). */
+    private readonly peerVerifiedByHandshake: boolean,
+  ) {
+    this.transport = tlsTransport(socket, plain);
+    this.settled = new Promise<TlsOutcome>((resolve) => {
+      const onSecure = (): void => {
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        this.established();
+        resolve({ established: true });
+      };
+      const onError = (err: Error): void => {
+        socket.off('secure', onSecure);
+        socket.off('close', onClose);
+        this.failed(err.message);
+        resolve({ established: false, reason: this.current.failure ?? err.message });
+      };
+      const onClose = (): void => {
+        socket.off('secure', onSecure);
+        socket.off('error', onError);
+        this.failed('the peer closed the connection during the handshake');
+        resolve({ established: false, reason: this.current.failure ?? '' });
+      };
+      socket.once('secure', onSecure);
+      socket.once('error', onError);
+      socket.once('close', onClose);
+    });
+  }
+
+  get info(): TlsInfo {
+    return this.current;
+  }
+
+  private established(): void {
+    const { socket } = this;
+    const cipher = socket.getCipher();
+    const peer = socket.getPeerCertificate();
+    const servername = (socket as TLSSocket & { servername?: string | false }).servername;
+    this.current = {
+      ...this.current,
+      state: 'established',
+      protocol: socket.getProtocol(),
+      cipher: { name: cipher.name, standardName: cipher.standardName },
+      alpnProtocol: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+      servername: typeof servername === 'string' ? servername : null,
+      sessionReused: socket.isSessionReused(),
+      authorized: socket.authorized || (this.peerVerifiedByHandshake && peer !== null && Object.keys(peer).length > 0),
+      authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
+      peerCertificate: peer && Object.keys(peer).length > 0 ? toPeerCertificate(peer) : null,
+      handshakeMs: Math.round(performance.now() - this.startedAt),
+    };
+  }
+
+  private failed(reason: string): void {
+    this.current = { ...this.current, state: 'failed', failure: reason, handshakeMs: Math.round(performance.now() - this.startedAt) };
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every certificate of a PEM bundle parses, and there is at least one (OpenSSL skips what it cannot read, silently). */
+export function assertCertificateBundle(pem: string, field: string): void {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new TlsError('CERTIFICATE_INVALID', `${field} holds no PEM certificate`, { field });
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new TlsError('CERTIFICATE_INVALID', `${field} holds a certificate that does not parse: ${(err as Error).message}`, { field });
+    }
+  }
+}
+
+function toPeerCertificate(peer: PeerCertificate): TlsPeerCertificate {
+  return {
+    subject: distinguishedName(peer.subject),
+    issuer: distinguishedName(peer.issuer),
+    subjectAltName: peer.subjectaltname ?? null,
+    validFrom: new Date(peer.valid_from).toISOString(),
+    validTo: new Date(peer.valid_to).toISOString(),
+    serialNumber: peer.serialNumber.toUpperCase(),
+    fingerprint256: peer.fingerprint256,
+  };
+}
+
+/** `CN=…, O=…` from Node's parsed subject, in the order Node gives. */
+function distinguishedName(name: PeerCertificate['subject'] | undefined): string {
+  if (!name) return '';
+  return Object.entries(name)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`)
+    .join(', ');
+}
+
+function tlsTransport(socket: TLSSocket, plain: Socket): Transport {
+  const local: Endpoint | null = toEndpoint(plain.localAddress, plain.localPort, plain.localFamily);
+  const remote: Endpoint | null = toEndpoint(plain.remoteAddress, plain.remotePort, plain.remoteFamily);
+  return {
+    stream: socket,
+    local,
+    remote,
+    setNoDelay: (noDelay) => plain.setNoDelay(noDelay),
+    setKeepAlive: (enable, initialDelayMs) => plain.setKeepAlive(enable, initialDelayMs),
+    setIdleTimeout: (timeoutMs, onIdle) => socket.setTimeout(timeoutMs, onIdle),
+    reset: () => {
+      plain.resetAndDestroy();
+      socket.destroy();
+    },
+  };
+}
