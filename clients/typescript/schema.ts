@@ -118,7 +118,7 @@ export interface paths {
         put?: never;
         /**
          * Connect a TCP client
-         * @description Opens an outbound connection (socket → connect) and answers once it is established. Host names are resolved once and the resolved address is dialled. Received bytes are kept for reads (mode `buffer`). To talk to a listener of this service, put the `local.port` its creation answered.
+         * @description Opens an outbound connection (socket → connect) and answers once it is established. Host names are resolved once and the resolved address is dialled. Received bytes are kept for reads (mode `buffer`). To talk to a listener of this service, put the `local.port` its creation answered. With `tls.mode: implicit` it answers once the TLS handshake succeeded and the server’s certificate was checked; a refusal names its reason (502 `TLS_CERT_UNTRUSTED`, `TLS_HOSTNAME_MISMATCH`, `TLS_HANDSHAKE_FAILED`).
          */
         post: operations["createConnection"];
         delete?: never;
@@ -210,7 +210,7 @@ export interface paths {
         put?: never;
         /**
          * Open a TCP listener
-         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server.
+         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`.
          */
         post: operations["createListener"];
         delete?: never;
@@ -844,6 +844,39 @@ export interface components {
              */
             state: "none" | "handshaking" | "established" | "failed";
         };
+        ConnectionTlsRequestDto: {
+            /**
+             * @description ALPN protocols offered, preferred first; omitted: no ALPN
+             * @example [
+             *       "http/1.1"
+             *     ]
+             */
+            alpn?: string[];
+            /**
+             * @description What to trust: `system` (Node’s bundled root CAs), `instance` (this service’s CA, `GET /v1/tls/ca`), or a PEM bundle
+             * @default system
+             * @example instance
+             */
+            ca?: string;
+            /** @description A certificate id from `POST /v1/tls/certificates` to present when the server asks (mTLS) */
+            clientCertificate?: string;
+            /**
+             * @description `implicit`: handshake right after connecting (HTTPS, IMAPS); `off`: plain TCP
+             * @example implicit
+             * @enum {string}
+             */
+            mode: "implicit" | "off";
+            /**
+             * @description Refuse a server whose certificate is untrusted (502 TLS_CERT_UNTRUSTED) or not for the name (502 TLS_HOSTNAME_MISMATCH). `false` connects anyway and shows why in `tls.authorizationError`
+             * @default true
+             */
+            rejectUnauthorized?: boolean;
+            /**
+             * @description The name sent as SNI and checked against the server’s certificate. Omitted: the `host` asked for (an IP address is checked, but sent as no SNI)
+             * @example echo.example.test
+             */
+            servername?: string;
+        };
         CreateCertificateDto: {
             /**
              * @description The certificate in PEM; may be followed by its chain (a fullchain.pem). Needed unless `generate` is given
@@ -930,6 +963,8 @@ export interface components {
              * @example 65432
              */
             port: number;
+            /** @description TLS from the start; omitted: plain TCP */
+            tls?: components["schemas"]["ConnectionTlsRequestDto"];
         };
         CreateListenerDto: {
             /**
@@ -2387,7 +2422,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionDto"];
                 };
             };
-            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `CERTIFICATE_INVALID`: The certificate or its chain is not valid or not usable */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2407,6 +2442,15 @@ export interface operations {
             };
             /** @description `PERMISSION_DENIED`: The operating system refused the operation; `POLICY_DENIED`: The network policy refuses this address or port */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2441,7 +2485,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `CONNECTION_REFUSED`: The peer refused the connection; `HOST_UNREACHABLE`: The host is unreachable; `NAME_NOT_RESOLVED`: The host name did not resolve; `NETWORK_ERROR`: The network operation failed */
+            /** @description `CONNECTION_REFUSED`: The peer refused the connection; `HOST_UNREACHABLE`: The host is unreachable; `NAME_NOT_RESOLVED`: The host name did not resolve; `NETWORK_ERROR`: The network operation failed; `TLS_CERT_UNTRUSTED`: The peer’s certificate is not trusted; `TLS_HOSTNAME_MISMATCH`: The peer’s certificate is not for the name asked for; `TLS_HANDSHAKE_FAILED`: The TLS handshake failed */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2953,7 +2997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListenerDto"];
                 };
             };
-            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host */
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host; `CERTIFICATE_INVALID`: The certificate or its chain is not valid or not usable */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2973,6 +3017,15 @@ export interface operations {
             };
             /** @description `PERMISSION_DENIED`: The operating system refused the operation; `POLICY_DENIED`: The network policy refuses this address or port */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -38,7 +38,7 @@ describe('SOCKET_EVENTS', () => {
     const peers: Socket[] = [];
     try {
       const listener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null });
-      const connection = await registry.connect({ host: '127.0.0.1', port: listener.local!.port, family: 0, timeoutMs: 5000, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, labels: {}, owner: null });
+      const connection = await registry.connect({ host: '127.0.0.1', port: listener.local!.port, family: 0, timeoutMs: 5000, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null });
       const [inbound] = await registry.waitForAccepted(listener.id, 0, 1, 5000);
       // Past the buffer cap of 8 bytes: paused, then resumed by the release.
       await connection.send([Buffer.from('0123456789')], true);

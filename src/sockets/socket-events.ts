@@ -1,5 +1,6 @@
 import { DROP_CAUSES } from './datagram-log';
 import { SocketErrorCode } from './socket-error';
+import { TlsClientErrorCode } from './tls/tls-error';
 import { CLOSE_REASONS } from './socket-types';
 
 /** What a socket resource is; also the `kind` field of every representation. */
@@ -166,7 +167,7 @@ export type SocketEventData = SocketEventMap[SocketEventType];
 export type SocketEventListener = (event: SocketEvent) => void;
 
 /** The outcome of an outbound connect attempt: `connected` or the error code it failed with. */
-export type ConnectOutcome = 'connected' | SocketErrorCode;
+export type ConnectOutcome = 'connected' | SocketErrorCode | TlsClientErrorCode;
 export type ConnectAttemptListener = (outcome: ConnectOutcome) => void;
 
 /** The fields of a resource every event about it repeats. */

@@ -22,7 +22,7 @@ const ALLOW_ALL: AccessPolicy = { judgeDestination: () => ({ allowed: true }), j
 const NO_DNS = (): Promise<string[]> => Promise.reject(Object.assign(new Error('no DNS in this test'), { code: 'ENOTFOUND' }));
 
 const LISTENER = { host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 511, maxConnections: 0, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null } as const;
-const CONNECT = { host: '127.0.0.1', family: 0, timeoutMs: 5000, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, labels: {}, owner: null } as const;
+const CONNECT = { host: '127.0.0.1', family: 0, timeoutMs: 5000, mode: 'buffer', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null } as const;
 
 const refusal = (promise: Promise<unknown>): Promise<SocketError> => promise.then(() => Promise.reject(new Error('expected a refusal')), (err: SocketError) => err);
 

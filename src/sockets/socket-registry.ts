@@ -11,6 +11,8 @@ import { Labels, ReceiveMode } from './socket-types';
 import { TcpConnectTarget, openTcpSocket } from './tcp-connector';
 import { TcpConnection, TcpConnectionInit, TcpConnectionOptions } from './tcp-connection';
 import { TcpListener, TcpListenerOptions } from './tcp-listener';
+import { startTlsClient, TlsClientOptions } from './tls/tls-client';
+import { TlsClientErrorCode, TlsError } from './tls/tls-error';
 import { TlsOutcome, TlsSession } from './tls/tls-session';
 import { socketTransport } from './transport';
 import { UdpSocket, UdpSocketOptions } from './udp-socket';
@@ -49,6 +51,8 @@ export interface ConnectRequest extends TcpConnectTarget, Ownership {
   keepAlive: boolean;
   keepAliveInitialDelayMs: number;
   idleTimeoutMs: number;
+  /** TLS from the start, over the vetted connection; null for plain TCP. */
+  tls: TlsClientOptions | null;
 }
 
 export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership;
@@ -183,9 +187,22 @@ export class SocketRegistry {
       this.events.connectAttempted('SHUTTING_DOWN');
     }
     this.admission.assertNotShuttingDown();
+    let tls: TlsSession | undefined;
+    if (request.tls) {
+      try {
+        tls = await startTlsClient(socket, request.host, request.tls, request.timeoutMs);
+      } catch (err) {
+        this.events.connectAttempted(err instanceof TlsError ? (err.code as TlsClientErrorCode) : 'NETWORK_ERROR');
+        throw err;
+      }
+    }
     this.events.connectAttempted('connected');
-    const connection = this.newConnection(socket, { direction: 'outbound', listenerId: null, acceptIndex: null, labels: request.labels, owner: request.owner }, request, (c) =>
-      this.onConnectionClosed(c),
+    const connection = this.newConnection(
+      socket,
+      { direction: 'outbound', listenerId: null, acceptIndex: null, labels: request.labels, owner: request.owner },
+      request,
+      (c) => this.onConnectionClosed(c),
+      tls,
     );
     this.add(connection);
     this.publishOpened(connection, 'connection.opened');

@@ -33,7 +33,8 @@ export class ConnectionsController {
     description:
       'Opens an outbound connection (socket → connect) and answers once it is established. Host names are resolved once and the ' +
       'resolved address is dialled. Received bytes are kept for reads (mode `buffer`). To talk to a listener of this service, ' +
-      'put the `local.port` its creation answered.',
+      'put the `local.port` its creation answered. With `tls.mode: implicit` it answers once the TLS handshake succeeded and the server’s ' +
+      'certificate was checked; a refusal names its reason (502 `TLS_CERT_UNTRUSTED`, `TLS_HOSTNAME_MISMATCH`, `TLS_HANDSHAKE_FAILED`).',
   })
   @ApiBody({
     type: CreateConnectionDto,
@@ -45,6 +46,10 @@ export class ConnectionsController {
       tuned: {
         summary: 'With a short connect timeout, TCP_NODELAY and an idle timeout',
         value: { host: '127.0.0.1', port: 65432, connectTimeoutMs: 2000, noDelay: true, idleTimeoutMs: 60000 },
+      },
+      tls: {
+        summary: 'A TLS client to 127.0.0.1:65443 trusting the instance CA (open the listener example “tlsEcho” first)',
+        value: { host: '127.0.0.1', port: 65443, tls: { mode: 'implicit', ca: 'instance' }, labels: { demo: 'tls' } },
       },
     },
   })
@@ -62,6 +67,11 @@ export class ConnectionsController {
     'NETWORK_ERROR',
     'TOO_MANY_OPEN_FILES',
     'CONNECT_TIMEOUT',
+    'TLS_CERT_UNTRUSTED',
+    'TLS_HOSTNAME_MISMATCH',
+    'TLS_HANDSHAKE_FAILED',
+    'CERTIFICATE_NOT_FOUND',
+    'CERTIFICATE_INVALID',
   )
   @Validated({ body: CreateConnectionDto })
   createConnection(@Body() body: CreateConnectionDto, @Owner() caller: Caller): Promise<ConnectionDto> {

@@ -26,7 +26,8 @@ export class ListenersController {
     description:
       'Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. ' +
       'Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. ' +
-      'In `echo` mode it is the tutorial’s echo server.',
+      'In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first ' +
+      '(docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`.',
   })
   @ApiBody({
     type: CreateListenerDto,
@@ -37,6 +38,10 @@ export class ListenersController {
         value: { host: '127.0.0.1', port: 65432, mode: 'echo', labels: { demo: 'tutorial' } },
       },
       buffer: { summary: 'Keep received bytes for reads', value: { host: '127.0.0.1', port: 0, mode: 'buffer' } },
+      tlsEcho: {
+        summary: 'TLS echo server on port 65443, with leaves the instance CA mints per SNI name (the connection example “tls” dials it)',
+        value: { host: '127.0.0.1', port: 65443, mode: 'echo', tls: { mode: 'implicit' }, labels: { demo: 'tls' } },
+      },
     },
   })
   @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })
@@ -50,6 +55,8 @@ export class ListenersController {
     'UNSUPPORTED_MEDIA_TYPE',
     'QUOTA_EXCEEDED',
     'TOO_MANY_OPEN_FILES',
+    'CERTIFICATE_NOT_FOUND',
+    'CERTIFICATE_INVALID',
   )
   @Validated({ body: CreateListenerDto })
   createListener(@Body() body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {

@@ -59,8 +59,10 @@ export class TcpService {
   }
 
   async createConnection(dto: CreateConnectionDto, caller: Caller): Promise<ConnectionDto> {
+    const { tls, ...options } = dto;
     const connection = await this.registry.connect({
-      ...dto,
+      ...options,
+      tls: tls && tls.mode !== 'off' ? this.tls.clientFor(tls, caller) : null,
       idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
       timeoutMs: dto.connectTimeoutMs,
       owner: caller.owner,

@@ -5,7 +5,9 @@ import { TlsSettings } from '../config/app-config';
 import { CertificateStore, CertificateUpload } from '../sockets/tls/certificate-store';
 import { InstanceCa } from '../sockets/tls/instance-ca';
 import { LeafMinter } from '../sockets/tls/leaf-minter';
-import { TlsServer } from '../sockets/tls/tls-session';
+import { TlsClientOptions } from '../sockets/tls/tls-client';
+import { TlsServer, assertCertificateBundle } from '../sockets/tls/tls-session';
+import { ConnectionTlsRequestDto } from './dto/connection-tls-request.dto';
 import { ListenerTlsDto } from './dto/listener-tls.dto';
 import { CaDto, toCaDto } from './dto/ca.dto';
 import { CertificateDto, CertificatePageDto, toCertificateDto } from './dto/certificate.dto';
@@ -55,6 +57,23 @@ export class TlsService {
       this.minter,
       this.ca.certificatePem,
     );
+  }
+
+  /** The TLS side of a client connection: what it trusts, and the certificate (the caller's own) it presents. */
+  clientFor(dto: ConnectionTlsRequestDto, caller: Caller): TlsClientOptions {
+    let ca: string | null = null;
+    if (dto.ca === 'instance') ca = this.ca.certificatePem;
+    else if (dto.ca !== 'system') {
+      assertCertificateBundle(dto.ca, 'tls.ca');
+      ca = dto.ca;
+    }
+    return {
+      servername: dto.servername ?? null,
+      alpn: dto.alpn ?? [],
+      ca,
+      rejectUnauthorized: dto.rejectUnauthorized,
+      clientCredentials: dto.clientCertificate === undefined ? null : this.store.credentials(dto.clientCertificate, caller.scope),
+    };
   }
 
   listCertificates(query: ListCertificatesQueryDto, caller: Caller): CertificatePageDto {

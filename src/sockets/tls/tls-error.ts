@@ -11,7 +11,11 @@ export type TlsErrorCode =
   | 'UPLOADS_DISABLED'
   | 'CERTIFICATE_NOT_FOUND'
   | 'BODY_TOO_LARGE'
-  | 'QUOTA_EXCEEDED';
+  | 'QUOTA_EXCEEDED'
+  | TlsClientErrorCode;
+
+/** Why a TLS client connection was refused: its own codes, so callers can tell them apart. */
+export type TlsClientErrorCode = 'TLS_CERT_UNTRUSTED' | 'TLS_HOSTNAME_MISMATCH' | 'TLS_HANDSHAKE_FAILED';
 
 export class TlsError extends Error {
   constructor(

@@ -55,7 +55,7 @@ export interface TlsInfo {
   failure: string | null;
 }
 
-export type TlsOutcome = { established: true } | { established: false; reason: string };
+export type TlsOutcome = { established: true } | { established: false; reason: string; error?: Error };
 
 /**
  * The server side of TLS for one listener: the contexts it presents (a stored certificate, or a
@@ -148,6 +148,11 @@ export class TlsSession {
     plain: Socket,
     /** The handshake itself verified the peer's certificate (a server requiring one). */
     private readonly peerVerifiedByHandshake: boolean,
+    /**
+     * `secure` on the server side; `secureConnect` on the client's, which Node emits only after
+     * it checked the server's certificate and name (and sets `authorized`).
+     */
+    doneEvent: 'secure' | 'secureConnect' = 'secure',
   ) {
     this.transport = tlsTransport(socket, plain);
     this.settled = new Promise<TlsOutcome>((resolve) => {
@@ -158,18 +163,18 @@ export class TlsSession {
         resolve({ established: true });
       };
       const onError = (err: Error): void => {
-        socket.off('secure', onSecure);
+        socket.off(doneEvent, onSecure);
         socket.off('close', onClose);
         this.failed(err.message);
-        resolve({ established: false, reason: this.current.failure ?? err.message });
+        resolve({ established: false, reason: this.current.failure ?? err.message, error: err });
       };
       const onClose = (): void => {
-        socket.off('secure', onSecure);
+        socket.off(doneEvent, onSecure);
         socket.off('error', onError);
         this.failed('the peer closed the connection during the handshake');
         resolve({ established: false, reason: this.current.failure ?? '' });
       };
-      socket.once('secure', onSecure);
+      socket.once(doneEvent, onSecure);
       socket.once('error', onError);
       socket.once('close', onClose);
     });

@@ -1,5 +1,6 @@
-import { IsBooleanField, IsHost, IsIntegerField, IsLabels, IsOneOf, IsPort, IsReceiveMode } from '../../common/validation';
+import { IsBooleanField, IsHost, IsIntegerField, IsLabels, IsNestedObject, IsOneOf, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
+import { ConnectionTlsRequestDto } from '../../tls/dto/connection-tls-request.dto';
 
 export class CreateConnectionDto {
   @IsHost({ description: 'Host to connect to: an IP address in canonical form or a host name (resolved once; the vetted address is dialled)', example: '127.0.0.1' })
@@ -28,6 +29,9 @@ export class CreateConnectionDto {
 
   @IsIntegerField({ min: 0, max: 86_400_000, description: 'Close after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)', example: 0 })
   idleTimeoutMs?: number;
+
+  @IsNestedObject(ConnectionTlsRequestDto, { description: 'TLS from the start; omitted: plain TCP' })
+  tls?: ConnectionTlsRequestDto;
 
   @IsLabels()
   labels!: Record<string, string>;
