@@ -195,6 +195,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/connections/{id}/tls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TLS on an open connection (STARTTLS)
+         * @description Upgrades the connection in place, as SMTP, IMAP, POP3, XMPP, LDAP and Postgres do, taking the `server` or `client` side of the handshake. Bytes received from `inOffset` on (a ClientHello that came before this call) are handed to TLS; the byte log keeps the clear text before it and the decrypted bytes after, and `tls.startOffsets` records where TLS started. Answers once the handshake ended: with the connection, or a 502 naming the reason, the connection then closed. Only `buffer` connections that are open both ways can start TLS (409 otherwise).
+         */
+        post: operations["startTls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/listeners": {
         parameters: {
             query?: never;
@@ -1973,6 +1993,60 @@ export interface components {
              */
             out: number;
         };
+        StartTlsDto: {
+            /** @description ALPN protocols offered, preferred first; omitted: no ALPN */
+            alpn?: string[];
+            /**
+             * @description Client role: what to trust, `system`, `instance` or a PEM bundle
+             * @default system
+             * @example instance
+             */
+            ca?: string;
+            /** @description Server role: the certificate id to present. Omitted: leaves the instance CA mints per SNI name */
+            certificate?: string;
+            /** @description Server role: PEM bundle client certificates must chain to; omitted: the instance CA */
+            clientCa?: string;
+            /** @description Client role: a certificate id to present when the server asks */
+            clientCertificate?: string;
+            /**
+             * @description Byte-log offset where the peer’s TLS bytes start: bytes received from it on (a ClientHello sent right after `220 ready`) leave the log and go to TLS. Usually the `nextOffset` of the read that returned the STARTTLS command. Omitted: the end of the log (nothing arrived past the switch)
+             * @example 10
+             */
+            inOffset?: number;
+            /**
+             * @description Newest TLS version accepted
+             * @default TLSv1.3
+             * @enum {string}
+             */
+            maxVersion?: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @description Oldest TLS version accepted
+             * @default TLSv1.2
+             * @enum {string}
+             */
+            minVersion?: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @description Client role: refuse an untrusted certificate or a wrong name
+             * @default true
+             */
+            rejectUnauthorized?: boolean;
+            /**
+             * @description Server role: require a client certificate that chains to `clientCa` (or the instance CA)
+             * @default false
+             */
+            requestClientCert?: boolean;
+            /**
+             * @description Which side of the handshake this service takes: `server` (an SMTP server after `220 ready`) or `client`
+             * @example server
+             * @enum {string}
+             */
+            role: "client" | "server";
+            /**
+             * @description Client role: the name sent as SNI and checked against the server’s certificate. Omitted: the peer’s address
+             * @example mail.example.test
+             */
+            servername?: string;
+        };
         UdpCountersDto: {
             /**
              * @description Payload bytes received, dropped ones included
@@ -2911,6 +2985,87 @@ export interface operations {
             };
             /** @description `WRITE_BUFFER_FULL`: The peer is not reading what was sent */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    startTls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartTlsDto"];
+            };
+        };
+        responses: {
+            /** @description TLS established */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `CERTIFICATE_INVALID`: The certificate or its chain is not valid or not usable */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket; `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `TLS_UPGRADE_REFUSED`: The connection cannot start TLS now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `TLS_CERT_UNTRUSTED`: The peer’s certificate is not trusted; `TLS_HOSTNAME_MISMATCH`: The peer’s certificate is not for the name asked for; `TLS_HANDSHAKE_FAILED`: The TLS handshake failed */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

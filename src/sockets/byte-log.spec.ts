@@ -17,6 +17,16 @@ describe('ByteLog', () => {
     expect(log.read(11, 5).data.length).toBe(0);
   });
 
+  it('takes the bytes from an offset back out, whole and partial chunks, and the next byte gets that offset', () => {
+    const log = logOf('STA', 'RTTLS\r\n\x16\x03', '\x01hello');
+    log.releaseUpTo(2);
+    expect(log.takeFrom(10).toString('latin1')).toBe('\x16\x03\x01hello');
+    expect({ end: log.endOffset, held: log.heldBytes, text: log.read(2, 100).data.toString() }).toEqual({ end: 10, held: 8, text: 'ARTTLS\r\n' });
+    expect(log.takeFrom(10).length).toBe(0);
+    log.append(Buffer.from('after'));
+    expect(log.read(10, 100).data.toString()).toBe('after');
+  });
+
   it('gives the same bytes as views of the received chunks, without copying them', () => {
     const received = [Buffer.from('hel'), Buffer.from('lo '), Buffer.from('world')];
     const log = new ByteLog();

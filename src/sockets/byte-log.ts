@@ -92,6 +92,23 @@ export class ByteLog {
     return at < 0 ? -1 : start + at + delimiter.length;
   }
 
+  /**
+   * Takes the bytes from `offset` on back out of the log, as one buffer: they are no longer
+   * held, and the next byte received gets `offset` (STARTTLS hands them to TLS). `offset` must
+   * lie within [oldestOffset, endOffset].
+   */
+  takeFrom(offset: number): Buffer {
+    const taken = this.read(offset, this.end - offset).data;
+    const copy = Buffer.from(taken);
+    while (this.chunks.length > 0 && this.chunks.keyAt(this.chunks.length - 1) >= offset) this.chunks.pop();
+    const last = this.chunks.length - 1;
+    if (last >= 0 && this.chunks.keyAt(last) + this.chunks.at(last).length > offset) {
+      this.chunks.set(last, this.chunks.at(last).subarray(0, offset - this.chunks.keyAt(last)), this.chunks.keyAt(last));
+    }
+    this.end = offset;
+    return copy;
+  }
+
   /** Frees every byte below `offset` (clamped to what is held). */
   releaseUpTo(offset: number): void {
     const target = Math.min(Math.max(offset, this.start), this.end);

@@ -14,6 +14,9 @@ describe('Queue', () => {
     expect([queue.length, queue.at(0)]).toEqual([1, 'd']);
     queue.clear();
     expect(queue.length).toBe(0);
+    ['e', 'f'].forEach((item) => queue.push(item));
+    queue.shift();
+    expect([queue.pop(), queue.length]).toEqual(['f', 0]);
   });
 
   it('keeps its order across the compaction of a long taken prefix', () => {

@@ -74,6 +74,13 @@ export class Queue<T> {
     return item;
   }
 
+  /** Takes the newest item; the queue must not be empty. */
+  pop(): T {
+    const item = this.items.pop() as T;
+    if (this.items.length === this.head) this.clear();
+    return item;
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;

@@ -1,3 +1,4 @@
+import { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import { Admission } from './admission';
 import { BufferBudget } from './buffer-budget';
@@ -11,10 +12,10 @@ import { Labels, ReceiveMode } from './socket-types';
 import { TcpConnectTarget, openTcpSocket } from './tcp-connector';
 import { TcpConnection, TcpConnectionInit, TcpConnectionOptions } from './tcp-connection';
 import { TcpListener, TcpListenerOptions } from './tcp-listener';
-import { startTlsClient, TlsClientOptions } from './tls/tls-client';
+import { TlsClientOptions, beginTlsClient, establishedClient } from './tls/tls-client';
 import { TlsClientErrorCode, TlsError } from './tls/tls-error';
-import { TlsOutcome, TlsSession } from './tls/tls-session';
-import { socketTransport } from './transport';
+import { StartOffsets, TlsOutcome, TlsSession } from './tls/tls-session';
+import { Transport, socketTransport } from './transport';
 import { UdpSocket, UdpSocketOptions } from './udp-socket';
 
 export interface RegistrySettings {
@@ -190,7 +191,7 @@ export class SocketRegistry {
     let tls: TlsSession | undefined;
     if (request.tls) {
       try {
-        tls = await startTlsClient(socket, request.host, request.tls, request.timeoutMs);
+        tls = await establishedClient(beginTlsClient(socket, socketTransport(socket), request.host, request.tls), request.host, request.tls, request.timeoutMs);
       } catch (err) {
         this.events.connectAttempted(err instanceof TlsError ? (err.code as TlsClientErrorCode) : 'NETWORK_ERROR');
         throw err;
@@ -303,7 +304,7 @@ export class SocketRegistry {
     }
     listener.connectionOpened();
     const identity = { direction: 'inbound', listenerId: listener.id, acceptIndex, labels: listener.labels, owner: listener.owner } as const;
-    const tls = listener.options.tls?.accept(socket);
+    const tls = listener.options.tls?.accept(socket, socketTransport(socket));
     const connection = this.newConnection(
       socket,
       identity,
@@ -318,6 +319,18 @@ export class SocketRegistry {
     else connection.returnBudget();
     this.publishOpened(connection, 'connection.accepted');
     if (tls) void tls.settled.then((outcome) => this.publishTlsOutcome(connection, tls, outcome));
+  }
+
+  /** STARTTLS on a connection it holds; the outcome is published as for implicit TLS. */
+  async startTls(
+    connection: TcpConnection,
+    inOffset: number | undefined,
+    begin: (stream: Duplex, base: Transport, startOffsets: StartOffsets) => TlsSession,
+  ): Promise<{ session: TlsSession; outcome: TlsOutcome }> {
+    const session = await connection.startTls(inOffset ?? connection.buffer.endOffset, begin);
+    const outcome = await session.settled;
+    this.publishTlsOutcome(connection, session, outcome);
+    return { session, outcome };
   }
 
   private publishTlsOutcome(connection: TcpConnection, tls: TlsSession, outcome: TlsOutcome): void {

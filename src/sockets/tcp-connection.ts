@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { BufferBudget } from './buffer-budget';
 import { ByteLog } from './byte-log';
@@ -5,7 +6,8 @@ import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
 import { StageChain } from './stage-chain';
-import { TlsSession } from './tls/tls-session';
+import { TlsError } from './tls/tls-error';
+import { StartOffsets, TlsSession } from './tls/tls-session';
 import { Transport } from './transport';
 import { Waiters } from './waiters';
 
@@ -121,17 +123,18 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   readonly remote: Endpoint | null;
   /** Where framing, rules and faults plug into the byte path. */
   readonly stages: StageChain;
-  /** Its TLS session; null for plain TCP. */
-  readonly tls: TlsSession | null;
 
-  private readonly transport: Transport;
+  /** Replaced once, by `startTls`. */
+  private transport: Transport;
   /** The transport's stream, held directly: every chunk and write goes through it. */
-  private readonly stream: Duplex;
+  private stream: Duplex;
+  private tlsSession: TlsSession | null;
   private readonly log = new ByteLog();
   private readonly readers = new Waiters();
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
   private readonly current: ConnectionState = {
     phase: TcpConnectionState.OPEN,
     peerEnded: false,
@@ -159,18 +162,18 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.local = transport.local;
     this.remote = transport.remote;
     this.stages = new StageChain(this.deliver, this.transmit);
-    this.tls = init.tls ?? null;
+    this.tlsSession = init.tls ?? null;
 
     transport.setNoDelay(this.options.noDelay);
     if (this.options.keepAlive) transport.setKeepAlive(true, this.options.keepAliveInitialDelayMs);
     if (this.options.idleTimeoutMs > 0) transport.setIdleTimeout(this.options.idleTimeoutMs, () => this.onIdleTimeout());
-    const stream = this.stream;
-    this.closedPromise = new Promise((resolve) => stream.once('close', () => resolve()));
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('end', () => this.onPeerEnd());
-    stream.on('error', (err) => this.onError(err));
-    stream.on('close', () => this.transition(TcpConnectionState.CLOSED));
-    if (stream.destroyed) this.transition(TcpConnectionState.CLOSED);
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.attach(this.stream);
+  }
+
+  /** Its TLS session; null for plain TCP. */
+  get tls(): TlsSession | null {
+    return this.tlsSession;
   }
 
   get state(): TcpConnectionState {
@@ -297,6 +300,38 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   /**
+   * STARTTLS: the connection carries on over TLS, `begin` starting it over the plain stream.
+   * Received bytes from `inOffset` on (a ClientHello that arrived before the call) leave the
+   * byte log and go to TLS first, so nothing is lost; what TLS decrypts is logged from
+   * `inOffset` on. Resolves once the handshake ended, either way: a failed one closes the
+   * connection.
+   */
+  async startTls(inOffset: number, begin: (stream: Duplex, base: Transport, startOffsets: StartOffsets) => TlsSession): Promise<TlsSession> {
+    this.assertUpgradable(inOffset);
+    const plain = this.stream;
+    const base = this.transport;
+    this.detach(plain);
+    if (this.current.corked) {
+      this.current.corked = false;
+      plain.uncork();
+    }
+    const early: Buffer[] = [];
+    const handedBack = this.log.takeFrom(inOffset);
+    if (handedBack.length > 0) {
+      early.push(handedBack);
+      if (!this.current.budgetReturned) this.budget.remove(handedBack.length);
+    }
+    const session = begin(plainSide(plain, early), base, { in: inOffset, out: this.current.bytesOut });
+    this.tlsSession = session;
+    this.transport = session.transport;
+    this.stream = session.transport.stream;
+    this.attach(this.stream);
+    if (this.current.paused) this.stream.pause();
+    await session.settled;
+    return session;
+  }
+
+  /**
    * Graceful: send FIN, wait for the peer's (up to `closeLingerMs`), then reset if it has not
    * come (reason `linger-expired`). Reset: abort with RST at once. Resolves once the transport
    * is closed. Idempotent.
@@ -315,6 +350,41 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       }
     }
     await this.closedPromise;
+  }
+
+  private attach(stream: Duplex): void {
+    stream.on('data', this.onStreamData);
+    stream.on('end', this.onStreamEnd);
+    stream.on('error', this.onStreamError);
+    stream.on('close', this.onStreamClose);
+    if (stream.destroyed) this.onStreamClose();
+  }
+
+  /** Stops listening to the plain stream when TLS takes it over; an error listener stays, so nothing is ever unhandled. */
+  private detach(stream: Duplex): void {
+    stream.off('data', this.onStreamData);
+    stream.off('end', this.onStreamEnd);
+    stream.off('close', this.onStreamClose);
+    stream.pause();
+  }
+
+  private readonly onStreamData = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onStreamEnd = (): void => this.onPeerEnd();
+  private readonly onStreamError = (err: Error): void => this.onError(err);
+  private readonly onStreamClose = (): void => {
+    this.transition(TcpConnectionState.CLOSED);
+    this.resolveClosed();
+  };
+
+  private assertUpgradable(inOffset: number): void {
+    const refuse = (why: string): never => {
+      throw new TlsError('TLS_UPGRADE_REFUSED', `connection ${this.id} cannot start TLS: ${why}`, { state: this.current.phase });
+    };
+    if (this.tlsSession) refuse(`it already speaks TLS (${this.tlsSession.info.state})`);
+    if (this.current.phase !== TcpConnectionState.OPEN || this.current.closing) refuse(`it is ${this.current.phase}, and TLS needs both directions open`);
+    if (this.options.mode !== 'buffer') refuse(`its mode is ${this.options.mode}: only a buffer connection keeps the bytes TLS may need`);
+    if (inOffset < this.log.oldestOffset) refuse(`bytes before offset ${this.log.oldestOffset} were released; ${inOffset} is no longer held`);
+    if (inOffset > this.log.endOffset) refuse(`offset ${inOffset} is past the last received byte (endOffset ${this.log.endOffset})`);
   }
 
   /**
@@ -527,3 +597,37 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
 /** Written after a send's chunks when stages are in the way: its callback says everything before it was handed over. */
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The plain side of a STARTTLS upgrade as a stream of its own, `early` bytes first. Node's TLS
+ * reads a `net.Socket` straight from its handle, past bytes the connection already took off
+ * it; over this stream, TLS reads them first. A plain stream that is no socket goes as it is.
+ */
+function plainSide(stream: Duplex, early: Buffer[]): Duplex {
+  if (!(stream instanceof Socket)) {
+    for (const chunk of early) stream.unshift(chunk);
+    return stream;
+  }
+  const side = new Duplex({
+    read: () => stream.resume(),
+    write: (chunk: Buffer, _encoding, callback) => stream.write(chunk, callback),
+    final: (callback) => {
+      stream.end();
+      callback();
+    },
+    destroy: (err, callback) => {
+      stream.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  for (const chunk of early) side.push(chunk);
+  let leftover: Buffer | null;
+  while ((leftover = stream.read() as Buffer | null) !== null) side.push(leftover);
+  stream.on('data', (chunk: Buffer) => {
+    if (!side.push(chunk)) stream.pause();
+  });
+  stream.on('end', () => side.push(null));
+  stream.on('close', () => side.destroy());
+  stream.resume();
+  return side;
+}

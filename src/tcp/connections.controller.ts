@@ -16,6 +16,7 @@ import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-qu
 import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto, toBufferOctets, toBufferReadDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
 import { TcpService } from './tcp.service';
+import { StartTlsDto } from '../tls/dto/start-tls.dto';
 
 const CONNECTION_ID = ApiIdParam('connection');
 
@@ -108,6 +109,40 @@ export class ConnectionsController {
   @Validated({ query: DeleteConnectionQueryDto })
   deleteConnection(@Param('id') id: string, @Query() query: DeleteConnectionQueryDto, @Owner() caller: Caller): Promise<ConnectionDto> {
     return this.tcp.deleteConnection(id, query.mode, caller);
+  }
+
+  @Post(':id/tls')
+  @HttpCode(200)
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Start TLS on an open connection (STARTTLS)',
+    description:
+      'Upgrades the connection in place, as SMTP, IMAP, POP3, XMPP, LDAP and Postgres do, taking the `server` or `client` side of the handshake. ' +
+      'Bytes received from `inOffset` on (a ClientHello that came before this call) are handed to TLS; the byte log keeps the clear text before it ' +
+      'and the decrypted bytes after, and `tls.startOffsets` records where TLS started. Answers once the handshake ended: with the connection, ' +
+      'or a 502 naming the reason, the connection then closed. Only `buffer` connections that are open both ways can start TLS (409 otherwise).',
+  })
+  @ApiBody({
+    type: StartTlsDto,
+    examples: {
+      server: { summary: 'The server side, after answering STARTTLS with `220 ready` (leaves minted per SNI name)', value: { role: 'server' } },
+      client: { summary: 'The client side, trusting the instance CA', value: { role: 'client', ca: 'instance' } },
+    },
+  })
+  @ApiResponse({ status: 200, type: ConnectionDto, description: 'TLS established' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'SOCKET_NOT_FOUND',
+    'TLS_UPGRADE_REFUSED',
+    'CERTIFICATE_NOT_FOUND',
+    'CERTIFICATE_INVALID',
+    'TLS_CERT_UNTRUSTED',
+    'TLS_HOSTNAME_MISMATCH',
+    'TLS_HANDSHAKE_FAILED',
+  )
+  @Validated({ body: StartTlsDto })
+  startTls(@Param('id') id: string, @Body() body: StartTlsDto, @Owner() caller: Caller): Promise<ConnectionDto> {
+    return this.tcp.startTls(id, body, caller);
   }
 
   @Post(':id/send')

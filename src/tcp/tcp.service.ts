@@ -14,6 +14,7 @@ import { AcceptedQueryDto, ListConnectionsQueryDto, ListListenersQueryDto } from
 import { ListenerDto, ListenerPageDto, toListenerDto } from './dto/listener.dto';
 import { ReadBufferQueryDto } from './dto/read-buffer.dto';
 import { SendDataDto, SendResultDto } from './dto/send.dto';
+import { StartTlsDto } from '../tls/dto/start-tls.dto';
 import { TlsService } from '../tls/tls.service';
 
 /**
@@ -74,6 +75,12 @@ export class TcpService {
     const filter = { owner: caller.scope, state: query.state, labels: parseLabelSelector(query.label), listenerId: query.listenerId, direction: query.direction };
     const page = this.registry.listConnections(filter, query.limit, query.cursor);
     return { items: page.items.map(toConnectionDto), nextCursor: page.nextCursor };
+  }
+
+  async startTls(id: string, dto: StartTlsDto, caller: Caller): Promise<ConnectionDto> {
+    const connection = this.registry.getConnection(id, caller.scope);
+    await this.tls.startTls(connection, dto, caller);
+    return toConnectionDto(connection);
   }
 
   getConnection(id: string, caller: Caller): ConnectionDto {

@@ -5,9 +5,13 @@ import { TlsSettings } from '../config/app-config';
 import { CertificateStore, CertificateUpload } from '../sockets/tls/certificate-store';
 import { InstanceCa } from '../sockets/tls/instance-ca';
 import { LeafMinter } from '../sockets/tls/leaf-minter';
-import { TlsClientOptions } from '../sockets/tls/tls-client';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { TcpConnection } from '../sockets/tcp-connection';
+import { TlsClientOptions, beginTlsClient, clientRefusal } from '../sockets/tls/tls-client';
+import { TlsError } from '../sockets/tls/tls-error';
 import { TlsServer, assertCertificateBundle } from '../sockets/tls/tls-session';
 import { ConnectionTlsRequestDto } from './dto/connection-tls-request.dto';
+import { StartTlsDto } from './dto/start-tls.dto';
 import { ListenerTlsDto } from './dto/listener-tls.dto';
 import { CaDto, toCaDto } from './dto/ca.dto';
 import { CertificateDto, CertificatePageDto, toCertificateDto } from './dto/certificate.dto';
@@ -25,6 +29,7 @@ export class TlsService {
     private readonly ca: InstanceCa,
     private readonly store: CertificateStore,
     private readonly minter: LeafMinter,
+    private readonly registry: SocketRegistry,
     private readonly settings: TlsSettings,
   ) {}
 
@@ -39,7 +44,7 @@ export class TlsService {
   }
 
   /** The TLS side of a new listener: its certificate (the caller's own) or minted leaves, and its handshake settings. */
-  serverFor(dto: ListenerTlsDto, caller: Caller): Promise<TlsServer> {
+  serverFor(dto: Omit<ListenerTlsDto, 'mode'>, caller: Caller): Promise<TlsServer> {
     if (dto.minVersion > dto.maxVersion) {
       throw invalid([{ field: 'tls.minVersion', message: `tls.minVersion ${dto.minVersion} is newer than tls.maxVersion ${dto.maxVersion}` }]);
     }
@@ -74,6 +79,24 @@ export class TlsService {
       rejectUnauthorized: dto.rejectUnauthorized,
       clientCredentials: dto.clientCertificate === undefined ? null : this.store.credentials(dto.clientCertificate, caller.scope),
     };
+  }
+
+  /**
+   * STARTTLS on a connection the caller holds, in the role asked for. A failed handshake closes
+   * the connection and is refused as for a TLS client connection (the server role: always
+   * `TLS_HANDSHAKE_FAILED`).
+   */
+  async startTls(connection: TcpConnection, dto: StartTlsDto, caller: Caller): Promise<void> {
+    if (dto.role === 'server') {
+      const server = await this.serverFor(dto, caller);
+      const { outcome } = await this.registry.startTls(connection, dto.inOffset, (stream, base, offsets) => server.accept(stream, base, offsets));
+      if (!outcome.established) throw new TlsError('TLS_HANDSHAKE_FAILED', `the TLS handshake failed: ${outcome.reason}`, { reason: outcome.reason });
+      return;
+    }
+    const options = this.clientFor({ mode: 'implicit', ...dto }, caller);
+    const host = dto.servername ?? connection.remote?.address ?? '';
+    const { outcome } = await this.registry.startTls(connection, dto.inOffset, (stream, base, offsets) => beginTlsClient(stream, base, host, options, offsets));
+    if (!outcome.established) throw clientRefusal(outcome.error, outcome.reason, host);
   }
 
   listCertificates(query: ListCertificatesQueryDto, caller: Caller): CertificatePageDto {

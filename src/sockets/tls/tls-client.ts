@@ -1,9 +1,10 @@
-import { Socket } from 'node:net';
 import { isIP } from 'node:net';
+import { Duplex } from 'node:stream';
 import { connect } from 'node:tls';
+import { Transport } from '../transport';
 import { TlsCredentials } from './leaf-minter';
 import { TlsClientErrorCode, TlsError } from './tls-error';
-import { TlsSession } from './tls-session';
+import { StartOffsets, TlsSession } from './tls-session';
 
 /** How a client connection speaks TLS. */
 export interface TlsClientOptions {
@@ -34,15 +35,14 @@ const UNTRUSTED = new Set([
 ]);
 
 /**
- * Starts TLS as the client over a connected socket and resolves once the handshake succeeded
- * and the server's certificate was checked (unless `rejectUnauthorized` is off), within
- * `timeoutMs`. A refusal destroys the socket and throws a TlsError naming the reason.
+ * Starts TLS as the client over `stream` (a connected socket, or the plain side of a connection
+ * upgrading with STARTTLS), `base` carrying the socket-only calls. `host` is the name asked
+ * for: the certificate is checked against it (or `servername`), never the dialled address.
  */
-export async function startTlsClient(socket: Socket, host: string, options: TlsClientOptions, timeoutMs: number): Promise<TlsSession> {
-  const servername = options.servername ?? (isIP(host) === 0 ? host : null);
+export function beginTlsClient(stream: Duplex, base: Transport, host: string, options: TlsClientOptions, startOffsets: StartOffsets = { in: 0, out: 0 }): TlsSession {
+  const servername = serverNameFor(host, options);
   const tlsSocket = connect({
-    socket,
-    // The name checked against the certificate: the one asked for, never the dialled address.
+    socket: stream,
     host: servername ?? host,
     servername: servername ?? undefined,
     ALPNProtocols: options.alpn.length > 0 ? [...options.alpn] : undefined,
@@ -51,17 +51,28 @@ export async function startTlsClient(socket: Socket, host: string, options: TlsC
     key: options.clientCredentials?.key,
     cert: options.clientCredentials?.cert,
   });
-  const session = new TlsSession(tlsSocket, socket, false, 'secureConnect');
-  const timer = setTimeout(() => tlsSocket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+  return new TlsSession(tlsSocket, base, { peerVerifiedByHandshake: false, doneEvent: 'secureConnect', startOffsets });
+}
+
+/**
+ * Waits for a client session's handshake, and the check of the server's certificate, for up to
+ * `timeoutMs`. A refusal destroys the connection and throws a TlsError naming the reason.
+ */
+export async function establishedClient(session: TlsSession, host: string, options: TlsClientOptions, timeoutMs: number): Promise<TlsSession> {
+  const timer = setTimeout(() => session.socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
   const outcome = await session.settled;
   clearTimeout(timer);
   if (outcome.established) return session;
-  tlsSocket.destroy();
-  socket.destroy();
-  throw refusal(outcome.error, outcome.reason, servername ?? host);
+  session.transport.reset();
+  throw clientRefusal(outcome.error, outcome.reason, serverNameFor(host, options) ?? host);
 }
 
-function refusal(error: Error | undefined, reason: string, name: string): TlsError {
+/** SNI is a host name: an IP literal is checked against the certificate but not sent (RFC 6066). */
+function serverNameFor(host: string, options: TlsClientOptions): string | null {
+  return options.servername ?? (isIP(host) === 0 ? host : null);
+}
+
+export function clientRefusal(error: Error | undefined, reason: string, name: string): TlsError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
   let kind: TlsClientErrorCode = 'TLS_HANDSHAKE_FAILED';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') kind = 'TLS_HOSTNAME_MISMATCH';

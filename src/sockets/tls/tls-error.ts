@@ -12,6 +12,7 @@ export type TlsErrorCode =
   | 'CERTIFICATE_NOT_FOUND'
   | 'BODY_TOO_LARGE'
   | 'QUOTA_EXCEEDED'
+  | 'TLS_UPGRADE_REFUSED'
   | TlsClientErrorCode;
 
 /** Why a TLS client connection was refused: its own codes, so callers can tell them apart. */

@@ -1,8 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { PeerCertificate, SecureContext, SecureVersion, TLSSocket, createSecureContext } from 'node:tls';
 import { Transport } from '../transport';
-import { Endpoint, toEndpoint } from '../socket-types';
 import { DEFAULT_LEAF_NAMES, LeafMinter, MintedLeaf, TlsCredentials } from './leaf-minter';
 import { TlsError } from './tls-error';
 
@@ -55,6 +54,25 @@ export interface TlsInfo {
   failure: string | null;
 }
 
+/** Where TLS started: the byte-log offset of the first decrypted byte, and the bytes sent in clear text before. */
+export interface StartOffsets {
+  in: number;
+  out: number;
+}
+
+const IMPLICIT: StartOffsets = { in: 0, out: 0 };
+
+export interface TlsSessionSetup {
+  /** The handshake itself verified the peer's certificate (a server requiring one). */
+  peerVerifiedByHandshake: boolean;
+  /**
+   * `secure` on the server side; `secureConnect` on the client's, which Node emits only after
+   * it checked the server's certificate and name (and sets `authorized`).
+   */
+  doneEvent: 'secure' | 'secureConnect';
+  startOffsets: StartOffsets;
+}
+
 export type TlsOutcome = { established: true } | { established: false; reason: string; error?: Error };
 
 /**
@@ -82,10 +100,14 @@ export class TlsServer {
     return new TlsServer(options, minter, caPem, credentials);
   }
 
-  /** Starts the server handshake over an accepted socket; the session reports how it ends. */
-  accept(socket: Socket): TlsSession {
+  /**
+   * Starts the server handshake over `stream` (an accepted socket, or the plain side of a
+   * connection upgrading with STARTTLS), `base` carrying the socket-only calls; the session
+   * reports how it ends.
+   */
+  accept(stream: Duplex, base: Transport, startOffsets: StartOffsets = IMPLICIT): TlsSession {
     const { options } = this;
-    const tlsSocket = new TLSSocket(socket, {
+    const tlsSocket = new TLSSocket(stream, {
       isServer: true,
       secureContext: this.defaultContext,
       SNICallback: options.credentials ? undefined : this.sniCallback,
@@ -94,7 +116,7 @@ export class TlsServer {
       rejectUnauthorized: options.requestClientCert,
     });
     // With a client certificate asked for, OpenSSL refuses the handshake unless one verified.
-    return new TlsSession(tlsSocket, socket, options.requestClientCert);
+    return new TlsSession(tlsSocket, base, { peerVerifiedByHandshake: options.requestClientCert, doneEvent: 'secure', startOffsets });
   }
 
   private readonly sniCallback = (servername: string, callback: (err: Error | null, context?: SecureContext) => void): void => {
@@ -143,18 +165,17 @@ export class TlsSession {
     failure: null,
   };
 
+  private readonly peerVerifiedByHandshake: boolean;
+
   constructor(
     readonly socket: TLSSocket,
-    plain: Socket,
-    /** The handshake itself verified the peer's certificate (a server requiring one). */
-    private readonly peerVerifiedByHandshake: boolean,
-    /**
-     * `secure` on the server side; `secureConnect` on the client's, which Node emits only after
-     * it checked the server's certificate and name (and sets `authorized`).
-     */
-    doneEvent: 'secure' | 'secureConnect' = 'secure',
+    base: Transport,
+    setup: TlsSessionSetup,
   ) {
-    this.transport = tlsTransport(socket, plain);
+    this.transport = tlsTransport(socket, base);
+    this.peerVerifiedByHandshake = setup.peerVerifiedByHandshake;
+    this.current.startOffsets = { ...setup.startOffsets };
+    const { doneEvent } = setup;
     this.settled = new Promise<TlsOutcome>((resolve) => {
       const onSecure = (): void => {
         socket.off('error', onError);
@@ -244,18 +265,17 @@ function distinguishedName(name: PeerCertificate['subject'] | undefined): string
     .join(', ');
 }
 
-function tlsTransport(socket: TLSSocket, plain: Socket): Transport {
-  const local: Endpoint | null = toEndpoint(plain.localAddress, plain.localPort, plain.localFamily);
-  const remote: Endpoint | null = toEndpoint(plain.remoteAddress, plain.remotePort, plain.remoteFamily);
+/** The TLS stream for the bytes; the socket-only calls go to the plain transport underneath. */
+function tlsTransport(socket: TLSSocket, base: Transport): Transport {
   return {
     stream: socket,
-    local,
-    remote,
-    setNoDelay: (noDelay) => plain.setNoDelay(noDelay),
-    setKeepAlive: (enable, initialDelayMs) => plain.setKeepAlive(enable, initialDelayMs),
-    setIdleTimeout: (timeoutMs, onIdle) => socket.setTimeout(timeoutMs, onIdle),
+    local: base.local,
+    remote: base.remote,
+    setNoDelay: (noDelay) => base.setNoDelay(noDelay),
+    setKeepAlive: (enable, initialDelayMs) => base.setKeepAlive(enable, initialDelayMs),
+    setIdleTimeout: (timeoutMs, onIdle) => base.setIdleTimeout(timeoutMs, onIdle),
     reset: () => {
-      plain.resetAndDestroy();
+      base.reset();
       socket.destroy();
     },
   };
