@@ -1669,11 +1669,11 @@ export interface components {
              */
             minVersion?: "TLSv1.2" | "TLSv1.3";
             /**
-             * @description `implicit`: every accepted connection handshakes at once (HTTPS, IMAPS); `off`: plain TCP
+             * @description `implicit`: every accepted connection handshakes at once (HTTPS, IMAPS); `starttls`: they start in clear text and upgrade with these settings when `POST /v1/tcp/connections/{id}/tls` asks (SMTP, IMAP); `off`: plain TCP
              * @example implicit
              * @enum {string}
              */
-            mode: "implicit" | "off";
+            mode: "implicit" | "starttls" | "off";
             /**
              * @description Ask clients for a certificate (mTLS). Those that send none, or one that does not chain to `clientCa` (or the instance CA), fail the handshake
              * @default false
@@ -1702,7 +1702,7 @@ export interface components {
              * @example implicit
              * @enum {string}
              */
-            mode: "implicit" | "off";
+            mode: "implicit" | "starttls" | "off";
             /**
              * @description Whether client certificates are checked against a CA bundle of its own (else the instance CA)
              * @example false
@@ -2036,7 +2036,7 @@ export interface components {
              */
             requestClientCert?: boolean;
             /**
-             * @description Which side of the handshake this service takes: `server` (an SMTP server after `220 ready`) or `client`
+             * @description Which side of the handshake this service takes: `server` (an SMTP server after `220 ready`) or `client`. The server role on a connection a `starttls` listener accepted takes that listener’s TLS settings; the server fields below apply elsewhere
              * @example server
              * @enum {string}
              */

@@ -69,7 +69,7 @@ describe('SOCKET_EVENTS', () => {
         new LeafMinter(ca, { cacheSize: 4, validityDays: 1, keyType: 'ec-p256' }),
         ca.certificatePem,
       );
-      const tlsListener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'echo', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: tlsServer, labels: {}, owner: null });
+      const tlsListener = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'echo', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: { mode: 'implicit', server: tlsServer }, labels: {}, owner: null });
       const outcomes = new Promise<void>((resolve) => {
         const seen = new Set<string>();
         registry.events.subscribe((event) => {

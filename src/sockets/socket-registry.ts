@@ -304,7 +304,8 @@ export class SocketRegistry {
     }
     listener.connectionOpened();
     const identity = { direction: 'inbound', listenerId: listener.id, acceptIndex, labels: listener.labels, owner: listener.owner } as const;
-    const tls = listener.options.tls?.accept(socket, socketTransport(socket));
+    const listenerTls = listener.options.tls;
+    const tls = listenerTls?.mode === 'implicit' ? listenerTls.server.accept(socket, socketTransport(socket)) : undefined;
     const connection = this.newConnection(
       socket,
       identity,

@@ -26,8 +26,16 @@ export interface TcpListenerOptions {
   keepAlive: boolean;
   keepAliveInitialDelayMs: number;
   idleTimeoutMs: number;
-  /** Implicit TLS: every accepted connection handshakes at once; null for plain TCP. */
-  tls: TlsServer | null;
+  /**
+   * `implicit`: every accepted connection handshakes at once; `starttls`: they start in clear
+   * text and upgrade with the server's settings when asked. Null for plain TCP.
+   */
+  tls: ListenerTls | null;
+}
+
+export interface ListenerTls {
+  mode: 'implicit' | 'starttls';
+  server: TlsServer;
 }
 
 export interface TcpListenerInit extends SocketInit<TcpListenerOptions> {

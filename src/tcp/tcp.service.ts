@@ -32,7 +32,7 @@ export class TcpService {
 
   async createListener(dto: CreateListenerDto, caller: Caller): Promise<ListenerDto> {
     const { tls, ...options } = dto;
-    const server = tls && tls.mode !== 'off' ? await this.tls.serverFor(tls, caller) : null;
+    const server = tls && tls.mode !== 'off' ? { mode: tls.mode, server: await this.tls.serverFor(tls, caller) } : null;
     const listener = await this.registry.createListener({ ...options, idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs, tls: server, owner: caller.owner });
     return toListenerDto(listener);
   }

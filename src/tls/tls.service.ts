@@ -88,7 +88,7 @@ export class TlsService {
    */
   async startTls(connection: TcpConnection, dto: StartTlsDto, caller: Caller): Promise<void> {
     if (dto.role === 'server') {
-      const server = await this.serverFor(dto, caller);
+      const server = this.starttlsServerOf(connection) ?? (await this.serverFor(dto, caller));
       const { outcome } = await this.registry.startTls(connection, dto.inOffset, (stream, base, offsets) => server.accept(stream, base, offsets));
       if (!outcome.established) throw new TlsError('TLS_HANDSHAKE_FAILED', `the TLS handshake failed: ${outcome.reason}`, { reason: outcome.reason });
       return;
@@ -97,6 +97,12 @@ export class TlsService {
     const host = dto.servername ?? connection.remote?.address ?? '';
     const { outcome } = await this.registry.startTls(connection, dto.inOffset, (stream, base, offsets) => beginTlsClient(stream, base, host, options, offsets));
     if (!outcome.established) throw clientRefusal(outcome.error, outcome.reason, host);
+  }
+
+  /** The settings of the `starttls` listener that accepted the connection, which its server role takes. */
+  private starttlsServerOf(connection: TcpConnection): TlsServer | null {
+    const listener = connection.listenerId === null ? undefined : this.registry.find(connection.listenerId);
+    return listener?.kind === 'tcp-listener' && listener.options.tls?.mode === 'starttls' ? listener.options.tls.server : null;
   }
 
   listCertificates(query: ListCertificatesQueryDto, caller: Caller): CertificatePageDto {

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { AddressInfo } from 'node:net';
+import { createServer } from 'node:tls';
 import { InstanceCa } from '../../src/sockets/tls/instance-ca';
 import { PythonPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
@@ -44,6 +47,28 @@ describe('TLS client connections', () => {
     await t.http.delete(`/v1/tcp/listeners/${plain.body.id}?closeConnections=true`).expect(200);
     const invalid = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port, tls: { mode: 'implicit', ca: 'not a PEM' } });
     expect({ status: invalid.status, code: invalid.body.code }).toEqual({ status: 400, code: 'CERTIFICATE_INVALID' });
+  });
+
+  it('refuses an expired certificate and a certificate for another name, from a Node TLS server and a TLS listener', async () => {
+    const ca = t.app.get(InstanceCa);
+    const expired = await ca.issue({ commonName: 'old.example.test', subjectAltNames: [{ type: 'dns', value: 'old.example.test' }], validityDays: 1, keyType: 'ec-p256' }, new Date(Date.now() - 3 * 86_400_000));
+    const old = createServer({ key: expired.privateKeyPem, cert: expired.certificatePem }, (socket) => socket.end());
+    old.on('tlsClientError', () => undefined);
+    old.listen(0, '127.0.0.1');
+    await once(old, 'listening');
+    try {
+      const res = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: (old.address() as AddressInfo).port, tls: { mode: 'implicit', ca: 'instance', servername: 'old.example.test' } });
+      expect({ status: res.status, code: res.body.code, verifyCode: res.body.verifyCode }).toEqual({ status: 502, code: 'TLS_CERT_UNTRUSTED', verifyCode: 'CERT_HAS_EXPIRED' });
+    } finally {
+      old.close();
+    }
+    const stored = await t.http.post('/v1/tls/certificates').send({ generate: { commonName: 'stored.example.test' } }).expect(201);
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, mode: 'echo', tls: { mode: 'implicit', certificate: stored.body.id } }).expect(201);
+    const wrong = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: listener.body.local.port, tls: { mode: 'implicit', ca: 'instance', servername: 'other.example.test' } });
+    expect({ status: wrong.status, code: wrong.body.code }).toEqual({ status: 502, code: 'TLS_HOSTNAME_MISMATCH' });
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
+    const metrics = await t.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^sockplane_tcp_connects_total\{outcome="TLS_HOSTNAME_MISMATCH"\} [1-9]\d*$/m);
   });
 
   it('a sockplane TLS client gets its echo back from the tutorial’s server.py in Python ssl', async () => {

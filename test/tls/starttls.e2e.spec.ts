@@ -28,11 +28,13 @@ describe('STARTTLS: POST /v1/tcp/connections/{id}/tls', () => {
   };
   const send = (id: string, data: string): Promise<unknown> => t.http.post(`/v1/tcp/connections/${id}/send`).send({ data }).expect(200);
 
-  it('Python smtplib: 220 greeting, EHLO offering STARTTLS, 220 ready, the upgrade as server, then EHLO over TLS', async () => {
-    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
+  it('Python smtplib against a starttls listener: 220 greeting, EHLO offering STARTTLS, 220 ready, the upgrade as server, then EHLO over TLS', async () => {
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, tls: { mode: 'starttls', minVersion: 'TLSv1.3' } }).expect(201);
+    expect(listener.body.tls).toMatchObject({ mode: 'starttls', minVersion: 'TLSv1.3' });
     const client = new PythonPeer('smtp_starttls_client.py', [listener.body.local.port, caFile]);
     const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
     const id = accepted.body.items[0].id as string;
+    expect(accepted.body.items[0].tls.state).toBe('none');
     await send(id, '220 sockplane ESMTP\r\n');
     const ehlo = await line(id, 0);
     expect(ehlo.text).toBe('ehlo client.example.test\r\n');

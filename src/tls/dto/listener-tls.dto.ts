@@ -1,15 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsBooleanField, IsOneOf, IsText, IsTextList } from '../../common/validation';
-import { TLS_VERSIONS, TlsServer, TlsVersion } from '../../sockets/tls/tls-session';
+import { ListenerTls } from '../../sockets/tcp-listener';
+import { TLS_VERSIONS, TlsVersion } from '../../sockets/tls/tls-session';
 
-export const LISTENER_TLS_MODES = ['implicit', 'off'] as const;
+export const LISTENER_TLS_MODES = ['implicit', 'starttls', 'off'] as const;
 export type ListenerTlsMode = (typeof LISTENER_TLS_MODES)[number];
 
 /** `tls` of `POST /v1/tcp/listeners`: how accepted connections speak TLS. */
 export class ListenerTlsDto {
   @IsOneOf(LISTENER_TLS_MODES, {
     required: true,
-    description: '`implicit`: every accepted connection handshakes at once (HTTPS, IMAPS); `off`: plain TCP',
+    description:
+      '`implicit`: every accepted connection handshakes at once (HTTPS, IMAPS); `starttls`: they start in clear text and upgrade with these settings ' +
+      'when `POST /v1/tcp/connections/{id}/tls` asks (SMTP, IMAP); `off`: plain TCP',
     example: 'implicit',
   })
   mode!: ListenerTlsMode;
@@ -64,11 +67,11 @@ export class ListenerTlsSettingsDto {
   ownClientCa!: boolean;
 }
 
-export function toListenerTlsSettingsDto(server: TlsServer | null): ListenerTlsSettingsDto {
-  if (!server) return { mode: 'off', certificate: null, alpn: [], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', requestClientCert: false, ownClientCa: false };
-  const { options } = server;
+export function toListenerTlsSettingsDto(tls: ListenerTls | null): ListenerTlsSettingsDto {
+  if (!tls) return { mode: 'off', certificate: null, alpn: [], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', requestClientCert: false, ownClientCa: false };
+  const { options } = tls.server;
   return {
-    mode: 'implicit',
+    mode: tls.mode,
     certificate: options.certificateId,
     alpn: [...options.alpn],
     minVersion: options.minVersion,

@@ -8,7 +8,13 @@ const CERTIFICATE_ID = { source: '^ct_[0-9a-f]{16}$', message: 'must be a certif
 
 /** `POST /v1/tcp/connections/{id}/tls`: upgrade an open connection in place (STARTTLS). */
 export class StartTlsDto {
-  @IsOneOf(STARTTLS_ROLES, { required: true, description: 'Which side of the handshake this service takes: `server` (an SMTP server after `220 ready`) or `client`', example: 'server' })
+  @IsOneOf(STARTTLS_ROLES, {
+    required: true,
+    description:
+      'Which side of the handshake this service takes: `server` (an SMTP server after `220 ready`) or `client`. ' +
+      'The server role on a connection a `starttls` listener accepted takes that listener’s TLS settings; the server fields below apply elsewhere',
+    example: 'server',
+  })
   role!: StartTlsRole;
 
   @IsIntegerField({
