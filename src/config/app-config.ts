@@ -118,6 +118,7 @@ const INTEGERS = {
   tlsMaxCertificates: integer('SOCKPLANE_TLS_MAX_CERTIFICATES', { default: 1000, min: 1, max: 1_000_000, meaning: 'Certificates held at once, uploaded and generated (429 `QUOTA_EXCEEDED`, `limit: "maxCertificates"`)' }),
   tlsMaxPemBytes: integer('SOCKPLANE_TLS_MAX_PEM_BYTES', { default: 65_536, min: 256, max: 16 * MiB, meaning: 'PEM bytes one upload may carry, certificate, key and chain together (413 `BODY_TOO_LARGE`, `limit: "maxPemBytes"`)' }),
   tlsLeafCacheSize: integer('SOCKPLANE_TLS_LEAF_CACHE_SIZE', { default: 1000, min: 1, max: 1_000_000, meaning: 'Server names whose minted leaf certificates are kept' }),
+  tlsHandshakeTimeoutMs: integer('SOCKPLANE_TLS_HANDSHAKE_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000, meaning: 'A TLS handshake (listener, client connection or STARTTLS) not done by then fails (`TLS_HANDSHAKE_FAILED`, `tls.state: failed`)' }),
   tlsLeafValidityDays: integer('SOCKPLANE_TLS_LEAF_VALIDITY_DAYS', { default: 30, min: 1, max: 3650, meaning: 'Days a minted leaf certificate is valid; it is minted again before it ends' }),
   shedHeapUsedBytes: integer('SOCKPLANE_SHED_HEAP_USED_BYTES', { default: 0, min: 0, max: 1024 * 1024 * MiB, meaning: 'Heap in use above which `/v1` requests are shed with 503 OVERLOADED and `Retry-After` (0 = never)' }),
 };
@@ -218,7 +219,7 @@ const AUTH_KEYS = ['apiKeys'] as const;
 /** What authentication needs: the API keys (none = authentication off). */
 export class AuthSettings extends settingsClass<Pick<Settings, (typeof AUTH_KEYS)[number]>>() {}
 
-const TLS_KEYS = ['tlsCaCertFile', 'tlsCaKeyFile', 'tlsAllowUploads', 'tlsLeafCacheSize', 'tlsLeafValidityDays', 'tlsLeafKeyType', 'tlsCaValidityDays', 'tlsMaxCertificates', 'tlsMaxPemBytes'] as const;
+const TLS_KEYS = ['tlsHandshakeTimeoutMs', 'tlsCaCertFile', 'tlsCaKeyFile', 'tlsAllowUploads', 'tlsLeafCacheSize', 'tlsLeafValidityDays', 'tlsLeafKeyType', 'tlsCaValidityDays', 'tlsMaxCertificates', 'tlsMaxPemBytes'] as const;
 /** What the TLS module needs: where the instance CA comes from, the leaf cache, the certificate store's bounds. */
 export class TlsSettings extends settingsClass<Pick<Settings, (typeof TLS_KEYS)[number]>>() {}
 

@@ -65,7 +65,7 @@ describe('SOCKET_EVENTS', () => {
       // A TLS listener: one client completes the handshake, a plain one fails it.
       const ca = await InstanceCa.generate();
       const tlsServer = await TlsServer.create(
-        { certificateId: null, credentials: null, alpn: [], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', requestClientCert: false, clientCa: null },
+        { certificateId: null, credentials: null, alpn: [], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', requestClientCert: false, clientCa: null, handshakeTimeoutMs: 5000 },
         new LeafMinter(ca, { cacheSize: 4, validityDays: 1, keyType: 'ec-p256' }),
         ca.certificatePem,
       );

@@ -191,7 +191,7 @@ export class SocketRegistry {
     let tls: TlsSession | undefined;
     if (request.tls) {
       try {
-        tls = await establishedClient(beginTlsClient(socket, socketTransport(socket), request.host, request.tls), request.host, request.tls, request.timeoutMs);
+        tls = await establishedClient(beginTlsClient(socket, socketTransport(socket), request.host, request.tls), request.host, request.tls);
       } catch (err) {
         this.events.connectAttempted(err instanceof TlsError ? (err.code as TlsClientErrorCode) : 'NETWORK_ERROR');
         throw err;

@@ -58,6 +58,7 @@ export class TlsService {
         maxVersion: dto.maxVersion,
         requestClientCert: dto.requestClientCert,
         clientCa: dto.clientCa ?? null,
+        handshakeTimeoutMs: this.settings.tlsHandshakeTimeoutMs,
       },
       this.minter,
       this.ca.certificatePem,
@@ -78,6 +79,7 @@ export class TlsService {
       ca,
       rejectUnauthorized: dto.rejectUnauthorized,
       clientCredentials: dto.clientCertificate === undefined ? null : this.store.credentials(dto.clientCertificate, caller.scope),
+      handshakeTimeoutMs: this.settings.tlsHandshakeTimeoutMs,
     };
   }
 

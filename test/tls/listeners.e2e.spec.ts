@@ -172,3 +172,24 @@ async function issueClientPair(t: TestApp, dir: TempDir): Promise<{ certFile: st
   const keyFile = await dir.write('client.key', issued.privateKeyPem);
   return { certFile, keyFile, fingerprint256: issued.info.fingerprint256 };
 }
+
+describe('TLS listeners with a short handshake timeout', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SOCKPLANE_TLS_HANDSHAKE_TIMEOUT_MS: '300' });
+  });
+  afterAll(() => t.close());
+
+  it('fails the handshake of a client that stays silent, and closes its connection', async () => {
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, mode: 'echo', tls: { mode: 'implicit' } }).expect(201);
+    const silent = tcpConnect(listener.body.local.port, '127.0.0.1');
+    const closed = once(silent, 'close');
+    silent.on('error', () => undefined);
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const id = accepted.body.items[0].id as string;
+    await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ waitMs: 5000 }).expect(200);
+    expect((await t.http.get(`/v1/tcp/connections/${id}`).expect(200)).body).toMatchObject({ state: 'closed', tls: { state: 'failed', failure: 'no TLS handshake within 300 ms' } });
+    await closed;
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
+  });
+});

@@ -73,8 +73,12 @@ describe('STARTTLS: POST /v1/tcp/connections/{id}/tls', () => {
     expect((await line(inbound, command.next)).text).toBe('secret\r\n');
     const again = await t.http.post(`/v1/tcp/connections/${conn.body.id}/tls`).send({ role: 'client' });
     expect({ status: again.status, code: again.body.code }).toEqual({ status: 409, code: 'TLS_UPGRADE_REFUSED' });
+    // A reset under TLS reaches the other side, which closes too: nothing is left open.
+    await t.http.delete(`/v1/tcp/connections/${conn.body.id}?mode=reset`).expect(200);
+    const end = await t.http.get(`/v1/tcp/connections/${inbound}/buffer`).query({ from: command.next + 8, waitMs: 5000 }).expect(200);
+    expect(end.body.eof).toBe(true);
+    expect((await t.http.get(`/v1/tcp/connections/${inbound}`).expect(200)).body).toMatchObject({ state: 'closed', closed: { reason: 'peer-reset' } });
     await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
-    await t.http.delete(`/v1/tcp/connections/${conn.body.id}`).expect(200);
   });
 
   it('hands a ClientHello that arrived before the upgrade to TLS, and logs only what TLS decrypted after it', async () => {

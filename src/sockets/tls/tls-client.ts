@@ -16,6 +16,8 @@ export interface TlsClientOptions {
   rejectUnauthorized: boolean;
   /** A client certificate to present; null: none. */
   clientCredentials: TlsCredentials | null;
+  /** A handshake not done by then fails. */
+  handshakeTimeoutMs: number;
 }
 
 /** Node's (OpenSSL's) verification codes that say the chain is not trusted, as opposed to the name being wrong. */
@@ -51,17 +53,15 @@ export function beginTlsClient(stream: Duplex, base: Transport, host: string, op
     key: options.clientCredentials?.key,
     cert: options.clientCredentials?.cert,
   });
-  return new TlsSession(tlsSocket, base, { peerVerifiedByHandshake: false, doneEvent: 'secureConnect', startOffsets });
+  return new TlsSession(tlsSocket, base, { peerVerifiedByHandshake: false, doneEvent: 'secureConnect', startOffsets, handshakeTimeoutMs: options.handshakeTimeoutMs });
 }
 
 /**
- * Waits for a client session's handshake, and the check of the server's certificate, for up to
- * `timeoutMs`. A refusal destroys the connection and throws a TlsError naming the reason.
+ * Waits for a client session's handshake and the check of the server's certificate. A refusal
+ * destroys the connection and throws a TlsError naming the reason.
  */
-export async function establishedClient(session: TlsSession, host: string, options: TlsClientOptions, timeoutMs: number): Promise<TlsSession> {
-  const timer = setTimeout(() => session.socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+export async function establishedClient(session: TlsSession, host: string, options: TlsClientOptions): Promise<TlsSession> {
   const outcome = await session.settled;
-  clearTimeout(timer);
   if (outcome.established) return session;
   session.transport.reset();
   throw clientRefusal(outcome.error, outcome.reason, serverNameFor(host, options) ?? host);

@@ -24,6 +24,8 @@ export interface TlsServerOptions {
   requestClientCert: boolean;
   /** PEM bundle the client certificates must chain to; null with `requestClientCert`: the instance CA. */
   clientCa: string | null;
+  /** A handshake not done by then fails, so a silent client cannot hold a connection in `handshaking`. */
+  handshakeTimeoutMs: number;
 }
 
 export interface TlsPeerCertificate {
@@ -71,6 +73,7 @@ export interface TlsSessionSetup {
    */
   doneEvent: 'secure' | 'secureConnect';
   startOffsets: StartOffsets;
+  handshakeTimeoutMs: number;
 }
 
 export type TlsOutcome = { established: true } | { established: false; reason: string; error?: Error };
@@ -116,7 +119,12 @@ export class TlsServer {
       rejectUnauthorized: options.requestClientCert,
     });
     // With a client certificate asked for, OpenSSL refuses the handshake unless one verified.
-    return new TlsSession(tlsSocket, base, { peerVerifiedByHandshake: options.requestClientCert, doneEvent: 'secure', startOffsets });
+    return new TlsSession(tlsSocket, base, {
+      peerVerifiedByHandshake: options.requestClientCert,
+      doneEvent: 'secure',
+      startOffsets,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+    });
   }
 
   private readonly sniCallback = (servername: string, callback: (err: Error | null, context?: SecureContext) => void): void => {
@@ -176,6 +184,7 @@ export class TlsSession {
     this.peerVerifiedByHandshake = setup.peerVerifiedByHandshake;
     this.current.startOffsets = { ...setup.startOffsets };
     const { doneEvent } = setup;
+    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${setup.handshakeTimeoutMs} ms`)), setup.handshakeTimeoutMs);
     this.settled = new Promise<TlsOutcome>((resolve) => {
       const onSecure = (): void => {
         socket.off('error', onError);
@@ -198,7 +207,7 @@ export class TlsSession {
       socket.once(doneEvent, onSecure);
       socket.once('error', onError);
       socket.once('close', onClose);
-    });
+    }).finally(() => clearTimeout(timer));
   }
 
   get info(): TlsInfo {
