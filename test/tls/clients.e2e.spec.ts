@@ -88,6 +88,25 @@ describe('TLS client connections', () => {
     expect(server.stdout).toMatch(/Connected by \('127\.0\.0\.1', \d+\)/);
   });
 
+  it('negotiates ALPN, and presents a stored client certificate to a listener that requires one', async () => {
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, mode: 'echo', tls: { mode: 'implicit', alpn: ['h2', 'http/1.1'], requestClientCert: true } }).expect(201);
+    const target = { host: '127.0.0.1', port: listener.body.local.port };
+    // In TLS 1.3 the server refuses a missing certificate after the client's side of the handshake ended:
+    // the client connects, and the server's alert ends its stream at once.
+    const without = await t.http.post('/v1/tcp/connections').send({ ...target, tls: { mode: 'implicit', ca: 'instance' } }).expect(201);
+    const ended = await t.http.get(`/v1/tcp/connections/${without.body.id}/buffer`).query({ waitMs: 5000 }).expect(200);
+    expect(ended.body).toMatchObject({ byteCount: 0, eof: true });
+    await t.http.delete(`/v1/tcp/connections/${without.body.id}?mode=reset`).expect(200);
+    const cert = await t.http.post('/v1/tls/certificates').send({ generate: { commonName: 'client.example.test' } }).expect(201);
+    const conn = await t.http.post('/v1/tcp/connections').send({ ...target, tls: { mode: 'implicit', ca: 'instance', alpn: ['http/1.1'], clientCertificate: cert.body.id } }).expect(201);
+    expect(conn.body.tls).toMatchObject({ state: 'established', alpnProtocol: 'http/1.1' });
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ after: 1, waitMs: 5000 }).expect(200);
+    const inbound = (await t.http.get(`/v1/tcp/connections/${accepted.body.items[0].id}`).expect(200)).body;
+    expect(inbound.tls).toMatchObject({ state: 'established', alpnProtocol: 'http/1.1', authorized: true, peerCertificate: { subject: 'CN=client.example.test', fingerprint256: cert.body.fingerprint256 } });
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
+    await t.http.delete(`/v1/tcp/connections/${conn.body.id}`).expect(200);
+  });
+
   it('the Swagger examples work as sent: a TLS echo listener and a client trusting the instance CA', async () => {
     const listener = await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0, mode: 'echo', tls: { mode: 'implicit' }, labels: { demo: 'tls' } }).expect(201);
     const conn = await t.http

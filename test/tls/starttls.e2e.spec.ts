@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { InstanceCa } from '../../src/sockets/tls/instance-ca';
 import { PythonPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TempDir } from '../support/tls';
@@ -54,6 +55,24 @@ describe('STARTTLS: POST /v1/tcp/connections/{id}/tls', () => {
     const all = await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ from: 0, waitMs: 5000 }).expect(200);
     expect(all.body.data).toBe('ehlo client.example.test\r\nSTARTTLS\r\nehlo client.example.test\r\n');
     await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
+  });
+
+  it('a sockplane client upgrades against a Python STARTTLS server and gets its echo over TLS', async () => {
+    const ca = t.app.get(InstanceCa);
+    const issued = await ca.issue({ commonName: 'mail.example.test', subjectAltNames: [{ type: 'dns', value: 'mail.example.test' }], validityDays: 1, keyType: 'ec-p256' });
+    const server = new PythonPeer('starttls_server.py', [0, await dir.write('mail.crt', issued.certificatePem), await dir.write('mail.key', issued.privateKeyPem)]);
+    const port = Number((await server.waitForOutput(/Listening on 127\.0\.0\.1:(\d+)/))[1]);
+    const conn = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port }).expect(201);
+    await send(conn.body.id, 'STARTTLS\r\n');
+    const ready = await line(conn.body.id, 0);
+    expect(ready.text).toBe('220 ready\r\n');
+    const upgraded = await t.http.post(`/v1/tcp/connections/${conn.body.id}/tls`).send({ role: 'client', ca: 'instance', servername: 'mail.example.test', inOffset: ready.next }).expect(200);
+    expect(upgraded.body.tls).toMatchObject({ state: 'established', authorized: true, peerCertificate: { subject: 'CN=mail.example.test' }, startOffsets: { in: ready.next, out: 10 } });
+    await send(conn.body.id, 'over TLS\r\n');
+    expect((await line(conn.body.id, ready.next)).text).toBe('over TLS\r\n');
+    expect(await server.exited).toBe(0);
+    expect(server.stdout).toMatch(/Command: STARTTLS\nTLS: TLSv1\.3\n/);
+    await t.http.delete(`/v1/tcp/connections/${conn.body.id}`).expect(200);
   });
 
   it('a sockplane client upgrades against a sockplane connection taking the server side', async () => {
