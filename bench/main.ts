@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   // One service for the whole run, carrying what earlier scenarios left as a running service
   // does; a fresh baseline process for each scenario, so each measures the machine's limit and
-  // not what the send load before it left in that process's heap (bench/README.md, fix 21).
+  // not what the send load before it left in that process's heap (bench/README.md).
   const service = await launch();
   const rows: ResultRow[] = [];
   try {
