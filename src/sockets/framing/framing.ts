@@ -29,7 +29,7 @@ export interface LengthFraming {
   readonly byteOrder: ByteOrder;
   /** Added to the field's value to give the bytes that follow the field. */
   readonly lengthAdjustment: number;
-  /** Bytes cut from the front of each frame's data (the header, usually). */
+  /** Bytes cut from the front of each frame (the header, usually); a varint field counts as one byte, whatever its width. */
   readonly initialBytesToStrip: number;
   /** Whole-frame bytes (header included) beyond which a frame is a framing error. */
   readonly maxFrameBytes: number;

@@ -18,6 +18,8 @@ export class LengthFramer implements Framer {
   private header: number[] = [];
   /** The current frame's whole length once its field was read; -1 before. */
   private frameLength = -1;
+  /** Bytes cut from the current frame's front, once its field was read. */
+  private strip = 0;
   private faulted = false;
 
   constructor(
@@ -47,7 +49,7 @@ export class LengthFramer implements Framer {
       const to = this.start + this.frameLength;
       if (to > this.end) break;
       const from = this.start;
-      emit({ from, to, dataFrom: from + this.framing.initialBytesToStrip, dataTo: to });
+      emit({ from, to, dataFrom: from + this.strip, dataTo: to });
       this.start = to;
       this.frameLength = -1;
       this.header = [];
@@ -81,8 +83,10 @@ export class LengthFramer implements Framer {
     const frameLength = value + lengthAdjustment + fieldEnd;
     if (frameLength < fieldEnd) return this.fault(`the length field says ${value}, which with lengthAdjustment ${lengthAdjustment} is less than nothing`);
     if (frameLength > maxFrameBytes) return this.fault(`a frame of ${frameLength} bytes (length field ${value}) is over maxFrameBytes ${maxFrameBytes}`);
-    if (frameLength < initialBytesToStrip) return this.fault(`a frame of ${frameLength} bytes is shorter than initialBytesToStrip ${initialBytesToStrip}`);
+    const strip = stripped(this.framing, fieldEnd);
+    if (frameLength < strip) return this.fault(`a frame of ${frameLength} bytes is shorter than initialBytesToStrip ${initialBytesToStrip}`);
     this.frameLength = frameLength;
+    this.strip = strip;
     return null;
   }
 
@@ -90,6 +94,17 @@ export class LengthFramer implements Framer {
     this.faulted = true;
     return { offset: this.start, message };
   }
+}
+
+/**
+ * Bytes to cut from a frame whose field ends `fieldEnd` bytes in. A varint's width varies with
+ * the value, so it counts as one byte in `initialBytesToStrip`: `lengthFieldOffset + 1` strips
+ * the header through the field, however wide it turned out.
+ */
+function stripped(framing: LengthFraming, fieldEnd: number): number {
+  const { lengthFieldLength, lengthFieldOffset, initialBytesToStrip } = framing;
+  if (lengthFieldLength !== 'varint' || initialBytesToStrip <= lengthFieldOffset) return initialBytesToStrip;
+  return initialBytesToStrip - (lengthFieldOffset + 1) + fieldEnd;
 }
 
 /** A protobuf varint (little-endian groups of 7 bits) from `at`; values past 2^53 come out too large to be a valid frame, which is all that matters. */
