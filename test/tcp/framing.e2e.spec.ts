@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nextOutputOrExit } from '../support/child-output';
 import { PythonPeer, TcpPeer } from '../support/peers';
 import { rawBytes, startTestApp, TestApp } from '../support/test-app';
@@ -190,6 +192,29 @@ describe('framing', () => {
     await command(peer, `send ${Buffer.from('3\n').toString('hex')}`);
     const read = await frames(id, { waitMs: 5000, minFrames: 3 });
     expect(read.body.frames.map((f: { data: string }) => f.data)).toEqual(['k1\n', 'k2\n', 'k3\n']);
+  });
+
+  it('takes every framing example of the OpenAPI document as sent, and the framed send examples on a framed connection', async () => {
+    const document = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8'));
+    const examplesOf = (path: string, method: string): Record<string, { value: Record<string, unknown> }> =>
+      document.paths[path][method].requestBody.content['application/json'].examples;
+    const { peer, id } = await framedPair({ type: 'none' });
+    const framings = Object.entries(examplesOf('/v1/tcp/connections/{id}/framing', 'put'));
+    expect(framings.length).toBeGreaterThanOrEqual(11);
+    for (const [name, { value }] of framings) {
+      const res = await t.http.put(`/v1/tcp/connections/${id}/framing`).send(value);
+      expect({ name, status: res.status }).toEqual({ name, status: 200 });
+    }
+    const listeners = Object.values(examplesOf('/v1/tcp/listeners', 'post')).filter(({ value }) => 'framing' in value && value.port === 0);
+    expect(listeners.length).toBeGreaterThanOrEqual(2);
+    for (const { value } of listeners) {
+      const res = await t.http.post('/v1/tcp/listeners').send(value).expect(201);
+      await t.http.delete(`/v1/tcp/listeners/${res.body.id}`).expect(200);
+    }
+    await t.http.put(`/v1/tcp/connections/${id}/framing`).send({ type: 'lines' }).expect(200);
+    const sends = examplesOf('/v1/tcp/connections/{id}/send', 'post');
+    for (const name of ['frame', 'frames']) await t.http.post(`/v1/tcp/connections/${id}/send`).send(sends[name].value).expect(200);
+    expect(await command(peer, 'read 16')).toBe(Buffer.from('PING\r\nPING\r\n\x00\xff\r\n', 'latin1').toString('hex'));
   });
 
   describe('refuses', () => {
