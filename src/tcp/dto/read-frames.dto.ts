@@ -17,7 +17,7 @@ export class ReadFramesQueryDto {
   })
   from?: number;
 
-  @IsIntegerQuery({ min: 1, max: 1000, description: 'Most frames to return (fewer when their data would pass SOCKPLANE_MAX_READ_BYTES)', default: 100, example: 100 })
+  @IsIntegerQuery({ min: 1, max: 10_000, description: 'Most frames to return (fewer when their data would pass SOCKPLANE_MAX_READ_BYTES)', default: 100, example: 100 })
   max!: number;
 
   @IsWaitMs({ description: 'Long-poll: hold the request up to this long until `minFrames` frames at or after `from` arrived' })
@@ -25,7 +25,7 @@ export class ReadFramesQueryDto {
 
   @IsIntegerQuery({
     min: 1,
-    max: 1000,
+    max: 10_000,
     description: 'With waitMs: how many frames from `from` make the read worth answering (at most `max`). The read answers sooner when the peer ends, framing stops, or the connection closes',
     default: 1,
     example: 1,
