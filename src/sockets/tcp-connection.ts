@@ -327,25 +327,26 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   /** Reads frames by index without consuming them; waits up to `waitMs` for `minFrames`. */
   async readFrames(request: FrameReadRequest): Promise<FrameReadResult> {
-    const framing = this.framing;
-    const frames = framing?.frames;
-    const from = request.from ?? frames?.oldestIndex ?? 0;
+    // Looked up afresh: a connection without framing gets its ConnectionFraming once one is set.
+    const oldestIndex = (): number => this.framing?.frames.oldestIndex ?? 0;
+    const endIndex = (): number => this.framing?.frames.endIndex ?? 0;
+    const from = request.from ?? oldestIndex();
     this.assertReadableIndex(from);
     const enough = Math.max(1, Math.min(request.minFrames, request.max));
-    const ready = (): boolean => this.inputEnded || !this.framing?.active || from < (frames?.oldestIndex ?? 0) || (frames?.endIndex ?? 0) - from >= enough;
+    const ready = (): boolean => this.inputEnded || !this.framing?.active || from < oldestIndex() || endIndex() - from >= enough;
     await this.readers.waitFor(ready, request.waitMs, request.signal);
     // A concurrent release may have freed frames while this read waited.
     this.assertReadableIndex(from);
-    const found = frames?.read(from, request.max, request.maxBytes) ?? [];
+    const framing = this.framing;
+    const found = framing?.frames.read(from, request.max, request.maxBytes) ?? [];
     const nextIndex = from + found.length;
-    const endIndex = frames?.endIndex ?? 0;
     return {
       from,
       nextIndex,
       frames: found.map((frame) => ({ frame, data: this.log.chunksOf(frame.dataFrom, frame.dataTo - frame.dataFrom).chunks })),
-      oldestIndex: frames?.oldestIndex ?? 0,
-      endIndex,
-      eof: (this.inputEnded || !framing?.active) && nextIndex === endIndex,
+      oldestIndex: oldestIndex(),
+      endIndex: endIndex(),
+      eof: (this.inputEnded || !framing?.active) && nextIndex === endIndex(),
       error: framing?.error ?? null,
     };
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nextOutputOrExit } from '../support/child-output';
 import { PythonPeer, TcpPeer } from '../support/peers';
+import { SseClient } from '../support/sse-client';
 import { rawBytes, startTestApp, TestApp } from '../support/test-app';
 
 const CAP = 256 * 1024;
@@ -215,6 +216,23 @@ describe('framing', () => {
     const sends = examplesOf('/v1/tcp/connections/{id}/send', 'post');
     for (const name of ['frame', 'frames']) await t.http.post(`/v1/tcp/connections/${id}/send`).send(sends[name].value).expect(200);
     expect(await command(peer, 'read 16')).toBe(Buffer.from('PING\r\nPING\r\n\x00\xff\r\n', 'latin1').toString('hex'));
+  });
+
+  it('reports frames and framing errors as events, the frame’s data as payload when the stream asks for it', async () => {
+    const port = await t.listen();
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, framing: { type: 'lines', maxFrameBytes: 8 } }).expect(201);
+    expect(listener.body.options.framing).toMatchObject({ type: 'delimiter', preset: 'lines', delimiters: ['0d0a', '0a'], maxFrameBytes: 8, onError: 'record' });
+    const stream = await SseClient.open(port, `/v1/events?type=connection.frame&type=connection.framing-error&payload=utf8`);
+    try {
+      const peer = await TcpPeer.connect(listener.body.local.port);
+      await peer.write('hi\nthis line is too long\n');
+      const [frame, error] = await stream.waitForCount(2);
+      expect(frame.json).toMatchObject({ type: 'connection.frame', data: { index: 0, from: 0, to: 3, size: 2 }, payload: 'hi' });
+      expect(error.json).toMatchObject({ type: 'connection.framing-error', data: { offset: 3, action: 'record', message: expect.stringContaining('maxFrameBytes 8') } });
+      peer.socket.destroy();
+    } finally {
+      stream.close();
+    }
   });
 
   describe('refuses', () => {
