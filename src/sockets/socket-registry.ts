@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { Admission } from './admission';
 import { BufferBudget } from './buffer-budget';
 import { AccessPolicy, Destinations, HostResolver, systemResolver } from './destination';
+import { FramingSetting } from './framing/framing';
 import { ResourceIds } from './ids';
 import { ConnectionFilter, ListFilter, matches, matchesConnection } from './list-filter';
 import { Page, paginate } from './pagination';
@@ -48,6 +49,8 @@ export interface ConnectRequest extends TcpConnectTarget, Ownership {
   keepAlive: boolean;
   keepAliveInitialDelayMs: number;
   idleTimeoutMs: number;
+  /** How received bytes are cut into frames; none when not given. */
+  framing?: FramingSetting;
 }
 
 export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership;
@@ -297,7 +300,7 @@ export class SocketRegistry {
   private newConnection(
     socket: Socket,
     identity: Pick<TcpConnectionInit, 'direction' | 'listenerId' | 'acceptIndex' | 'labels' | 'owner'>,
-    source: Pick<ConnectRequest, 'mode' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelayMs' | 'idleTimeoutMs'>,
+    source: Pick<ConnectRequest, 'mode' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelayMs' | 'idleTimeoutMs' | 'framing'>,
     onClosed: (connection: TcpConnection) => void,
   ): TcpConnection {
     const { id, seq } = this.ids.next('tc');
@@ -310,6 +313,7 @@ export class SocketRegistry {
       maxBufferedBytes: this.settings.maxBufferedBytes,
       maxPendingWriteBytes: this.settings.maxPendingWriteBytes,
       closeLingerMs: this.settings.closeLingerMs,
+      framing: source.framing,
     };
     return new TcpConnection(socketTransport(socket), { ...identity, id, seq, options, events: this.events, budget: this.budget, onClosed });
   }

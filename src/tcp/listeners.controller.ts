@@ -37,6 +37,8 @@ export class ListenersController {
         value: { host: '127.0.0.1', port: 65432, mode: 'echo', labels: { demo: 'tutorial' } },
       },
       buffer: { summary: 'Keep received bytes for reads', value: { host: '127.0.0.1', port: 0, mode: 'buffer' } },
+      lines: { summary: 'A line protocol: accepted connections framed as lines (read them at …/frames)', value: { host: '127.0.0.1', port: 0, framing: { type: 'lines' } } },
+      hl7: { summary: 'An HL7 receiver: accepted connections framed as MLLP', value: { host: '127.0.0.1', port: 0, framing: { type: 'mllp', onError: 'close' } } },
     },
   })
   @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })

@@ -46,7 +46,7 @@ describe('settings', () => {
       eventHeartbeatMs: 15_000,
       maxEventStreams: 100,
     });
-    expect({ ...slices.requests }).toEqual({ maxWaitMs: 7, maxReadBytes: 16 * 1024 * 1024, idleTimeoutMs: 0 });
+    expect({ ...slices.requests }).toEqual({ maxWaitMs: 7, maxReadBytes: 16 * 1024 * 1024, idleTimeoutMs: 0, maxBufferedBytes: 4 * 1024 * 1024 });
     expect(Object.keys(slices.auth)).toEqual(['apiKeys']);
   });
 });

@@ -1,5 +1,6 @@
-import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsPort, IsReceiveMode } from '../../common/validation';
+import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
+import { FramingDto } from './framing.dto';
 
 export class CreateListenerDto {
   @IsBindHost({ description: 'Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`', default: '127.0.0.1', example: '127.0.0.1' })
@@ -42,4 +43,7 @@ export class CreateListenerDto {
 
   @IsLabels()
   labels!: Record<string, string>;
+
+  @IsNestedObject(FramingDto, { description: 'How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given' })
+  framing?: FramingDto;
 }
