@@ -10,13 +10,14 @@ import { Baseline, REPO_ROOT, Service, ensureBuilt, startService } from './lib/p
 import { ResultRow, renderTable, targetMet } from './lib/report';
 import { connections } from './scenarios/connections';
 import { eventDelivery } from './scenarios/events';
+import { frames } from './scenarios/frames';
 import { listenerChurn } from './scenarios/listener-churn';
 import { roundTrip } from './scenarios/round-trip';
 import { sendRate } from './scenarios/send-rate';
 import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { udpReceive } from './scenarios/udp-receive';
 
-const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive];
+const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames];
 
 /**
  * The service's settings for the bench. The defaults suit a shared control plane; a bulk
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
 
   // One service for the whole run, carrying what earlier scenarios left as a running service
   // does; a fresh baseline process for each scenario, so each measures the machine's limit and
-  // not what the send load before it left in that process's heap (bench/README.md, fix 21).
+  // not what the send load before it left in that process's heap (bench/README.md).
   const service = await launch();
   const rows: ResultRow[] = [];
   try {

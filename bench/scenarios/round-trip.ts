@@ -11,8 +11,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 /**
  * Round trips each subject makes before the timed ones. V8 optimises sockplane's long-poll read
  * and send paths (Nest's router, pipes, the socket runtime) only after a couple of thousand
- * calls: with 100, the p50 measured code a running service no longer runs (0.38–0.42 ms
- * against 0.21–0.23 ms after 2,000 or more; bench/README.md, fix 19).
+ * calls: with only a few hundred, the p50 measured code a running service no longer runs
+ * (bench/README.md has the figures).
  */
 const WARM_UP = 3000;
 /** Round trips per batch; batches alternate between sockplane and the baseline so both see the same machine. */

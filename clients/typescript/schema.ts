@@ -175,6 +175,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/connections/{id}/frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read received frames
+         * @description Returns frames from index `from` without consuming them (a retried read returns the same ones), each with its byte range in the byte log, and the `nextIndex` to ask next. With `waitMs` it holds until `minFrames` frames arrived, the peer ended, framing stopped, or time ran out. With `Accept: application/vnd.sockplane.frames` the body is the frames in binary (raw data, so `encoding` does not apply) and the indexes come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.
+         */
+        get: operations["readFrames"];
+        put?: never;
+        post?: never;
+        /**
+         * Release read frames
+         * @description Frees every frame below `upTo` (usually the last read’s `nextIndex`) and the bytes they lie in. If reading was paused at the buffer cap, it resumes.
+         */
+        delete: operations["releaseFrames"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/connections/{id}/framing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change how received bytes are framed
+         * @description Sets the framing of an open connection. The bytes held after the last frame (a frame in progress, or everything held when framing starts) are framed at once; frames found so far stay readable with their indexes. `none` stops framing. A new framing clears a framing error.
+         */
+        put: operations["setFraming"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections/{id}/send": {
         parameters: {
             query?: never;
@@ -186,7 +230,7 @@ export interface paths {
         put?: never;
         /**
          * Send bytes
-         * @description Answers once every byte was handed to the kernel (sendall). Send JSON `{data, encoding}` or the raw bytes as `application/octet-stream`. `end` half-closes afterwards (FIN); the connection can still receive.
+         * @description Answers once every byte was handed to the kernel (sendall). Send JSON `{data, encoding}` or the raw bytes as `application/octet-stream`. `end` half-closes afterwards (FIN); the connection can still receive. With `frame: true`, `data` goes as one frame of the connection’s framing (its delimiter or length prefix added); `frames` sends several frames in one write. A connection without framing answers those 409 NO_FRAMING.
          */
         post: operations["sendData"];
         delete?: never;
@@ -710,11 +754,11 @@ export interface components {
             /** @example null */
             message?: string | null;
             /**
-             * @description `local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno; `linger-expired`: a graceful close whose peer sent no FIN within the linger time (SOCKPLANE_CLOSE_LINGER_MS), so it was reset
+             * @description `local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno; `linger-expired`: a graceful close whose peer sent no FIN within the linger time (SOCKPLANE_CLOSE_LINGER_MS), so it was reset; `framing-error`: its bytes could not be framed and its framing said `onError: close`
              * @example peer-end
              * @enum {string}
              */
-            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
         };
         ConnectionCountersDto: {
             /**
@@ -754,6 +798,8 @@ export interface components {
              * @enum {string}
              */
             direction: "inbound" | "outbound";
+            /** @description How received bytes are cut into frames, and the frames’ counters and indexes */
+            framing: components["schemas"]["ConnectionFramingDto"];
             /** @example tc_000002f0e1d2c3b4 */
             id: string;
             /**
@@ -791,6 +837,86 @@ export interface components {
             state: "open" | "peer-ended" | "local-ended" | "closed";
             /** @description Its TLS session; `state: none` for plain TCP */
             tls: components["schemas"]["ConnectionTlsDto"];
+        };
+        ConnectionFramingDto: {
+            /**
+             * @example big
+             * @enum {string}
+             */
+            byteOrder?: "big" | "little";
+            /**
+             * @description The delimiters, in hex
+             * @example [
+             *       "0d0a",
+             *       "0a"
+             *     ]
+             */
+            delimiters?: string[];
+            /**
+             * @description Index the next frame will get
+             * @example 2
+             */
+            endIndex: number;
+            /** @description The framing error that stopped framing; null while framing (a new framing clears it) */
+            error: components["schemas"]["FramingErrorDto"] | null;
+            /** @example 16 */
+            frameBytes?: number;
+            /**
+             * @description Frames received (also the index the next one gets)
+             * @example 2
+             */
+            framesIn: number;
+            /**
+             * @description Frames sent by framed sends
+             * @example 1
+             */
+            framesOut: number;
+            /**
+             * @description Frames held for reading
+             * @example 2
+             */
+            heldFrames: number;
+            /** @example false */
+            includeDelimiter?: boolean;
+            /** @example 4 */
+            initialBytesToStrip?: number;
+            /** @example 0 */
+            lengthAdjustment?: number;
+            /**
+             * @example 4
+             * @enum {unknown}
+             */
+            lengthFieldLength?: 1 | 2 | 3 | 4 | 8 | "varint";
+            /** @example 0 */
+            lengthFieldOffset?: number;
+            /** @example 1048576 */
+            maxFrameBytes?: number;
+            /**
+             * @description Oldest frame index still held
+             * @example 0
+             */
+            oldestIndex: number;
+            /**
+             * @example record
+             * @enum {string}
+             */
+            onError: "record" | "close";
+            /**
+             * @description The opener, in hex
+             * @example null
+             */
+            opener?: string | null;
+            /**
+             * @description The preset it was set from; null when given in full
+             * @example lines
+             * @enum {string|null}
+             */
+            preset: "lines" | "crlf" | "nul" | "u16be" | "u32be" | "mllp" | "stx-etx" | null;
+            /**
+             * @example delimiter
+             * @enum {string}
+             */
+            type: "none" | "delimiter" | "length" | "fixed";
         };
         ConnectionOptionsDto: {
             /** @example 0 */
@@ -936,6 +1062,8 @@ export interface components {
              * @enum {integer}
              */
             family?: 0 | 4 | 6;
+            /** @description How received bytes are cut into frames (read them at …/frames); `none` when not given. Changeable later with PUT …/framing */
+            framing?: components["schemas"]["FramingDto"];
             /**
              * @description Host to connect to: an IP address in canonical form or a host name (resolved once; the vetted address is dialled)
              * @example 127.0.0.1
@@ -993,6 +1121,8 @@ export interface components {
              * @example 511
              */
             backlog?: number;
+            /** @description How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given */
+            framing?: components["schemas"]["FramingDto"];
             /**
              * @description Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`
              * @default 127.0.0.1
@@ -1255,7 +1385,7 @@ export interface components {
                  * @description Why it closed
                  * @enum {string}
                  */
-                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
             } | {
                 /**
                  * @description Why it was dropped
@@ -1302,17 +1432,40 @@ export interface components {
                 /** @description Unreleased bytes held */
                 heldBytes: number;
             } | {
+                /** @description Offset of its first byte */
+                from: number;
+                /** @description Its index (the first frame is 0) */
+                index: number;
+                /** @description Bytes of its data */
+                size: number;
+                /** @description Offset after its last byte */
+                to: number;
+            } | {
+                /**
+                 * @description `record`: the connection stays open without framing; `close`: it closes with reason `framing-error`
+                 * @enum {string}
+                 */
+                action: "record" | "close";
+                /** @description What was wrong */
+                message: string;
+                /** @description Offset where the frame that could not be framed begins */
+                offset: number;
+            } | {
                 /** @description Bytes received over its life */
                 bytesIn: number;
                 /** @description Bytes sent over its life */
                 bytesOut: number;
                 /** @description The errno code, for `peer-reset` and `error` */
                 errno: string | null;
+                /** @description Frames received over its life */
+                framesIn: number;
+                /** @description Frames sent over its life */
+                framesOut: number;
                 /**
                  * @description Why it closed
                  * @enum {string}
                  */
-                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
             } | {
                 /** @description The protocol ALPN chose */
                 alpnProtocol: string | null;
@@ -1376,7 +1529,7 @@ export interface components {
                  * @description Why it closed
                  * @enum {string}
                  */
-                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired";
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
@@ -1422,7 +1575,7 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed";
         };
         FieldErrorDto: {
             /**
@@ -1435,6 +1588,229 @@ export interface components {
              * @example port must not be greater than 65535
              */
             message: string;
+        };
+        FrameDataDto: {
+            /**
+             * @description The frame’s data, written in `encoding`
+             * @example PING
+             */
+            data: string;
+            /**
+             * @description How `data` is written
+             * @default utf8
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+        };
+        FrameDto: {
+            /**
+             * @description Its data (header or delimiter cut off as the framing says), written in the read’s `encoding`
+             * @example PING
+             */
+            data: string;
+            /**
+             * @description Byte-log offset of its first byte (header or opener included)
+             * @example 0
+             */
+            from: number;
+            /**
+             * @description Its index (the first frame is 0)
+             * @example 0
+             */
+            index: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            receivedAt: string;
+            /**
+             * @description Bytes of its data
+             * @example 4
+             */
+            size: number;
+            /**
+             * @description Byte-log offset after its last byte (delimiter included)
+             * @example 6
+             */
+            to: number;
+        };
+        FrameReadDto: {
+            /** @example tc_000002f0e1d2c3b4 */
+            connectionId: string;
+            /**
+             * @example utf8
+             * @enum {string}
+             */
+            encoding: "utf8" | "base64" | "hex";
+            /**
+             * @description Index the next frame will get
+             * @example 1
+             */
+            endIndex: number;
+            /**
+             * @description No more frames will come: the peer ended (every frame was returned), or the connection has no framing or its framing stopped
+             * @example false
+             */
+            eof: boolean;
+            /** @description The framing error that stopped framing, if one did */
+            error: components["schemas"]["FramingErrorDto"] | null;
+            /** @description The frames, oldest first */
+            frames: components["schemas"]["FrameDto"][];
+            /**
+             * @description Index the read started at
+             * @example 0
+             */
+            from: number;
+            /**
+             * @description Index to read from next (from + the frames returned)
+             * @example 1
+             */
+            nextIndex: number;
+            /**
+             * @description Oldest index still held
+             * @example 0
+             */
+            oldestIndex: number;
+        };
+        FramingDto: {
+            /**
+             * @description `length`: byte order of the length field (default big)
+             * @example big
+             * @enum {string}
+             */
+            byteOrder?: "big" | "little";
+            /**
+             * @description `delimiter`: a frame ends at the first of these (written in `encoding`); where two start at the same byte, the longer wins. A delimiter may occur inside another only at its end
+             * @example [
+             *       "\r\n",
+             *       "\n"
+             *     ]
+             */
+            delimiters?: string[];
+            /**
+             * @description `delimiter`: how `delimiters` and `opener` are written (default utf8)
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /**
+             * @description `fixed`: bytes in every frame. Required for `fixed`
+             * @example 16
+             */
+            frameBytes?: number;
+            /** @description `delimiter`: keep the delimiter (and opener) in each frame’s data (default false) */
+            includeDelimiter?: boolean;
+            /**
+             * @description `length`: bytes cut from the front of each frame, usually the header (default 0, as in Netty). A varint field counts as one byte here, whatever its width
+             * @example 4
+             */
+            initialBytesToStrip?: number;
+            /**
+             * @description `length`: added to the field’s value to give the bytes after the field (default 0; -4 when a 4-byte field counts itself)
+             * @example 0
+             */
+            lengthAdjustment?: number;
+            /**
+             * @description `length`: bytes of the length field, or `varint` (protobuf’s base-128 varint). Required for `length`
+             * @example 4
+             * @enum {unknown}
+             */
+            lengthFieldLength?: 1 | 2 | 3 | 4 | 8 | "varint";
+            /**
+             * @description `length`: bytes before the length field (default 0)
+             * @example 0
+             */
+            lengthFieldOffset?: number;
+            /**
+             * @description `delimiter`: most data bytes in a frame; `length`: most bytes in a whole frame, header included (Netty’s maxFrameLength). Beyond it: a framing error. At most the buffer cap (SOCKPLANE_MAX_BUFFERED_BYTES), so a frame can always arrive whole; default 1 MiB (or the cap, if smaller)
+             * @example 1048576
+             */
+            maxFrameBytes?: number;
+            /**
+             * @description On a framing error (a frame over maxFrameBytes, a length field that cannot be valid): `record` it and stop framing, the bytes still kept (default); or `close` the connection (reason `framing-error`)
+             * @example record
+             * @enum {string}
+             */
+            onError?: "record" | "close";
+            /**
+             * @description `delimiter`: bytes that open a frame (in `encoding`), cut from the data when a frame starts with them; framed sends put them first
+             * @example 
+             */
+            opener?: string;
+            /**
+             * @description `none` (no frames, the default), `delimiter`, `length` (a length field, Netty’s LengthFieldBasedFrameDecoder), `fixed`, or a preset: `lines` (LF or CRLF), `crlf`, `nul`, `u16be` and `u32be` (a 2- or 4-byte big-endian length before the data, stripped), `mllp` (HL7: 0x0b data 0x1c 0x0d), `stx-etx` (0x02 data 0x03)
+             * @example lines
+             * @enum {string}
+             */
+            type: "none" | "delimiter" | "length" | "fixed" | "lines" | "crlf" | "nul" | "u16be" | "u32be" | "mllp" | "stx-etx";
+        };
+        FramingErrorDto: {
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            at: string;
+            /** @example a frame of 1073741828 bytes (length field 1073741824) is over maxFrameBytes 1048576 */
+            message: string;
+            /**
+             * @description Offset in the byte log where the frame that could not be framed begins
+             * @example 5
+             */
+            offset: number;
+        };
+        FramingStateDto: {
+            /**
+             * @example big
+             * @enum {string}
+             */
+            byteOrder?: "big" | "little";
+            /**
+             * @description The delimiters, in hex
+             * @example [
+             *       "0d0a",
+             *       "0a"
+             *     ]
+             */
+            delimiters?: string[];
+            /** @example 16 */
+            frameBytes?: number;
+            /** @example false */
+            includeDelimiter?: boolean;
+            /** @example 4 */
+            initialBytesToStrip?: number;
+            /** @example 0 */
+            lengthAdjustment?: number;
+            /**
+             * @example 4
+             * @enum {unknown}
+             */
+            lengthFieldLength?: 1 | 2 | 3 | 4 | 8 | "varint";
+            /** @example 0 */
+            lengthFieldOffset?: number;
+            /** @example 1048576 */
+            maxFrameBytes?: number;
+            /**
+             * @example record
+             * @enum {string}
+             */
+            onError: "record" | "close";
+            /**
+             * @description The opener, in hex
+             * @example null
+             */
+            opener?: string | null;
+            /**
+             * @description The preset it was set from; null when given in full
+             * @example lines
+             * @enum {string|null}
+             */
+            preset: "lines" | "crlf" | "nul" | "u16be" | "u32be" | "mllp" | "stx-etx" | null;
+            /**
+             * @example delimiter
+             * @enum {string}
+             */
+            type: "none" | "delimiter" | "length" | "fixed";
         };
         GapDto: {
             /**
@@ -1613,6 +1989,8 @@ export interface components {
         ListenerOptionsDto: {
             /** @example 511 */
             backlog: number;
+            /** @description The framing accepted connections start with */
+            framing: components["schemas"]["FramingStateDto"];
             /** @example 0 */
             idleTimeoutMs: number;
             /** @example false */
@@ -1894,10 +2272,10 @@ export interface components {
         };
         SendDataDto: {
             /**
-             * @description The bytes to send, written in `encoding`
+             * @description The bytes to send, written in `encoding`. Required unless `frames` is given
              * @example Hello, server!
              */
-            data: string;
+            data?: string;
             /**
              * @description How `data` is written: `utf8` text, `base64` (RFC 4648) or `hex`
              * @default utf8
@@ -1911,6 +2289,22 @@ export interface components {
              * @example false
              */
             end?: boolean;
+            /**
+             * @description Send `data` as one frame of the connection’s framing: with its delimiter, or its length prefix, added (409 NO_FRAMING without a framing)
+             * @default false
+             * @example false
+             */
+            frame?: boolean;
+            /**
+             * @description Instead of `data`: several frames, each sent as one frame of the connection’s framing, all in one write
+             * @example [
+             *       {
+             *         "data": "PING",
+             *         "encoding": "utf8"
+             *       }
+             *     ]
+             */
+            frames?: components["schemas"]["FrameDataDto"][];
         };
         SendDatagramDto: {
             /**
@@ -1964,7 +2358,7 @@ export interface components {
              */
             bytesOut: number;
             /**
-             * @description Bytes handed to the kernel by this call
+             * @description Bytes handed to the kernel by this call (delimiters and length prefixes included)
              * @example 14
              */
             bytesSent: number;
@@ -1975,6 +2369,11 @@ export interface components {
              * @example false
              */
             ended: boolean;
+            /**
+             * @description Frames this call sent (0 unless `frame` or `frames`)
+             * @example 0
+             */
+            framesSent: number;
             /**
              * @description The connection state after the call
              * @example open
@@ -2296,7 +2695,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed */
                 type?: string[];
             };
             header?: {
@@ -2891,6 +3290,279 @@ export interface operations {
             };
         };
     };
+    readFrames: {
+        parameters: {
+            query?: {
+                /** @description How each frame’s `data` is written in a JSON answer (binary frames carry the raw bytes) */
+                encoding?: "utf8" | "base64" | "hex";
+                /** @description Frame index to read from (a previous read’s `nextIndex`); defaults to the oldest frame still held */
+                from?: number;
+                /** @description Most frames to return (fewer when their data would pass SOCKPLANE_MAX_READ_BYTES) */
+                max?: number;
+                /** @description With waitMs: how many frames from `from` make the read worth answering (at most `max`). The read answers sooner when the peer ends, framing stops, or the connection closes */
+                minFrames?: number;
+                /** @description Long-poll: hold the request up to this long until `minFrames` frames at or after `from` arrived. A longer wait is cut to the server's maximum, SOCKPLANE_MAX_WAIT_MS (60,000 ms unless configured) */
+                waitMs?: number;
+            };
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The frames, oldest first. As `application/vnd.sockplane.frames`: one record per frame, back to back, integers unsigned in network byte order (big-endian); an empty body when there are none. The Sockplane-* headers come with binary answers only.
+             *
+             *     | offset | bytes | field | |
+             *     | --- | --- | --- | --- |
+             *     | 0 | 8 | `index` | unsigned 64-bit: the frame’s index |
+             *     | 8 | 8 | `receivedAt` | unsigned 64-bit: milliseconds since 1970-01-01T00:00:00Z |
+             *     | 16 | 8 | `from` | unsigned 64-bit: byte-log offset of the frame’s first byte (header or opener included) |
+             *     | 24 | 8 | `to` | unsigned 64-bit: byte-log offset after its last byte (delimiter included) |
+             *     | 32 | 4 | `size` | unsigned 32-bit: bytes of its data |
+             *     | 36 | size | `data` | the frame’s data |
+             */
+            200: {
+                headers: {
+                    /** @description Frames in the body */
+                    "Sockplane-Count"?: number;
+                    /** @description Index the next frame will get */
+                    "Sockplane-End-Index"?: number;
+                    /** @description `true` when no more frames will come and every frame was returned */
+                    "Sockplane-Eof"?: boolean;
+                    /** @description Index of the first frame */
+                    "Sockplane-From"?: number;
+                    /** @description Index to read from next */
+                    "Sockplane-Next-Index"?: number;
+                    /** @description Oldest index still held */
+                    "Sockplane-Oldest-Index"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameReadDto"];
+                    "application/vnd.sockplane.frames": string;
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: None of the accepted media types can be produced */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `OFFSET_RELEASED`: Those bytes were released */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    releaseFrames: {
+        parameters: {
+            query: {
+                /** @description Free every frame below this index, and the bytes they lie in (usually a read’s nextIndex) */
+                upTo: number;
+            };
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The framing after the release */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionFramingDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setFraming: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FramingDto"];
+            };
+        };
+        responses: {
+            /** @description The framing in force and the frames’ counters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionFramingDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     sendData: {
         parameters: {
             query?: {
@@ -2947,7 +3619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `SOCKET_CLOSED`: The socket is closed for this operation */
+            /** @description `SOCKET_CLOSED`: The socket is closed for this operation; `NO_FRAMING`: The connection has no framing for this operation */
             409: {
                 headers: {
                     [name: string]: unknown;

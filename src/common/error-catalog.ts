@@ -38,6 +38,7 @@ export const ERROR_CATALOG = {
   SOCKET_CLOSED: { status: 409, title: 'The socket is closed for this operation' },
   ADDRESS_IN_USE: { status: 409, title: 'The address is already in use' },
   TLS_UPGRADE_REFUSED: { status: 409, title: 'The connection cannot start TLS now' },
+  NO_FRAMING: { status: 409, title: 'The connection has no framing for this operation' },
   OFFSET_RELEASED: { status: 410, title: 'Those bytes were released' },
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   DATAGRAM_TOO_LARGE: { status: 413, title: 'The datagram is larger than UDP allows' },

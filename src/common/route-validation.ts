@@ -146,6 +146,8 @@ function messageOf(error: ErrorObject, field: string): string {
       return `${field} must be longer than or equal to ${String(params.limit)} characters`;
     case 'maxLength':
       return `${field} must be shorter than or equal to ${String(params.limit)} characters`;
+    case 'minItems':
+      return `${field} must contain at least ${String(params.limit)} elements`;
     case 'maxItems':
       return `${field} must contain no more than ${String(params.limit)} elements`;
     case 'uniqueItems':

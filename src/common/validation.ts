@@ -275,15 +275,22 @@ export function IsText(
   });
 }
 
-/** A list of strings in a body, each of bounded length. */
-export function IsTextList(doc: FieldDoc & { maxItems: number; maxLength: number }): PropertyDecorator {
-  return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'string', minLength: 1, maxLength: doc.maxLength } }, required: false, doc });
+/** One of a fixed set of strings (or numbers, or both: a length field is 1, 2, 3, 4, 8 bytes or `varint`). */
+export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  const types = [...new Set(values.map((value) => (typeof value === 'number' ? 'integer' : 'string')))];
+  if (types.length === 1) return Field({ schema: { type: types[0], enum: [...values] }, required: doc.required ?? false, doc });
+  // The enum alone says which values of which types are taken; OpenAPI 3.0 has no type list, so its document names the types in a oneOf.
+  return Field({ schema: { enum: [...values] }, required: doc.required ?? false, doc, openApi: { oneOf: types.map((type) => ({ type })), enum: [...values] } });
 }
 
-/** One of a fixed set of strings (or numbers). */
-export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
-  const type = typeof values[0] === 'number' ? 'integer' : 'string';
-  return Field({ schema: { type, enum: [...values] }, required: doc.required ?? false, doc });
+/** A list of strings in a body, each of bounded length. */
+export function IsTextList(doc: FieldDoc & { minItems: number; maxItems: number; maxLength: number }): PropertyDecorator {
+  return Field({ schema: { type: 'array', minItems: doc.minItems, maxItems: doc.maxItems, items: { type: 'string', minLength: 1, maxLength: doc.maxLength } }, required: false, doc });
+}
+
+/** An optional list of nested objects, each validated as its own DTO class. */
+export function IsNestedList(type: new () => object, doc: FieldDoc & { minItems: number; maxItems: number }): PropertyDecorator {
+  return Field({ schema: { type: 'array', minItems: doc.minItems, maxItems: doc.maxItems, items: schemaOf(type) }, required: false, doc, openApi: { type: [type] } });
 }
 
 export function IsEncoding(doc: FieldDoc): PropertyDecorator {

@@ -211,8 +211,8 @@ const EVENT_KEYS = ['eventHistory', 'eventHistoryPayloadBytes', 'eventPayloadMax
 /** What the event streams need: history, queues, payload caps, heartbeat. */
 export class EventSettings extends settingsClass<Pick<Settings, (typeof EVENT_KEYS)[number]>>() {}
 
-const REQUEST_KEYS = ['maxWaitMs', 'maxReadBytes', 'idleTimeoutMs'] as const;
-/** What the TCP and UDP operations apply to a request: the longest wait, the largest read, the default idle timeout. */
+const REQUEST_KEYS = ['maxWaitMs', 'maxReadBytes', 'idleTimeoutMs', 'maxBufferedBytes'] as const;
+/** What the TCP and UDP operations apply to a request: the longest wait, the largest read, the default idle timeout, the buffer cap a frame must fit. */
 export class RequestSettings extends settingsClass<Pick<Settings, (typeof REQUEST_KEYS)[number]>>() {}
 
 const AUTH_KEYS = ['apiKeys'] as const;

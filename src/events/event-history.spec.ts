@@ -29,7 +29,7 @@ describe('EventHistory', () => {
   it('gives back every field of a held event', () => {
     const history = new EventHistory({ capacity: 2, payloadBudget: 100, payloadMaxBytes: 10 });
     history.record(event(Buffer.from('abc')));
-    history.record({ ...event(), type: 'connection.closed', data: { reason: 'local', errno: null, bytesIn: 3, bytesOut: 0 } });
+    history.record({ ...event(), type: 'connection.closed', data: { reason: 'local', errno: null, bytesIn: 3, bytesOut: 0, framesIn: 0, framesOut: 0 } });
     expect([history.get(1, true), history.get(2, true)]).toEqual([
       {
         id: 1,
@@ -37,7 +37,7 @@ describe('EventHistory', () => {
         payload: Buffer.from('abc'),
         payloadLength: 3,
       },
-      expect.objectContaining({ id: 2, payload: null, payloadLength: null, event: expect.objectContaining({ type: 'connection.closed', data: { reason: 'local', errno: null, bytesIn: 3, bytesOut: 0 } }) }),
+      expect.objectContaining({ id: 2, payload: null, payloadLength: null, event: expect.objectContaining({ type: 'connection.closed', data: { reason: 'local', errno: null, bytesIn: 3, bytesOut: 0, framesIn: 0, framesOut: 0 } }) }),
     ]);
   });
 

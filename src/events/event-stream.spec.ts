@@ -52,7 +52,7 @@ const event = (type: TestType = 'connection.data', payload?: Buffer): SocketEven
   const about = { resourceId: 'tc_1', kind: 'tcp-connection', labels: {}, owner: null, at: new Date(0), payload } as const;
   return type === 'connection.data'
     ? { ...about, type, data: { from: 0, to: 4, byteCount: 4 } }
-    : { ...about, type, data: { reason: 'local', errno: null, bytesIn: 4, bytesOut: 0 } };
+    : { ...about, type, data: { reason: 'local', errno: null, bytesIn: 4, bytesOut: 0, framesIn: 0, framesOut: 0 } };
 };
 
 /** Records the event and answers it as the service offers it to live streams. */

@@ -21,6 +21,8 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'connection.peer-ended': { level: 'info', message: 'peer ended its side' },
   'connection.paused': { level: 'debug', message: 'reading paused: receive buffer full' },
   'connection.resumed': { level: 'debug', message: 'reading resumed' },
+  'connection.frame': { level: 'debug', message: 'frame received' },
+  'connection.framing-error': { level: 'warn', message: 'received bytes could not be framed' },
   'connection.closed': { level: 'info', message: 'connection closed' },
   'tls.established': { level: 'info', message: 'TLS established' },
   'tls.failed': { level: 'info', message: 'TLS handshake failed' },

@@ -32,6 +32,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly datagramsReceived = new Map<string, number>();
   /** What the sockets that closed had sent, by kind, from their final counters. */
   private readonly closedSent = new Map<string, SentCounters>();
+  /** Frames the connections that closed had received and sent, from their final counters. */
+  private readonly closedFrames = { framesIn: 0, framesOut: 0 };
   private readonly connectOutcomes = new Map<ConnectOutcome, number>();
   private readonly accepts: Counter;
   private readonly backpressurePauses: Counter<'kind'>;
@@ -48,6 +50,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     const registers = [this.registry];
     const sentTotals = (): Map<string, SentCounters> => this.sentTotals();
     const connectOutcomes = this.connectOutcomes;
+    const frameTotals = (): { framesIn: number; framesOut: number } => this.frameTotals();
     collectDefaultMetrics({ register: this.registry });
 
     new Gauge({
@@ -102,6 +105,19 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         for (const [kind, sent] of sentTotals()) if (sent.datagramsOut > 0) this.inc({ kind }, sent.datagramsOut);
       },
     });
+    const frames = (name: string, help: string, pick: (totals: { framesIn: number; framesOut: number }) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(pick(frameTotals()));
+        },
+      });
+    };
+    frames('sockplane_received_frames_total', 'Frames the framing of TCP connections found in received bytes', (totals) => totals.framesIn);
+    frames('sockplane_sent_frames_total', 'Frames sent by framed sends on TCP connections', (totals) => totals.framesOut);
     new Counter({
       name: 'sockplane_tcp_connects_total',
       help: 'Outbound TCP connect attempts, by outcome: "connected" or the error code',
@@ -195,6 +211,18 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     return totals;
   }
 
+  /** Frames received and sent since start-up: the closed connections' final counters and the open ones' counters now. */
+  private frameTotals(): { framesIn: number; framesOut: number } {
+    const totals = { ...this.closedFrames };
+    for (const socket of this.sockets.all()) {
+      if (socket.kind !== 'tcp-connection' || socket.state === 'closed') continue;
+      const { framesIn, framesOut } = socket.framingStatus;
+      totals.framesIn += framesIn;
+      totals.framesOut += framesOut;
+    }
+    return totals;
+  }
+
   private count(event: SocketEvent): void {
     switch (event.type) {
       case 'connection.data':
@@ -206,6 +234,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         break;
       case 'connection.closed':
         addSent(this.closedSent, event.kind, { bytesOut: event.data.bytesOut, datagramsOut: 0 });
+        this.closedFrames.framesIn += event.data.framesIn;
+        this.closedFrames.framesOut += event.data.framesOut;
         break;
       case 'udp.closed':
         addSent(this.closedSent, event.kind, { bytesOut: event.data.bytesOut, datagramsOut: event.data.datagramsOut });

@@ -22,6 +22,7 @@ export type SocketErrorCode =
   | 'INVALID_CURSOR'
   | 'QUOTA_EXCEEDED'
   | 'WRITE_BUFFER_FULL'
+  | 'NO_FRAMING'
   | 'TOO_MANY_OPEN_FILES'
   | 'SHUTTING_DOWN';
 

@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { AccessPolicy } from './destination';
+import { FRAMING_PRESETS } from './framing/framing';
 import { SOCKET_EVENTS, SOCKET_EVENT_TYPES, SocketEvent } from './socket-events';
 import { SocketRegistry } from './socket-registry';
 import { connect as tlsConnect } from 'node:tls';
@@ -45,6 +46,11 @@ describe('SOCKET_EVENTS', () => {
       await inbound.read({ maxBytes: 100, minBytes: 10, waitMs: 5000 });
       inbound.releaseUpTo(10);
       await inbound.read({ maxBytes: 100, minBytes: 100, waitMs: 5000 });
+      // A frame, then a line over maxFrameBytes: a framing error.
+      connection.setFraming({ framing: { ...FRAMING_PRESETS.lines, maxFrameBytes: 4 }, preset: null, onError: 'record' });
+      const faulted = new Promise<void>((resolve) => registry.events.subscribe((event) => event.type === 'connection.framing-error' && resolve()));
+      await inbound.send([Buffer.from('ab\nabcdef')], false);
+      await faulted;
       // The registry holds three sockets, its limit: the next arrival is dropped.
       const extra = connect({ port: listener.local!.port, host: '127.0.0.1' });
       peers.push(extra);

@@ -1,6 +1,7 @@
 import { DROP_CAUSES } from './datagram-log';
 import { SocketErrorCode } from './socket-error';
 import { TlsClientErrorCode } from './tls/tls-error';
+import { FRAMING_ERROR_ACTIONS } from './framing/framing';
 import { CLOSE_REASONS } from './socket-types';
 
 /** What a socket resource is; also the `kind` field of every representation. */
@@ -80,9 +81,21 @@ export const SOCKET_EVENTS = {
     description: 'Reading started again after a release',
     data: { heldBytes: integer('Unreleased bytes held') },
   },
+  'connection.frame': {
+    description: 'The connection’s framing found a frame: its index and its bytes in the byte log (the payload is its data, header or delimiter cut off)',
+    data: { index: integer('Its index (the first frame is 0)'), from: integer('Offset of its first byte'), to: integer('Offset after its last byte'), size: integer('Bytes of its data') },
+  },
+  'connection.framing-error': {
+    description: 'The received bytes could not be framed (a frame over maxFrameBytes, a length field that cannot be valid): framing stopped; the bytes are still kept',
+    data: {
+      offset: integer('Offset where the frame that could not be framed begins'),
+      message: text('What was wrong'),
+      action: oneOf(FRAMING_ERROR_ACTIONS, '`record`: the connection stays open without framing; `close`: it closes with reason `framing-error`'),
+    },
+  },
   'connection.closed': {
     description: 'A connection closed; its final counters',
-    data: { reason: closeReason, errno, bytesIn, bytesOut },
+    data: { reason: closeReason, errno, bytesIn, bytesOut, framesIn: integer('Frames received over its life'), framesOut: integer('Frames sent over its life') },
   },
   'tls.established': {
     description: 'A connection’s TLS handshake succeeded',

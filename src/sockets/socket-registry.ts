@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { Admission } from './admission';
 import { BufferBudget } from './buffer-budget';
 import { AccessPolicy, Destinations, HostResolver, systemResolver } from './destination';
+import { FramingSetting } from './framing/framing';
 import { ResourceIds } from './ids';
 import { ConnectionFilter, ListFilter, matches, matchesConnection } from './list-filter';
 import { Page, paginate } from './pagination';
@@ -54,6 +55,8 @@ export interface ConnectRequest extends TcpConnectTarget, Ownership {
   idleTimeoutMs: number;
   /** TLS from the start, over the vetted connection; null for plain TCP. */
   tls: TlsClientOptions | null;
+  /** How received bytes are cut into frames; none when not given. */
+  framing?: FramingSetting;
 }
 
 export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership;
@@ -352,7 +355,7 @@ export class SocketRegistry {
   private newConnection(
     socket: Socket,
     identity: Pick<TcpConnectionInit, 'direction' | 'listenerId' | 'acceptIndex' | 'labels' | 'owner'>,
-    source: Pick<ConnectRequest, 'mode' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelayMs' | 'idleTimeoutMs'>,
+    source: Pick<ConnectRequest, 'mode' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelayMs' | 'idleTimeoutMs' | 'framing'>,
     onClosed: (connection: TcpConnection) => void,
     tls?: TlsSession,
   ): TcpConnection {
@@ -366,6 +369,7 @@ export class SocketRegistry {
       maxBufferedBytes: this.settings.maxBufferedBytes,
       maxPendingWriteBytes: this.settings.maxPendingWriteBytes,
       closeLingerMs: this.settings.closeLingerMs,
+      framing: source.framing,
     };
     const transport = tls ? tls.transport : socketTransport(socket);
     return new TcpConnection(transport, { ...identity, id, seq, options, events: this.events, budget: this.budget, onClosed, tls });

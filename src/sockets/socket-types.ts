@@ -5,8 +5,9 @@ export type ReceiveMode = (typeof RECEIVE_MODES)[number];
 /**
  * Why a socket closed. `linger-expired`: a graceful close sent FIN, the peer's FIN did not come
  * within the linger time (`SOCKPLANE_CLOSE_LINGER_MS`), and the connection was reset.
+ * `framing-error`: the received bytes could not be framed and the framing said to close.
  */
-export const CLOSE_REASONS = ['local', 'peer-end', 'peer-reset', 'timeout', 'error', 'linger-expired'] as const;
+export const CLOSE_REASONS = ['local', 'peer-end', 'peer-reset', 'timeout', 'error', 'linger-expired', 'framing-error'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export interface Endpoint {

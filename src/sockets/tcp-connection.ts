@@ -2,6 +2,10 @@ import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { BufferBudget } from './buffer-budget';
 import { ByteLog } from './byte-log';
+import { ConnectionFraming, FramingErrorInfo } from './framing/connection-framing';
+import { encodeFrame, unframeable } from './framing/frame-encoder';
+import { Frame } from './framing/frame-log';
+import { FramingSetting, NO_FRAMING } from './framing/framing';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
@@ -37,6 +41,8 @@ export interface TcpConnectionOptions {
   maxPendingWriteBytes: number;
   /** How long a graceful close waits for the peer's FIN before resetting. */
   closeLingerMs: number;
+  /** How received bytes are cut into frames; none when not given. */
+  framing?: FramingSetting;
 }
 
 export interface TcpConnectionInit extends SocketInit<TcpConnectionOptions> {
@@ -73,6 +79,40 @@ export interface BufferReadResult {
 export interface SendResult {
   bytesSent: number;
   ended: boolean;
+}
+
+export interface FrameReadRequest {
+  from?: number;
+  max: number;
+  /** With `waitMs`: frames from `from` worth answering for (at most `max`). */
+  minFrames: number;
+  /** Data bytes beyond which no further frame is added (one frame is always returned). */
+  maxBytes: number;
+  waitMs: number;
+  signal?: AbortSignal;
+}
+
+/** A frame read: each frame with its data as views of the byte log's chunks (no copy). */
+export interface FrameReadResult {
+  from: number;
+  nextIndex: number;
+  frames: { frame: Frame; data: Buffer[] }[];
+  oldestIndex: number;
+  endIndex: number;
+  /** No more frames will come: the input ended (every frame was returned) or framing stopped. */
+  eof: boolean;
+  error: FramingErrorInfo | null;
+}
+
+/** A connection's framing as its representation shows it. */
+export interface FramingStatus {
+  setting: FramingSetting;
+  framesIn: number;
+  framesOut: number;
+  oldestIndex: number;
+  endIndex: number;
+  heldFrames: number;
+  error: FramingErrorInfo | null;
 }
 
 /** What `closed` will report, recorded by the first thing that started the close. */
@@ -131,6 +171,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private tlsSession: TlsSession | null;
   private readonly log = new ByteLog();
   private readonly readers = new Waiters();
+  /** Created when a framing is first set, so a connection that never frames carries nothing for it. */
+  private framing: ConnectionFraming | null = null;
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
@@ -169,6 +211,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     if (this.options.idleTimeoutMs > 0) transport.setIdleTimeout(this.options.idleTimeoutMs, () => this.onIdleTimeout());
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     this.attach(this.stream);
+    if (init.options.framing?.framing) this.setFraming(init.options.framing);
   }
 
   /** Its TLS session; null for plain TCP. */
@@ -209,6 +252,21 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     return this.stream.writableLength;
   }
 
+  get framingStatus(): FramingStatus {
+    const framing = this.framing;
+    if (framing === null) return { setting: NO_FRAMING, framesIn: 0, framesOut: 0, oldestIndex: 0, endIndex: 0, heldFrames: 0, error: null };
+    const { frames } = framing;
+    return {
+      setting: framing.setting,
+      framesIn: frames.endIndex,
+      framesOut: framing.framesOut,
+      oldestIndex: frames.oldestIndex,
+      endIndex: frames.endIndex,
+      heldFrames: frames.heldFrames,
+      error: framing.error,
+    };
+  }
+
   /** Long-polls currently waiting on this connection. */
   get waitingReads(): number {
     return this.readers.size;
@@ -244,6 +302,72 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     }
     if (end) this.endLocally();
     return { bytesSent: length, ended: end };
+  }
+
+  /**
+   * Sends each payload as one frame of the connection's framing (its delimiter or length prefix
+   * added), all in one write; refused whole when the connection has no framing or a payload does
+   * not fit it.
+   */
+  async sendFrames(payloads: readonly Buffer[], end: boolean): Promise<SendResult> {
+    const framing = this.framing?.setting.framing ?? null;
+    if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
+    const chunks: Buffer[] = [];
+    payloads.forEach((payload, index) => {
+      const problem = unframeable(framing, payload);
+      if (problem !== null) throw new SocketError('INVALID_PAYLOAD', `frame ${index}: ${problem}`, { frame: index });
+      chunks.push(...encodeFrame(framing, payload));
+    });
+    const result = await this.send(chunks, end);
+    this.framing?.countSent(payloads.length);
+    return result;
+  }
+
+  /**
+   * Cuts received bytes into frames from now on as `setting` says (none stops). The bytes held
+   * after the last frame are framed at once; the frames found so far stay readable.
+   */
+  setFraming(setting: FramingSetting): void {
+    this.framing ??= new ConnectionFraming(this.log, { onFrames: this.onFrames, onFault: this.onFramingFault });
+    this.framing.configure(setting);
+    this.syncFramingStage();
+    this.readers.notify();
+  }
+
+  /** Reads frames by index without consuming them; waits up to `waitMs` for `minFrames`. */
+  async readFrames(request: FrameReadRequest): Promise<FrameReadResult> {
+    // Looked up afresh: a connection without framing gets its ConnectionFraming once one is set.
+    const oldestIndex = (): number => this.framing?.frames.oldestIndex ?? 0;
+    const endIndex = (): number => this.framing?.frames.endIndex ?? 0;
+    const from = request.from ?? oldestIndex();
+    this.assertReadableIndex(from);
+    const enough = Math.max(1, Math.min(request.minFrames, request.max));
+    const ready = (): boolean => this.inputEnded || !this.framing?.active || from < oldestIndex() || endIndex() - from >= enough;
+    await this.readers.waitFor(ready, request.waitMs, request.signal);
+    // A concurrent release may have freed frames while this read waited.
+    this.assertReadableIndex(from);
+    const framing = this.framing;
+    const found = framing?.frames.read(from, request.max, request.maxBytes) ?? [];
+    const nextIndex = from + found.length;
+    return {
+      from,
+      nextIndex,
+      frames: found.map((frame) => ({ frame, data: this.log.chunksOf(frame.dataFrom, frame.dataTo - frame.dataFrom).chunks })),
+      oldestIndex: oldestIndex(),
+      endIndex: endIndex(),
+      eof: (this.inputEnded || !framing?.active) && nextIndex === endIndex(),
+      error: framing?.error ?? null,
+    };
+  }
+
+  /** Frees the frames below `index` and the bytes they lie in. */
+  releaseFramesUpTo(index: number): void {
+    const endIndex = this.framing?.frames.endIndex ?? 0;
+    if (index > endIndex) {
+      throw new SocketError('OFFSET_OUT_OF_RANGE', `upTo ${index} is past the last frame (endIndex ${endIndex})`, { endIndex });
+    }
+    const to = this.framing?.frames.releaseUpTo(index) ?? null;
+    if (to !== null) this.releaseUpTo(to);
   }
 
   /** Reads from the byte log without consuming; waits up to `waitMs` for enough bytes. */
@@ -283,6 +407,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     }
     const before = this.log.heldBytes;
     this.log.releaseUpTo(offset);
+    this.framing?.frames.releaseBelowOffset(this.log.oldestOffset);
     // Resume this connection first: a budget with room wakes the others, and this one may be among them.
     this.resumeIfRoom();
     if (!this.current.budgetReturned) this.budget.remove(before - this.log.heldBytes);
@@ -385,6 +510,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     if (this.options.mode !== 'buffer') refuse(`its mode is ${this.options.mode}: only a buffer connection keeps the bytes TLS may need`);
     if (inOffset < this.log.oldestOffset) refuse(`bytes before offset ${this.log.oldestOffset} were released; ${inOffset} is no longer held`);
     if (inOffset > this.log.endOffset) refuse(`offset ${inOffset} is past the last received byte (endOffset ${this.log.endOffset})`);
+    // Frames are indexed by byte-log offset: bytes taken back out of the log would leave frames pointing past its end.
+    if (this.framing !== null && inOffset < this.log.endOffset) refuse(`it is framed, and bytes from offset ${inOffset} on would have to leave the byte log; upgrade before they arrive`);
   }
 
   /**
@@ -403,7 +530,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     current.linger = null;
     const cause = current.cause ?? { reason: 'error', errno: null, message: 'the socket closed unexpectedly' };
     current.closed = { ...cause, at: new Date() };
-    this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut });
+    const { framesIn, framesOut } = this.framingStatus;
+    this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut, framesIn, framesOut });
     this.readers.releaseAll();
     this.onClosed(this);
   }
@@ -479,6 +607,46 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       });
     }
   }
+
+  private assertReadableIndex(from: number): void {
+    const frames = this.framing?.frames;
+    const oldestIndex = frames?.oldestIndex ?? 0;
+    const endIndex = frames?.endIndex ?? 0;
+    if (from < oldestIndex) {
+      throw new SocketError('OFFSET_RELEASED', `frames before index ${oldestIndex} were released; ${from} is no longer held`, { oldestIndex });
+    }
+    if (from > endIndex) throw new SocketError('OFFSET_OUT_OF_RANGE', `frame index ${from} is past the last frame (endIndex ${endIndex})`, { endIndex });
+  }
+
+  /** The framing stage is in the chain exactly while it cuts frames, the last before the byte log; otherwise the byte path does not pass it. */
+  private syncFramingStage(): void {
+    const framing = this.framing;
+    if (framing === null) return;
+    const names = this.stages.names;
+    const inChain = names.includes(framing.name);
+    if (framing.active && !inChain) this.stages.add(framing, names[names.length - 1]);
+    if (!framing.active && inChain) this.stages.remove(framing.name);
+  }
+
+  private readonly onFrames = (frames: readonly Frame[]): void => {
+    for (const frame of frames) {
+      const size = frame.dataTo - frame.dataFrom;
+      const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
+      this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
+    }
+    this.readers.notify();
+  };
+
+  private readonly onFramingFault = (error: FramingErrorInfo): void => {
+    this.syncFramingStage();
+    const onError = this.framing?.setting.onError ?? 'record';
+    this.events.publish(this, 'connection.framing-error', { offset: error.offset, message: error.message, action: onError });
+    this.readers.notify();
+    if (onError === 'close' && this.current.phase !== TcpConnectionState.CLOSED) {
+      this.current.cause = { reason: 'framing-error', errno: null, message: error.message };
+      this.stream.destroy();
+    }
+  };
 
   private assertWritable(): void {
     const { phase } = this.current;
@@ -573,7 +741,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   /** An error names the close unless a cause that explains it better came first (our own close, a timeout). */
   private onError(err: Error): void {
     const reason = this.current.cause?.reason;
-    if (reason === 'timeout' || reason === 'local' || reason === 'linger-expired') return;
+    if (reason === 'timeout' || reason === 'local' || reason === 'linger-expired' || reason === 'framing-error') return;
     const errno = errnoOf(err);
     const kind: CloseReason = errno === 'ECONNRESET' || errno === 'EPIPE' ? 'peer-reset' : 'error';
     this.current.cause = { reason: kind, errno, message: err.message };

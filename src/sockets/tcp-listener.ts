@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Server, Socket, createServer } from 'node:net';
 import { Refusal } from './admission';
+import { FramingSetting } from './framing/framing';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
@@ -22,6 +23,8 @@ export interface TcpListenerOptions {
   maxConnections: number;
   /** How accepted connections treat received bytes. */
   mode: ReceiveMode;
+  /** How accepted connections cut received bytes into frames; none when not given. */
+  framing?: FramingSetting;
   noDelay: boolean;
   keepAlive: boolean;
   keepAliveInitialDelayMs: number;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Caller } from '../auth/caller';
@@ -12,9 +12,13 @@ import { DataCall } from '../logging/data-call.decorator';
 import { Validated } from '../common/route-validation';
 import { BufferStateDto, ConnectionDto, ConnectionPageDto } from './dto/connection.dto';
 import { CreateConnectionDto } from './dto/create-connection.dto';
+import { ConnectionFramingDto, FramingDto } from './dto/framing.dto';
 import { DeleteConnectionQueryDto, ListConnectionsQueryDto } from './dto/list-queries.dto';
 import { BufferReadDto, ReadBufferQueryDto, ReleaseBufferQueryDto, toBufferOctets, toBufferReadDto } from './dto/read-buffer.dto';
+import { FrameReadDto, ReadFramesQueryDto, ReleaseFramesQueryDto, toConnectionFrames, toFrameReadDto } from './dto/read-frames.dto';
 import { SendDataDto, SendQueryDto, SendResultDto } from './dto/send.dto';
+import { FRAMING_EXAMPLES } from './framing-examples';
+import { CONNECTION_FRAMES_TYPE, FRAME_LAYOUT_MARKDOWN } from './frame-frames';
 import { TcpService } from './tcp.service';
 import { StartTlsDto } from '../tls/dto/start-tls.dto';
 
@@ -51,6 +55,14 @@ export class ConnectionsController {
       tls: {
         summary: 'A TLS client to 127.0.0.1:65443 trusting the instance CA (open the listener example “tlsEcho” first)',
         value: { host: '127.0.0.1', port: 65443, tls: { mode: 'implicit', ca: 'instance' }, labels: { demo: 'tls' } },
+      },
+      lines: {
+        summary: 'Framed as lines: read them one by one at …/frames',
+        value: { host: '127.0.0.1', port: 65432, framing: { type: 'lines' } },
+      },
+      lengthPrefixed: {
+        summary: 'Framed by a 4-byte big-endian length prefix, stripped from each frame',
+        value: { host: '127.0.0.1', port: 65432, framing: { type: 'u32be', maxFrameBytes: 65536 } },
       },
     },
   })
@@ -153,7 +165,9 @@ export class ConnectionsController {
     summary: 'Send bytes',
     description:
       'Answers once every byte was handed to the kernel (sendall). Send JSON `{data, encoding}` or the raw bytes as ' +
-      '`application/octet-stream`. `end` half-closes afterwards (FIN); the connection can still receive.',
+      '`application/octet-stream`. `end` half-closes afterwards (FIN); the connection can still receive. ' +
+      'With `frame: true`, `data` goes as one frame of the connection’s framing (its delimiter or length prefix added); ' +
+      '`frames` sends several frames in one write. A connection without framing answers those 409 NO_FRAMING.',
     requestBody: {
       required: true,
       content: {
@@ -162,6 +176,8 @@ export class ConnectionsController {
           examples: {
             text: { summary: 'Text', value: { data: 'Hello, server!', encoding: 'utf8' } },
             hex: { summary: 'Bytes in hex, then FIN', value: { data: '48656c6c6f0a', encoding: 'hex', end: true } },
+            frame: { summary: 'One frame: the connection’s framing adds the delimiter or length prefix', value: { data: 'PING', frame: true } },
+            frames: { summary: 'Several frames in one write', value: { frames: [{ data: 'PING' }, { data: '00ff', encoding: 'hex' }] } },
           },
         },
         [OCTET_STREAM]: { schema: { type: 'string', format: 'binary' } },
@@ -169,7 +185,7 @@ export class ConnectionsController {
     },
   })
   @ApiResponse({ status: 200, type: SendResultDto, description: 'Sent' })
-  @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
+  @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'INVALID_PAYLOAD', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'NO_FRAMING', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WRITE_BUFFER_FULL')
   @Validated({ query: SendQueryDto, body: SendDataDto, rawBody: true })
   sendData(
     @Param('id') id: string,
@@ -237,5 +253,84 @@ export class ConnectionsController {
   @Validated({ query: ReleaseBufferQueryDto })
   releaseBuffer(@Param('id') id: string, @Query() query: ReleaseBufferQueryDto, @Owner() caller: Caller): BufferStateDto {
     return this.tcp.release(id, query.upTo, caller);
+  }
+
+  @Put(':id/framing')
+  @HttpCode(200)
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Change how received bytes are framed',
+    description:
+      'Sets the framing of an open connection. The bytes held after the last frame (a frame in progress, or everything held when framing starts) ' +
+      'are framed at once; frames found so far stay readable with their indexes. `none` stops framing. A new framing clears a framing error.',
+  })
+  @ApiBody({ type: FramingDto, examples: FRAMING_EXAMPLES })
+  @ApiResponse({ status: 200, type: ConnectionFramingDto, description: 'The framing in force and the frames’ counters' })
+  @ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'SOCKET_NOT_FOUND')
+  @Validated({ body: FramingDto })
+  setFraming(@Param('id') id: string, @Body() body: FramingDto, @Owner() caller: Caller): ConnectionFramingDto {
+    return this.tcp.setFraming(id, body, caller);
+  }
+
+  @Get(':id/frames')
+  @DataCall()
+  // The answer's form follows Accept: a cache must key on it.
+  @Header('Vary', 'Accept')
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Read received frames',
+    description:
+      'Returns frames from index `from` without consuming them (a retried read returns the same ones), each with its byte range in the byte log, ' +
+      'and the `nextIndex` to ask next. With `waitMs` it holds until `minFrames` frames arrived, the peer ended, framing stopped, or time ran out. ' +
+      `With \`Accept: ${CONNECTION_FRAMES_TYPE}\` the body is the frames in binary (raw data, so \`encoding\` does not apply) ` +
+      'and the indexes come in Sockplane-* headers; an Accept that takes neither JSON nor frames (`q=0` refuses a type) answers 406.',
+  })
+  @ApiResponse({
+    status: 200,
+    description:
+      `The frames, oldest first. As \`${CONNECTION_FRAMES_TYPE}\`: one record per frame, back to back, integers unsigned in network ` +
+      `byte order (big-endian); an empty body when there are none. The Sockplane-* headers come with binary answers only.\n\n${FRAME_LAYOUT_MARKDOWN}`,
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(FrameReadDto) } },
+      [CONNECTION_FRAMES_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+    headers: {
+      'Sockplane-From': { description: 'Index of the first frame', schema: { type: 'integer' } },
+      'Sockplane-Next-Index': { description: 'Index to read from next', schema: { type: 'integer' } },
+      'Sockplane-Count': { description: 'Frames in the body', schema: { type: 'integer' } },
+      'Sockplane-Oldest-Index': { description: 'Oldest index still held', schema: { type: 'integer' } },
+      'Sockplane-End-Index': { description: 'Index the next frame will get', schema: { type: 'integer' } },
+      'Sockplane-Eof': { description: '`true` when no more frames will come and every frame was returned', schema: { type: 'boolean' } },
+    },
+  })
+  @ApiExtraModels(FrameReadDto)
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'NOT_ACCEPTABLE', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'QUOTA_EXCEEDED')
+  @Validated({ query: ReadFramesQueryDto })
+  async readFrames(
+    @Param('id') id: string,
+    @Query() query: ReadFramesQueryDto,
+    @Negotiated(CONNECTION_FRAMES_TYPE) form: AnswerForm,
+    // Not passthrough: the binary answer is written here, and Nest must not send after it.
+    @Res() reply: FastifyReply,
+    @ClientGone() signal: AbortSignal,
+    @Owner() caller: Caller,
+  ): Promise<void> {
+    const result = await this.tcp.readFrames(id, query, signal, caller);
+    sendAnswer(reply, form === 'json' ? toFrameReadDto(id, result, query.encoding) : toConnectionFrames(result));
+  }
+
+  @Delete(':id/frames')
+  @DataCall()
+  @HttpCode(200)
+  @CONNECTION_ID
+  @ApiOperation({
+    summary: 'Release read frames',
+    description: 'Frees every frame below `upTo` (usually the last read’s `nextIndex`) and the bytes they lie in. If reading was paused at the buffer cap, it resumes.',
+  })
+  @ApiResponse({ status: 200, type: ConnectionFramingDto, description: 'The framing after the release' })
+  @ApiProblems('VALIDATION_FAILED', 'SOCKET_NOT_FOUND', 'OFFSET_OUT_OF_RANGE')
+  @Validated({ query: ReleaseFramesQueryDto })
+  releaseFrames(@Param('id') id: string, @Query() query: ReleaseFramesQueryDto, @Owner() caller: Caller): ConnectionFramingDto {
+    return this.tcp.releaseFrames(id, query.upTo, caller);
   }
 }

@@ -42,6 +42,8 @@ export class ListenersController {
         summary: 'TLS echo server on port 65443, with leaves the instance CA mints per SNI name (the connection example “tls” dials it)',
         value: { host: '127.0.0.1', port: 65443, mode: 'echo', tls: { mode: 'implicit' }, labels: { demo: 'tls' } },
       },
+      lines: { summary: 'A line protocol: accepted connections framed as lines (read them at …/frames)', value: { host: '127.0.0.1', port: 0, framing: { type: 'lines' } } },
+      hl7: { summary: 'An HL7 receiver: accepted connections framed as MLLP', value: { host: '127.0.0.1', port: 0, framing: { type: 'mllp', onError: 'close' } } },
     },
   })
   @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })

@@ -74,7 +74,7 @@ describe('GET /v1/events', () => {
       expect.objectContaining({ type: 'connection.data', data: { from: 0, to: 14, byteCount: 14 } }),
       expect.objectContaining({ type: 'connection.peer-ended', data: { endOffset: 14 } }),
       // The closed event carries the final counters.
-      expect.objectContaining({ type: 'connection.closed', data: { reason: 'peer-end', errno: null, bytesIn: 14, bytesOut: 14 } }),
+      expect.objectContaining({ type: 'connection.closed', data: { reason: 'peer-end', errno: null, bytesIn: 14, bytesOut: 14, framesIn: 0, framesOut: 0 } }),
       expect.objectContaining({ type: 'listener.closed', data: { reason: 'local', errno: null } }),
     ]);
     expect(stream.events()[2]).not.toHaveProperty('payload');
@@ -161,7 +161,7 @@ describe('GET /v1/events', () => {
     expect(typesOf(all, inbound)).toEqual(['connection.accepted', 'connection.data', 'connection.paused', 'connection.resumed', 'connection.closed']);
     expect(all.events().find((e) => e.type === 'connection.paused')?.data).toEqual({ heldBytes: 1024, cause: 'cap' });
     expect(all.events().find((e) => e.type === 'connection.resumed')?.data).toEqual({ heldBytes: 0 });
-    expect(all.events().find((e) => e.resourceId === inbound && e.type === 'connection.closed')?.data).toEqual({ reason: 'peer-reset', errno: 'ECONNRESET', bytesIn: 1024, bytesOut: 0 });
+    expect(all.events().find((e) => e.resourceId === inbound && e.type === 'connection.closed')?.data).toEqual({ reason: 'peer-reset', errno: 'ECONNRESET', bytesIn: 1024, bytesOut: 0, framesIn: 0, framesOut: 0 });
 
     expect(server.events().map((e) => e.type)).toEqual(['listener.bound', 'connection.accepted', 'connection.data', 'connection.paused', 'connection.resumed', 'connection.closed', 'listener.closed']);
     const data = server.events('connection.data')[0];

@@ -28,6 +28,24 @@ describe('GET /metrics', () => {
     expect(sampleValue(metrics, 'sockplane_sockets_limit')).toBe(20000);
   });
 
+  it('counts frames in and out, and keeps them once the connection is forgotten', async () => {
+    const before = await scrape();
+    const listener = await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0, framing: { type: 'lines', maxFrameBytes: 1024 } }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const id: string = accepted.body.items[0].id;
+    await peer.write('a\nb\nc\n');
+    await t.http.get(`/v1/tcp/connections/${id}/frames`).query({ waitMs: 5000, minFrames: 3 }).expect(200);
+    await t.http.post(`/v1/tcp/connections/${id}/send`).send({ frames: [{ data: 'x' }, { data: 'y' }] }).expect(200);
+    const delta = (now: Exposition, name: string): number => sampleValue(now, name) - sampleValue(before, name);
+    const during = await scrape();
+    expect([delta(during, 'sockplane_received_frames_total'), delta(during, 'sockplane_sent_frames_total')]).toEqual([3, 2]);
+    await t.http.delete(`/v1/tcp/connections/${id}`).expect(200);
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
+    const after = await scrape();
+    expect([delta(after, 'sockplane_received_frames_total'), delta(after, 'sockplane_sent_frames_total')]).toEqual([3, 2]);
+  });
+
   it('moves exactly with a TCP session: accept, N bytes in, M bytes out, close', async () => {
     const before = await scrape();
     const listener = await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0 }).expect(201);

@@ -92,6 +92,14 @@ describe('STARTTLS: POST /v1/tcp/connections/{id}/tls', () => {
     expect((await line(inbound, command.next)).text).toBe('secret\r\n');
     const again = await t.http.post(`/v1/tcp/connections/${conn.body.id}/tls`).send({ role: 'client' });
     expect({ status: again.status, code: again.body.code }).toEqual({ status: 409, code: 'TLS_UPGRADE_REFUSED' });
+    // Frames are indexed by offset: a framed connection cannot hand bytes it already framed back to TLS.
+    const framed = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: listener.body.local.port, framing: { type: 'lines' } }).expect(201);
+    const framedPeer = (await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ after: 1, waitMs: 5000 }).expect(200)).body.items[0].id as string;
+    await send(framedPeer, 'STARTTLS\r\nearly');
+    await t.http.get(`/v1/tcp/connections/${framed.body.id}/buffer`).query({ from: 0, waitMs: 5000, minBytes: 15 }).expect(200);
+    const refused = await t.http.post(`/v1/tcp/connections/${framed.body.id}/tls`).send({ role: 'client', inOffset: 10 });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 409, code: 'TLS_UPGRADE_REFUSED' });
+    await t.http.delete(`/v1/tcp/connections/${framed.body.id}?mode=reset`).expect(200);
     // A reset under TLS reaches the other side, which closes too: nothing is left open.
     await t.http.delete(`/v1/tcp/connections/${conn.body.id}?mode=reset`).expect(200);
     const end = await t.http.get(`/v1/tcp/connections/${inbound}/buffer`).query({ from: command.next + 8, waitMs: 5000 }).expect(200);

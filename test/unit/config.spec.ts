@@ -49,7 +49,7 @@ describe('settings', () => {
       eventHeartbeatMs: 15_000,
       maxEventStreams: 100,
     });
-    expect({ ...slices.requests }).toEqual({ maxWaitMs: 7, maxReadBytes: 16 * 1024 * 1024, idleTimeoutMs: 0 });
+    expect({ ...slices.requests }).toEqual({ maxWaitMs: 7, maxReadBytes: 16 * 1024 * 1024, idleTimeoutMs: 0, maxBufferedBytes: 4 * 1024 * 1024 });
     expect(Object.keys(slices.auth)).toEqual(['apiKeys']);
     expect({ ...slices.tls }).toMatchObject({ tlsCaCertFile: null, tlsCaKeyFile: null, tlsAllowUploads: true, tlsLeafKeyType: 'ec-p256', tlsMaxPemBytes: 65_536 });
   });

@@ -16,7 +16,7 @@ export class CloseInfoDto {
   @ApiProperty({
     enum: CLOSE_REASONS,
     description:
-      '`local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno; `linger-expired`: a graceful close whose peer sent no FIN within the linger time (SOCKPLANE_CLOSE_LINGER_MS), so it was reset',
+      '`local`: closed through the API; `peer-end`: the peer closed first (FIN); `peer-reset`: the peer reset (RST); `timeout`: idle timeout; `error`: see errno; `linger-expired`: a graceful close whose peer sent no FIN within the linger time (SOCKPLANE_CLOSE_LINGER_MS), so it was reset; `framing-error`: its bytes could not be framed and its framing said `onError: close`',
     example: 'peer-end',
   })
   reason!: string;

@@ -3,6 +3,7 @@ import { CloseInfoDto, EndpointDto, toCloseInfoDto, toEndpointDto } from '../../
 import { RECEIVE_MODES } from '../../sockets/socket-types';
 import { TcpConnection, TcpConnectionState } from '../../sockets/tcp-connection';
 import { ConnectionTlsDto, toConnectionTlsDto } from '../../tls/dto/connection-tls.dto';
+import { ConnectionFramingDto, toConnectionFramingDto } from './framing.dto';
 
 export class ConnectionOptionsDto {
   @ApiProperty({ enum: RECEIVE_MODES, example: 'buffer' })
@@ -87,6 +88,9 @@ export class ConnectionDto {
   @ApiProperty({ type: BufferStateDto })
   buffer!: BufferStateDto;
 
+  @ApiProperty({ type: ConnectionFramingDto, description: 'How received bytes are cut into frames, and the frames’ counters and indexes' })
+  framing!: ConnectionFramingDto;
+
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { demo: 'tutorial' } })
   labels!: Record<string, string>;
 
@@ -140,6 +144,7 @@ export function toConnectionDto(connection: TcpConnection): ConnectionDto {
     },
     counters: { bytesIn: connection.bytesIn, bytesOut: connection.bytesOut, pendingWriteBytes: connection.pendingWriteBytes },
     buffer: { ...buffer, paused: connection.paused, inputEnded: connection.inputEnded },
+    framing: toConnectionFramingDto(connection.framingStatus),
     labels: { ...connection.labels },
     createdAt: connection.createdAt.toISOString(),
     lastActivityAt: connection.lastActivityAt.toISOString(),

@@ -1,6 +1,7 @@
 import { IsBooleanField, IsHost, IsIntegerField, IsLabels, IsNestedObject, IsOneOf, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ConnectionTlsRequestDto } from '../../tls/dto/connection-tls-request.dto';
+import { FramingDto } from './framing.dto';
 
 export class CreateConnectionDto {
   @IsHost({ description: 'Host to connect to: an IP address in canonical form or a host name (resolved once; the vetted address is dialled)', example: '127.0.0.1' })
@@ -35,4 +36,7 @@ export class CreateConnectionDto {
 
   @IsLabels()
   labels!: Record<string, string>;
+
+  @IsNestedObject(FramingDto, { description: 'How received bytes are cut into frames (read them at …/frames); `none` when not given. Changeable later with PUT …/framing' })
+  framing?: FramingDto;
 }

@@ -1,6 +1,7 @@
 import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ListenerTlsDto } from '../../tls/dto/listener-tls.dto';
+import { FramingDto } from './framing.dto';
 
 export class CreateListenerDto {
   @IsBindHost({ description: 'Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`', default: '127.0.0.1', example: '127.0.0.1' })
@@ -46,4 +47,7 @@ export class CreateListenerDto {
 
   @IsLabels()
   labels!: Record<string, string>;
+
+  @IsNestedObject(FramingDto, { description: 'How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given' })
+  framing?: FramingDto;
 }

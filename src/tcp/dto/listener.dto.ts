@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CloseInfoDto, EndpointDto, toCloseInfoDto, toEndpointDto } from '../../common/dto/socket-common.dto';
 import { RECEIVE_MODES } from '../../sockets/socket-types';
+import { NO_FRAMING } from '../../sockets/framing/framing';
 import { TcpListener, TcpListenerState } from '../../sockets/tcp-listener';
 import { ListenerTlsSettingsDto, toListenerTlsSettingsDto } from '../../tls/dto/listener-tls.dto';
+import { FramingStateDto, toFramingStateDto } from './framing.dto';
 
 export class ListenerOptionsDto {
   @ApiProperty({ example: 511 })
@@ -28,6 +30,9 @@ export class ListenerOptionsDto {
 
   @ApiProperty({ example: false })
   ipv6Only!: boolean;
+
+  @ApiProperty({ type: FramingStateDto, description: 'The framing accepted connections start with' })
+  framing!: FramingStateDto;
 }
 
 export class ListenerCountersDto {
@@ -97,6 +102,7 @@ export function toListenerDto(listener: TcpListener): ListenerDto {
       keepAliveInitialDelayMs: options.keepAliveInitialDelayMs,
       idleTimeoutMs: options.idleTimeoutMs,
       ipv6Only: options.ipv6Only,
+      framing: toFramingStateDto(options.framing ?? NO_FRAMING),
     },
     counters: { accepted: listener.accepted, active: listener.active, dropped: listener.dropped },
     labels: { ...listener.labels },

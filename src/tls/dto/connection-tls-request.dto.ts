@@ -15,7 +15,7 @@ export class ConnectionTlsRequestDto {
   })
   servername?: string;
 
-  @IsTextList({ maxItems: 16, maxLength: 255, description: 'ALPN protocols offered, preferred first; omitted: no ALPN', example: ['http/1.1'] })
+  @IsTextList({ minItems: 0, maxItems: 16, maxLength: 255, description: 'ALPN protocols offered, preferred first; omitted: no ALPN', example: ['http/1.1'] })
   alpn?: string[];
 
   @IsText({

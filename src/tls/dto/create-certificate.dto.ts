@@ -6,6 +6,7 @@ export class GenerateCertificateDto {
   commonName!: string;
 
   @IsTextList({
+    minItems: 0,
     maxItems: 100,
     maxLength: 253,
     description: 'DNS names (a leading `*.` allowed) and IP literals, each getting the SAN type clients check it against. Omitted: the common name, when it is a host name or address',

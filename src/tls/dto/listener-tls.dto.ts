@@ -24,7 +24,7 @@ export class ListenerTlsDto {
   })
   certificate?: string;
 
-  @IsTextList({ maxItems: 16, maxLength: 255, description: 'ALPN protocols offered, preferred first (`h2`, `http/1.1`); omitted: no ALPN', example: ['http/1.1'] })
+  @IsTextList({ minItems: 0, maxItems: 16, maxLength: 255, description: 'ALPN protocols offered, preferred first (`h2`, `http/1.1`); omitted: no ALPN', example: ['http/1.1'] })
   alpn?: string[];
 
   @IsOneOf(TLS_VERSIONS, { description: 'Oldest TLS version accepted', default: 'TLSv1.2', example: 'TLSv1.2' })

@@ -30,7 +30,7 @@ export class StartTlsDto {
   @IsHost({ required: false, description: 'Client role: the name sent as SNI and checked against the server’s certificate. Omitted: the peer’s address', example: 'mail.example.test' })
   servername?: string;
 
-  @IsTextList({ maxItems: 16, maxLength: 255, description: 'ALPN protocols offered, preferred first; omitted: no ALPN' })
+  @IsTextList({ minItems: 0, maxItems: 16, maxLength: 255, description: 'ALPN protocols offered, preferred first; omitted: no ALPN' })
   alpn?: string[];
 
   @IsText({ maxLength: 1_048_576, description: 'Client role: what to trust, `system`, `instance` or a PEM bundle', default: 'system', example: 'instance' })

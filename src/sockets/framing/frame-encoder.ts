@@ -1,0 +1,80 @@
+import { DelimiterFramer } from './delimiter-framer';
+import { DelimiterFraming, FrameBounds, Framing, LengthFraming } from './framing';
+
+/** Why `data` cannot be sent as one frame of the framing; null when it can. */
+export function unframeable(framing: Framing, data: Buffer): string | null {
+  switch (framing.type) {
+    case 'fixed':
+      return data.length === framing.frameBytes ? null : `a frame is ${framing.frameBytes} bytes (frameBytes); this one is ${data.length}`;
+    case 'delimiter':
+      if (data.length > framing.maxFrameBytes) return `a frame of ${data.length} bytes is over maxFrameBytes ${framing.maxFrameBytes}`;
+      return readsBackAsOne(framing, data) ? null : 'the data holds a delimiter (or ends with the start of one), so the peer would not read it back as this one frame';
+    case 'length': {
+      const value = data.length - framing.lengthAdjustment;
+      if (value < 0) return `a frame of ${data.length} bytes cannot carry lengthAdjustment ${framing.lengthAdjustment}`;
+      if (typeof framing.lengthFieldLength === 'number' && framing.lengthFieldLength < 8 && value >= 2 ** (8 * framing.lengthFieldLength)) {
+        return `${data.length} bytes do not fit a ${framing.lengthFieldLength}-byte length field`;
+      }
+      return null;
+    }
+  }
+}
+
+/**
+ * `data` as one frame on the wire, the data itself not copied: a delimited frame is the opener
+ * (if the framing has one), the data and the first delimiter; a length-prefixed one is
+ * `lengthFieldOffset` zero bytes, the length field and the data, the field saying the data's
+ * length less `lengthAdjustment`, so a peer decoding with the same parameters and
+ * `initialBytesToStrip` covering the header reads back exactly the data; a fixed one is the data.
+ * Call `unframeable` first.
+ */
+export function encodeFrame(framing: Framing, data: Buffer): Buffer[] {
+  switch (framing.type) {
+    case 'fixed':
+      return [data];
+    case 'delimiter':
+      return framing.opener ? [framing.opener, data, framing.delimiters[0]] : [data, framing.delimiters[0]];
+    case 'length':
+      return [lengthHeader(framing, data.length - framing.lengthAdjustment), data];
+  }
+}
+
+/** Whether a peer framing the same way reads the encoded frame back as this one frame: a delimiter inside the data, or one its end and the delimiter make, would cut it short. */
+function readsBackAsOne(framing: DelimiterFraming, data: Buffer): boolean {
+  const strict = { ...framing, includeDelimiter: false };
+  const frames: FrameBounds[] = [];
+  const framer = new DelimiterFramer(strict, 0);
+  const wire = encodeFrame(strict, data);
+  for (const chunk of wire) framer.push(chunk, (frame) => frames.push(frame));
+  const wireLength = wire.reduce((total, chunk) => total + chunk.length, 0);
+  return frames.length === 1 && frames[0].to === wireLength && frames[0].dataTo - frames[0].dataFrom === data.length;
+}
+
+function lengthHeader(framing: LengthFraming, value: number): Buffer {
+  const { lengthFieldOffset, lengthFieldLength, byteOrder } = framing;
+  const field = lengthFieldLength === 'varint' ? varintBytes(value) : fixedBytes(value, lengthFieldLength, byteOrder);
+  const header = Buffer.alloc(lengthFieldOffset + field.length);
+  header.set(field, lengthFieldOffset);
+  return header;
+}
+
+function varintBytes(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return bytes;
+}
+
+function fixedBytes(value: number, length: number, order: 'big' | 'little'): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  for (let i = 0; i < length; i++) {
+    bytes.push(rest % 256);
+    rest = Math.floor(rest / 256);
+  }
+  return order === 'big' ? bytes.reverse() : bytes;
+}
