@@ -4,8 +4,13 @@
  * sockplane's connection calls over one raw connection, `bare-relay.ts`), and raw `net`/`dgram`
  * endpoints (the socket limit). Driven by the bench over IPC; exits when the bench does.
  */
+import { execFileSync } from 'node:child_process';
 import { Socket as UdpSocket, createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Server, Socket, connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server as TlsServer, TLSSocket, createServer as createTlsServer } from 'node:tls';
 import Fastify from 'fastify';
 import { registerBareRelay } from './bare-relay';
 import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
@@ -27,8 +32,27 @@ const held = new Set<Socket>();
 let acceptedCount = 0;
 let acceptWaiter: (() => void) | null = null;
 
+let tlsEcho: TlsServer | null = null;
+const tlsSockets = new Set<TLSSocket>();
+
 let udp: UdpSocket | null = null;
 let udpCount = 0;
+
+/** A fresh EC P-256 key and a self-signed certificate for `localhost` (valid a day), as sockplane's minted leaves are EC P-256. */
+function selfSignedLocalhost(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sockplane-bench-tls-'));
+  try {
+    const [keyPath, certPath] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '1', '-keyout', keyPath, '-out', certPath],
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function listen(server: Server, backlog = 511): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -137,6 +161,24 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     }
     await new Promise<void>((resolve) => socket.end(resolve));
     return { bytes };
+  },
+  async openTlsEcho() {
+    const { key, cert } = selfSignedLocalhost();
+    tlsEcho = createTlsServer({ key, cert }, (socket) => {
+      tlsSockets.add(socket);
+      socket.on('close', () => tlsSockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      socket.pipe(socket);
+    });
+    // A client that goes away mid-handshake is not an error of the server's.
+    tlsEcho.on('tlsClientError', (_err, socket) => socket.destroy());
+    return { port: await listen(tlsEcho, 4096), certificate: cert };
+  },
+  async closeTlsEcho() {
+    for (const socket of tlsSockets) socket.destroy();
+    if (tlsEcho) await close(tlsEcho);
+    tlsEcho = null;
+    return {};
   },
   async listenCloseLoop({ durationMs }) {
     const start = performance.now();

@@ -15,6 +15,9 @@ export interface BaselineCommands {
   closeUdpReceiver: { args: Record<string, never>; result: Record<string, never> };
   streamInto: { args: { port: number; bytes: number }; result: { bytes: number } };
   listenCloseLoop: { args: { durationMs: number }; result: { operations: number; elapsedMs: number } };
+  /** A bare `tls.createServer` echo server (`socket.pipe(socket)`) with a fresh self-signed EC P-256 certificate for `localhost`; answers its port and the certificate (PEM) to trust. */
+  openTlsEcho: { args: Record<string, never>; result: { port: number; certificate: string } };
+  closeTlsEcho: { args: Record<string, never>; result: Record<string, never> };
 }
 
 export type BaselineCommand = keyof BaselineCommands;

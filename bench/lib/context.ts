@@ -19,6 +19,12 @@ export interface Volumes {
   listenerSeconds: number;
   /** Milliseconds of sending per UDP rate trial. */
   udpTrialMs: number;
+  /** Full TLS handshakes per measured round, per server. */
+  tlsHandshakes: number;
+  /** Measured rounds of TLS handshakes per server, alternating with the baseline. */
+  tlsRounds: number;
+  /** Bytes the TLS echo round trip streams each way. */
+  tlsEchoBytes: number;
 }
 
 export const FULL: Volumes = {
@@ -30,6 +36,9 @@ export const FULL: Volumes = {
   connections: 10_000,
   listenerSeconds: 10,
   udpTrialMs: 2000,
+  tlsHandshakes: 1000,
+  tlsRounds: 5,
+  tlsEchoBytes: 64 * 1024 * 1024,
 };
 
 export const QUICK: Volumes = {
@@ -41,6 +50,9 @@ export const QUICK: Volumes = {
   connections: 2000,
   listenerSeconds: 1,
   udpTrialMs: 300,
+  tlsHandshakes: 150,
+  tlsRounds: 2,
+  tlsEchoBytes: 8 * 1024 * 1024,
 };
 
 export interface BenchContext {
