@@ -57,6 +57,22 @@ export interface TlsInfo {
 }
 
 /** Where TLS started: the byte-log offset of the first decrypted byte, and the bytes sent in clear text before. */
+/** What a connection without TLS shows; a session starts from it. */
+export const NO_TLS: Readonly<TlsInfo> = Object.freeze({
+  state: 'none',
+  protocol: null,
+  cipher: null,
+  alpnProtocol: null,
+  servername: null,
+  sessionReused: false,
+  authorized: false,
+  authorizationError: null,
+  peerCertificate: null,
+  handshakeMs: null,
+  startOffsets: Object.freeze({ in: 0, out: 0 }),
+  failure: null,
+});
+
 export interface StartOffsets {
   in: number;
   out: number;
@@ -158,20 +174,7 @@ export class TlsSession {
   /** Settles once, when the handshake succeeds or fails. */
   readonly settled: Promise<TlsOutcome>;
   private readonly startedAt = performance.now();
-  private current: TlsInfo = {
-    state: 'handshaking',
-    protocol: null,
-    cipher: null,
-    alpnProtocol: null,
-    servername: null,
-    sessionReused: false,
-    authorized: false,
-    authorizationError: null,
-    peerCertificate: null,
-    handshakeMs: null,
-    startOffsets: { in: 0, out: 0 },
-    failure: null,
-  };
+  private current: TlsInfo = { ...NO_TLS, state: 'handshaking' };
 
   private readonly peerVerifiedByHandshake: boolean;
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TLS_STATES, TlsInfo, TlsSession, TlsState } from '../../sockets/tls/tls-session';
+import { NO_TLS, TLS_STATES, TlsSession, TlsState } from '../../sockets/tls/tls-session';
 
 export class CipherDto {
   @ApiProperty({ description: 'OpenSSL’s name', example: 'TLS_AES_256_GCM_SHA384' })
@@ -79,22 +79,7 @@ export class ConnectionTlsDto {
   failure!: string | null;
 }
 
-const NONE: TlsInfo = {
-  state: 'none',
-  protocol: null,
-  cipher: null,
-  alpnProtocol: null,
-  servername: null,
-  sessionReused: false,
-  authorized: false,
-  authorizationError: null,
-  peerCertificate: null,
-  handshakeMs: null,
-  startOffsets: { in: 0, out: 0 },
-  failure: null,
-};
-
 export function toConnectionTlsDto(session: TlsSession | null): ConnectionTlsDto {
-  const info = session?.info ?? NONE;
+  const info = session?.info ?? NO_TLS;
   return { ...info, cipher: info.cipher && { ...info.cipher }, peerCertificate: info.peerCertificate && { ...info.peerCertificate }, startOffsets: { ...info.startOffsets } };
 }
