@@ -72,6 +72,7 @@ describe('Swagger UI in Chromium', () => {
       expect.stringContaining('TCP listeners'),
       expect.stringContaining('TCP connections'),
       expect.stringContaining('UDP sockets'),
+      expect.stringContaining('TLS'),
       expect.stringContaining('Events'),
       expect.stringContaining('Limits'),
       expect.stringContaining('Operations'),
