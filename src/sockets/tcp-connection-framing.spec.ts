@@ -1,63 +1,16 @@
+import { ConnectionPair, ConnectionPairs } from '../../test/support/connection-pair';
 import { once } from 'node:events';
-import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
-import { BufferBudget } from './buffer-budget';
 import { FRAMING_PRESETS, FramingSetting, LengthFraming } from './framing/framing';
 import { SocketError } from './socket-error';
-import { SocketEvent, SocketEventBus } from './socket-events';
-import { TcpConnection, TcpConnectionOptions } from './tcp-connection';
-import { socketTransport } from './transport';
-
-const OPTIONS: TcpConnectionOptions = {
-  mode: 'buffer',
-  noDelay: true,
-  keepAlive: false,
-  keepAliveInitialDelayMs: 0,
-  idleTimeoutMs: 0,
-  maxBufferedBytes: 1024 * 1024,
-  maxPendingWriteBytes: 1024 * 1024,
-  closeLingerMs: 2000,
-};
+import { TcpConnection } from './tcp-connection';
 
 const LINES: FramingSetting = { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' };
 const U32: FramingSetting = { framing: FRAMING_PRESETS.u32be, preset: 'u32be', onError: 'record' };
 
 describe('TcpConnection framing', () => {
-  const servers: Server[] = [];
-  const sockets: Socket[] = [];
-
-  afterEach(async () => {
-    sockets.splice(0).forEach((socket) => socket.destroy());
-    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-  });
-
-  async function pair(options: Partial<TcpConnectionOptions> = {}): Promise<{ connection: TcpConnection; peer: Socket; events: SocketEvent[]; closed: Promise<void> }> {
-    const server = createServer({ allowHalfOpen: true });
-    servers.push(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const peer = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-    sockets.push(peer);
-    const [accepted] = (await once(server, 'connection')) as [Socket];
-    sockets.push(accepted);
-    const bus = new SocketEventBus();
-    const events: SocketEvent[] = [];
-    bus.subscribe((event) => events.push(event));
-    const closed = new Promise<void>((resolve) => bus.subscribe((event) => event.type === 'connection.closed' && resolve()));
-    const connection = new TcpConnection(socketTransport(accepted), {
-      id: 'tc_test',
-      seq: 1,
-      labels: {},
-      owner: null,
-      options: { ...OPTIONS, ...options },
-      events: bus,
-      direction: 'inbound',
-      listenerId: null,
-      acceptIndex: null,
-      budget: new BufferBudget(1 << 30),
-      onClosed: () => undefined,
-    });
-    return { connection, peer, events, closed };
-  }
+  const pairs = new ConnectionPairs();
+  afterEach(() => pairs.closeAll());
+  const pair = (...args: Parameters<ConnectionPairs['open']>): Promise<ConnectionPair> => pairs.open(...args);
 
   const frames = (connection: TcpConnection, minFrames = 1, from?: number) =>
     connection.readFrames({ from, max: 100, minFrames, maxBytes: 1 << 20, waitMs: 5000 }).then((r) => ({ ...r, texts: r.frames.map((f) => Buffer.concat(f.data).toString()) }));
@@ -125,7 +78,7 @@ describe('TcpConnection framing', () => {
     const closing = await pair({ framing: { ...U32, onError: 'close' } });
     closing.peer.on('error', () => undefined);
     closing.peer.write(gib);
-    await closing.closed;
+    await closing.whenClosed;
     expect(closing.connection.closed).toMatchObject({ reason: 'framing-error', message: expect.stringContaining('maxFrameBytes') });
   });
 

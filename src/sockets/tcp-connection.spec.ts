@@ -1,78 +1,13 @@
+import { ConnectionPair, ConnectionPairs } from '../../test/support/connection-pair';
 import { once } from 'node:events';
-import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
-import { BufferBudget } from './buffer-budget';
+import { Socket } from 'node:net';
 import { SocketError } from './socket-error';
-import { SocketEvent, SocketEventBus } from './socket-events';
-import { TcpConnection, TcpConnectionOptions } from './tcp-connection';
-import { socketTransport } from './transport';
-
-const OPTIONS: TcpConnectionOptions = {
-  mode: 'buffer',
-  noDelay: true,
-  keepAlive: false,
-  keepAliveInitialDelayMs: 0,
-  idleTimeoutMs: 0,
-  maxBufferedBytes: 1024 * 1024,
-  maxPendingWriteBytes: 1024 * 1024,
-  closeLingerMs: 2000,
-};
-
-/** A connection over the accepting side of a real loopback pair, and the peer's socket. */
-interface Pair {
-  connection: TcpConnection;
-  peer: Socket;
-  events: SocketEvent[];
-  /** Resolves once `connection.closed` was published. */
-  whenClosed: Promise<void>;
-  closedCalls: number;
-}
+import { TcpConnection } from './tcp-connection';
 
 describe('TcpConnection', () => {
-  const servers: Server[] = [];
-  const sockets: Socket[] = [];
-
-  afterEach(async () => {
-    sockets.splice(0).forEach((socket) => socket.destroy());
-    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-  });
-
-  async function pair(options: Partial<TcpConnectionOptions> = {}, host = '127.0.0.1', budget = new BufferBudget(1024 * 1024 * 1024)): Promise<Pair> {
-    const server = createServer({ allowHalfOpen: true });
-    servers.push(server);
-    server.listen(0, host);
-    await once(server, 'listening');
-    const peer = connect({ port: (server.address() as AddressInfo).port, host, allowHalfOpen: true });
-    sockets.push(peer);
-    const [accepted] = (await once(server, 'connection')) as [Socket];
-    sockets.push(accepted);
-    const bus = new SocketEventBus();
-    const events: SocketEvent[] = [];
-    bus.subscribe((event) => events.push(event));
-    const whenClosed = new Promise<void>((resolve) => bus.subscribe((event) => event.type === 'connection.closed' && resolve()));
-    let closedCalls = 0;
-    const connection = new TcpConnection(socketTransport(accepted), {
-      id: 'tc_test',
-      seq: 1,
-      labels: {},
-      owner: null,
-      options: { ...OPTIONS, ...options },
-      events: bus,
-      direction: 'inbound',
-      listenerId: 'tl_test',
-      acceptIndex: 1,
-      budget,
-      onClosed: () => closedCalls++,
-    });
-    return {
-      connection,
-      peer,
-      events,
-      whenClosed,
-      get closedCalls() {
-        return closedCalls;
-      },
-    };
-  }
+  const pairs = new ConnectionPairs();
+  afterEach(() => pairs.closeAll());
+  const pair = (...args: Parameters<ConnectionPairs['open']>): Promise<ConnectionPair> => pairs.open(...args);
 
   const read = (connection: TcpConnection, minBytes: number) =>
     connection.read({ maxBytes: 1 << 20, minBytes, waitMs: 5000 }).then((r) => ({ ...r, text: Buffer.concat(r.chunks).toString() }));
