@@ -2,6 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
+import { ClusterService } from './cluster/cluster.service';
+import { collectionRoutes } from './cluster/collection-routes';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
 import { registerValidation } from './common/route-validation';
@@ -59,7 +61,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerValidation(fastify);
   app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
-  setupSwaggerUi(app, buildOpenApiDocument(app));
+  const document = buildOpenApiDocument(app);
+  setupSwaggerUi(app, document);
+  // In front of the routes and the API key check (the owner node checks it): nothing without a cluster.
+  await app.get(ClusterService).install(fastify, collectionRoutes(document));
   await app.init();
   await fastify.ready();
   return app;

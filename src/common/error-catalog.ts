@@ -61,6 +61,9 @@ export const ERROR_CATALOG = {
   SHUTTING_DOWN: { status: 503, title: 'The service is shutting down' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },
+  OWNER_LOST: { status: 410, title: 'The cluster node that held this socket is lost, and the socket with it' },
+  CLUSTER_UNAVAILABLE: { status: 503, title: 'The cluster cannot be reached from this node', retryAfterSeconds: 5 },
+  OWNER_UNREACHABLE: { status: 503, title: 'The cluster node that holds this socket is not answering', retryAfterSeconds: 2 },
 } as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry> & Record<TlsErrorCode, CatalogEntry>;
 
 export type ApiErrorCode = keyof typeof ERROR_CATALOG;

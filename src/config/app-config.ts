@@ -121,6 +121,8 @@ const INTEGERS = {
   tlsHandshakeTimeoutMs: integer('SOCKPLANE_TLS_HANDSHAKE_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000, meaning: 'A TLS handshake (listener, client connection or STARTTLS) not done by then fails (`TLS_HANDSHAKE_FAILED`, `tls.state: failed`)' }),
   tlsLeafValidityDays: integer('SOCKPLANE_TLS_LEAF_VALIDITY_DAYS', { default: 30, min: 1, max: 3650, meaning: 'Days a minted leaf certificate is valid; it is minted again before it ends' }),
   shedHeapUsedBytes: integer('SOCKPLANE_SHED_HEAP_USED_BYTES', { default: 0, min: 0, max: 1024 * 1024 * MiB, meaning: 'Heap in use above which `/v1` requests are shed with 503 OVERLOADED and `Retry-After` (0 = never)' }),
+  clusterHeartbeatMs: integer('SOCKPLANE_CLUSTER_HEARTBEAT_MS', { default: 2000, min: 100, max: 60_000, meaning: 'Interval of a cluster node\'s heartbeats; a node that misses three is lost' }),
+  clusterListDeadlineMs: integer('SOCKPLANE_CLUSTER_LIST_DEADLINE_MS', { default: 2000, min: 50, max: 60_000, meaning: 'How long a list through any node waits for the other nodes\' pages; a node later than that is named in `missingNodes`' }),
 };
 
 /** The settings that are addresses, lists or flags, by the AppConfig field each fills. The documentation's table lists them too. */
@@ -151,6 +153,10 @@ const TEXTS = {
     (raw) => parseBoolean('SOCKPLANE_TLS_ALLOW_UPLOADS', raw),
   ),
   tlsLeafKeyType: text('SOCKPLANE_TLS_LEAF_KEY_TYPE', { default: 'ec-p256', meaning: 'Key type of minted leaf certificates: `ec-p256` or `rsa-2048` (for peers without ECDSA)' }, parseKeyType),
+  clusterRedisUrl: text('SOCKPLANE_CLUSTER_REDIS_URL', { default: '', meaning: 'Redis 7 URL (`redis://host:6379/0`) of the cluster this node joins; none = a single node, and no Redis is contacted' }, parseRedisUrl),
+  clusterSecret: text('SOCKPLANE_CLUSTER_SECRET', { default: '', meaning: 'Secret the nodes of a cluster authenticate their forwarded calls with (16+ printable characters, the same on every node); needed with `SOCKPLANE_CLUSTER_REDIS_URL`' }, (raw) => raw),
+  clusterApiUrl: text('SOCKPLANE_CLUSTER_API_URL', { default: '', meaning: 'URL the other nodes reach this node\'s API at (`http://10.0.0.2:3000`); none = `HOST` and the port it listens on' }, parseApiUrl),
+  clusterSocketHost: text('SOCKPLANE_CLUSTER_SOCKET_HOST', { default: '', meaning: 'Address clients dial to reach the listeners this node holds, shown on each node in `GET /v1/cluster`; none = `HOST`' }, (raw) => raw || null),
   logLevel: text('SOCKPLANE_LOG_LEVEL', { default: 'info', meaning: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' }, parseLogLevel),
 };
 
@@ -184,6 +190,9 @@ const SETTINGS_SCHEMA = z.object(schemasOf(SETTINGS)).transform(({ apiKeys, apiK
   }
   if ((settings.tlsCaCertFile === null) !== (settings.tlsCaKeyFile === null)) {
     return refuse(ctx, 'name both SOCKPLANE_TLS_CA_CERT_FILE and SOCKPLANE_TLS_CA_KEY_FILE, or neither (a CA generated at start)');
+  }
+  if (settings.clusterRedisUrl !== null && !/^[\x21-\x7e]{16,512}$/.test(settings.clusterSecret)) {
+    return refuse(ctx, 'SOCKPLANE_CLUSTER_SECRET must be 16 to 512 printable characters, the same on every node, when SOCKPLANE_CLUSTER_REDIS_URL is set');
   }
   return { ...settings, apiKeys: keys };
 });
@@ -244,6 +253,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
 function parseHost(host: string): string {
   if (host !== 'localhost' && isIP(host) === 0) throw new ConfigError(`HOST must be an IP address or "localhost", got "${host}"`);
   return host;
+}
+
+function parseRedisUrl(raw: string): string | null {
+  if (raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`SOCKPLANE_CLUSTER_REDIS_URL must be a redis:// or rediss:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`SOCKPLANE_CLUSTER_REDIS_URL must be a redis:// or rediss:// URL, got "${url.protocol}"`);
+  return raw;
+}
+
+function parseApiUrl(raw: string): string | null {
+  if (raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`SOCKPLANE_CLUSTER_API_URL must be an http:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' || url.pathname !== '/' || url.search !== '') throw new ConfigError(`SOCKPLANE_CLUSTER_API_URL must be an http:// URL without path or query, got "${raw}"`);
+  return url.origin;
 }
 
 function parseLogLevel(raw: string): LogLevel {

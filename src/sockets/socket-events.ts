@@ -4,8 +4,8 @@ import { TlsClientErrorCode } from './tls/tls-error';
 import { FRAMING_ERROR_ACTIONS } from './framing/framing';
 import { CLOSE_REASONS } from './socket-types';
 
-/** What a socket resource is; also the `kind` field of every representation. */
-export const SOCKET_KINDS = ['tcp-listener', 'tcp-connection', 'udp-socket'] as const;
+/** What a socket resource is; also the `kind` field of every representation (`cluster-node` only in `node.lost` events, about a node). */
+export const SOCKET_KINDS = ['tcp-listener', 'tcp-connection', 'udp-socket', 'cluster-node'] as const;
 export type SocketKind = (typeof SOCKET_KINDS)[number];
 
 /** Why a listener dropped a connection as it arrived. */
@@ -144,6 +144,10 @@ export const SOCKET_EVENTS = {
       datagramsIn: integer('Datagrams received over its life'),
       datagramsOut: integer('Datagrams sent over its life'),
     },
+  },
+  'node.lost': {
+    description: 'A cluster node missed three heartbeats and is lost; each socket it held gets its `*.closed` event with reason `owner-lost` (its counters as last known: 0)',
+    data: { apiUrl: text('Where the node served its API'), sockets: integer('How many sockets it held') },
   },
 } as const satisfies Record<string, { description: string; data: Record<string, EventField<unknown>> }>;
 

@@ -7,7 +7,7 @@ export type ReceiveMode = (typeof RECEIVE_MODES)[number];
  * within the linger time (`SOCKPLANE_CLOSE_LINGER_MS`), and the connection was reset.
  * `framing-error`: the received bytes could not be framed and the framing said to close.
  */
-export const CLOSE_REASONS = ['local', 'peer-end', 'peer-reset', 'timeout', 'error', 'linger-expired', 'framing-error'] as const;
+export const CLOSE_REASONS = ['local', 'peer-end', 'peer-reset', 'timeout', 'error', 'linger-expired', 'framing-error', 'owner-lost'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export interface Endpoint {

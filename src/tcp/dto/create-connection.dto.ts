@@ -1,3 +1,4 @@
+import { PLACEMENT_DOC, PlacementDto } from '../../common/dto/placement.dto';
 import { IsBooleanField, IsHost, IsIntegerField, IsLabels, IsNestedObject, IsOneOf, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ConnectionTlsRequestDto } from '../../tls/dto/connection-tls-request.dto';
@@ -39,4 +40,7 @@ export class CreateConnectionDto {
 
   @IsNestedObject(FramingDto, { description: 'How received bytes are cut into frames (read them at …/frames); `none` when not given. Changeable later with PUT …/framing' })
   framing?: FramingDto;
+
+  @IsNestedObject(PlacementDto, PLACEMENT_DOC)
+  placement?: PlacementDto;
 }

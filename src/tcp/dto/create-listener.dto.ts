@@ -1,3 +1,4 @@
+import { PLACEMENT_DOC, PlacementDto } from '../../common/dto/placement.dto';
 import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ListenerTlsDto } from '../../tls/dto/listener-tls.dto';
@@ -50,4 +51,7 @@ export class CreateListenerDto {
 
   @IsNestedObject(FramingDto, { description: 'How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given' })
   framing?: FramingDto;
+
+  @IsNestedObject(PlacementDto, PLACEMENT_DOC)
+  placement?: PlacementDto;
 }

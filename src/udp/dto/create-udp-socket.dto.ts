@@ -1,3 +1,4 @@
+import { PLACEMENT_DOC, PlacementDto } from '../../common/dto/placement.dto';
 import {
   IsBindHost,
   IsBooleanField,
@@ -86,4 +87,7 @@ export class CreateUdpSocketDto {
 
   @IsLabels()
   labels!: Record<string, string>;
+
+  @IsNestedObject(PlacementDto, PLACEMENT_DOC)
+  placement?: PlacementDto;
 }

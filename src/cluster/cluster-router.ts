@@ -1,0 +1,210 @@
+import replyFrom from '@fastify/reply-from';
+import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { ApiProblem } from '../common/api-problem';
+import { RawBody } from '../common/raw-body';
+import { IdOwner, NODE_ID, ResourceIds } from '../sockets/ids';
+import { ClusterCursor, FIRST_PAGE, ListItem, NodePage, decodeClusterCursor, mergePages, nodeCursor } from './list-merge';
+import { KnownNode, Membership } from './membership';
+
+/** The header a node forwards calls with; from anyone without the secret it is dropped. */
+export const CLUSTER_SECRET_HEADER = 'sockplane-cluster-secret';
+
+export interface ClusterRouterOptions {
+  secret: string;
+  /** Route URLs (Fastify form, `/v1/tcp/listeners`) whose GET answers a page `{items, nextCursor}`. */
+  collectionRoutes: ReadonlySet<string>;
+  /** How long a list waits for the other nodes. */
+  listDeadlineMs: number;
+  /** Longest a forwarded call may take to start answering (a long-poll's wait and more). */
+  forwardHeadersTimeoutMs: number;
+}
+
+/** Requests another node forwarded with the right secret: answered here, never forwarded again. */
+const fromPeers = new WeakSet<FastifyRequest>();
+
+/** Headers a list's fan-out passes on: who is asking, and for what. */
+const FAN_OUT_HEADERS = ['authorization', 'accept', 'x-request-id'];
+
+/**
+ * The cluster layer in front of the feature routes, as Fastify hooks: a call whose path names a
+ * resource another node owns goes to that node whole (method, headers, body, query; its answer
+ * streams back, long-polls and event streams included); a list is gathered from every live node
+ * and merged; a create with `placement` goes to the node it names. The owner authenticates the
+ * caller and checks ownership exactly as a single node does: these hooks run before that.
+ */
+export class ClusterRouter {
+  private readonly secret: Buffer;
+
+  constructor(
+    private readonly membership: Membership,
+    private readonly options: ClusterRouterOptions,
+  ) {
+    this.secret = Buffer.from(options.secret);
+  }
+
+  async install(fastify: FastifyInstance): Promise<void> {
+    await fastify.register(replyFrom, {
+      disableRequestLogging: true,
+      undici: { connectTimeout: 2000, headersTimeout: this.options.forwardHeadersTimeoutMs, bodyTimeout: 0 },
+    });
+    fastify.addHook('onRequest', async (request) => this.authenticatePeer(request));
+    // preValidation, not onRequest: the body is parsed by then (reply-from sends a parsed body,
+    // not the raw stream), and it runs before the API key check, which is the owner's to make.
+    fastify.addHook('preValidation', async (request, reply) => this.route(request, reply));
+  }
+
+  private authenticatePeer(request: FastifyRequest): void {
+    const header = request.headers[CLUSTER_SECRET_HEADER];
+    if (header === undefined) return;
+    delete request.headers[CLUSTER_SECRET_HEADER];
+    const given = Buffer.from(Array.isArray(header) ? header.join(',') : header);
+    if (given.length === this.secret.length && timingSafeEqual(given, this.secret)) fromPeers.add(request);
+  }
+
+  private async route(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (fromPeers.has(request) || !request.url.startsWith('/v1/')) return undefined;
+    const owner = ownerInPath(request.url);
+    if (owner !== null) return owner.node === this.membership.nodeId ? undefined : this.forward(request, reply, owner.node);
+    const route = request.routeOptions.url ?? '';
+    if (!this.options.collectionRoutes.has(route)) return undefined;
+    if (request.method === 'GET') return this.gather(request, reply);
+    if (request.method === 'POST') return this.place(request, reply);
+    return undefined;
+  }
+
+  /** Sends the call to the node that owns its resource, or says why it cannot. */
+  private async forward(request: FastifyRequest, reply: FastifyReply, nodeId: string): Promise<FastifyReply | undefined> {
+    const where = await this.membership.whereabouts(nodeId);
+    switch (where.state) {
+      case 'live':
+        return this.sendTo(request, reply, where.node);
+      case 'lost':
+        throw new ApiProblem('OWNER_LOST', `node ${nodeId}, which held this socket, is lost`, { nodeId });
+      case 'unreachable':
+        throw new ApiProblem('OWNER_UNREACHABLE', `node ${nodeId}, which holds this socket, is not heartbeating`, { nodeId });
+      case 'cluster-unavailable':
+        throw new ApiProblem('CLUSTER_UNAVAILABLE', `this socket is held by node ${nodeId}, and the cluster cannot be reached to find it`, { nodeId });
+      case 'unknown':
+        // No such node: the id was never given out, and the route answers 404 as for any unknown id.
+        return undefined;
+    }
+  }
+
+  private sendTo(request: FastifyRequest, reply: FastifyReply, node: KnownNode, body?: unknown): FastifyReply {
+    const forwarded = body ?? request.body;
+    const payload =
+      forwarded instanceof RawBody
+        ? { body: forwarded.toBuffer(), contentType: String(request.headers['content-type'] ?? 'application/octet-stream') }
+        : forwarded === undefined || forwarded === null
+          ? {}
+          : { body: JSON.stringify(forwarded), contentType: 'application/json' };
+    return reply.from(node.apiUrl + request.url, {
+      ...payload,
+      rewriteRequestHeaders: (_request, headers) => ({ ...headers, [CLUSTER_SECRET_HEADER]: this.options.secret }),
+      // A call is sent once: reply-from would repeat a GET that answered 503.
+      retryDelay: () => null,
+      onError: (failed) => {
+        failed.send(new ApiProblem('OWNER_UNREACHABLE', `node ${node.nodeId}, which holds this socket, did not answer`, { nodeId: node.nodeId }));
+      },
+    });
+  }
+
+  /** A list through any node: every live node's page, merged in creation order, with one cursor. */
+  private async gather(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const query = { ...(request.query as Record<string, string | string[]>) };
+    const cursor: ClusterCursor = typeof query.cursor === 'string' ? decodeClusterCursor(query.cursor) : FIRST_PAGE;
+    delete query.cursor;
+    const nodes = this.membership.live().filter((node) => !cursor.done.includes(node.nodeId));
+    const path = request.url.split('?')[0];
+    const headers: Record<string, string> = { [CLUSTER_SECRET_HEADER]: this.options.secret };
+    for (const name of FAN_OUT_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const answers = await Promise.all(nodes.map((node) => this.pageOf(node, path, query, nodeCursor(cursor, node.nodeId), headers)));
+    const refusal = answers.find((answer): answer is Refusal => answer !== null && 'status' in answer);
+    if (refusal) return reply.status(refusal.status).headers(refusal.headers).send(refusal.body);
+    const pages = answers.filter((answer): answer is NodePage => answer !== null && 'items' in answer);
+    const missingNodes = nodes.filter((_node, index) => answers[index] === null).map((node) => node.nodeId);
+    const limit = typeof query.limit === 'string' ? Number(query.limit) : undefined;
+    const merged = mergePages(pages, cursor, missingNodes, limit);
+    return reply.status(200).send(missingNodes.length > 0 ? { ...merged, partial: true, missingNodes } : merged);
+  }
+
+  /** One node's page; its refusal (a 4xx every node would give) as it is; null when it did not answer in time. */
+  private async pageOf(node: KnownNode, path: string, query: Record<string, string | string[]>, cursor: string | undefined, headers: Record<string, string>): Promise<NodePage | Refusal | null> {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) for (const one of [value].flat()) search.append(name, one);
+    if (cursor !== undefined) search.set('cursor', cursor);
+    try {
+      const response = await fetch(`${node.apiUrl}${path}?${search}`, { headers, signal: AbortSignal.timeout(this.options.listDeadlineMs) });
+      if (response.status === 200) {
+        const page = (await response.json()) as { items: ListItem[]; nextCursor: string | null };
+        return { node: node.nodeId, items: page.items, nextCursor: page.nextCursor };
+      }
+      if (response.status >= 500) return null;
+      return { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/problem+json' }, body: await response.text() };
+    } catch {
+      return null;
+    }
+  }
+
+  /** A create with `placement`: made where it says; the feature code never sees the field. */
+  private async place(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || !('placement' in body)) return undefined;
+    const { placement, ...rest } = body as { placement: unknown } & Record<string, unknown>;
+    const target = await this.placementNode(placement);
+    if (target === undefined) return undefined;
+    if (target === null || target.nodeId === this.membership.nodeId) {
+      request.body = rest;
+      return undefined;
+    }
+    return this.sendTo(request, reply, target, rest);
+  }
+
+  /**
+   * The node a well-formed `placement` names: null for this node, undefined when it is
+   * malformed, which is left in the body for the route's validation to refuse.
+   */
+  private async placementNode(placement: unknown): Promise<KnownNode | null | undefined> {
+    if (!isPlacement(placement)) return undefined;
+    const { node, spread } = placement;
+    if (node !== undefined) {
+      if (node === this.membership.nodeId) return null;
+      const where = await this.membership.whereabouts(node);
+      if (where.state === 'live') return where.node;
+      if (where.state === 'cluster-unavailable') throw new ApiProblem('CLUSTER_UNAVAILABLE', `placement names node ${node}, and the cluster cannot be reached`, { nodeId: node });
+      const message = `placement names node ${node}, which is not a live node of GET /v1/cluster`;
+      throw new ApiProblem('VALIDATION_FAILED', message, {}, [{ field: 'placement.node', message }]);
+    }
+    if (spread !== true) return null;
+    const live = this.membership.live();
+    return live.reduce((least, candidate) => (candidate.load < least.load ? candidate : least), live[0]);
+  }
+}
+
+/** `{node}`, `{spread}`, both or neither, and nothing else. */
+function isPlacement(value: unknown): value is { node?: string; spread?: boolean } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { node, spread, ...others } = value as Record<string, unknown>;
+  return Object.keys(others).length === 0 && (node === undefined || (typeof node === 'string' && NODE_ID.test(node))) && (spread === undefined || typeof spread === 'boolean');
+}
+
+/** A 4xx answer of a node's page, relayed as it is. */
+interface Refusal {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The owner of the first clustered id among the path's segments. */
+function ownerInPath(url: string): IdOwner | null {
+  const path = url.split('?')[0];
+  for (const segment of path.split('/')) {
+    const owner = ResourceIds.ownerOf(segment);
+    if (owner !== null) return owner;
+  }
+  return null;
+}
