@@ -34,8 +34,8 @@ export class SseClient {
   }
 
   /** Opens the stream; resolves once the response headers arrived, whatever the status. */
-  static async open(port: number, path: string, headers: OutgoingHttpHeaders = {}): Promise<SseClient> {
-    const request = get({ host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } });
+  static async open(port: number, path: string, headers: OutgoingHttpHeaders = {}, host = '127.0.0.1'): Promise<SseClient> {
+    const request = get({ host, port, path, headers: { accept: 'text/event-stream', ...headers } });
     const [response] = (await once(request, 'response')) as [IncomingMessage];
     return new SseClient(response);
   }

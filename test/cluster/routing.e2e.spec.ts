@@ -1,0 +1,207 @@
+import request from 'supertest';
+import { CLUSTER_SECRET, ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster } from '../support/cluster';
+import { PythonPeer, TcpPeer } from '../support/peers';
+import { compileServer, removeCompiled } from '../support/server-process';
+
+const ALICE = 'alice-secret-0123456789';
+const BOB = 'bob-secret-0123456789ab';
+const asAlice = { authorization: `Bearer ${ALICE}` };
+const asBob = { authorization: `Bearer ${BOB}` };
+
+interface Page {
+  items: { id: string; createdAt: string }[];
+  nextCursor: string | null;
+  partial?: boolean;
+  missingNodes?: string[];
+}
+
+describe('a cluster of three nodes on Redis: any node answers for any socket', () => {
+  let compiled: string;
+  let redis: RedisProcess;
+  let nodes: ClusterNode[];
+  let a: ClusterNode;
+  let b: ClusterNode;
+  let c: ClusterNode;
+  const api = (node: ClusterNode) => request(node.url);
+
+  beforeAll(async () => {
+    compiled = compileServer();
+    redis = await RedisProcess.start();
+    nodes = await startCluster(compiled, redis.url, { SOCKPLANE_API_KEYS: `alice:${ALICE},bob:${BOB}` }, asAlice);
+    [a, b, c] = nodes;
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopCluster(nodes ?? []);
+    await redis?.remove();
+    if (compiled) removeCompiled(compiled);
+  });
+
+  it('GET /v1/cluster › every node lists the three, live, each at its own address', async () => {
+    for (const node of nodes) {
+      const view = await clusterView(node.url, asAlice);
+      expect(view.nodeId).toBe(node.nodeId);
+      expect(view.nodes.map((n) => n.apiUrl).sort()).toEqual(nodes.map((n) => n.url).sort());
+      expect(view.nodes.every((n) => n.state === 'live')).toBe(true);
+    }
+    const single = await api(a).get('/v1/cluster').set(asAlice).expect(200);
+    expect(single.body.nodes.find((n: { self: boolean }) => n.self)).toMatchObject({ nodeId: a.nodeId, socketHost: a.host });
+  });
+
+  it('the tutorial through node A for a listener node B owns: client.py, long-polls, reads, octet-stream, sends', async () => {
+    const created = await api(a)
+      .post('/v1/tcp/listeners')
+      .set(asAlice)
+      .send({ host: b.host, port: 0, placement: { node: b.nodeId }, labels: { flow: 'tutorial' } })
+      .expect(201);
+    const listener = created.body as { id: string; local: { address: string; port: number } };
+    expect(listener.id).toContain(`_${b.nodeId}_`);
+    expect(listener.local.address).toBe(b.host);
+    await api(a).get(`/v1/tcp/listeners/${listener.id}`).set(asAlice).expect(200);
+
+    const client = new PythonPeer('tutorial/client.py', [listener.local.port, b.host]);
+    try {
+      const accepted = await api(a).get(`/v1/tcp/listeners/${listener.id}/connections`).query({ waitMs: 5000 }).set(asAlice).expect(200);
+      const connectionId = accepted.body.items[0].id as string;
+      expect(connectionId).toContain(`_${b.nodeId}_`);
+
+      const read = await api(a).get(`/v1/tcp/connections/${connectionId}/buffer`).query({ waitMs: 5000, minBytes: 14 }).set(asAlice).expect(200);
+      expect(read.body).toMatchObject({ data: 'Hello, server!', nextOffset: 14 });
+      const raw = await api(a)
+        .get(`/v1/tcp/connections/${connectionId}/buffer`)
+        .set({ ...asAlice, accept: 'application/octet-stream' })
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      expect(raw.headers['content-type']).toMatch(/^application\/octet-stream/);
+      expect((raw.body as Buffer).toString()).toBe('Hello, server!');
+
+      await api(a).post(`/v1/tcp/connections/${connectionId}/send`).set(asAlice).send({ data: 'Hello, server!' }).expect(200);
+      expect(await client.exited).toBe(0);
+      expect(client.stdout).toBe('Received: Hello, server!\n');
+    } finally {
+      client.kill();
+      await api(a).delete(`/v1/tcp/listeners/${listener.id}?closeConnections=true`).set(asAlice).expect(200);
+    }
+    await api(c).get(`/v1/tcp/listeners/${listener.id}`).set(asAlice).expect(404);
+  });
+
+  it('an octet-stream send through node A reaches the peer of a connection node C holds', async () => {
+    const created = await api(c).post('/v1/tcp/listeners').set(asAlice).send({ host: c.host, port: 0 }).expect(201);
+    const peer = await TcpPeer.connect(created.body.local.port, c.host);
+    try {
+      const accepted = await api(a).get(`/v1/tcp/listeners/${created.body.id}/connections`).query({ waitMs: 5000 }).set(asAlice).expect(200);
+      const body = Buffer.alloc(256 * 1024, 7);
+      await api(a)
+        .post(`/v1/tcp/connections/${accepted.body.items[0].id}/send`)
+        .set({ ...asAlice, 'content-type': 'application/octet-stream' })
+        .send(body)
+        .expect(200);
+      expect((await peer.receive(body.length)).equals(body)).toBe(true);
+    } finally {
+      peer.socket.destroy();
+      await api(a).delete(`/v1/tcp/listeners/${created.body.id}?closeConnections=true`).set(asAlice).expect(200);
+    }
+  });
+
+  it('lists through any node show every node’s sockets in creation order, paged with one cursor', async () => {
+    const made: string[] = [];
+    for (const node of [a, b, c, b, a, c, c]) {
+      const created = await api(node).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4', host: node.host, labels: { list: 'paged' } }).expect(201);
+      made.push(created.body.id as string);
+    }
+    try {
+      for (const via of nodes) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Page = (await api(via).get('/v1/udp/sockets').query({ limit: 3, label: 'list:paged', ...(cursor ? { cursor } : {}) }).set(asAlice).expect(200)).body;
+          expect(page.items.length).toBeLessThanOrEqual(3);
+          expect(page.partial).toBeUndefined();
+          seen.push(...page.items.map((item) => item.id));
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        expect(seen).toEqual(made);
+      }
+    } finally {
+      await Promise.all(made.map((id) => api(a).delete(`/v1/udp/sockets/${id}`).set(asAlice).expect(200)));
+    }
+  });
+
+  it('a list with one node stopped (SIGSTOP) answers partial, naming that node', async () => {
+    const created = await Promise.all(nodes.map((node) => api(node).post('/v1/tcp/listeners').set(asAlice).send({ host: node.host, port: 0, labels: { list: 'partial' } }).expect(201)));
+    c.server.process.kill('SIGSTOP');
+    try {
+      const page: Page = (await api(a).get('/v1/tcp/listeners').query({ label: 'list:partial' }).set(asAlice).expect(200)).body;
+      expect(page).toMatchObject({ partial: true, missingNodes: [c.nodeId] });
+      expect(page.items.map((item) => item.id).sort()).toEqual([created[0].body.id, created[1].body.id].sort());
+    } finally {
+      c.server.process.kill('SIGCONT');
+    }
+    const whole: Page = (await api(a).get('/v1/tcp/listeners').query({ label: 'list:partial' }).set(asAlice).expect(200)).body;
+    expect(whole.partial).toBeUndefined();
+    expect(whole.items).toHaveLength(3);
+    await Promise.all(created.map((res) => api(b).delete(`/v1/tcp/listeners/${res.body.id}`).set(asAlice).expect(200)));
+  });
+
+  it('keys: a key’s sockets on node B stay invisible to another key through node A', async () => {
+    const created = await api(b).post('/v1/tcp/listeners').set(asBob).send({ host: b.host, port: 0, labels: { keys: 'bob' } }).expect(201);
+    try {
+      await api(a).get(`/v1/tcp/listeners/${created.body.id}`).set(asAlice).expect(404);
+      await api(a).delete(`/v1/tcp/listeners/${created.body.id}`).set(asAlice).expect(404);
+      const alices: Page = (await api(a).get('/v1/tcp/listeners').query({ label: 'keys:bob' }).set(asAlice).expect(200)).body;
+      expect(alices.items).toEqual([]);
+      const bobs: Page = (await api(a).get('/v1/tcp/listeners').query({ label: 'keys:bob' }).set(asBob).expect(200)).body;
+      expect(bobs.items.map((item) => item.id)).toEqual([created.body.id]);
+      await api(a).get(`/v1/tcp/listeners/${created.body.id}`).expect(401);
+    } finally {
+      await api(b).delete(`/v1/tcp/listeners/${created.body.id}`).set(asBob).expect(200);
+    }
+  });
+
+  it('a forwarding header from outside is dropped: the list still gathers every node', async () => {
+    const created = await Promise.all(nodes.map((node) => api(node).post('/v1/tcp/listeners').set(asAlice).send({ host: node.host, port: 0, labels: { list: 'forged' } }).expect(201)));
+    try {
+      const forged: Page = (
+        await api(a).get('/v1/tcp/listeners').query({ label: 'list:forged' }).set({ ...asAlice, 'sockplane-cluster-secret': 'not-the-secret-at-all' }).expect(200)
+      ).body;
+      expect(forged.items).toHaveLength(3);
+      // With the secret, a node answers for itself alone: that is how nodes gather lists.
+      const local: Page = (await api(a).get('/v1/tcp/listeners').query({ label: 'list:forged' }).set({ ...asAlice, 'sockplane-cluster-secret': CLUSTER_SECRET }).expect(200)).body;
+      expect(local.items.map((item) => item.id)).toEqual([created[0].body.id]);
+    } finally {
+      await Promise.all(created.map((res) => api(a).delete(`/v1/tcp/listeners/${res.body.id}`).set(asAlice).expect(200)));
+    }
+  });
+
+  it('placement: spread makes the socket on the least loaded node; a node that is not live is refused', async () => {
+    const held = await Promise.all(
+      [a, a, b].map((node) => api(node).post('/v1/tcp/listeners').set(asAlice).send({ host: node.host, port: 0 }).expect(201)),
+    );
+    try {
+      // Loads travel with the heartbeats: wait until A sees C as the least loaded.
+      await pollUntil(async () => {
+        const loads = new Map((await clusterView(a.url, asAlice)).nodes.map((n) => [n.nodeId, n.load]));
+        return (loads.get(c.nodeId) ?? 0) < Math.min(loads.get(a.nodeId) ?? 0, loads.get(b.nodeId) ?? 0) ? true : undefined;
+      });
+      const made = await api(a).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4', host: '127.0.0.1', placement: { spread: true } }).expect(201);
+      await api(a).delete(`/v1/udp/sockets/${made.body.id}`).set(asAlice).expect(200);
+      const spread = made.body.id as string;
+      expect(spread).toContain(`_${c.nodeId}_`);
+    } finally {
+      await Promise.all(held.map((res) => api(a).delete(`/v1/tcp/listeners/${res.body.id}`).set(asAlice).expect(200)));
+    }
+    const refused = await api(a).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4', placement: { node: 'zzzzzz' } }).expect(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'placement.node' }] });
+    await api(a).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4', placement: { node: 'NOT A NODE' } }).expect(400);
+  });
+
+  it('an id naming no node of the cluster answers 404 like any unknown id', async () => {
+    const response = await api(a).get('/v1/tcp/connections/tc_zzzzzz_000001a1b2c3d4e5').set(asAlice).expect(404);
+    expect(response.body.code).toBe('SOCKET_NOT_FOUND');
+  });
+});
