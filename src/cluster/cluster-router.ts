@@ -16,8 +16,13 @@ export interface ClusterRouterOptions {
   collectionRoutes: ReadonlySet<string>;
   /** How long a list waits for the other nodes. */
   listDeadlineMs: number;
-  /** Longest a forwarded call may take to start answering (a long-poll's wait and more). */
-  forwardHeadersTimeoutMs: number;
+  /** Longest wait a long-poll may ask for (`waitMs` is cut to it). */
+  maxWaitMs: number;
+  /**
+   * How long past its wait an owner may take to start answering before it counts as not
+   * answering: a heartbeat, the interval within which a live node proves it is alive.
+   */
+  answerGraceMs: number;
 }
 
 /** Requests another node forwarded with the right secret: answered here, never forwarded again. */
@@ -46,7 +51,8 @@ export class ClusterRouter {
   async install(fastify: FastifyInstance): Promise<void> {
     await fastify.register(replyFrom, {
       disableRequestLogging: true,
-      undici: { connectTimeout: 2000, headersTimeout: this.options.forwardHeadersTimeoutMs, bodyTimeout: 0 },
+      // An event stream is silent between heartbeats for as long as it likes: no body timeout.
+      undici: { connectTimeout: this.options.answerGraceMs, bodyTimeout: 0 },
     });
     fastify.addHook('onRequest', async (request) => this.authenticatePeer(request));
     // preValidation, not onRequest: the body is parsed by then (reply-from sends a parsed body,
@@ -99,13 +105,22 @@ export class ClusterRouter {
         : forwarded === undefined || forwarded === null
           ? {}
           : { body: JSON.stringify(forwarded), contentType: 'application/json' };
+    const waitMs = Math.min(Number((request.query as Record<string, unknown>).waitMs) || 0, this.options.maxWaitMs);
     return reply.from(node.apiUrl + request.url, {
       ...payload,
+      timeout: waitMs + this.options.answerGraceMs,
       rewriteRequestHeaders: (_request, headers) => ({ ...headers, [CLUSTER_SECRET_HEADER]: this.options.secret }),
       // A call is sent once: reply-from would repeat a GET that answered 503.
       retryDelay: () => null,
+      // It may have been lost since the last heartbeat: then the answer is that it is gone.
       onError: (failed) => {
-        failed.send(new ApiProblem('OWNER_UNREACHABLE', `node ${node.nodeId}, which holds this socket, did not answer`, { nodeId: node.nodeId }));
+        void this.membership.whereabouts(node.nodeId, true).then((where) =>
+          failed.send(
+            where.state === 'lost'
+              ? new ApiProblem('OWNER_LOST', `node ${node.nodeId}, which held this socket, is lost`, { nodeId: node.nodeId })
+              : new ApiProblem('OWNER_UNREACHABLE', `node ${node.nodeId}, which holds this socket, did not answer`, { nodeId: node.nodeId }),
+          ),
+        );
       },
     });
   }

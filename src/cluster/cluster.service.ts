@@ -64,7 +64,8 @@ export class ClusterService implements BeforeApplicationShutdown {
       secret: this.config.clusterSecret,
       collectionRoutes,
       listDeadlineMs: this.config.clusterListDeadlineMs,
-      forwardHeadersTimeoutMs: this.config.maxWaitMs + this.config.requestTimeoutMs,
+      maxWaitMs: this.config.maxWaitMs,
+      answerGraceMs: this.config.clusterHeartbeatMs,
     });
     await router.install(fastify);
     this.unsubscribe = this.registry.events.subscribe((event) => this.track(membership, event));

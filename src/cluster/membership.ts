@@ -163,10 +163,14 @@ export class Membership {
     return this.known().filter((node) => node.state === 'live');
   }
 
-  /** Where the node an id names stands; an unknown node is looked up once more (it may have just joined). */
-  async whereabouts(nodeId: string): Promise<Whereabouts> {
+  /**
+   * Where the node an id names stands. A node not seen live at the last heartbeat is looked up
+   * once more: it may have just joined, or another survivor may have just claimed it; `recheck`
+   * looks it up again whatever was seen (a call to it just failed).
+   */
+  async whereabouts(nodeId: string, recheck = false): Promise<Whereabouts> {
     if (!this.available) return { state: 'cluster-unavailable' };
-    if (!this.nodes.has(nodeId) && !this.lost.has(nodeId)) await this.refresh().catch(() => undefined);
+    if ((recheck || this.nodes.get(nodeId)?.state !== 'live') && !this.lost.has(nodeId)) await this.refresh().catch(() => undefined);
     const node = this.nodes.get(nodeId);
     if (node) return node.state === 'live' ? { state: 'live', node } : { state: 'unreachable' };
     return this.lost.has(nodeId) ? { state: 'lost' } : { state: 'unknown' };

@@ -132,13 +132,16 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     }
   });
 
-  it('a list with one node stopped (SIGSTOP) answers partial, naming that node', async () => {
+  it('a list with one node stopped (SIGSTOP) answers partial, naming that node; a call for its socket answers 503 with Retry-After', async () => {
     const created = await Promise.all(nodes.map((node) => api(node).post('/v1/tcp/listeners').set(asAlice).send({ host: node.host, port: 0, labels: { list: 'partial' } }).expect(201)));
     c.server.process.kill('SIGSTOP');
     try {
       const page: Page = (await api(a).get('/v1/tcp/listeners').query({ label: 'list:partial' }).set(asAlice).expect(200)).body;
       expect(page).toMatchObject({ partial: true, missingNodes: [c.nodeId] });
       expect(page.items.map((item) => item.id).sort()).toEqual([created[0].body.id, created[1].body.id].sort());
+      const silent = await api(a).get(`/v1/tcp/listeners/${created[2].body.id}`).set(asAlice).expect(503);
+      expect(silent.body).toMatchObject({ code: 'OWNER_UNREACHABLE', nodeId: c.nodeId });
+      expect(silent.headers['retry-after']).toBe('2');
     } finally {
       c.server.process.kill('SIGCONT');
     }

@@ -1,0 +1,80 @@
+import request from 'supertest';
+import { ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster } from '../support/cluster';
+import { TcpPeer } from '../support/peers';
+import { compileServer, removeCompiled } from '../support/server-process';
+import { SseClient } from '../support/sse-client';
+
+describe('a cluster losing a node (kill -9)', () => {
+  let compiled: string;
+  let redis: RedisProcess;
+  let nodes: ClusterNode[];
+  const streams: SseClient[] = [];
+  const peers: TcpPeer[] = [];
+  const api = (node: ClusterNode) => request(node.url);
+
+  beforeAll(async () => {
+    compiled = compileServer();
+    redis = await RedisProcess.start();
+    nodes = await startCluster(compiled, redis.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    streams.forEach((stream) => stream.close());
+    peers.forEach((peer) => peer.socket.destroy());
+    await stopCluster(nodes ?? []);
+    await redis?.remove();
+    if (compiled) removeCompiled(compiled);
+  });
+
+  it('within 10 s the survivors publish node.lost and owner-lost closes once; its ids answer 410; the others’ sockets are untouched', async () => {
+    const [a, b, c] = nodes;
+    // Echo listeners on every node, each with a connected peer.
+    const listeners = await Promise.all(nodes.map((node) => api(node).post('/v1/tcp/listeners').send({ host: node.host, port: 0, mode: 'echo' }).expect(201)));
+    for (const [index, node] of nodes.entries()) peers.push(await TcpPeer.connect(listeners[index].body.local.port, node.host));
+    const accepted = await api(a).get(`/v1/tcp/listeners/${listeners[2].body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const cConnection = accepted.body.items[0].id as string;
+    const cUdp = (await api(a).post('/v1/udp/sockets').send({ type: 'udp4', host: c.host, placement: { node: c.nodeId } }).expect(201)).body.id as string;
+    const cSockets = [listeners[2].body.id as string, cConnection, cUdp];
+    await pollUntil(async () => ((await clusterView(a.url)).nodes.find((n) => n.nodeId === c.nodeId)?.load === 3 ? true : undefined));
+
+    for (const node of [a, b]) streams.push(await SseClient.open(Number(new URL(node.url).port), '/v1/events', {}, node.host));
+    const killedAt = Date.now();
+    c.server.process.kill('SIGKILL');
+
+    const lost = await Promise.race(streams.map((stream) => stream.waitFor((message) => message.event === 'node.lost')));
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    expect(lost.json).toMatchObject({ type: 'node.lost', resourceId: c.nodeId, kind: 'cluster-node', data: { apiUrl: c.url, sockets: 3 } });
+
+    const closes = () => streams.flatMap((stream) => stream.events().filter((event) => (event.data as { reason?: string }).reason === 'owner-lost'));
+    await pollUntil(async () => (closes().length >= 3 ? true : undefined), 5000, 'three owner-lost closes');
+    expect(
+      closes()
+        .map((event) => [event.type, event.resourceId])
+        .sort(),
+    ).toEqual(
+      [
+        ['connection.closed', cConnection],
+        ['listener.closed', listeners[2].body.id],
+        ['udp.closed', cUdp],
+      ].sort(),
+    );
+
+    for (const via of [a, b]) {
+      for (const id of cSockets) {
+        const kind = id.startsWith('tl_') ? 'tcp/listeners' : id.startsWith('tc_') ? 'tcp/connections' : 'udp/sockets';
+        const gone = await api(via).get(`/v1/${kind}/${id}`).expect(410);
+        expect(gone.body).toMatchObject({ code: 'OWNER_LOST', nodeId: c.nodeId });
+      }
+    }
+    const view = await clusterView(a.url);
+    expect(view.nodes.map((n) => n.nodeId).sort()).toEqual([a.nodeId, b.nodeId].sort());
+
+    // The survivors' sockets were never touched: their peers still get their echoes, through either node.
+    for (const [index, node] of [a, b].entries()) {
+      await peers[index].write('still here');
+      expect((await peers[index].receive(10)).toString()).toBe('still here');
+      await api(index === 0 ? b : a).get(`/v1/tcp/listeners/${listeners[index].body.id}`).expect(200);
+      expect(node.server.process.exitCode).toBeNull();
+    }
+  });
+});
