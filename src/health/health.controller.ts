@@ -29,12 +29,15 @@ export class HealthController {
     summary: 'Readiness',
     description:
       'Answers 200 while the service accepts new sockets: not shutting down, the socket quota (`SOCKPLANE_MAX_SOCKETS`) not exhausted, ' +
-      'and no recent event-loop stall above `SOCKPLANE_MAX_EVENT_LOOP_LAG_MS`. Otherwise 503, with the indicators that are down under `error`.',
+      'and no recent event-loop stall above `SOCKPLANE_MAX_EVENT_LOOP_LAG_MS`. Otherwise 503, with the indicators that are down under `error`. ' +
+      'In a cluster, `redis` reports whether Redis answers (`ready` or `unavailable`), which never makes the node unready.',
   })
   @ApiResponse({ status: 200, type: HealthCheckDto, description: 'Ready' })
   @ApiProblems('NOT_READY')
   checkReadiness(): Promise<HealthCheckResult> {
-    return this.check([() => this.readiness.accepting(), () => this.readiness.socketQuota(), () => this.readiness.eventLoopLag()]);
+    const redis = this.readiness.redis();
+    const clustered: HealthIndicatorFunction[] = redis === null ? [] : [() => redis];
+    return this.check([() => this.readiness.accepting(), () => this.readiness.socketQuota(), () => this.readiness.eventLoopLag(), ...clustered]);
   }
 
   /** Terminus answers 503 with its own body; it becomes a problem document keeping terminus's members. */

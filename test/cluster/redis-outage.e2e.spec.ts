@@ -1,0 +1,102 @@
+import request from 'supertest';
+import { ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster, waitForMembers } from '../support/cluster';
+import { TcpPeer } from '../support/peers';
+import { compileServer, removeCompiled } from '../support/server-process';
+
+/** A peer and the connection a node holds for it, driven through that node's own API. */
+interface Lane {
+  node: ClusterNode;
+  listenerId: string;
+  connectionId: string;
+  peer: TcpPeer;
+  /** Offset of the next byte to read through the API. */
+  read: number;
+  /** Bytes the API sent back to the peer. */
+  echoed: number;
+}
+
+describe('a cluster while Redis stops and comes back', () => {
+  let compiled: string;
+  let redis: RedisProcess;
+  let nodes: ClusterNode[];
+  const lanes: Lane[] = [];
+  const api = (node: ClusterNode) => request(node.url);
+
+  beforeAll(async () => {
+    compiled = compileServer();
+    redis = await RedisProcess.start();
+    nodes = await startCluster(compiled, redis.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    lanes.forEach((lane) => lane.peer.socket.destroy());
+    await stopCluster(nodes ?? []);
+    await redis?.remove();
+    if (compiled) removeCompiled(compiled);
+  });
+
+  /** One round on a lane: the peer sends a numbered line, the node reads it and sends it back. */
+  async function round(lane: Lane, n: number): Promise<void> {
+    const line = `${lane.node.nodeId} ${String(n).padStart(6, '0')}\n`;
+    await lane.peer.write(line);
+    const read = await api(lane.node).get(`/v1/tcp/connections/${lane.connectionId}/buffer`).query({ from: lane.read, waitMs: 5000, minBytes: line.length }).expect(200);
+    expect(read.body.data).toBe(line);
+    lane.read = read.body.nextOffset as number;
+    await api(lane.node).post(`/v1/tcp/connections/${lane.connectionId}/send`).send({ data: read.body.data }).expect(200);
+    lane.echoed += line.length;
+    await lane.peer.receive(lane.echoed);
+  }
+
+  it('no crash, local sockets keep working with no byte lost, remote calls answer 503 CLUSTER_UNAVAILABLE, and the cluster recovers', async () => {
+    for (const node of nodes) {
+      const listener = await api(node).post('/v1/tcp/listeners').send({ host: node.host, port: 0 }).expect(201);
+      const peer = await TcpPeer.connect(listener.body.local.port, node.host);
+      const accepted = await api(node).get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+      lanes.push({ node, listenerId: listener.body.id, connectionId: accepted.body.items[0].id, peer, read: 0, echoed: 0 });
+    }
+    const [a, b] = nodes;
+    let rounds = 0;
+    let traffic = true;
+    const flowing = Promise.all(
+      lanes.map(async (lane) => {
+        for (let n = 0; traffic || n < 3; n++) {
+          await round(lane, n);
+          rounds++;
+        }
+      }),
+    );
+
+    await redis.stop();
+    const ready = await pollUntil(async () => {
+      const health = await api(a).get('/health/ready').expect(200);
+      return health.body.details.redis.redis === 'unavailable' ? health.body : undefined;
+    });
+    expect(ready.status).toBe('ok');
+    const remote = await api(a).get(`/v1/tcp/listeners/${lanes[1].listenerId}`).expect(503);
+    expect(remote.body.code).toBe('CLUSTER_UNAVAILABLE');
+    expect(remote.headers['retry-after']).toBe('5');
+    expect((await api(b).get('/v1/cluster').expect(503)).body.code).toBe('CLUSTER_UNAVAILABLE');
+    await api(b).get(`/v1/tcp/listeners/${lanes[1].listenerId}`).expect(200);
+    const duringOutage = rounds;
+    await pollUntil(async () => (rounds >= duringOutage + 6 ? true : undefined), 10_000, 'rounds while Redis is away');
+
+    await redis.run();
+    await waitForMembers(
+      nodes.map((node) => node.url),
+      3,
+    );
+    for (const lane of lanes) for (const via of nodes) await api(via).get(`/v1/tcp/connections/${lane.connectionId}`).expect(200);
+    const listed = await api(a).get('/v1/tcp/connections').expect(200);
+    expect(listed.body.items.map((item: { id: string }) => item.id).sort()).toEqual(lanes.map((lane) => lane.connectionId).sort());
+    expect((await clusterView(b.url)).nodes).toHaveLength(3);
+
+    traffic = false;
+    await flowing;
+    for (const lane of lanes) {
+      const sent = lane.peer.received.toString();
+      const lines = sent.trimEnd().split('\n');
+      expect(lines).toEqual(lines.map((_line, n) => `${lane.node.nodeId} ${String(n).padStart(6, '0')}`));
+      expect(lane.node.server.process.exitCode).toBeNull();
+    }
+  });
+});
