@@ -7,7 +7,9 @@ import { AppConfig } from '../config/app-config';
 import { ResourceIds } from '../sockets/ids';
 import { SocketEvent } from '../sockets/socket-events';
 import { SocketRegistry } from '../sockets/socket-registry';
+import { EventsService } from '../events/events.service';
 import { ClusterRouter } from './cluster-router';
+import { EventFeed } from './event-feed';
 import { ClaimedNode, HeldSocket, KnownNode, Membership } from './membership';
 
 /** What `GET /v1/cluster` answers. */
@@ -30,7 +32,8 @@ function newNodeId(): string {
  * This node in its cluster, when `SOCKPLANE_CLUSTER_REDIS_URL` names one; without it, a single
  * node that contacts nothing. Clustered, it stamps its node id on every resource id, joins the
  * cluster once the API listens, records the sockets the registry holds, publishes the loss of
- * nodes it claims, and installs the `ClusterRouter` hooks in front of the routes.
+ * nodes it claims, feeds the event streams from the cluster's shared stream (`EventFeed`), and
+ * installs the `ClusterRouter` hooks in front of the routes.
  */
 @Injectable()
 export class ClusterService implements BeforeApplicationShutdown {
@@ -38,9 +41,12 @@ export class ClusterService implements BeforeApplicationShutdown {
   readonly membership: Membership | null;
   private unsubscribe: () => void = () => undefined;
 
+  private feed: EventFeed | null = null;
+
   constructor(
     private readonly config: AppConfig,
     private readonly registry: SocketRegistry,
+    private readonly events: EventsService,
   ) {
     if (config.clusterRedisUrl === null) {
       this.membership = null;
@@ -68,8 +74,18 @@ export class ClusterService implements BeforeApplicationShutdown {
       answerGraceMs: this.config.clusterHeartbeatMs,
     });
     await router.install(fastify);
-    this.unsubscribe = this.registry.events.subscribe((event) => this.track(membership, event));
+    const feed = new EventFeed(this.config.clusterRedisUrl ?? '', this.events.takeFeed(), {
+      streamMax: this.config.clusterEventStreamMax,
+      pendingMax: this.config.eventHistory,
+      retryMs: Math.min(this.config.clusterHeartbeatMs, 1000),
+    });
+    this.feed = feed;
+    this.unsubscribe = this.registry.events.subscribe((event) => {
+      feed.append(event);
+      this.track(membership, event);
+    });
     fastify.addHook('onListen', async () => {
+      await feed.start();
       const { address, port } = fastify.server.address() as AddressInfo;
       const host = address.includes(':') ? `[${address}]` : address;
       await membership.start({ apiUrl: this.config.clusterApiUrl ?? `http://${host}:${port}`, socketHost: this.config.clusterSocketHost ?? this.config.host });
@@ -92,6 +108,7 @@ export class ClusterService implements BeforeApplicationShutdown {
   /** Shutdown leaves the cluster after the sockets closed, so no survivor reports them lost. */
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe();
+    await this.feed?.stop();
     await this.membership?.stop();
   }
 

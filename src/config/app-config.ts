@@ -122,6 +122,7 @@ const INTEGERS = {
   tlsLeafValidityDays: integer('SOCKPLANE_TLS_LEAF_VALIDITY_DAYS', { default: 30, min: 1, max: 3650, meaning: 'Days a minted leaf certificate is valid; it is minted again before it ends' }),
   shedHeapUsedBytes: integer('SOCKPLANE_SHED_HEAP_USED_BYTES', { default: 0, min: 0, max: 1024 * 1024 * MiB, meaning: 'Heap in use above which `/v1` requests are shed with 503 OVERLOADED and `Retry-After` (0 = never)' }),
   clusterHeartbeatMs: integer('SOCKPLANE_CLUSTER_HEARTBEAT_MS', { default: 2000, min: 100, max: 60_000, meaning: 'Interval of a cluster node\'s heartbeats; a node that misses three is lost' }),
+  clusterEventStreamMax: integer('SOCKPLANE_CLUSTER_EVENT_STREAM_MAX', { default: 10_000, min: 100, max: 1_000_000, meaning: 'Events the cluster\'s shared Redis Stream keeps (with their payloads, so Redis holds up to this many received chunks); a stream resuming from an older event is told of a gap' }),
   clusterListDeadlineMs: integer('SOCKPLANE_CLUSTER_LIST_DEADLINE_MS', { default: 2000, min: 50, max: 60_000, meaning: 'How long a list through any node waits for the other nodes\' pages; a node later than that is named in `missingNodes`' }),
 };
 

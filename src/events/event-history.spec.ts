@@ -157,3 +157,15 @@ describe('PayloadRing', () => {
     }
   });
 });
+
+describe('EventHistory with ids a shared feed gives', () => {
+  it('takes the given ids, and lets go of what it held when ids jump past the next one', () => {
+    const history = new EventHistory({ capacity: 4, payloadBudget: 0, payloadMaxBytes: 10 });
+    expect([101, 102].map((id, n) => history.record(event(undefined, `tc_${n}`), id))).toEqual([101, 102]);
+    expect({ latest: history.latestId, oldest: history.oldestId, size: history.size }).toEqual({ latest: 102, oldest: 101, size: 2 });
+    expect(history.record(event(undefined, 'tc_next'), 103)).toBe(103);
+    expect(history.record(event(undefined, 'tc_far'), 200)).toBe(200);
+    expect({ latest: history.latestId, oldest: history.oldestId, size: history.size }).toEqual({ latest: 200, oldest: 200, size: 1 });
+    expect([103, 200].map((id) => history.get(id, false)?.event.resourceId)).toEqual([undefined, 'tc_far']);
+  });
+});

@@ -97,8 +97,17 @@ export class EventHistory {
     return this.held;
   }
 
-  /** Gives the event the next id and keeps it, with a copy of its first payload bytes; answers the id. */
-  record(event: SocketEvent): number {
+  /**
+   * Gives the event the next id (or the `id` a shared feed gave it) and keeps it, with a copy of
+   * its first payload bytes; answers the id. A given id past the next one means the events in
+   * between never came here: what is held is let go, since held ids must be consecutive (a
+   * stream resuming from before the jump is told of a gap).
+   */
+  record(event: SocketEvent, given?: number): number {
+    if (given !== undefined && given > this.latest + 1) {
+      this.held = 0;
+      this.latest = given - 1;
+    }
     const id = ++this.latest;
     if (this.capacity === 0) return id;
     const slot = this.slotOf(id);

@@ -26,7 +26,7 @@ export class EventsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(EventsService.name);
   private readonly history: EventHistory;
   private readonly streams = new Set<EventStream>();
-  private readonly unsubscribe: () => void;
+  private unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
 
@@ -64,6 +64,19 @@ export class EventsService implements BeforeApplicationShutdown {
     stream.start();
   }
 
+  /**
+   * From now on the events come from `feed` instead of this node's sockets, with the ids it
+   * gives (consecutive, shared by every reader of the feed: a cluster's stream of every node's
+   * events), so a `Last-Event-ID` means the same event wherever a stream resumes. Answers the
+   * function the feed publishes through, and the last id this node recorded (where the feed's
+   * numbering must go on from).
+   */
+  takeFeed(): { publish: (event: SocketEvent, id: number) => void; latestId: () => number } {
+    this.unsubscribe();
+    this.unsubscribe = () => undefined;
+    return { publish: (event, id) => this.publish(event, id), latestId: () => this.history.latestId };
+  }
+
   /** Event streams open now (for `GET /v1/limits`). */
   get openStreams(): number {
     return this.streams.size;
@@ -82,8 +95,9 @@ export class EventsService implements BeforeApplicationShutdown {
     for (const stream of [...this.streams]) stream.end();
   }
 
-  private publish(event: SocketEvent): void {
-    const id = this.history.record(event);
+  private publish(event: SocketEvent, given?: number): void {
+    if (given !== undefined && given <= this.history.latestId) return;
+    const id = this.history.record(event, given);
     if (this.streams.size === 0) return;
     const { payload } = event;
     // Without the payload, which only `keptPayload` decides how to hold. Built as a literal: a

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { CLUSTER_SECRET, ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster } from '../support/cluster';
 import { PythonPeer, TcpPeer } from '../support/peers';
 import { compileServer, removeCompiled } from '../support/server-process';
+import { SseClient } from '../support/sse-client';
 
 const ALICE = 'alice-secret-0123456789';
 const BOB = 'bob-secret-0123456789ab';
@@ -201,6 +202,41 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     const refused = await api(a).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4', placement: { node: 'zzzzzz' } }).expect(400);
     expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'placement.node' }] });
     await api(a).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4', placement: { node: 'NOT A NODE' } }).expect(400);
+  });
+
+  it('events: an event stream on A carries B’s events; Last-Event-ID resumes on C with the same ids; another key sees none of them', async () => {
+    const port = (node: ClusterNode) => Number(new URL(node.url).port);
+    const onA = await SseClient.open(port(a), '/v1/events?payload=utf8', asAlice, a.host);
+    const bobOnA = await SseClient.open(port(a), '/v1/events', asBob, a.host);
+    const created = await api(b).post('/v1/tcp/listeners').set(asAlice).send({ host: b.host, port: 0, labels: { events: 'across' } }).expect(201);
+    const peer = await TcpPeer.connect(created.body.local.port, b.host);
+    try {
+      await peer.write('across the cluster');
+      const data = await onA.waitFor((message) => message.event === 'connection.data');
+      expect(data.json).toMatchObject({ payload: 'across the cluster', labels: { events: 'across' } });
+      const accepted = onA.messages.find((message) => message.event === 'connection.accepted');
+      expect(accepted?.json).toMatchObject({ data: { listenerId: created.body.id } });
+      expect(onA.messages.find((message) => message.event === 'listener.bound')?.json).toMatchObject({ resourceId: created.body.id });
+
+      const onC = await SseClient.open(port(c), '/v1/events?payload=utf8', { ...asAlice, 'last-event-id': String(accepted?.id) }, c.host);
+      try {
+        const resumed = await onC.waitFor((message) => message.event === 'connection.data');
+        expect({ id: resumed.id, payload: resumed.json.payload }).toEqual({ id: data.id, payload: 'across the cluster' });
+        expect(onC.messages[0].id).toBe(String(Number(accepted?.id) + 1));
+      } finally {
+        onC.close();
+      }
+      // Bob's own event arrives after Alice's: by then any of hers would have come too.
+      const bobs = await api(b).post('/v1/udp/sockets').set(asBob).send({ type: 'udp4', host: b.host }).expect(201);
+      await bobOnA.waitFor((message) => message.json.resourceId === bobs.body.id);
+      await api(b).delete(`/v1/udp/sockets/${bobs.body.id}`).set(asBob).expect(200);
+      expect(new Set(bobOnA.events().map((event) => event.resourceId))).toEqual(new Set([bobs.body.id]));
+    } finally {
+      onA.close();
+      bobOnA.close();
+      peer.socket.destroy();
+      await api(a).delete(`/v1/tcp/listeners/${created.body.id}?closeConnections=true`).set(asAlice).expect(200);
+    }
   });
 
   it('an id naming no node of the cluster answers 404 like any unknown id', async () => {
