@@ -9,7 +9,7 @@ import { ANONYMOUS, Caller } from './caller';
 /** The part of the API that needs a key; health, metrics and the docs stay open. */
 const GUARDED_PREFIX = '/v1/';
 /** The scheme is case-insensitive (RFC 9110); the token is printable ASCII, bounded so an absurd header costs nothing to refuse. */
-const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
+export const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
 const callers = new WeakMap<FastifyRequest, Caller>();
 

@@ -3,6 +3,10 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { ApiProblem } from '../common/api-problem';
 import { RawBody } from '../common/raw-body';
+import { BEARER } from '../auth/api-key.hook';
+import { findApiKey } from '../auth/api-keys';
+import { ApiKey } from '../config/api-keys';
+import { SOCKET_KINDS } from '../sockets/socket-events';
 import { IdOwner, NODE_ID, ResourceIds } from '../sockets/ids';
 import { ClusterCursor, FIRST_PAGE, ListItem, NodePage, decodeClusterCursor, mergePages, nodeCursor } from './list-merge';
 import { KnownNode, Membership } from './membership';
@@ -12,8 +16,11 @@ export const CLUSTER_SECRET_HEADER = 'sockplane-cluster-secret';
 
 export interface ClusterRouterOptions {
   secret: string;
-  /** Route URLs (Fastify form, `/v1/tcp/listeners`) whose GET answers a page `{items, nextCursor}`. */
-  collectionRoutes: ReadonlySet<string>;
+  /** Route URLs (Fastify form, `/v1/tcp/listeners`) whose GET answers a page `{items, nextCursor}`, with the kinds of their items. */
+  collectionRoutes: ReadonlyMap<string, readonly string[]>;
+  /** Sockets one API key may hold across the cluster; 0 = no limit of its own. */
+  maxSocketsPerKey: number;
+  apiKeys: readonly ApiKey[];
   /** How long a list waits for the other nodes. */
   listDeadlineMs: number;
   /** Longest wait a long-poll may ask for (`waitMs` is cut to it). */
@@ -72,11 +79,32 @@ export class ClusterRouter {
     if (fromPeers.has(request) || !request.url.startsWith('/v1/')) return undefined;
     const owner = ownerInPath(request.url);
     if (owner !== null) return owner.node === this.membership.nodeId ? undefined : this.forward(request, reply, owner.node);
-    const route = request.routeOptions.url ?? '';
-    if (!this.options.collectionRoutes.has(route)) return undefined;
+    const kinds = this.options.collectionRoutes.get(request.routeOptions.url ?? '');
+    if (kinds === undefined) return undefined;
     if (request.method === 'GET') return this.gather(request, reply);
-    if (request.method === 'POST') return this.place(request, reply);
-    return undefined;
+    if (request.method !== 'POST') return undefined;
+    if (kinds.length > 0 && kinds.every((kind) => (SOCKET_KINDS as readonly string[]).includes(kind))) await this.assertKeyQuota(request);
+    return this.place(request, reply);
+  }
+
+  /**
+   * A key's socket quota holds across the cluster: its sockets on every node are counted in
+   * Redis. Without Redis, or without a valid key (the owner refuses that), each node's own
+   * count still applies.
+   */
+  private async assertKeyQuota(request: FastifyRequest): Promise<void> {
+    const { maxSocketsPerKey, apiKeys } = this.options;
+    if (maxSocketsPerKey === 0 || apiKeys.length === 0 || !this.membership.available) return;
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const key = token === undefined ? null : findApiKey(apiKeys, token);
+    if (key === null) return;
+    const held = await this.membership.heldBy(key.name).catch(() => 0);
+    if (held >= maxSocketsPerKey) {
+      throw new ApiProblem('QUOTA_EXCEEDED', `this API key holds ${held} sockets across the cluster, its limit is ${maxSocketsPerKey}`, {
+        limit: 'maxSocketsPerKey',
+        max: maxSocketsPerKey,
+      });
+    }
   }
 
   /** Sends the call to the node that owns its resource, or says why it cannot. */

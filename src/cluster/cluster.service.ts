@@ -63,12 +63,14 @@ export class ClusterService implements BeforeApplicationShutdown {
   }
 
   /** Installs the routing hooks and joins the cluster once the API listens; nothing without a cluster. */
-  async install(fastify: FastifyInstance, collectionRoutes: ReadonlySet<string>): Promise<void> {
+  async install(fastify: FastifyInstance, collectionRoutes: ReadonlyMap<string, readonly string[]>): Promise<void> {
     const membership = this.membership;
     if (membership === null) return;
     const router = new ClusterRouter(membership, {
       secret: this.config.clusterSecret,
       collectionRoutes,
+      maxSocketsPerKey: this.config.maxSocketsPerKey,
+      apiKeys: this.config.apiKeys,
       listDeadlineMs: this.config.clusterListDeadlineMs,
       maxWaitMs: this.config.maxWaitMs,
       answerGraceMs: this.config.clusterHeartbeatMs,

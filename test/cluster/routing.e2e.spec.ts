@@ -8,6 +8,8 @@ const ALICE = 'alice-secret-0123456789';
 const BOB = 'bob-secret-0123456789ab';
 const asAlice = { authorization: `Bearer ${ALICE}` };
 const asBob = { authorization: `Bearer ${BOB}` };
+/** Sockets a key may hold across the cluster: more than any test here holds at once, fewer than one node could give Bob. */
+const QUOTA = 10;
 
 interface Page {
   items: { id: string; createdAt: string }[];
@@ -28,7 +30,7 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
   beforeAll(async () => {
     compiled = compileServer();
     redis = await RedisProcess.start();
-    nodes = await startCluster(compiled, redis.url, { SOCKPLANE_API_KEYS: `alice:${ALICE},bob:${BOB}` }, asAlice);
+    nodes = await startCluster(compiled, redis.url, { SOCKPLANE_API_KEYS: `alice:${ALICE},bob:${BOB}`, SOCKPLANE_MAX_SOCKETS_PER_KEY: String(QUOTA) }, asAlice);
     [a, b, c] = nodes;
   }, 60_000);
 
@@ -165,6 +167,31 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     } finally {
       await api(b).delete(`/v1/tcp/listeners/${created.body.id}`).set(asBob).expect(200);
     }
+  });
+
+  it('quotas: a key’s sockets count across the cluster, whichever node makes them', async () => {
+    const bobs: string[] = [];
+    try {
+      for (let n = 0; n < QUOTA; n++) {
+        const node = nodes[n % nodes.length];
+        bobs.push((await api(node).post('/v1/udp/sockets').set(asBob).send({ type: 'udp4', host: node.host }).expect(201)).body.id as string);
+      }
+      for (const node of nodes) {
+        const refused = await api(node).post('/v1/udp/sockets').set(asBob).send({ type: 'udp4', host: node.host }).expect(429);
+        expect(refused.body).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'maxSocketsPerKey', max: QUOTA });
+      }
+      // Another key is not held back by Bob's count.
+      const alices = await api(a).post('/v1/udp/sockets').set(asAlice).send({ type: 'udp4' }).expect(201);
+      await api(a).delete(`/v1/udp/sockets/${alices.body.id}`).set(asAlice).expect(200);
+    } finally {
+      await Promise.all(bobs.map((id) => api(a).delete(`/v1/udp/sockets/${id}`).set(asBob).expect(200)));
+    }
+    // Closing gives the quota back, on every node.
+    const again = await pollUntil(async () => {
+      const res = await api(c).post('/v1/udp/sockets').set(asBob).send({ type: 'udp4', host: c.host });
+      return res.status === 201 ? (res.body.id as string) : undefined;
+    });
+    await api(c).delete(`/v1/udp/sockets/${again}`).set(asBob).expect(200);
   });
 
   it('a forwarding header from outside is dropped: the list still gathers every node', async () => {
