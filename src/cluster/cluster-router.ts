@@ -1,7 +1,9 @@
 import replyFrom from '@fastify/reply-from';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
+import { connect } from 'node:net';
 import { ApiProblem } from '../common/api-problem';
+import { ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from '../common/error-catalog';
 import { RawBody } from '../common/raw-body';
 import { BEARER } from '../auth/api-key.hook';
 import { findApiKey } from '../auth/api-keys';
@@ -112,7 +114,7 @@ export class ClusterRouter {
     const where = await this.membership.whereabouts(nodeId);
     switch (where.state) {
       case 'live':
-        return this.sendTo(request, reply, where.node);
+        return isUpgrade(request) ? this.tunnel(request, reply, where.node) : this.sendTo(request, reply, where.node);
       case 'lost':
         throw new ApiProblem('OWNER_LOST', `node ${nodeId}, which held this socket, is lost`, { nodeId });
       case 'unreachable':
@@ -151,6 +153,33 @@ export class ClusterRouter {
         );
       },
     });
+  }
+
+  /**
+   * An upgrade (a WebSocket attach) goes to the owner as a byte tunnel: the request as it came,
+   * with the cluster secret, then both ways whatever either side sends (the owner's 101 and
+   * frames included). reply-from answers requests, not upgrades.
+   */
+  private tunnel(request: FastifyRequest, reply: FastifyReply, node: KnownNode): FastifyReply {
+    reply.hijack();
+    const client = request.raw.socket;
+    const target = new URL(node.apiUrl);
+    const headers: Record<string, string | string[] | undefined> = { ...request.headers, host: target.host, [CLUSTER_SECRET_HEADER]: this.options.secret };
+    const lines = Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().map((one) => `${name}: ${one}\r\n`)));
+    const upstream = connect({ host: target.hostname, port: Number(target.port) });
+    upstream.setNoDelay(true);
+    upstream.once('connect', () => {
+      upstream.write(`${request.method} ${request.url} HTTP/1.1\r\n${lines.join('')}\r\n`);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.once('error', () => {
+      if (upstream.bytesRead === 0 && client.writable) client.end(unreachableResponse(node.nodeId));
+      else client.destroy();
+    });
+    client.once('error', () => upstream.destroy());
+    client.once('close', () => upstream.destroy());
+    return reply;
   }
 
   /** A list through any node: every live node's page, merged in creation order, with one cursor. */
@@ -240,6 +269,18 @@ interface Refusal {
   status: number;
   headers: Record<string, string>;
   body: string;
+}
+
+function isUpgrade(request: FastifyRequest): boolean {
+  return typeof request.headers.upgrade === 'string';
+}
+
+/** A whole HTTP/1.1 answer for a tunnel that never reached its owner: the problem a forward would give. */
+function unreachableResponse(nodeId: string): string {
+  const { status, title, retryAfterSeconds } = ERROR_CATALOG.OWNER_UNREACHABLE;
+  const body = JSON.stringify({ type: problemType('OWNER_UNREACHABLE'), title, status, code: 'OWNER_UNREACHABLE', nodeId, detail: `node ${nodeId}, which holds this socket, did not answer` });
+  const head = [`HTTP/1.1 ${status} Service Unavailable`, `content-type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8`, `retry-after: ${retryAfterSeconds}`, `content-length: ${Buffer.byteLength(body)}`, 'connection: close'];
+  return `${head.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /** The owner of the first clustered id among the path's segments. */

@@ -266,6 +266,27 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     }
   });
 
+  it('an upgrade request (WebSocket attach) for B’s socket through A is tunnelled to B, secret and all, and B’s answer comes back whole', async () => {
+    const created = await api(b).post('/v1/tcp/listeners').set(asAlice).send({ host: b.host, port: 0 }).expect(201);
+    const tunnel = await TcpPeer.connect(Number(new URL(a.url).port), a.host);
+    try {
+      const port = new URL(a.url).port;
+      await tunnel.write(
+        `GET /v1/tcp/listeners/${created.body.id} HTTP/1.1\r\nhost: ${a.host}:${port}\r\nauthorization: Bearer ${ALICE}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n`,
+      );
+      // This branch has no WebSocket route: B answers the GET itself, which shows the request reached it authenticated.
+      const answer = await pollUntil(async () => {
+        const text = tunnel.received.toString();
+        return text.includes(created.body.id as string) ? text : undefined;
+      }, 5000);
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toContain(`"local":{"address":"${b.host}"`);
+    } finally {
+      tunnel.socket.destroy();
+      await api(b).delete(`/v1/tcp/listeners/${created.body.id}`).set(asAlice).expect(200);
+    }
+  });
+
   it('an id naming no node of the cluster answers 404 like any unknown id', async () => {
     const response = await api(a).get('/v1/tcp/connections/tc_zzzzzz_000001a1b2c3d4e5').set(asAlice).expect(404);
     expect(response.body.code).toBe('SOCKET_NOT_FOUND');
