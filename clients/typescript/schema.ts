@@ -32,7 +32,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 while the service accepts new sockets: not shutting down, the socket quota (`SOCKPLANE_MAX_SOCKETS`) not exhausted, and no recent event-loop stall above `SOCKPLANE_MAX_EVENT_LOOP_LAG_MS`. Otherwise 503, with the indicators that are down under `error`.
+         * @description Answers 200 while the service accepts new sockets: not shutting down, the socket quota (`SOCKPLANE_MAX_SOCKETS`) not exhausted, and no recent event-loop stall above `SOCKPLANE_MAX_EVENT_LOOP_LAG_MS`. Otherwise 503, with the indicators that are down under `error`. In a cluster, `redis` reports whether Redis answers (`ready` or `unavailable`), which never makes the node unready.
          */
         get: operations["checkReadiness"];
         put?: never;
@@ -55,6 +55,26 @@ export interface paths {
          * @description Sockets by kind and state, bytes and datagrams in and out, accepts, connects by outcome, buffered bytes, backpressure pauses, drops, HTTP request durations by route pattern and status, and the Node.js process metrics, in the Prometheus text format.
          */
         get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cluster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the nodes of the cluster
+         * @description The nodes of the cluster this node belongs to (`SOCKPLANE_CLUSTER_REDIS_URL`), with their state, load and the address their listeners are dialled at. Any node answers for any socket: a call for a socket another node holds is forwarded to it, lists gather every node. A single node answers `clustered: false` and no nodes.
+         */
+        get: operations["getCluster"];
         put?: never;
         post?: never;
         delete?: never;
@@ -758,7 +778,59 @@ export interface components {
              * @example peer-end
              * @enum {string}
              */
-            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
+            reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error" | "owner-lost";
+        };
+        ClusterDto: {
+            /**
+             * @description False on a single node (no `SOCKPLANE_CLUSTER_REDIS_URL`): no nodes are listed
+             * @example true
+             */
+            clustered: boolean;
+            /**
+             * @description The id of the node that answered; null on a single node
+             * @example n4k2x9
+             */
+            nodeId: string | null;
+            /** @description Every node of the cluster, in id order */
+            nodes: components["schemas"]["ClusterNodeDto"][];
+        };
+        ClusterNodeDto: {
+            /**
+             * @description Where the other nodes reach its API (internal; clients call the load balancer)
+             * @example http://10.0.0.2:3000
+             */
+            apiUrl: string;
+            /**
+             * @description Sockets it holds, as of its last heartbeat (`placement: {spread: true}` picks the least loaded)
+             * @example 12
+             */
+            load: number;
+            /**
+             * @description The node’s id, made at its start; every resource id it makes carries it
+             * @example n4k2x9
+             */
+            nodeId: string;
+            /**
+             * @description True for the node that answered
+             * @example true
+             */
+            self: boolean;
+            /**
+             * @description The address clients dial to reach the listeners it holds
+             * @example 10.0.0.2
+             */
+            socketHost: string;
+            /**
+             * @description When it started
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            started: string;
+            /**
+             * @description `live`: heartbeating; `unreachable`: its heartbeats stopped, and it is about to be declared lost
+             * @example live
+             * @enum {string}
+             */
+            state: "live" | "unreachable";
         };
         ConnectionCountersDto: {
             /**
@@ -1106,6 +1178,8 @@ export interface components {
              * @default false
              */
             noDelay?: boolean;
+            /** @description In a cluster, the node that makes the socket: the one that received the call when omitted, `{"node": "<nodeId>"}` for that node, `{"spread": true}` for the least loaded live node. A single node ignores it */
+            placement?: components["schemas"]["PlacementDto"];
             /**
              * @description Port to connect to
              * @example 65432
@@ -1177,6 +1251,8 @@ export interface components {
              * @default false
              */
             noDelay?: boolean;
+            /** @description In a cluster, the node that makes the socket: the one that received the call when omitted, `{"node": "<nodeId>"}` for that node, `{"spread": true}` for the least loaded live node. A single node ignores it */
+            placement?: components["schemas"]["PlacementDto"];
             /**
              * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
              * @default 0
@@ -1223,6 +1299,8 @@ export interface components {
             mode?: "buffer" | "echo" | "discard";
             /** @description Multicast: groups to join, interface, TTL and loopback */
             multicast?: components["schemas"]["MulticastDto"];
+            /** @description In a cluster, the node that makes the socket: the one that received the call when omitted, `{"node": "<nodeId>"}` for that node, `{"spread": true}` for the least loaded live node. A single node ignores it */
+            placement?: components["schemas"]["PlacementDto"];
             /**
              * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
              * @default 0
@@ -1385,7 +1463,7 @@ export interface components {
                  * @description Why it closed
                  * @enum {string}
                  */
-                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error" | "owner-lost";
             } | {
                 /**
                  * @description Why it was dropped
@@ -1465,7 +1543,7 @@ export interface components {
                  * @description Why it closed
                  * @enum {string}
                  */
-                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error" | "owner-lost";
             } | {
                 /** @description The protocol ALPN chose */
                 alpnProtocol: string | null;
@@ -1529,7 +1607,12 @@ export interface components {
                  * @description Why it closed
                  * @enum {string}
                  */
-                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
+                reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error" | "owner-lost";
+            } | {
+                /** @description Where the node served its API */
+                apiUrl: string;
+                /** @description How many sockets it held */
+                sockets: number;
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
@@ -1540,7 +1623,7 @@ export interface components {
              * @example tcp-connection
              * @enum {string}
              */
-            kind: "tcp-listener" | "tcp-connection" | "udp-socket";
+            kind: "tcp-listener" | "tcp-connection" | "udp-socket" | "cluster-node";
             /**
              * @description The resource’s labels (accepted connections carry their listener’s)
              * @example {
@@ -1575,7 +1658,7 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "node.lost";
         };
         FieldErrorDto: {
             /**
@@ -2202,6 +2285,18 @@ export interface components {
              */
             pendingWriteBytes: number;
         };
+        PlacementDto: {
+            /**
+             * @description The node to make it on (a `nodeId` of `GET /v1/cluster`); on a single node, its own id or nothing
+             * @example n4k2x9
+             */
+            node?: string;
+            /**
+             * @description Make it on the least loaded live node
+             * @default false
+             */
+            spread?: boolean;
+        };
         ProblemDto: {
             /**
              * @description Stable machine-readable code (see docs/errors.md)
@@ -2680,11 +2775,84 @@ export interface operations {
             };
         };
     };
+    getCluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The nodes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "clustered": true,
+                     *       "nodeId": "n4k2x9",
+                     *       "nodes": [
+                     *         {
+                     *           "apiUrl": "http://10.0.0.3:3000",
+                     *           "load": 3,
+                     *           "nodeId": "b7q0m1",
+                     *           "self": false,
+                     *           "socketHost": "10.0.0.3",
+                     *           "started": "2026-11-25T16:29:58.000Z",
+                     *           "state": "live"
+                     *         },
+                     *         {
+                     *           "apiUrl": "http://10.0.0.2:3000",
+                     *           "load": 12,
+                     *           "nodeId": "n4k2x9",
+                     *           "self": true,
+                     *           "socketHost": "10.0.0.2",
+                     *           "started": "2026-11-25T16:30:00.000Z",
+                     *           "state": "live"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClusterDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CLUSTER_UNAVAILABLE`: The cluster cannot be reached from this node */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     streamEvents: {
         parameters: {
             query?: {
                 /** @description Only events of these kinds of resource; repeat for several */
-                kind?: ("tcp-listener" | "tcp-connection" | "udp-socket")[];
+                kind?: ("tcp-listener" | "tcp-connection" | "udp-socket" | "cluster-node")[];
                 /** @description Only resources carrying this label, as `key:value`; repeat for several (all must match) */
                 label?: string[];
                 /** @description Resume after this event id, like the `Last-Event-ID` header (which wins when both are sent); 0 replays all the history holds */
@@ -2695,7 +2863,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, node.lost */
                 type?: string[];
             };
             header?: {

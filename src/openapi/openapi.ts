@@ -62,6 +62,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')
     .addTag('Limits', 'Quotas and limits, with what is in use now')
     .addTag('Operations', 'Health probes and Prometheus metrics')
+    .addTag('Cluster', 'The nodes of a cluster on Redis: any node answers for any socket (docs/cluster.md)')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from SOCKPLANE_API_KEYS (needed when the service has keys configured)' })
     .build();
   return completeProblemExamples(

@@ -76,6 +76,7 @@ describe('Swagger UI in Chromium', () => {
       expect.stringContaining('Events'),
       expect.stringContaining('Limits'),
       expect.stringContaining('Operations'),
+      expect.stringContaining('Cluster'),
     ]);
     await expect(page.locator('.information-container').textContent()).resolves.toContain('The tutorial\'s echo server, played by sockplane');
     await page.screenshot({ path: join(OUTPUT, 'swagger-ui-top.png') });
