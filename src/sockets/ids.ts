@@ -32,8 +32,9 @@ export class ResourceIds {
   private seq = 0;
   private readonly suffixes = new RandomHex(5);
 
-  static stampNode(node: string): void {
-    if (!NODE_ID.test(node)) throw new RangeError(`"${node}" is not a node id`);
+  /** Sets the node every id names from now on (null: none, as on a single node). */
+  static stampNode(node: string | null): void {
+    if (node !== null && !NODE_ID.test(node)) throw new RangeError(`"${node}" is not a node id`);
     ResourceIds.node = node;
   }
 

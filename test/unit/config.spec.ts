@@ -118,3 +118,32 @@ describe('loadConfig: security settings', () => {
     expect(JSON.stringify(loadConfig({ SOCKPLANE_API_KEYS: `alice:${KEY}` }))).not.toContain(KEY);
   });
 });
+
+describe('loadConfig › cluster settings', () => {
+  const secret = 'a-cluster-secret-of-16+';
+
+  it('is a single node without SOCKPLANE_CLUSTER_REDIS_URL', () => {
+    expect(loadConfig({})).toMatchObject({ clusterRedisUrl: null, clusterApiUrl: null, clusterSocketHost: null, clusterHeartbeatMs: 2000 });
+  });
+
+  it('reads the Redis URL, the secret, the advertised API URL and socket host', () => {
+    const config = loadConfig({
+      SOCKPLANE_CLUSTER_REDIS_URL: 'redis://redis:6379/0',
+      SOCKPLANE_CLUSTER_SECRET: secret,
+      SOCKPLANE_CLUSTER_API_URL: 'http://10.0.0.2:3000/',
+      SOCKPLANE_CLUSTER_SOCKET_HOST: '10.0.0.2',
+    });
+    expect(config).toMatchObject({ clusterRedisUrl: 'redis://redis:6379/0', clusterSecret: secret, clusterApiUrl: 'http://10.0.0.2:3000', clusterSocketHost: '10.0.0.2' });
+  });
+
+  it.each([
+    [{ SOCKPLANE_CLUSTER_REDIS_URL: 'redis://redis:6379' }, /SOCKPLANE_CLUSTER_SECRET must be 16 to 512 printable characters/],
+    [{ SOCKPLANE_CLUSTER_REDIS_URL: 'redis://redis:6379', SOCKPLANE_CLUSTER_SECRET: 'short' }, /SOCKPLANE_CLUSTER_SECRET must be 16/],
+    [{ SOCKPLANE_CLUSTER_REDIS_URL: 'http://redis:6379', SOCKPLANE_CLUSTER_SECRET: secret }, /SOCKPLANE_CLUSTER_REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ SOCKPLANE_CLUSTER_REDIS_URL: 'not a url', SOCKPLANE_CLUSTER_SECRET: secret }, /SOCKPLANE_CLUSTER_REDIS_URL must be a redis:\/\//],
+    [{ SOCKPLANE_CLUSTER_API_URL: 'http://10.0.0.2:3000/v1' }, /SOCKPLANE_CLUSTER_API_URL must be an http:\/\/ URL without path or query/],
+    [{ SOCKPLANE_CLUSTER_HEARTBEAT_MS: '10' }, /SOCKPLANE_CLUSTER_HEARTBEAT_MS must be between 100 and 60000/],
+  ])('stops on a bad cluster setting: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
