@@ -20,6 +20,8 @@ export interface ClusterRouterOptions {
   secret: string;
   /** Route URLs (Fastify form, `/v1/tcp/listeners`) whose GET answers a page `{items, nextCursor}`, with the kinds of their items. */
   collectionRoutes: ReadonlyMap<string, readonly string[]>;
+  /** Where clients reach this node's listeners: a listener made here binds it unless told otherwise. */
+  socketHost: string;
   /** Sockets one API key may hold across the cluster; 0 = no limit of its own. */
   maxSocketsPerKey: number;
   apiKeys: readonly ApiKey[];
@@ -86,7 +88,17 @@ export class ClusterRouter {
     if (request.method === 'GET') return this.gather(request, reply);
     if (request.method !== 'POST') return undefined;
     if (kinds.length > 0 && kinds.every((kind) => (SOCKET_KINDS as readonly string[]).includes(kind))) await this.assertKeyQuota(request);
-    return this.place(request, reply);
+    return this.place(request, reply, kinds.length === 1 && kinds[0] === 'tcp-listener');
+  }
+
+  /**
+   * A listener made here without `host` binds the node's socket host, so its `local` address
+   * is the one clients dial: the load balancer fronts the API, not the listeners.
+   */
+  private bindWhereReachable(request: FastifyRequest): void {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || 'host' in body) return;
+    (body as Record<string, unknown>).host = this.options.socketHost;
   }
 
   /**
@@ -222,18 +234,22 @@ export class ClusterRouter {
     }
   }
 
-  /** A create with `placement`: made where it says; the feature code never sees the field. */
-  private async place(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  /**
+   * A create with `placement` is made where it says (forwarded without the field, which the
+   * feature code never sees); one that stays here, if it makes a listener, binds where clients
+   * reach this node.
+   */
+  private async place(request: FastifyRequest, reply: FastifyReply, makesListener: boolean): Promise<FastifyReply | undefined> {
     const body = request.body;
-    if (typeof body !== 'object' || body === null || !('placement' in body)) return undefined;
-    const { placement, ...rest } = body as { placement: unknown } & Record<string, unknown>;
-    const target = await this.placementNode(placement);
-    if (target === undefined) return undefined;
-    if (target === null || target.nodeId === this.membership.nodeId) {
+    if (typeof body === 'object' && body !== null && 'placement' in body) {
+      const { placement, ...rest } = body as { placement: unknown } & Record<string, unknown>;
+      const target = await this.placementNode(placement);
+      if (target === undefined) return undefined;
+      if (target !== null && target.nodeId !== this.membership.nodeId) return this.sendTo(request, reply, target, rest);
       request.body = rest;
-      return undefined;
     }
-    return this.sendTo(request, reply, target, rest);
+    if (makesListener) this.bindWhereReachable(request);
+    return undefined;
   }
 
   /**

@@ -69,6 +69,7 @@ export class ClusterService implements BeforeApplicationShutdown {
     const router = new ClusterRouter(membership, {
       secret: this.config.clusterSecret,
       collectionRoutes,
+      socketHost: this.config.clusterSocketHost ?? this.config.host,
       maxSocketsPerKey: this.config.maxSocketsPerKey,
       apiKeys: this.config.apiKeys,
       listDeadlineMs: this.config.clusterListDeadlineMs,
