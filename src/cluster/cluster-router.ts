@@ -80,13 +80,16 @@ export class ClusterRouter {
   }
 
   private async route(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    if (fromPeers.has(request) || !request.url.startsWith('/v1/')) return undefined;
-    const owner = ownerInPath(request.url);
+    if (!request.url.startsWith('/v1/')) return undefined;
+    const fromPeer = fromPeers.has(request);
+    const owner = fromPeer ? null : ownerInPath(request.url);
     if (owner !== null) return owner.node === this.membership.nodeId ? undefined : this.forward(request, reply, owner.node);
     const kinds = this.options.collectionRoutes.get(request.routeOptions.url ?? '');
-    if (kinds === undefined) return undefined;
+    if (kinds === undefined || (request.method === 'GET' && fromPeer)) return undefined;
     if (request.method === 'GET') return this.gather(request, reply);
     if (request.method !== 'POST') return undefined;
+    // Placed here by another node, which checked the quota: made here.
+    if (fromPeer) return this.place(request, reply, kinds.length === 1 && kinds[0] === 'tcp-listener');
     if (kinds.length > 0 && kinds.every((kind) => (SOCKET_KINDS as readonly string[]).includes(kind))) await this.assertKeyQuota(request);
     return this.place(request, reply, kinds.length === 1 && kinds[0] === 'tcp-listener');
   }
