@@ -156,8 +156,8 @@ const TEXTS = {
   tlsLeafKeyType: text('SOCKPLANE_TLS_LEAF_KEY_TYPE', { default: 'ec-p256', meaning: 'Key type of minted leaf certificates: `ec-p256` or `rsa-2048` (for peers without ECDSA)' }, parseKeyType),
   clusterRedisUrl: text('SOCKPLANE_CLUSTER_REDIS_URL', { default: '', meaning: 'Redis 7 URL (`redis://host:6379/0`) of the cluster this node joins; none = a single node, and no Redis is contacted' }, parseRedisUrl),
   clusterSecret: text('SOCKPLANE_CLUSTER_SECRET', { default: '', meaning: 'Secret the nodes of a cluster authenticate their forwarded calls with (16+ printable characters, the same on every node); needed with `SOCKPLANE_CLUSTER_REDIS_URL`' }, (raw) => raw),
-  clusterApiUrl: text('SOCKPLANE_CLUSTER_API_URL', { default: '', meaning: 'URL the other nodes reach this node\'s API at (`http://10.0.0.2:3000`); none = `HOST` and the port it listens on' }, parseApiUrl),
-  clusterSocketHost: text('SOCKPLANE_CLUSTER_SOCKET_HOST', { default: '', meaning: 'Address clients dial to reach the listeners this node holds, shown on each node in `GET /v1/cluster`; none = `HOST`' }, (raw) => raw || null),
+  clusterApiUrl: text('SOCKPLANE_CLUSTER_API_URL', { default: '', meaning: 'URL the other nodes reach this node\'s API at (`http://10.0.0.2:3000`; its host is allowed in the Host header); none = `HOST` and the port it listens on' }, parseApiUrl),
+  clusterSocketHost: text('SOCKPLANE_CLUSTER_SOCKET_HOST', { default: '', meaning: 'Address clients dial to reach the listeners this node holds: a listener made here without `host` binds it, and `GET /v1/cluster` shows it; none = `HOST`' }, (raw) => raw || null),
   logLevel: text('SOCKPLANE_LOG_LEVEL', { default: 'info', meaning: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' }, parseLogLevel),
 };
 
@@ -195,7 +195,9 @@ const SETTINGS_SCHEMA = z.object(schemasOf(SETTINGS)).transform(({ apiKeys, apiK
   if (settings.clusterRedisUrl !== null && !/^[\x21-\x7e]{16,512}$/.test(settings.clusterSecret)) {
     return refuse(ctx, 'SOCKPLANE_CLUSTER_SECRET must be 16 to 512 printable characters, the same on every node, when SOCKPLANE_CLUSTER_REDIS_URL is set');
   }
-  return { ...settings, apiKeys: keys };
+  // The other nodes call this one at its API URL, with that host in the Host header.
+  const allowedHosts = settings.clusterApiUrl === null ? settings.allowedHosts : [...settings.allowedHosts, new URL(settings.clusterApiUrl).hostname.replace(/^\[(.*)\]$/, '$1')];
+  return { ...settings, allowedHosts, apiKeys: keys };
 });
 
 /** Every setting, typed as the schema makes it. */
