@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster, waitForMembers } from '../support/cluster';
 import { TcpPeer } from '../support/peers';
+import { SseClient } from '../support/sse-client';
 import { compileServer, removeCompiled } from '../support/server-process';
 
 /** A peer and the connection a node holds for it, driven through that node's own API. */
@@ -66,7 +67,10 @@ describe('a cluster while Redis stops and comes back', () => {
       }),
     );
 
+    const onA = await SseClient.open(Number(new URL(a.url).port), '/v1/events', {}, a.host);
+    await onA.waitFor((message) => message.event === 'connection.data');
     await redis.stop();
+    const outageFrom = lanes.map((lane) => lane.read);
     const ready = await pollUntil(async () => {
       const health = await api(a).get('/health/ready').expect(200);
       return health.body.details.redis.redis === 'unavailable' ? health.body : undefined;
@@ -80,6 +84,7 @@ describe('a cluster while Redis stops and comes back', () => {
     const duringOutage = rounds;
     await pollUntil(async () => (rounds >= duringOutage + 6 ? true : undefined), 10_000, 'rounds while Redis is away');
 
+    const outageTo = lanes.map((lane) => lane.read);
     await redis.run();
     await waitForMembers(
       nodes.map((node) => node.url),
@@ -89,6 +94,19 @@ describe('a cluster while Redis stops and comes back', () => {
     const listed = await api(a).get('/v1/tcp/connections').expect(200);
     expect(listed.body.items.map((item: { id: string }) => item.id).sort()).toEqual(lanes.map((lane) => lane.connectionId).sort());
     expect((await clusterView(b.url)).nodes).toHaveLength(3);
+
+    // What every node's sockets did while Redis was away reaches the event streams once it is back, every event of it.
+    for (const [index, lane] of lanes.entries()) {
+      const dataOf = (message: { event: string; json: Record<string, unknown> }) =>
+        message.event === 'connection.data' && message.json.resourceId === lane.connectionId ? (message.json.data as { from: number; to: number }) : undefined;
+      await onA.waitFor((message) => dataOf(message)?.to === outageTo[index]);
+      // From the second line on: the first may have been on its way to Redis as it was killed.
+      const during = onA.messages.flatMap((message) => dataOf(message) ?? []).filter((data) => data.from > outageFrom[index] && data.to <= outageTo[index]);
+      expect(during.length).toBeGreaterThanOrEqual(1);
+      expect(during.map((data) => data.from)).toEqual([during[0].from, ...during.slice(0, -1).map((data) => data.to)]);
+      expect(during[during.length - 1].to).toBe(outageTo[index]);
+    }
+    onA.close();
 
     traffic = false;
     await flowing;
