@@ -103,7 +103,8 @@ describe('a cluster while Redis stops and comes back', () => {
       // From the second line on: the first may have been on its way to Redis as it was killed.
       const during = onA.messages.flatMap((message) => dataOf(message) ?? []).filter((data) => data.from > outageFrom[index] && data.to <= outageTo[index]);
       expect(during.length).toBeGreaterThanOrEqual(1);
-      expect(during.map((data) => data.from)).toEqual([during[0].from, ...during.slice(0, -1).map((data) => data.to)]);
+      const lineLength = `${lane.node.nodeId} 000000\n`.length;
+      expect(during.map((data) => data.from)).toEqual([outageFrom[index] + lineLength, ...during.slice(0, -1).map((data) => data.to)]);
       expect(during[during.length - 1].to).toBe(outageTo[index]);
     }
     onA.close();
