@@ -11,11 +11,11 @@ export const LOOPBACK = '127.0.0.1';
 const CLOCK_TICKS = 100;
 
 /** A free loopback port: main.ts does not print the port it bound, so the bench picks one. */
-export function freePort(): Promise<number> {
+export function freePort(host = LOOPBACK): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen({ host: LOOPBACK, port: 0 }, () => {
+    server.listen({ host, port: 0 }, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -102,6 +102,8 @@ export interface ServiceOptions {
   env: Record<string, string>;
   /** Extra node flags, e.g. `--cpu-prof` when profiling. */
   nodeArgs: string[];
+  /** The loopback address it listens on (the cluster scenario runs nodes on 127.0.0.2–4); 127.0.0.1 by default. */
+  host?: string;
 }
 
 /** What `npm start` passes to node (its flags and `dist/main.js`), so the bench runs the service as it is run. */
@@ -114,17 +116,18 @@ function startArguments(): string[] {
 
 /** Starts the built service as `npm start` does, on a free loopback port, and waits until it answers. */
 export async function startService(options: ServiceOptions): Promise<Service> {
-  const port = await freePort();
+  const host = options.host ?? LOOPBACK;
+  const port = await freePort(host);
   const child = spawn(process.execPath, [...options.nodeArgs, ...startArguments()], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env, HOST: LOOPBACK, PORT: String(port) },
+    env: { ...process.env, ...options.env, HOST: host, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
-  const client = new HttpClient(LOOPBACK, port);
+  const client = new HttpClient(host, port);
   const stop = async (): Promise<void> => {
     client.close();
     child.kill('SIGTERM');

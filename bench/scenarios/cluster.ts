@@ -1,0 +1,133 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectTcp, resetConnection } from '../lib/api';
+import { BenchContext, Scenario } from '../lib/context';
+import { HttpClient } from '../lib/http';
+import { startSinkPeer } from '../lib/peers';
+import { Service, freePort, startService } from '../lib/processes';
+import { percentile } from '../lib/report';
+
+const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+const SEND_BODY = JSON.stringify({ data: 'x'.repeat(64), encoding: 'utf8' });
+/** Listeners the list walks: this many on each of the three nodes, three times as many on the one node. */
+const LISTENERS_PER_NODE = 100;
+const PAGE = 100;
+
+/** A `redis-server` of the bench's own: a free port, its own directory, nothing saved. */
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sockplane-bench-redis-'));
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
+  while (!output.includes('Ready to accept connections')) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited:\n${output}`);
+    await once(child.stdout ?? child, 'data');
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function timed(client: HttpClient, method: string, path: string, body?: string): Promise<number> {
+  const start = performance.now();
+  const response = await client.send(method, path, body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } });
+  if (response.status !== 200) throw new Error(`${method} ${path} answered ${response.status}: ${response.body.toString()}`);
+  return performance.now() - start;
+}
+
+/** Latencies of `calls` sequential calls to each of two targets, alternating in batches of 50 so both see the same machine. */
+async function alternate(calls: number, first: () => Promise<number>, second: () => Promise<number>): Promise<[number[], number[]]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  while (a.length < calls) {
+    for (let i = 0; i < 50; i++) a.push(await first());
+    for (let i = 0; i < 50; i++) b.push(await second());
+  }
+  return [a, b];
+}
+
+/**
+ * Issue 21: a cluster of three nodes on Redis (each its own process, on 127.0.0.2–4). A send
+ * forwarded by node A to the connection node B holds, against the same send made on B; and a
+ * page of a list gathered from three nodes, against the same page from one node holding all
+ * the sockets (the bench's single-node service).
+ */
+export const cluster: Scenario = {
+  name: 'cluster',
+  async run({ service, volumes, log }: BenchContext) {
+    const redis = await startRedis();
+    const nodes: Service[] = [];
+    const sink = await startSinkPeer();
+    try {
+      for (const host of NODE_HOSTS) {
+        nodes.push(
+          await startService({
+            host,
+            nodeArgs: [],
+            env: { SOCKPLANE_CLUSTER_REDIS_URL: redis.url, SOCKPLANE_CLUSTER_SECRET: 'bench-cluster-secret-0123456789', SOCKPLANE_LOG_LEVEL: 'warn' },
+          }),
+        );
+      }
+      const [a, b] = nodes.map((node) => node.client);
+      for (const node of nodes) {
+        for (let seen = 0; seen < nodes.length; ) {
+          const view = await node.client.json<{ nodes: { state: string }[] }>('GET', '/v1/cluster');
+          seen = view.nodes.filter((n) => n.state === 'live').length;
+          if (seen < nodes.length) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+
+      const connection = await connectTcp(b, sink.server.port);
+      const sendPath = `/v1/tcp/connections/${connection.id}/send`;
+      const warmUp = Math.min(1000, volumes.roundTrips);
+      await alternate(warmUp, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
+      const [local, forwarded] = await alternate(volumes.roundTrips, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
+      await resetConnection(b, connection.id);
+
+      const label = 'bench:cluster-list';
+      for (const node of nodes) {
+        for (let n = 0; n < LISTENERS_PER_NODE; n++) await node.client.json('POST', '/v1/tcp/listeners', { host: node.client.host, port: 0, labels: { bench: 'cluster-list' } }, 201);
+      }
+      const single: string[] = [];
+      for (let n = 0; n < LISTENERS_PER_NODE * nodes.length; n++) {
+        single.push((await service.client.json<{ id: string }>('POST', '/v1/tcp/listeners', { host: '127.0.0.1', port: 0, labels: { bench: 'cluster-list' } }, 201)).id);
+      }
+      const listPath = `/v1/tcp/listeners?label=${label}&limit=${PAGE}`;
+      const lists = Math.max(200, volumes.roundTrips / 5);
+      await alternate(100, () => timed(a, 'GET', listPath), () => timed(service.client, 'GET', listPath));
+      const [gathered, oneNode] = await alternate(lists, () => timed(a, 'GET', listPath), () => timed(service.client, 'GET', listPath));
+      await Promise.all(single.map((id) => service.client.json('DELETE', `/v1/tcp/listeners/${id}`)));
+
+      const p = (samples: number[], at: number): number => percentile(samples, at);
+      log(
+        `cluster: send local p50 ${p(local, 50).toFixed(3)} ms p99 ${p(local, 99).toFixed(3)}, forwarded p50 ${p(forwarded, 50).toFixed(3)} ms p99 ${p(forwarded, 99).toFixed(3)}; ` +
+          `list page of ${PAGE} one node p50 ${p(oneNode, 50).toFixed(3)} ms, three nodes p50 ${p(gathered, 50).toFixed(3)} ms`,
+      );
+      return [
+        { scenario: 'send 64 B forwarded by node A to node B’s connection, p50', unit: 'ms', sockplane: p(forwarded, 50), baseline: p(local, 50), baselineName: 'the same send on node B', target: { on: 'ratio', atMost: 1.5 } },
+        { scenario: 'send 64 B forwarded by node A to node B’s connection, p99', unit: 'ms', sockplane: p(forwarded, 99), baseline: p(local, 99), baselineName: 'the same send on node B', target: null },
+        {
+          scenario: `list page of ${PAGE} listeners gathered from three nodes (${LISTENERS_PER_NODE} each), p50`,
+          unit: 'ms',
+          sockplane: p(gathered, 50),
+          baseline: p(oneNode, 50),
+          baselineName: `one node holding all ${LISTENERS_PER_NODE * nodes.length}`,
+          target: { on: 'ratio', atMost: 3 },
+        },
+      ];
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await sink.server.close();
+      await redis.stop();
+    }
+  },
+};
