@@ -2,9 +2,9 @@ import replyFrom from '@fastify/reply-from';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { connect } from 'node:net';
+import { Agent } from 'undici';
 import { ApiProblem } from '../common/api-problem';
 import { ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from '../common/error-catalog';
-import { RawBody } from '../common/raw-body';
 import { BEARER } from '../auth/api-key.hook';
 import { findApiKey } from '../auth/api-keys';
 import { ApiKey } from '../config/api-keys';
@@ -51,24 +51,33 @@ const FAN_OUT_HEADERS = ['authorization', 'accept', 'x-request-id'];
  */
 export class ClusterRouter {
   private readonly secret: Buffer;
+  /** Keep-alive connections to the other nodes, for forwards and lists alike. */
+  private readonly agent: Agent;
 
   constructor(
     private readonly membership: Membership,
     private readonly options: ClusterRouterOptions,
   ) {
     this.secret = Buffer.from(options.secret);
+    // An event stream is silent between heartbeats for as long as it likes: no body timeout.
+    this.agent = new Agent({ connect: { timeout: options.answerGraceMs }, bodyTimeout: 0 });
   }
 
   async install(fastify: FastifyInstance): Promise<void> {
-    await fastify.register(replyFrom, {
-      disableRequestLogging: true,
-      // An event stream is silent between heartbeats for as long as it likes: no body timeout.
-      undici: { connectTimeout: this.options.answerGraceMs, bodyTimeout: 0 },
+    await fastify.register(replyFrom, { disableRequestLogging: true, undici: this.agent });
+    // Forwards and lists at onRequest: before this node parses the body (it goes on as it came)
+    // or checks the API key, which the owner checks.
+    fastify.addHook('onRequest', async (request, reply) => {
+      this.authenticatePeer(request);
+      return this.routeByPath(request, reply);
     });
-    fastify.addHook('onRequest', async (request) => this.authenticatePeer(request));
-    // preValidation, not onRequest: the body is parsed by then (reply-from sends a parsed body,
-    // not the raw stream), and it runs before the API key check, which is the owner's to make.
-    fastify.addHook('preValidation', async (request, reply) => this.route(request, reply));
+    // Creates at preValidation, where their body is parsed: placement and quota read it.
+    fastify.addHook('preValidation', async (request, reply) => this.routeCreate(request, reply));
+  }
+
+  /** Closes the connections to the other nodes. */
+  async close(): Promise<void> {
+    await this.agent.close();
   }
 
   private authenticatePeer(request: FastifyRequest): void {
@@ -79,19 +88,26 @@ export class ClusterRouter {
     if (given.length === this.secret.length && timingSafeEqual(given, this.secret)) fromPeers.add(request);
   }
 
-  private async route(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    if (!request.url.startsWith('/v1/')) return undefined;
-    const fromPeer = fromPeers.has(request);
-    const owner = fromPeer ? null : ownerInPath(request.url);
+  /** A call for another node's resource goes there; a list is gathered. Another node's call is answered here. */
+  private async routeByPath(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (fromPeers.has(request) || !request.url.startsWith('/v1/')) return undefined;
+    const owner = ownerInPath(request.url);
     if (owner !== null) return owner.node === this.membership.nodeId ? undefined : this.forward(request, reply, owner.node);
+    if (request.method === 'GET' && this.options.collectionRoutes.has(request.routeOptions.url ?? '')) return this.gather(request, reply);
+    return undefined;
+  }
+
+  private async routeCreate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const kinds = this.options.collectionRoutes.get(request.routeOptions.url ?? '');
-    if (kinds === undefined || (request.method === 'GET' && fromPeer)) return undefined;
-    if (request.method === 'GET') return this.gather(request, reply);
-    if (request.method !== 'POST') return undefined;
+    if (request.method !== 'POST' || kinds === undefined || !request.url.startsWith('/v1/')) return undefined;
+    const makesListener = kinds.length === 1 && kinds[0] === 'tcp-listener';
     // Placed here by another node, which checked the quota: made here.
-    if (fromPeer) return this.place(request, reply, kinds.length === 1 && kinds[0] === 'tcp-listener');
+    if (fromPeers.has(request)) {
+      if (makesListener) this.bindWhereReachable(request);
+      return undefined;
+    }
     if (kinds.length > 0 && kinds.every((kind) => (SOCKET_KINDS as readonly string[]).includes(kind))) await this.assertKeyQuota(request);
-    return this.place(request, reply, kinds.length === 1 && kinds[0] === 'tcp-listener');
+    return this.place(request, reply, makesListener);
   }
 
   /**
@@ -142,14 +158,13 @@ export class ClusterRouter {
     }
   }
 
-  private sendTo(request: FastifyRequest, reply: FastifyReply, node: KnownNode, body?: unknown): FastifyReply {
-    const forwarded = body ?? request.body;
-    const payload =
-      forwarded instanceof RawBody
-        ? { body: forwarded.toBuffer(), contentType: String(request.headers['content-type'] ?? 'application/octet-stream') }
-        : forwarded === undefined || forwarded === null
-          ? {}
-          : { body: JSON.stringify(forwarded), contentType: 'application/json' };
+  /**
+   * Forwards the call to `node`: with `body`, that body as JSON (a create whose placement was
+   * taken out); otherwise the request's own body, unread, streamed on as it arrives.
+   */
+  private sendTo(request: FastifyRequest, reply: FastifyReply, node: KnownNode, body?: Record<string, unknown>): FastifyReply {
+    if (body === undefined && hasBody(request)) request.body = request.raw;
+    const payload = body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' };
     const waitMs = Math.min(Number((request.query as Record<string, unknown>).waitMs) || 0, this.options.maxWaitMs);
     return reply.from(node.apiUrl + request.url, {
       ...payload,
@@ -225,13 +240,14 @@ export class ClusterRouter {
     for (const [name, value] of Object.entries(query)) for (const one of [value].flat()) search.append(name, one);
     if (cursor !== undefined) search.set('cursor', cursor);
     try {
-      const response = await fetch(`${node.apiUrl}${path}?${search}`, { headers, signal: AbortSignal.timeout(this.options.listDeadlineMs) });
-      if (response.status === 200) {
-        const page = (await response.json()) as { items: ListItem[]; nextCursor: string | null };
+      const response = await this.agent.request({ origin: node.apiUrl, method: 'GET', path: `${path}?${search}`, headers, signal: AbortSignal.timeout(this.options.listDeadlineMs) });
+      if (response.statusCode === 200) {
+        const page = (await response.body.json()) as { items: ListItem[]; nextCursor: string | null };
         return { node: node.nodeId, items: page.items, nextCursor: page.nextCursor };
       }
-      if (response.status >= 500) return null;
-      return { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/problem+json' }, body: await response.text() };
+      const text = await response.body.text();
+      if (response.statusCode >= 500) return null;
+      return { status: response.statusCode, headers: { 'content-type': String(response.headers['content-type'] ?? PROBLEM_CONTENT_TYPE) }, body: text };
     } catch {
       return null;
     }
@@ -288,6 +304,11 @@ interface Refusal {
   status: number;
   headers: Record<string, string>;
   body: string;
+}
+
+/** Whether the request carries a body (it is forwarded unread). */
+function hasBody(request: FastifyRequest): boolean {
+  return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
 }
 
 function isUpgrade(request: FastifyRequest): boolean {

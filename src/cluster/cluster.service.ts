@@ -42,6 +42,7 @@ export class ClusterService implements BeforeApplicationShutdown {
   private unsubscribe: () => void = () => undefined;
 
   private feed: EventFeed | null = null;
+  private router: ClusterRouter | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -77,6 +78,7 @@ export class ClusterService implements BeforeApplicationShutdown {
       answerGraceMs: this.config.clusterHeartbeatMs,
     });
     await router.install(fastify);
+    this.router = router;
     const feed = new EventFeed(this.config.clusterRedisUrl ?? '', this.events.takeFeed(), {
       streamMax: this.config.clusterEventStreamMax,
       pendingMax: this.config.eventHistory,
@@ -113,6 +115,7 @@ export class ClusterService implements BeforeApplicationShutdown {
     this.unsubscribe();
     await this.feed?.stop();
     await this.membership?.stop();
+    await this.router?.close();
   }
 
   private track(membership: Membership, event: SocketEvent): void {
