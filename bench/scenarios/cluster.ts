@@ -7,7 +7,7 @@ import { connectTcp, resetConnection } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
 import { HttpClient } from '../lib/http';
 import { startSinkPeer } from '../lib/peers';
-import { Service, freePort, startService } from '../lib/processes';
+import { Service, cpuSeconds, freePort, startService } from '../lib/processes';
 import { percentile } from '../lib/report';
 
 const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
@@ -90,6 +90,16 @@ export const cluster: Scenario = {
       const sendPath = `/v1/tcp/connections/${connection.id}/send`;
       const warmUp = Math.min(1000, volumes.roundTrips);
       await alternate(warmUp, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
+      // CPU the nodes spend per call, which a loaded machine changes less than latency: B alone for a local send, A and B for a forwarded one.
+      const [aNode, bNode] = nodes;
+      const cpuOf = async (calls: number, via: HttpClient): Promise<{ a: number; b: number }> => {
+        const [a0, b0] = [cpuSeconds(aNode.pid), cpuSeconds(bNode.pid)];
+        for (let i = 0; i < calls; i++) await timed(via, 'POST', sendPath, SEND_BODY);
+        return { a: ((cpuSeconds(aNode.pid) - a0) * 1e6) / calls, b: ((cpuSeconds(bNode.pid) - b0) * 1e6) / calls };
+      };
+      const localCpu = await cpuOf(volumes.roundTrips, b);
+      const forwardedCpu = await cpuOf(volumes.roundTrips, a);
+      log(`cluster: CPU per send: local ${localCpu.b.toFixed(0)} µs on B; forwarded ${forwardedCpu.a.toFixed(0)} µs on A + ${forwardedCpu.b.toFixed(0)} µs on B`);
       const [local, forwarded] = await alternate(volumes.roundTrips, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
       await resetConnection(b, connection.id);
 
@@ -104,6 +114,12 @@ export const cluster: Scenario = {
       const listPath = `/v1/tcp/listeners?label=${label}&limit=${PAGE}`;
       const lists = Math.max(200, volumes.roundTrips / 5);
       await alternate(100, () => timed(a, 'GET', listPath), () => timed(service.client, 'GET', listPath));
+      const listCpu = nodes.map((node) => cpuSeconds(node.pid));
+      const singleCpu = cpuSeconds(service.pid);
+      for (let i = 0; i < 200; i++) await timed(a, 'GET', listPath);
+      const gatherMicros = nodes.map((node, index) => ((cpuSeconds(node.pid) - listCpu[index]) * 1e6) / 200);
+      for (let i = 0; i < 200; i++) await timed(service.client, 'GET', listPath);
+      log(`cluster: CPU per list page: one node ${(((cpuSeconds(service.pid) - singleCpu) * 1e6) / 200).toFixed(0)} µs; gathered ${gatherMicros.map((micros) => micros.toFixed(0)).join(' + ')} µs (A, B, C)`);
       const [gathered, oneNode] = await alternate(lists, () => timed(a, 'GET', listPath), () => timed(service.client, 'GET', listPath));
       await Promise.all(single.map((id) => service.client.json('DELETE', `/v1/tcp/listeners/${id}`)));
 

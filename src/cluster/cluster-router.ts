@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { Agent } from 'undici';
 import { ApiProblem } from '../common/api-problem';
 import { ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from '../common/error-catalog';
+import { OCTET_STREAM } from '../common/raw-body';
 import { BEARER } from '../auth/api-key.hook';
 import { findApiKey } from '../auth/api-keys';
 import { ApiKey } from '../config/api-keys';
@@ -160,11 +161,16 @@ export class ClusterRouter {
 
   /**
    * Forwards the call to `node`: with `body`, that body as JSON (a create whose placement was
-   * taken out); otherwise the request's own body, unread, streamed on as it arrives.
+   * taken out); otherwise the request's own body, unparsed. A small body is read whole and a
+   * small answer is sent whole: each then goes in one write, where streaming them cost a write
+   * per piece, and writes were most of what a forwarded send cost this node (bench/README.md).
+   * Larger ones, and answers of unknown length (event streams), stream through.
    */
-  private sendTo(request: FastifyRequest, reply: FastifyReply, node: KnownNode, body?: Record<string, unknown>): FastifyReply {
-    if (body === undefined && hasBody(request)) request.body = request.raw;
-    const payload = body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' };
+  private async sendTo(request: FastifyRequest, reply: FastifyReply, node: KnownNode, body?: Record<string, unknown>): Promise<FastifyReply> {
+    let payload: { body?: string | Buffer; contentType?: string } = {};
+    if (body !== undefined) payload = { body: JSON.stringify(body), contentType: 'application/json' };
+    else if (isSmall(request.headers['content-length'])) payload = { body: await readWhole(request.raw), contentType: String(request.headers['content-type'] ?? OCTET_STREAM) };
+    else if (hasBody(request)) request.body = request.raw;
     const waitMs = Math.min(Number((request.query as Record<string, unknown>).waitMs) || 0, this.options.maxWaitMs);
     return reply.from(node.apiUrl + request.url, {
       ...payload,
@@ -172,6 +178,18 @@ export class ClusterRouter {
       rewriteRequestHeaders: (_request, headers) => ({ ...headers, [CLUSTER_SECRET_HEADER]: this.options.secret }),
       // A call is sent once: reply-from would repeat a GET that answered 503.
       retryDelay: () => null,
+      onResponse: (_request, forwarded, answer) => {
+        // The answer's headers are the reply's by now.
+        const length = forwarded.getHeader('content-length');
+        if (!isSmall(length === undefined ? undefined : String(length))) {
+          forwarded.send(answer.stream);
+          return;
+        }
+        readWhole(answer.stream).then(
+          (whole) => forwarded.send(whole),
+          () => forwarded.raw.destroy(),
+        );
+      },
       // It may have been lost since the last heartbeat: then the answer is that it is gone.
       onError: (failed) => {
         void this.membership.whereabouts(node.nodeId, true).then((where) =>
@@ -304,6 +322,21 @@ interface Refusal {
   status: number;
   headers: Record<string, string>;
   body: string;
+}
+
+/** Bodies and answers up to this size are forwarded whole rather than streamed. */
+const SMALL_BYTES = 64 * 1024;
+
+/** A declared length of at least one byte and at most SMALL_BYTES. */
+function isSmall(contentLength: string | string[] | undefined): boolean {
+  const length = Number(contentLength);
+  return typeof contentLength === 'string' && length > 0 && length <= SMALL_BYTES;
+}
+
+async function readWhole(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /** Whether the request carries a body (it is forwarded unread). */

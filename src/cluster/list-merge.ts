@@ -62,14 +62,24 @@ export function nodeCursor(cursor: ClusterCursor, node: string): string | undefi
   return owner === null ? undefined : encodeCursor(owner.seq);
 }
 
+/** What creation order sorts an item by, read off it once (not in every comparison). */
+interface SortKey {
+  item: ListItem;
+  createdAt: string;
+  node: string;
+  seq: number;
+}
+
+function sortKey(item: ListItem): SortKey {
+  const owner = ResourceIds.ownerOf(item.id);
+  return { item, createdAt: item.createdAt ?? '', node: owner?.node ?? item.id, seq: owner?.seq ?? 0 };
+}
+
 /** Creation order across nodes: by creation time, then node, then the node's own sequence. */
-function compareItems(a: ListItem, b: ListItem): number {
-  const byTime = (a.createdAt ?? '').localeCompare(b.createdAt ?? '');
-  if (byTime !== 0) return byTime;
-  const ownerA = ResourceIds.ownerOf(a.id);
-  const ownerB = ResourceIds.ownerOf(b.id);
-  if (ownerA && ownerB) return ownerA.node === ownerB.node ? ownerA.seq - ownerB.seq : ownerA.node.localeCompare(ownerB.node);
-  return a.id.localeCompare(b.id);
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  if (a.node !== b.node) return a.node < b.node ? -1 : 1;
+  return a.seq - b.seq;
 }
 
 /**
@@ -80,7 +90,10 @@ function compareItems(a: ListItem, b: ListItem): number {
  */
 export function mergePages(pages: NodePage[], cursor: ClusterCursor, missing: readonly string[], limit: number | undefined): MergedPage {
   const pageSize = limit ?? Math.max(0, ...pages.filter((page) => page.nextCursor !== null).map((page) => page.items.length));
-  const all = pages.flatMap((page) => page.items).sort(compareItems);
+  const all = pages
+    .flatMap((page) => page.items.map(sortKey))
+    .sort(compareKeys)
+    .map((key) => key.item);
   const items = pageSize > 0 ? all.slice(0, pageSize) : all;
   const taken = new Set(items.map((item) => item.id));
   const next: ClusterCursor = { after: { ...cursor.after }, done: [...cursor.done] };
