@@ -44,6 +44,29 @@ async function timed(client: HttpClient, method: string, path: string, body?: st
   return performance.now() - start;
 }
 
+/** The bare proxy (bench/bare-proxy.ts) in front of `target`, on 127.0.0.5. */
+async function startBareProxy(target: string): Promise<{ client: HttpClient; pid: number; stop(): Promise<void> }> {
+  const host = '127.0.0.5';
+  const port = await freePort(host);
+  const child = spawn(process.execPath, [join(__dirname, '..', 'bare-proxy.js'), target, host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
+  while (!output.includes('ready')) {
+    if (child.exitCode !== null) throw new Error(`the bare proxy exited:\n${output}`);
+    await once(child.stdout ?? child, 'data');
+  }
+  const client = new HttpClient(host, port);
+  return {
+    client,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      client.close();
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
 /** Latencies of `calls` sequential calls to each of two targets, alternating in batches of 50 so both see the same machine. */
 async function alternate(calls: number, first: () => Promise<number>, second: () => Promise<number>): Promise<[number[], number[]]> {
   const a: number[] = [];
@@ -86,6 +109,7 @@ export const cluster: Scenario = {
         }
       }
 
+      const proxy = await startBareProxy(b.origin);
       const connection = await connectTcp(b, sink.server.port);
       const sendPath = `/v1/tcp/connections/${connection.id}/send`;
       const warmUp = Math.min(1000, volumes.roundTrips);
@@ -99,8 +123,13 @@ export const cluster: Scenario = {
       };
       const localCpu = await cpuOf(volumes.roundTrips, b);
       const forwardedCpu = await cpuOf(volumes.roundTrips, a);
-      log(`cluster: CPU per send: local ${localCpu.b.toFixed(0)} µs on B; forwarded ${forwardedCpu.a.toFixed(0)} µs on A + ${forwardedCpu.b.toFixed(0)} µs on B`);
+      const proxyCpu0 = cpuSeconds(proxy.pid);
+      for (let i = 0; i < volumes.roundTrips; i++) await timed(proxy.client, 'POST', sendPath, SEND_BODY);
+      const proxyCpu = ((cpuSeconds(proxy.pid) - proxyCpu0) * 1e6) / volumes.roundTrips;
+      log(`cluster: CPU per send: local ${localCpu.b.toFixed(0)} µs on B; forwarded ${forwardedCpu.a.toFixed(0)} µs on A + ${forwardedCpu.b.toFixed(0)} µs on B; bare proxy ${proxyCpu.toFixed(0)} µs`);
       const [local, forwarded] = await alternate(volumes.roundTrips, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
+      const [forwardedBeside, proxied] = await alternate(volumes.roundTrips, () => timed(a, 'POST', sendPath, SEND_BODY), () => timed(proxy.client, 'POST', sendPath, SEND_BODY));
+      await proxy.stop();
       await resetConnection(b, connection.id);
 
       const label = 'bench:cluster-list';
@@ -131,6 +160,14 @@ export const cluster: Scenario = {
       return [
         { scenario: 'send 64 B forwarded by node A to node B’s connection, p50', unit: 'ms', sockplane: p(forwarded, 50), baseline: p(local, 50), baselineName: 'the same send on node B', target: { on: 'ratio', atMost: 1.5 } },
         { scenario: 'send 64 B forwarded by node A to node B’s connection, p99', unit: 'ms', sockplane: p(forwarded, 99), baseline: p(local, 99), baselineName: 'the same send on node B', target: null },
+        {
+          scenario: 'send 64 B forwarded by node A to node B’s connection, p50, against a bare proxy',
+          unit: 'ms',
+          sockplane: p(forwardedBeside, 50),
+          baseline: p(proxied, 50),
+          baselineName: 'bare Fastify + reply-from in front of B',
+          target: null,
+        },
         {
           scenario: `list page of ${PAGE} listeners gathered from three nodes (${LISTENERS_PER_NODE} each), p50`,
           unit: 'ms',
