@@ -258,26 +258,26 @@ function parseHost(host: string): string {
   return host;
 }
 
+/** `raw` as a URL; `message` says what was wanted when it is not one. */
+function parseUrl(raw: string, message: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new ConfigError(`${message}, got "${raw}"`);
+  }
+}
+
 function parseRedisUrl(raw: string): string | null {
   if (raw === '') return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`SOCKPLANE_CLUSTER_REDIS_URL must be a redis:// or rediss:// URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`SOCKPLANE_CLUSTER_REDIS_URL must be a redis:// or rediss:// URL, got "${url.protocol}"`);
+  const wanted = 'SOCKPLANE_CLUSTER_REDIS_URL must be a redis:// or rediss:// URL';
+  const url = parseUrl(raw, wanted);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`${wanted}, got "${url.protocol}"`);
   return raw;
 }
 
 function parseApiUrl(raw: string): string | null {
   if (raw === '') return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`SOCKPLANE_CLUSTER_API_URL must be an http:// URL, got "${raw}"`);
-  }
+  const url = parseUrl(raw, 'SOCKPLANE_CLUSTER_API_URL must be an http:// URL');
   if (url.protocol !== 'http:' || url.pathname !== '/' || url.search !== '') throw new ConfigError(`SOCKPLANE_CLUSTER_API_URL must be an http:// URL without path or query, got "${raw}"`);
   return url.origin;
 }

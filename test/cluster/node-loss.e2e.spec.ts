@@ -1,32 +1,21 @@
 import request from 'supertest';
-import { ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster } from '../support/cluster';
+import { ClusterNode, clusterView, pollUntil, useCluster } from '../support/cluster';
 import { TcpPeer } from '../support/peers';
-import { compileServer, removeCompiled } from '../support/server-process';
 import { SseClient } from '../support/sse-client';
 
 describe('a cluster losing a node (kill -9)', () => {
-  let compiled: string;
-  let redis: RedisProcess;
-  let nodes: ClusterNode[];
+  const cluster = useCluster();
   const streams: SseClient[] = [];
   const peers: TcpPeer[] = [];
   const api = (node: ClusterNode) => request(node.url);
 
-  beforeAll(async () => {
-    compiled = compileServer();
-    redis = await RedisProcess.start();
-    nodes = await startCluster(compiled, redis.url);
-  }, 60_000);
-
-  afterAll(async () => {
+  afterAll(() => {
     streams.forEach((stream) => stream.close());
     peers.forEach((peer) => peer.socket.destroy());
-    await stopCluster(nodes ?? []);
-    await redis?.remove();
-    if (compiled) removeCompiled(compiled);
   });
 
   it('within 10 s the survivors publish node.lost and owner-lost closes once; its ids answer 410; the others’ sockets are untouched', async () => {
+    const { nodes } = cluster;
     const [a, b, c] = nodes;
     // Echo listeners on every node, each with a connected peer.
     const listeners = await Promise.all(nodes.map((node) => api(node).post('/v1/tcp/listeners').send({ host: node.host, port: 0, mode: 'echo' }).expect(201)));

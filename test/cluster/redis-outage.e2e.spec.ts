@@ -1,8 +1,7 @@
 import request from 'supertest';
-import { ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster, waitForMembers } from '../support/cluster';
+import { ClusterNode, clusterView, pollUntil, useCluster, waitForMembers } from '../support/cluster';
 import { TcpPeer } from '../support/peers';
 import { SseClient } from '../support/sse-client';
-import { compileServer, removeCompiled } from '../support/server-process';
 
 /** A peer and the connection a node holds for it, driven through that node's own API. */
 interface Lane {
@@ -17,24 +16,11 @@ interface Lane {
 }
 
 describe('a cluster while Redis stops and comes back', () => {
-  let compiled: string;
-  let redis: RedisProcess;
-  let nodes: ClusterNode[];
+  const cluster = useCluster();
   const lanes: Lane[] = [];
   const api = (node: ClusterNode) => request(node.url);
 
-  beforeAll(async () => {
-    compiled = compileServer();
-    redis = await RedisProcess.start();
-    nodes = await startCluster(compiled, redis.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    lanes.forEach((lane) => lane.peer.socket.destroy());
-    await stopCluster(nodes ?? []);
-    await redis?.remove();
-    if (compiled) removeCompiled(compiled);
-  });
+  afterAll(() => lanes.forEach((lane) => lane.peer.socket.destroy()));
 
   /** One round on a lane: the peer sends a numbered line, the node reads it and sends it back. */
   async function round(lane: Lane, n: number): Promise<void> {
@@ -49,6 +35,7 @@ describe('a cluster while Redis stops and comes back', () => {
   }
 
   it('no crash, local sockets keep working with no byte lost, remote calls answer 503 CLUSTER_UNAVAILABLE, and the cluster recovers', async () => {
+    const { nodes, redis } = cluster;
     for (const node of nodes) {
       const listener = await api(node).post('/v1/tcp/listeners').send({ host: node.host, port: 0 }).expect(201);
       const peer = await TcpPeer.connect(listener.body.local.port, node.host);

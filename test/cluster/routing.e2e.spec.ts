@@ -1,7 +1,6 @@
 import request from 'supertest';
-import { CLUSTER_SECRET, ClusterNode, RedisProcess, clusterView, pollUntil, startCluster, stopCluster } from '../support/cluster';
+import { CLUSTER_SECRET, ClusterNode, clusterView, pollUntil, useCluster } from '../support/cluster';
 import { PythonPeer, TcpPeer } from '../support/peers';
-import { compileServer, removeCompiled } from '../support/server-process';
 import { SseClient } from '../support/sse-client';
 
 const ALICE = 'alice-secret-0123456789';
@@ -19,25 +18,16 @@ interface Page {
 }
 
 describe('a cluster of three nodes on Redis: any node answers for any socket', () => {
-  let compiled: string;
-  let redis: RedisProcess;
+  const cluster = useCluster({ SOCKPLANE_API_KEYS: `alice:${ALICE},bob:${BOB}`, SOCKPLANE_MAX_SOCKETS_PER_KEY: String(QUOTA) }, asAlice);
   let nodes: ClusterNode[];
   let a: ClusterNode;
   let b: ClusterNode;
   let c: ClusterNode;
   const api = (node: ClusterNode) => request(node.url);
 
-  beforeAll(async () => {
-    compiled = compileServer();
-    redis = await RedisProcess.start();
-    nodes = await startCluster(compiled, redis.url, { SOCKPLANE_API_KEYS: `alice:${ALICE},bob:${BOB}`, SOCKPLANE_MAX_SOCKETS_PER_KEY: String(QUOTA) }, asAlice);
+  beforeAll(() => {
+    nodes = cluster.nodes;
     [a, b, c] = nodes;
-  }, 60_000);
-
-  afterAll(async () => {
-    await stopCluster(nodes ?? []);
-    await redis?.remove();
-    if (compiled) removeCompiled(compiled);
   });
 
   it('GET /v1/cluster › every node lists the three, live, each at its own address', async () => {

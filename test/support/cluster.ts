@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nextOutputOrExit } from './child-output';
-import { ServerProcess, startServerProcess } from './server-process';
+import { ServerProcess, compileServer, removeCompiled, startServerProcess } from './server-process';
 
 export const CLUSTER_SECRET = 'test-cluster-secret-0123456789';
 
@@ -147,3 +147,40 @@ export async function stopCluster(nodes: readonly ClusterNode[]): Promise<void> 
     }),
   );
 }
+
+/** A file's cluster: its Redis and three nodes, there from `beforeAll` on. */
+export interface ClusterFixture {
+  readonly redis: RedisProcess;
+  readonly nodes: ClusterNode[];
+}
+
+/**
+ * Starts a Redis and three nodes once for the file (in `beforeAll`) and stops them, and removes
+ * the compiled server, in `afterAll` whatever happened. `headers` authenticate the wait for the
+ * members when the nodes have API keys.
+ */
+export function useCluster(env: Record<string, string> = {}, headers: Record<string, string> = {}): ClusterFixture {
+  let compiled: string | undefined;
+  let redis: RedisProcess | undefined;
+  let nodes: ClusterNode[] = [];
+  beforeAll(async () => {
+    compiled = compileServer();
+    redis = await RedisProcess.start();
+    nodes = await startCluster(compiled, redis.url, env, headers);
+  }, 60_000);
+  afterAll(async () => {
+    await stopCluster(nodes);
+    await redis?.remove();
+    if (compiled) removeCompiled(compiled);
+  });
+  return {
+    get redis(): RedisProcess {
+      if (redis === undefined) throw new Error('the cluster is not started yet (use it inside a test)');
+      return redis;
+    },
+    get nodes(): ClusterNode[] {
+      return nodes;
+    },
+  };
+}
+
