@@ -110,8 +110,13 @@ export class ClusterService implements BeforeApplicationShutdown {
     return { clustered: true, nodeId: membership.nodeId, nodes: membership.known().map((node) => ({ ...node, self: node.nodeId === membership.nodeId })) };
   }
 
-  /** Shutdown leaves the cluster after the sockets closed, so no survivor reports them lost. */
+  /**
+   * Shutdown closes the sockets first (the registry's own shutdown then finds none), so their
+   * closing reaches the other nodes' event streams and their counts; then the node leaves, and
+   * no survivor reports it lost.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    if (this.membership !== null) await this.registry.closeAll();
     this.unsubscribe();
     await this.feed?.stop();
     await this.membership?.stop();

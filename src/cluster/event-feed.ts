@@ -95,11 +95,13 @@ export class EventFeed {
     this.reading = this.readLoop();
   }
 
+  /** Stops reading; the events appended so far are written before the connection closes. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.reader.disconnect();
     await this.reading;
-    this.writer.disconnect();
+    if (this.writer.status === 'ready') await this.writer.quit().catch(() => undefined);
+    else this.writer.disconnect();
   }
 
   /** Appends one of this node's events (or holds it while Redis is away). */

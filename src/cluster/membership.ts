@@ -90,6 +90,8 @@ export class Membership {
   /** No claims before this time: just (re)connected, the others may not have re-registered yet. */
   private claimsFrom = 0;
   private beating: Promise<void> | null = null;
+  /** The keys whose counts this node has a share in, which it takes back when it leaves. */
+  private readonly owners = new Set<string | null>();
   private stopped = false;
 
   constructor(
@@ -135,18 +137,15 @@ export class Membership {
     await this.redis.connect().catch(() => undefined);
   }
 
-  /** Leaves the cluster: the node's record and socket list go, so no one claims it as lost. */
+  /** Leaves the cluster: its record, socket list and shares of the keys' counts go, so no one claims it lost or counts its sockets. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.beating;
     if (this.available) {
-      await this.redis
-        .multi()
-        .del(KEY.node(this.nodeId), KEY.sockets(this.nodeId))
-        .hdel(KEY.members, this.nodeId)
-        .exec()
-        .catch(() => undefined);
+      const tx = this.redis.multi().del(KEY.node(this.nodeId), KEY.sockets(this.nodeId)).hdel(KEY.members, this.nodeId);
+      for (const owner of this.owners) tx.hdel(KEY.held(owner), this.nodeId);
+      await tx.exec().catch(() => undefined);
     }
     this.redis.disconnect();
   }
@@ -178,6 +177,7 @@ export class Membership {
 
   /** Records a socket this node now holds (and its owner's count, for quotas across the cluster). */
   socketOpened(id: string, socket: HeldSocket): void {
+    this.owners.add(socket.owner);
     if (!this.available) return;
     this.redis
       .multi()
@@ -208,6 +208,8 @@ export class Membership {
     const held = [...this.options.held()];
     const counts = new Map<string | null, number>();
     for (const [, socket] of held) counts.set(socket.owner, (counts.get(socket.owner) ?? 0) + 1);
+    // A key with none left here still had its share written before Redis went: now nothing.
+    for (const owner of this.owners) if (!counts.has(owner)) counts.set(owner, 0);
     const tx = this.redis.multi().del(KEY.sockets(this.nodeId));
     if (held.length > 0) tx.hset(KEY.sockets(this.nodeId), Object.fromEntries(held.map(([id, socket]) => [id, JSON.stringify(socket)])));
     // Each owner's count is a share per node, so each node restores its own share.

@@ -156,6 +156,9 @@ export type SocketEventType = keyof typeof SOCKET_EVENTS;
 /** Every event type, in the table's order; the events API validates filters and documents its enum from this list. */
 export const SOCKET_EVENT_TYPES = Object.keys(SOCKET_EVENTS) as readonly SocketEventType[];
 
+/** The event types the cluster layer publishes on the bus (about nodes); the runtime publishes all the others. */
+export const CLUSTER_EVENT_TYPES: readonly SocketEventType[] = ['node.lost'];
+
 type ValuesOf<Fields> = { [K in keyof Fields]: Fields[K] extends EventField<infer V> ? V : never };
 
 /** The data each event type carries. */

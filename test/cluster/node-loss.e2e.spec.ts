@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Redis } from 'ioredis';
+import { SOCKET_EVENTS } from '../../src/sockets/socket-events';
 import { ClusterNode, clusterView, pollUntil, useCluster } from '../support/cluster';
 import { TcpPeer } from '../support/peers';
 import { SseClient } from '../support/sse-client';
@@ -35,6 +37,7 @@ describe('a cluster losing a node (kill -9)', () => {
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(lost[0].json).toMatchObject({ type: 'node.lost', resourceId: c.nodeId, kind: 'cluster-node', data: { apiUrl: c.url, sockets: 3 } });
     expect(lost[1].id).toBe(lost[0].id);
+    expect(Object.keys(lost[0].json.data as object).sort()).toEqual(Object.keys(SOCKET_EVENTS['node.lost'].data).sort());
     const ownerLost = (stream: SseClient) => stream.events().filter((event) => (event.data as { reason?: string }).reason === 'owner-lost');
     for (const stream of streams) {
       await pollUntil(async () => (ownerLost(stream).length >= 3 ? true : undefined), 5000, 'three owner-lost closes');
@@ -68,6 +71,29 @@ describe('a cluster losing a node (kill -9)', () => {
       expect((await peers[index].receive(10)).toString()).toBe('still here');
       await api(index === 0 ? b : a).get(`/v1/tcp/listeners/${listeners[index].body.id}`).expect(200);
       expect(node.server.process.exitCode).toBeNull();
+    }
+  });
+
+  it('a node stopped gracefully (SIGTERM) leaves: its sockets close as usual on every stream, no node.lost, no share of any key’s count left', async () => {
+    const [a, b] = cluster.nodes;
+    const redis = new Redis(cluster.redis.url);
+    try {
+      const listener = await api(b).post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
+      const shares = await pollUntil(async () => {
+        const held = await redis.hgetall('sockplane:held:');
+        return Number(held[b.nodeId] ?? 0) > 0 ? held : undefined;
+      });
+      expect(Object.keys(shares)).toContain(b.nodeId);
+      const onA = streams[0];
+      await b.server.stop();
+      await onA.waitFor((message) => message.event === 'listener.closed' && message.json.resourceId === listener.body.id);
+      expect(onA.messages.find((message) => message.event === 'listener.closed' && message.json.resourceId === listener.body.id)?.json.data).toMatchObject({ reason: 'local' });
+      // Once A's view has B gone, B is no member any more, and a node that is none is never claimed lost.
+      await pollUntil(async () => ((await clusterView(a.url)).nodes.length === 1 ? true : undefined));
+      expect(await redis.hgetall('sockplane:held:')).not.toHaveProperty(b.nodeId);
+      expect(onA.events('node.lost').map((event) => event.resourceId)).not.toContain(b.nodeId);
+    } finally {
+      redis.disconnect();
     }
   });
 });
