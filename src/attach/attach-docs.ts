@@ -1,0 +1,35 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ATTACH_PROTOCOLS, CHANNEL, CLOSE_CODE } from './attach-protocol';
+
+/** The WebSocket side of an attach route, for its OpenAPI description; kept beside the constants it names. */
+export const ATTACH_PROTOCOL_MARKDOWN = [
+  'Upgrade this GET to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`; permessage-deflate is off). Subprotocols (`Sec-WebSocket-Protocol`):',
+  '',
+  '- `sockplane.raw.v1` (also when none is offered): each binary message is bytes, to the peer and from it.',
+  `- \`sockplane.channel.v1\`: the first byte of each message names its channel: ${CHANNEL.TO_PEER} bytes to the peer, ${CHANNEL.FROM_PEER} bytes from the peer, ` +
+    `${CHANNEL.CONTROL} a JSON notice from the service (\`attached\`, \`live\`, \`peer-ended\`, \`tls-established\`, \`closed\`, \`dropped\`), ` +
+    `${CHANNEL.HALF_CLOSE} half-close (send FIN after everything before it).`,
+  '',
+  `Close codes: the client closes with ${CLOSE_CODE.NORMAL} to detach, ${CLOSE_CODE.CLOSE_SOCKET} to detach and close the socket gracefully, ` +
+    `${CLOSE_CODE.RESET_SOCKET} to detach and reset it. The service closes with ${CLOSE_CODE.SOCKET_CLOSED} when the socket closed (the reason says why), ` +
+    `${CLOSE_CODE.PEER_ENDED} when the peer ended a read-only raw attachment, ${CLOSE_CODE.UNSUPPORTED} for a message it does not take, ` +
+    `${CLOSE_CODE.SEND_FAILED} when a send failed, ${CLOSE_CODE.GOING_AWAY} on shutdown.`,
+  '',
+  'Every refusal is answered before the upgrade, as problem+json. Browsers cannot set `Authorization` on a WebSocket: they pass `?ticket=` ' +
+    'from `POST …/attach-tickets`. A page from another origin is refused unless SOCKPLANE_CORS_ORIGINS lists it. See docs/attach.md.',
+].join('\n');
+
+/** The upgrade's own request header and its 101 answer. */
+export function ApiUpgrade(): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({ name: 'Upgrade', required: false, description: '`websocket`: every answer but a refusal is the 101 switch', schema: { type: 'string', enum: ['websocket'] } }),
+    ApiHeader({
+      name: 'Sec-WebSocket-Protocol',
+      required: false,
+      description: 'The subprotocols the client speaks, most wanted first; the service answers with the first it speaks',
+      schema: { type: 'string', enum: [...ATTACH_PROTOCOLS] },
+    }),
+    ApiResponse({ status: 101, description: 'Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol)' }),
+  );
+}
