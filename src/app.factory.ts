@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
 import { registerAttachRoutes } from './attach/attach-routes';
+import { registerConsole } from './attach/console-routes';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
 import { registerValidation } from './common/route-validation';
@@ -59,6 +60,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerRawBodyParser(fastify, config.bodyLimitBytes);
   registerValidation(fastify);
   await registerAttachRoutes(app);
+  await registerConsole(app);
   app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
