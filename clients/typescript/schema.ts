@@ -3223,7 +3223,20 @@ export interface operations {
     };
     attachConnection: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With write: take the write lock, so no other attachment writes while this one is attached (409 WRITER_ATTACHED when held) */
+                exclusiveWriter?: boolean;
+                /** @description Replay the byte log from this offset, then go live with no byte missed or repeated; without it, start with the next byte received */
+                fromOffset?: number;
+                /** @description Receive what the peer sends */
+                read?: boolean;
+                /** @description `auto`: free what was received as it is delivered to this client (as `DELETE …?upTo=` would); `manual`: leave releasing to the caller */
+                release?: "manual" | "auto";
+                /** @description A one-time ticket from `POST …/attach-tickets`, instead of `Authorization` (browsers cannot set headers on a WebSocket) */
+                ticket?: string;
+                /** @description Send to the peer over this WebSocket; authorised like any send */
+                write?: boolean;
+            };
             header?: {
                 /** @description The subprotocols the client speaks, most wanted first; the service answers with the first it speaks */
                 "Sec-WebSocket-Protocol"?: "sockplane.raw.v1" | "sockplane.channel.v1";
@@ -4939,7 +4952,20 @@ export interface operations {
     };
     attachUdpSocket: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With write: take the write lock, so no other attachment writes while this one is attached (409 WRITER_ATTACHED when held) */
+                exclusiveWriter?: boolean;
+                /** @description Replay held datagrams from this sequence number, then go live; without it, start with the next datagram received */
+                fromSeq?: number;
+                /** @description Receive what the peer sends */
+                read?: boolean;
+                /** @description `auto`: free what was received as it is delivered to this client (as `DELETE …?upTo=` would); `manual`: leave releasing to the caller */
+                release?: "manual" | "auto";
+                /** @description A one-time ticket from `POST …/attach-tickets`, instead of `Authorization` (browsers cannot set headers on a WebSocket) */
+                ticket?: string;
+                /** @description Send to the peer over this WebSocket; authorised like any send */
+                write?: boolean;
+            };
             header?: {
                 /** @description The subprotocols the client speaks, most wanted first; the service answers with the first it speaks */
                 "Sec-WebSocket-Protocol"?: "sockplane.raw.v1" | "sockplane.channel.v1";

@@ -23,12 +23,13 @@ export const ATTACH_PROTOCOL_MARKDOWN = [
 /** The upgrade's own request header and its 101 answer. */
 export function ApiUpgrade(): MethodDecorator {
   return applyDecorators(
-    ApiHeader({ name: 'Upgrade', required: false, description: '`websocket`: every answer but a refusal is the 101 switch', schema: { type: 'string', enum: ['websocket'] } }),
+    ApiHeader({ name: 'Upgrade', required: false, description: '`websocket`: every answer but a refusal is the 101 switch', schema: { type: 'string', enum: ['websocket'] }, example: 'websocket' }),
     ApiHeader({
       name: 'Sec-WebSocket-Protocol',
       required: false,
       description: 'The subprotocols the client speaks, most wanted first; the service answers with the first it speaks',
       schema: { type: 'string', enum: [...ATTACH_PROTOCOLS] },
+      example: 'sockplane.channel.v1',
     }),
     ApiResponse({ status: 101, description: 'Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol)' }),
   );

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
@@ -45,7 +45,8 @@ export class ConnectionAttachController {
     'UPGRADE_REQUIRED',
   )
   @Validated({ query: AttachConnectionQueryDto })
-  attachConnection(@Res({ passthrough: true }) reply: FastifyReply): never {
+  // The query is read by `AttachService.admit`, which runs before this handler; here it documents the operation.
+  attachConnection(@Query() _query: AttachConnectionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): never {
     throw upgradeRequired(reply);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
@@ -46,7 +46,8 @@ export class UdpSocketAttachController {
     'UPGRADE_REQUIRED',
   )
   @Validated({ query: AttachUdpSocketQueryDto })
-  attachUdpSocket(@Res({ passthrough: true }) reply: FastifyReply): never {
+  // The query is read by `AttachService.admit`, which runs before this handler; here it documents the operation.
+  attachUdpSocket(@Query() _query: AttachUdpSocketQueryDto, @Res({ passthrough: true }) reply: FastifyReply): never {
     throw upgradeRequired(reply);
   }
 
