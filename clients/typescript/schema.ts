@@ -191,7 +191,7 @@ export interface paths {
         put?: never;
         /**
          * Get a ticket to attach to a TCP connection
-         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this connection only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
+         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this TCP connection only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
          */
         post: operations["createConnectionAttachTicket"];
         delete?: never;
@@ -532,7 +532,7 @@ export interface paths {
         put?: never;
         /**
          * Get a ticket to attach to a UDP socket
-         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this socket only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
+         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this UDP socket only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
          */
         post: operations["createUdpSocketAttachTicket"];
         delete?: never;
