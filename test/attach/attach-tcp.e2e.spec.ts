@@ -202,3 +202,20 @@ describe('GET /v1/tcp/connections/{id}/attach', () => {
     expect((await refusalOf(port, `/v1/tcp/connections/${id}/attach?exclusiveWriter=true`)).body.code).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('attach on shutdown', () => {
+  it('closing the service detaches every WebSocket and lets go of its sockets', async () => {
+    const t = await startTestApp();
+    const port = await t.listen();
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const ws = await openWs(port, `/v1/tcp/connections/${accepted.body.items[0].id}/attach?write=true`, { protocol: 'sockplane.channel.v1' });
+    const inbox = inboxOf(ws);
+    const peerClosed = new Promise((resolve) => peer.socket.once('close', resolve));
+    await t.close();
+    const { code } = await inbox.whenClosed();
+    expect([1001, 4100]).toContain(code);
+    await peerClosed;
+  });
+});
