@@ -68,7 +68,7 @@ export function AttachTicketRoute(socket: string): MethodDecorator {
       },
     }),
     ApiResponse({ status: 201, type: AttachTicketResultDto, description: 'Issued' }),
-    ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'SOCKET_NOT_FOUND'),
+    ApiProblems('VALIDATION_FAILED', 'MALFORMED_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'SOCKET_NOT_FOUND', 'QUOTA_EXCEEDED'),
     Validated({ body: AttachTicketDto }),
   );
 }

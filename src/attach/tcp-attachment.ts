@@ -152,7 +152,8 @@ export class TcpAttachment implements Attachment {
     const bytes = data as Buffer;
     if (this.options.protocol === RAW_PROTOCOL) {
       if (!this.options.write) return this.detach(CLOSE_CODE.UNSUPPORTED, 'this attachment does not write: attach with write=true');
-      this.send(isBinary ? bytes : Buffer.from(bytes));
+      // A text message's data is its UTF-8 bytes already.
+      this.send(bytes);
       return;
     }
     if (!isBinary || bytes.length === 0) return this.detach(CLOSE_CODE.UNSUPPORTED, 'channel messages are binary, a channel byte first');

@@ -1,4 +1,5 @@
-import { AttachTickets, TICKET_TTL_MS } from './attach-tickets';
+import { ApiProblem } from '../common/api-problem';
+import { AttachTickets, MAX_TICKETS, TICKET_TTL_MS } from './attach-tickets';
 
 describe('AttachTickets', () => {
   const alice = { owner: 'alice', scope: 'alice' };
@@ -23,5 +24,14 @@ describe('AttachTickets', () => {
     now += TICKET_TTL_MS;
     expect(tickets.size).toBe(0);
     expect(tickets.redeem(ticket, 'tc_1')).toBeNull();
+  });
+
+  it('refuses more than MAX_TICKETS outstanding, and issues again as they expire', () => {
+    let now = 0;
+    const tickets = new AttachTickets(() => now);
+    for (let i = 0; i < MAX_TICKETS; i++) tickets.issue('tc_1', alice, false);
+    expect(() => tickets.issue('tc_1', alice, false)).toThrow(ApiProblem);
+    now += TICKET_TTL_MS;
+    expect(tickets.issue('tc_1', alice, false).ticket).toEqual(expect.any(String));
   });
 });

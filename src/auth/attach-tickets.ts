@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { ApiProblem } from '../common/api-problem';
 import { Caller } from './caller';
 
 /** How long a ticket can be redeemed. */
 export const TICKET_TTL_MS = 30_000;
+/** Tickets outstanding at once: each lives 30 s, so only a flood of requests reaches it. */
+export const MAX_TICKETS = 10_000;
 
 /** A one-time ticket as `POST …/attach-tickets` answers it. */
 export interface IssuedTicket {
@@ -40,6 +43,9 @@ export class AttachTickets {
 
   issue(resourceId: string, caller: Caller, write: boolean): IssuedTicket {
     this.dropExpired();
+    if (this.grants.size >= MAX_TICKETS) {
+      throw new ApiProblem('QUOTA_EXCEEDED', `${MAX_TICKETS} attach tickets are outstanding; each expires 30 s after it was issued`, { limit: 'attachTickets', max: MAX_TICKETS });
+    }
     const ticket = randomBytes(24).toString('base64url');
     const expiresAt = this.now() + TICKET_TTL_MS;
     this.grants.set(ticket, { caller, resourceId, write, expiresAt });
