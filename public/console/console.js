@@ -46,13 +46,18 @@ function render() {
   socketsList.replaceChildren(
     ...[...sockets.values()].map((socket) => {
       const item = document.createElement('li');
+      if (socket.kind === 'tcp-listener') {
+        // Listeners carry no bytes of their own: their accepted connections are listed beside them.
+        item.textContent = describe(socket);
+        item.className = socket.state === 'closed' ? 'listener closed' : 'listener';
+        return item;
+      }
       const button = document.createElement('button');
       button.type = 'button';
       button.textContent = describe(socket);
       button.dataset.id = socket.id;
       button.className = socket.state === 'closed' ? 'closed' : '';
       button.setAttribute('aria-pressed', String(socket.id === selected?.id));
-      button.disabled = socket.kind === 'tcp-listener';
       button.addEventListener('click', () => select(socket));
       item.append(button);
       return item;

@@ -39,7 +39,7 @@ describe('the live console in Chromium', () => {
     await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
 
     await page.getByRole('button', { name: 'Open' }).click();
-    const listenerButton = page.locator('#sockets button', { hasText: 'tcp-listener' });
+    const listenerButton = page.locator('#sockets li', { hasText: 'tcp-listener' });
     await listenerButton.waitFor();
     const listeners = await t.http.get('/v1/tcp/listeners').expect(200);
     const listenerPort = listeners.body.items[0].local.port as number;
