@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, Page, chromium } from 'playwright-core';
-import { PythonPeer } from '../support/peers';
+import { PythonPeer, TcpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -62,5 +62,32 @@ describe('the live console in Chromium', () => {
     expect(await client.exited).toBe(0);
     await page.locator('#traffic tbody tr.note', { hasText: 'peer-ended' }).waitFor();
     expect(errors).toEqual([]);
+  });
+
+  it('with API keys: refused until a key is typed in, then lists, attaches with a ticket and shows the bytes', async () => {
+    const secret = 'console-secret-0123456789';
+    const keyed = await startTestApp({ SOCKPLANE_API_KEYS: `alice:${secret}` });
+    const keyedPort = await keyed.listen();
+    const keyedPage = await browser.newPage();
+    let peer: TcpPeer | undefined;
+    try {
+      await keyedPage.goto(`http://127.0.0.1:${keyedPort}/console/`);
+      await keyedPage.getByRole('status').filter({ hasText: 'UNAUTHORIZED' }).waitFor();
+      await keyedPage.getByLabel('API key').fill(secret);
+      await keyedPage.getByLabel('API key').blur();
+      await keyedPage.getByRole('status').filter({ hasText: 'live' }).waitFor();
+      await keyedPage.getByRole('button', { name: 'Open' }).click();
+      await keyedPage.locator('#sockets li', { hasText: 'tcp-listener' }).waitFor();
+      const listeners = await keyed.http.get('/v1/tcp/listeners').set('authorization', `Bearer ${secret}`).expect(200);
+      peer = await TcpPeer.connect(listeners.body.items[0].local.port);
+      await keyedPage.locator('#sockets button', { hasText: 'tcp-connection' }).click();
+      await keyedPage.locator('#send-data:enabled').waitFor();
+      await peer.write('ping');
+      await keyedPage.locator('#traffic tbody tr.in', { hasText: 'ping' }).waitFor();
+    } finally {
+      peer?.socket.destroy();
+      await keyedPage.close();
+      await keyed.close();
+    }
   });
 });
