@@ -58,7 +58,7 @@ export class TcpAttachment implements Attachment {
     this.notice({ type: 'attached', resourceId: this.resourceId, protocol: this.options.protocol, from, endOffset, read: this.options.read, write: this.options.write });
     if (this.options.read && from < endOffset) {
       const replay = await this.connection.read({ from, maxBytes: endOffset - from, minBytes: 0, waitMs: 0 });
-      for (const chunk of replay.chunks) this.forward(chunk, this.nextOffset);
+      for (const chunk of replay.chunks) this.forward(chunk, this.nextOffset, false);
     }
     this.notice({ type: 'live', offset: this.nextOffset });
     const backlog = this.backlog ?? [];
@@ -69,8 +69,9 @@ export class TcpAttachment implements Attachment {
 
   received(chunk: Buffer, from: number): void {
     if (!this.options.read || this.detached) return;
-    if (this.backlog) this.backlog.push(() => this.forward(chunk, from));
-    else this.forward(chunk, from);
+    // Only a chunk that arrived while the replay was read can repeat bytes the replay sent.
+    if (this.backlog) this.backlog.push(() => this.forward(chunk, from, true));
+    else this.forward(chunk, from, false);
   }
 
   peerEnded(data: SocketEventMap['connection.peer-ended']): void {
@@ -116,11 +117,17 @@ export class TcpAttachment implements Attachment {
     if (this.options.protocol === RAW_PROTOCOL && !this.options.write) this.detach(CLOSE_CODE.PEER_ENDED, 'peer-end');
   }
 
-  private forward(chunk: Buffer, from: number): void {
+  /**
+   * Sends a chunk that starts at offset `from`. With `overlapping`, the bytes before
+   * `nextOffset` were sent already (by the replay) and are cut off. A live chunk is sent whole:
+   * one starting before `nextOffset` follows a STARTTLS switch, which took bytes back out of the
+   * log for TLS and logs what TLS decrypts from there.
+   */
+  private forward(chunk: Buffer, from: number, overlapping: boolean): void {
     if (this.detached) return;
     const to = from + chunk.length;
-    if (to <= this.nextOffset) return;
-    const fresh = from < this.nextOffset ? chunk.subarray(this.nextOffset - from) : chunk;
+    if (overlapping && to <= this.nextOffset) return;
+    const fresh = overlapping && from < this.nextOffset ? chunk.subarray(this.nextOffset - from) : chunk;
     this.nextOffset = to;
     const message = this.options.protocol === RAW_PROTOCOL ? fresh : channelMessage(CHANNEL.FROM_PEER, fresh);
     this.ws.send(message, { binary: true }, this.options.releaseAuto ? () => this.delivered(to) : this.onSent);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { TcpPeer } from '../support/peers';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -187,6 +188,27 @@ describe('GET /v1/tcp/connections/{id}/attach', () => {
     third.peer.socket.resetAndDestroy();
     expect(await inbox.whenClosed()).toEqual({ code: 4100, reason: 'peer-reset' });
     expect(inbox.notices().at(-1)).toMatchObject({ type: 'closed', reason: 'peer-reset', errno: 'ECONNRESET' });
+  });
+
+  it('a STARTTLS upgrade while attached: channel 2 says TLS is established, and the reader gets the decrypted bytes', async () => {
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, tls: { mode: 'starttls' } }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    peers.push(peer.socket);
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const id = accepted.body.items[0].id as string;
+    const inbox = inboxOf(await attach(`/v1/tcp/connections/${id}/attach`, 'sockplane.channel.v1'));
+    const ca = (await t.http.get('/v1/tls/ca?format=pem').expect(200)).text;
+    peer.socket.removeAllListeners('data');
+    const secure = tlsConnect({ socket: peer.socket, ca, servername: 'localhost' });
+    peers.push(secure);
+    // The ClientHello arrives, and reaches the reader, as plain bytes; the upgrade takes it back out of the log (inOffset 0) for TLS.
+    await inbox.until(() => inbox.channel(1).length > 0);
+    await Promise.all([t.http.post(`/v1/tcp/connections/${id}/tls`).send({ role: 'server', inOffset: 0 }).expect(200), once(secure, 'secureConnect')]);
+    secure.write('over TLS');
+    // What TLS decrypts is logged from offset 0 again, and still reaches the reader.
+    await inbox.until(() => Buffer.concat(inbox.channel(1)).toString().endsWith('over TLS'));
+    expect(inbox.notices().map((n) => n.type)).toEqual(['attached', 'live', 'tls-established']);
+    expect(inbox.notices()[2]).toMatchObject({ protocol: 'TLSv1.3' });
   });
 
   it('refuses before upgrading: 426 for a plain GET, 404 for an unknown id, 400 for a foreign subprotocol or bad query', async () => {
