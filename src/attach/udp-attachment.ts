@@ -136,7 +136,7 @@ export class UdpAttachment implements Attachment {
 }
 
 /** A datagram to send and where: the destination header, then the payload; a string says what is wrong with it. */
-export function parseSendMessage(bytes: Buffer): { destination: Partial<UdpDestination>; payload: Buffer } | string {
+function parseSendMessage(bytes: Buffer): { destination: Partial<UdpDestination>; payload: Buffer } | string {
   if (bytes.length < SEND_HEADER_BYTES) return `a datagram message starts with a ${SEND_HEADER_BYTES}-byte header: port, address length`;
   const port = bytes.readUInt16BE(0);
   const addressLength = bytes[2];
@@ -146,14 +146,4 @@ export function parseSendMessage(bytes: Buffer): { destination: Partial<UdpDesti
   const host = bytes.toString('latin1', SEND_HEADER_BYTES, SEND_HEADER_BYTES + addressLength);
   if (port === 0 || isIP(host) === 0) return 'the destination must be an IP address and a port from 1 to 65535 (or neither, for the default peer)';
   return { destination: { host, port }, payload };
-}
-
-/** The send header for `destination` (none for the default peer), as clients write it. */
-export function sendHeader(destination: { host: string; port: number } | null): Buffer {
-  const address = Buffer.from(destination?.host ?? '', 'latin1');
-  const header = Buffer.alloc(SEND_HEADER_BYTES + address.length);
-  header.writeUInt16BE(destination?.port ?? 0, 0);
-  header[2] = address.length;
-  address.copy(header, SEND_HEADER_BYTES);
-  return header;
 }

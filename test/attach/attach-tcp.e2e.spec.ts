@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
+import { AttachService } from '../../src/attach/attach.service';
 import { TcpPeer } from '../support/peers';
 import { startTestApp, TestApp } from '../support/test-app';
 import { closeWs, inboxOf, openWs, refusalOf } from '../support/ws-client';
@@ -235,7 +236,10 @@ describe('attach on shutdown', () => {
     const ws = await openWs(port, `/v1/tcp/connections/${accepted.body.items[0].id}/attach?write=true`, { protocol: 'sockplane.channel.v1' });
     const inbox = inboxOf(ws);
     const peerClosed = new Promise((resolve) => peer.socket.once('close', resolve));
+    const attachments = t.app.get(AttachService);
+    expect(attachments.size).toBe(1);
     await t.close();
+    expect(attachments.size).toBe(0);
     const { code } = await inbox.whenClosed();
     expect([1001, 4100]).toContain(code);
     await peerClosed;

@@ -1,8 +1,7 @@
 import { WebSocket } from 'ws';
-import { sendHeader } from '../../src/attach/udp-attachment';
 import { UdpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
-import { closeWs, inboxOf, openWs } from '../support/ws-client';
+import { closeWs, inboxOf, openWs, sendHeader } from '../support/ws-client';
 
 /** The sender and payload of a received-datagram frame (the layout of the binary datagram reads). */
 function parseFrame(frame: Buffer): { seq: number; port: number; address: string; payload: string } {

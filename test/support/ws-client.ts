@@ -122,3 +122,13 @@ export async function closeWs(ws: WebSocket, code = 1000): Promise<void> {
   if (ws.readyState === WebSocket.OPEN) ws.close(code);
   await closed;
 }
+
+/** The destination header of a datagram to send through a UDP attachment (none: the default peer), as docs/attach.md lays it out. */
+export function sendHeader(destination: { host: string; port: number } | null): Buffer {
+  const address = Buffer.from(destination?.host ?? '', 'latin1');
+  const header = Buffer.alloc(3 + address.length);
+  header.writeUInt16BE(destination?.port ?? 0, 0);
+  header[2] = address.length;
+  address.copy(header, 3);
+  return header;
+}
