@@ -2,6 +2,7 @@ import request from 'supertest';
 import { CLUSTER_SECRET, ClusterNode, clusterView, pollUntil, useCluster } from '../support/cluster';
 import { PythonPeer, TcpPeer } from '../support/peers';
 import { SseClient } from '../support/sse-client';
+import { closeWs, inboxOf, openWs } from '../support/ws-client';
 
 const ALICE = 'alice-secret-0123456789';
 const BOB = 'bob-secret-0123456789ab';
@@ -257,24 +258,34 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     }
   });
 
-  it('an upgrade request (WebSocket attach) for B’s socket through A is tunnelled to B, secret and all, and B’s answer comes back whole', async () => {
-    const created = await api(b).post('/v1/tcp/listeners').set(asAlice).send({ host: b.host, port: 0 }).expect(201);
-    const tunnel = await TcpPeer.connect(Number(new URL(a.url).port), a.host);
+  it('WebSocket attach through A to a connection B holds: the peer’s bytes come out, the WebSocket’s go in; a ticket B issued works through A', async () => {
+    const created = await api(b).post('/v1/tcp/listeners').set(asAlice).send({ port: 0 }).expect(201);
+    const peer = await TcpPeer.connect(created.body.local.port, b.host);
+    const portOf = (node: ClusterNode) => Number(new URL(node.url).port);
     try {
-      const port = new URL(a.url).port;
-      await tunnel.write(
-        `GET /v1/tcp/listeners/${created.body.id} HTTP/1.1\r\nhost: ${a.host}:${port}\r\nauthorization: Bearer ${ALICE}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n`,
-      );
-      // This branch has no WebSocket route: B answers the GET itself, which shows the request reached it authenticated.
-      const answer = await pollUntil(async () => {
-        const text = tunnel.received.toString();
-        return text.includes(created.body.id as string) ? text : undefined;
-      }, 5000);
-      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-      expect(answer).toContain(`"local":{"address":"${b.host}"`);
+      const accepted = await api(a).get(`/v1/tcp/listeners/${created.body.id}/connections`).query({ waitMs: 5000 }).set(asAlice).expect(200);
+      const connectionId = accepted.body.items[0].id as string;
+      await peer.write('Hello, server!');
+      const ws = await openWs(portOf(a), `/v1/tcp/connections/${connectionId}/attach?fromOffset=0&write=true`, { protocol: 'sockplane.raw.v1', headers: asAlice }, a.host);
+      try {
+        const received = await inboxOf(ws).until((messages) => Buffer.concat(messages).length >= 14);
+        expect(Buffer.concat(received).toString()).toBe('Hello, server!');
+        ws.send(Buffer.from('Hello, client!'));
+        expect((await peer.receive(14)).toString()).toBe('Hello, client!');
+      } finally {
+        await closeWs(ws);
+      }
+      // A one-time ticket (for a browser, which cannot send the key) is issued by the owner and redeemed there, both through A.
+      const ticket = await api(a).post(`/v1/tcp/connections/${connectionId}/attach-tickets`).set(asAlice).send({}).expect(201);
+      const byTicket = await openWs(portOf(a), `/v1/tcp/connections/${connectionId}/attach?fromOffset=0&ticket=${ticket.body.ticket as string}`, { protocol: 'sockplane.raw.v1' }, a.host);
+      try {
+        expect(Buffer.concat(await inboxOf(byTicket).until((messages) => Buffer.concat(messages).length >= 14)).toString()).toBe('Hello, server!');
+      } finally {
+        await closeWs(byTicket);
+      }
     } finally {
-      tunnel.socket.destroy();
-      await api(b).delete(`/v1/tcp/listeners/${created.body.id}`).set(asAlice).expect(200);
+      peer.socket.destroy();
+      await api(b).delete(`/v1/tcp/listeners/${created.body.id}?closeConnections=true`).set(asAlice).expect(200);
     }
   });
 
