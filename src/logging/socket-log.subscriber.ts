@@ -30,6 +30,7 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'udp.datagram': { level: 'debug', message: 'datagram received' },
   'udp.dropped': { level: 'debug', message: 'datagram dropped' },
   'udp.closed': { level: 'info', message: 'UDP socket closed' },
+  'rule.matched': { level: 'debug', message: 'reply rule matched' },
 };
 
 /**

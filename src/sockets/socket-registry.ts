@@ -5,6 +5,8 @@ import { BufferBudget } from './buffer-budget';
 import { AccessPolicy, Destinations, HostResolver, systemResolver } from './destination';
 import { FramingSetting } from './framing/framing';
 import { ResourceIds } from './ids';
+import { setConnectionRules, setDatagramRules } from './rules/rule-attach';
+import { RuleSet } from './rules/rule-set';
 import { ConnectionFilter, ListFilter, matches, matchesConnection } from './list-filter';
 import { Page, paginate } from './pagination';
 import { SocketError } from './socket-error';
@@ -57,9 +59,11 @@ export interface ConnectRequest extends TcpConnectTarget, Ownership {
   tls: TlsClientOptions | null;
   /** How received bytes are cut into frames; none when not given. */
   framing?: FramingSetting;
+  /** Reply rules it runs from the start; none when not given. */
+  rules?: RuleSet | null;
 }
 
-export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership;
+export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership & { rules?: RuleSet | null };
 
 /** A socket the registry holds, whatever its kind. */
 export type Resource = TcpListener | TcpConnection | UdpSocket;
@@ -210,6 +214,7 @@ export class SocketRegistry {
     );
     this.add(connection);
     this.publishOpened(connection, 'connection.opened');
+    if (request.rules) this.startRules(connection, request.rules);
     return connection;
   }
 
@@ -260,6 +265,7 @@ export class SocketRegistry {
     if (this.admission.isShuttingDown) await socket.close();
     this.admission.assertNotShuttingDown();
     this.add(socket);
+    if (request.rules) this.setUdpRules(socket, request.rules);
     return socket;
   }
 
@@ -322,6 +328,7 @@ export class SocketRegistry {
     if (connection.state !== 'closed') this.add(connection);
     else connection.returnBudget();
     this.publishOpened(connection, 'connection.accepted');
+    if (listener.rules && connection.state !== 'closed') this.startRules(connection, listener.rules);
     if (tls) void tls.settled.then((outcome) => this.publishTlsOutcome(connection, tls, outcome));
   }
 
@@ -335,6 +342,22 @@ export class SocketRegistry {
     const outcome = await session.settled;
     this.publishTlsOutcome(connection, session, outcome);
     return { session, outcome };
+  }
+
+  /** Runs `set` on the connection from its next frame on (null: no rules). */
+  setConnectionRules(connection: TcpConnection, set: RuleSet | null): void {
+    setConnectionRules(connection, set, this.events, (c, inOffset, begin) => this.startTls(c, inOffset, begin));
+  }
+
+  /** Runs `set` on the UDP socket from its next datagram on (null: no rules). */
+  setUdpRules(socket: UdpSocket, set: RuleSet | null): void {
+    setDatagramRules(socket, set, this.events);
+  }
+
+  /** A new connection's rules, its greeting first. */
+  private startRules(connection: TcpConnection, set: RuleSet): void {
+    this.setConnectionRules(connection, set);
+    connection.rules?.connected();
   }
 
   private publishTlsOutcome(connection: TcpConnection, tls: TlsSession, outcome: TlsOutcome): void {

@@ -6,6 +6,7 @@ import { ConnectionFraming, FramingErrorInfo } from './framing/connection-framin
 import { encodeFrame, unframeable } from './framing/frame-encoder';
 import { Frame } from './framing/frame-log';
 import { FramingSetting, NO_FRAMING } from './framing/framing';
+import { ConnectionRules } from './rules/connection-rules';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
@@ -173,6 +174,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private readonly readers = new Waiters();
   /** Created when a framing is first set, so a connection that never frames carries nothing for it. */
   private framing: ConnectionFraming | null = null;
+  /** Its reply rules; null while it has none. */
+  private replyRules: ConnectionRules | null = null;
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
@@ -265,6 +268,16 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       heldFrames: frames.heldFrames,
       error: framing.error,
     };
+  }
+
+  get rules(): ConnectionRules | null {
+    return this.replyRules;
+  }
+
+  /** Runs `rules` on what reaches the byte log from now on; null stops them. */
+  setRules(rules: ConnectionRules | null): void {
+    this.replyRules?.dispose();
+    this.replyRules = this.current.phase === TcpConnectionState.CLOSED ? null : rules;
   }
 
   /** Long-polls currently waiting on this connection. */
@@ -533,6 +546,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     const { framesIn, framesOut } = this.framingStatus;
     this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut, framesIn, framesOut });
     this.readers.releaseAll();
+    this.replyRules?.dispose();
     this.onClosed(this);
   }
 
@@ -633,6 +647,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       const size = frame.dataTo - frame.dataFrom;
       const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
       this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
+      this.replyRules?.frame(frame, payload);
     }
     this.readers.notify();
   };
@@ -685,6 +700,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
         break;
     }
     this.events.publish(this, 'connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    if (this.current.closing === null) this.replyRules?.received(chunk, from, this.framing?.active === true);
     // After the data event, so event streams show the bytes before the pause they caused.
     if (!this.current.paused && this.mustPause()) {
       this.current.paused = true;
@@ -732,6 +748,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     if (current.phase === TcpConnectionState.OPEN) current.cause ??= PEER_END;
     this.transition(TcpConnectionState.PEER_ENDED);
     this.events.publish(this, 'connection.peer-ended', { endOffset: this.log.endOffset });
+    this.replyRules?.peerEnded();
     // Servers that answer on their own (echo, discard) close when their client does, as the
     // tutorial's echo server does.
     if (this.options.mode !== 'buffer') this.endLocally();

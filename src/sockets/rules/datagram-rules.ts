@@ -1,0 +1,81 @@
+import { Endpoint } from '../socket-types';
+import { ActionQueue } from './action-queue';
+import { Captures } from './match';
+import { CompiledRule, RuleAction, RuleSet } from './rule-set';
+import { RuleMatch, RuleRunner, RuleStatus, keepsFrame } from './rule-runner';
+
+/** What the host of UDP rules does for them: send a datagram (null: back to the sender), and publish a match. */
+export interface DatagramRuleHooks {
+  send(bytes: Buffer, destination: { host: string; port: number } | null, sender: Endpoint): Promise<unknown>;
+  matched(rule: CompiledRule, seq: number): void;
+}
+
+/**
+ * A UDP socket's reply rules at work: each datagram is judged as it arrives (before it is
+ * logged, so a `discard` keeps it out of the log), and the answers go out one after another,
+ * to the sender unless a rule names another destination.
+ */
+export class DatagramRules {
+  private readonly runner: RuleRunner;
+  private readonly queue = new ActionQueue();
+
+  constructor(
+    set: RuleSet,
+    private readonly hooks: DatagramRuleHooks,
+  ) {
+    this.runner = new RuleRunner(set, () => undefined);
+  }
+
+  get set(): RuleSet {
+    return this.runner.set;
+  }
+
+  get state(): string | null {
+    return this.runner.state;
+  }
+
+  get status(): RuleStatus[] {
+    return this.runner.status;
+  }
+
+  replace(set: RuleSet): void {
+    this.runner.replace(set);
+  }
+
+  /** The rule that answers this datagram, if any; call `settle` once it has its sequence number. */
+  decide(datagram: Buffer): RuleMatch | null {
+    return this.queue.isDisposed ? null : this.runner.decide('datagram', datagram);
+  }
+
+  keeps(match: RuleMatch | null): boolean {
+    return keepsFrame(match, this.runner.set);
+  }
+
+  settle(match: RuleMatch | null, datagram: Buffer, sender: Endpoint, seq: number): void {
+    if (match === null) return;
+    this.hooks.matched(match.rule, seq);
+    const { actions, captures } = match;
+    this.queue.enqueue(async () => {
+      for (const action of actions) if (!(await this.perform(action, datagram, captures, sender))) return;
+    });
+  }
+
+  dispose(): void {
+    this.queue.dispose();
+  }
+
+  private async perform(action: RuleAction, datagram: Buffer, captures: Captures, sender: Endpoint): Promise<boolean> {
+    switch (action.kind) {
+      case 'send': {
+        const reply = action.reply.render(datagram, captures);
+        if (reply !== null) await this.hooks.send(reply, action.to, sender);
+        return true;
+      }
+      case 'delay':
+        return this.queue.sleep(action.ms);
+      default:
+        // setState, keep and discard were taken when the rule was chosen; the rest are TCP's.
+        return true;
+    }
+  }
+}
