@@ -293,6 +293,16 @@ export function IsNestedList(type: new () => object, doc: FieldDoc & { minItems:
   return Field({ schema: { type: 'array', minItems: doc.minItems, maxItems: doc.maxItems, items: schemaOf(type) }, required: false, doc, openApi: { type: [type] } });
 }
 
+/**
+ * A field holding the DTO it belongs to (a condition made of conditions), or a list of them. A
+ * route schema cannot unfold a class into itself, so the schema checks only that it is an object
+ * (or a list of up to `maxItems` objects); whatever builds the domain object from it checks the rest.
+ */
+export function IsRecursive(type: () => DtoClass, doc: FieldDoc & { maxItems?: number }): PropertyDecorator {
+  if (doc.maxItems === undefined) return Field({ schema: { type: 'object' }, required: false, doc, openApi: { type } });
+  return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'object' } }, required: false, doc, openApi: { type, isArray: true } });
+}
+
 export function IsEncoding(doc: FieldDoc): PropertyDecorator {
   return IsOneOf(PAYLOAD_ENCODINGS, { default: 'utf8', example: 'utf8', ...doc });
 }

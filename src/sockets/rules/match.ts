@@ -3,13 +3,17 @@ import { PayloadEncoding, decodePayload } from '../payload-codec';
 import { MatchSpec, RuleLimits } from './rule-spec';
 import { RuleInvalid, SpecReader } from './spec-reader';
 
-/** What a matched rule may put into its reply: regex groups by number and by name. */
+/**
+ * What a matched rule may put into its reply: regex groups by number and by name, as text in
+ * the encoding the regex ran on (so groups of a frame's hex form go back as the bytes they spell).
+ */
 export interface Captures {
   numbered: readonly string[];
   named: Readonly<Record<string, string>>;
+  encoding: PayloadEncoding;
 }
 
-export const NO_CAPTURES: Captures = { numbered: [], named: {} };
+export const NO_CAPTURES: Captures = { numbered: [], named: {}, encoding: 'utf8' };
 
 /** A frame as matchers see it: its bytes, the current state, and its text forms, made once each on demand. */
 export class MatchInput {
@@ -94,7 +98,7 @@ function anyOf(checks: Matcher[]): Matcher {
 
 function mergeCaptures(a: Captures, b: Captures): Captures {
   if (a === NO_CAPTURES) return b;
-  return { numbered: b.numbered.length > 0 ? b.numbered : a.numbered, named: { ...a.named, ...b.named } };
+  return { numbered: b.numbered.length > 0 ? b.numbered : a.numbered, named: { ...a.named, ...b.named }, encoding: b.encoding };
 }
 
 type TextKind = 'equals' | 'contains' | 'startsWith' | 'endsWith';
@@ -142,7 +146,7 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     for (let i = 0; i <= groups; i++) numbered.push(matcher.group(i) ?? '');
     const named: Record<string, string> = {};
     for (const name of names) named[name] = matcher.group(name) ?? '';
-    return { numbered, named };
+    return { numbered, named, encoding };
   };
 }
 

@@ -39,7 +39,7 @@ export class ReplyTemplate {
       if (Buffer.isBuffer(part)) return part;
       if (part === 'frame') return frame;
       const value = typeof part.capture === 'number' ? captures.numbered[part.capture] : captures.named[part.capture];
-      return Buffer.from(value ?? '', 'utf8');
+      return Buffer.from(value ?? '', captures.encoding);
     });
     const reply = Buffer.concat(pieces);
     return reply.length > this.maxBytes ? null : reply;

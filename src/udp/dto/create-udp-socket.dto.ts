@@ -13,6 +13,7 @@ import {
 } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { UDP_TYPES, UdpType } from '../../sockets/udp-socket';
+import { RuleSetDto } from '../../rules/dto/rule-set.dto';
 
 const MiB = 1024 * 1024;
 
@@ -86,4 +87,7 @@ export class CreateUdpSocketDto {
 
   @IsLabels()
   labels!: Record<string, string>;
+
+  @IsNestedObject(RuleSetDto, { description: 'Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules' })
+  rules?: RuleSetDto;
 }
