@@ -219,6 +219,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/connections/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a connection’s reply rules
+         * @description Its rules, how often each matched, when last, what is left of each `times`, and its current state.
+         */
+        get: operations["getConnectionRules"];
+        /**
+         * Set a connection’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away.
+         */
+        put: operations["setConnectionRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections/{id}/send": {
         parameters: {
             query?: never;
@@ -320,6 +344,30 @@ export interface paths {
          */
         get: operations["listAcceptedConnections"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/listeners/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a listener’s reply rules
+         * @description The rules each connection it accepts starts with, and how often each matched across those connections.
+         */
+        get: operations["getListenerRules"];
+        /**
+         * Set a listener’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away. Connections it accepts from then on get a copy of their own; those already accepted keep theirs.
+         */
+        put: operations["setListenerRules"];
         post?: never;
         delete?: never;
         options?: never;
@@ -467,6 +515,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/udp/sockets/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a UDP socket’s reply rules
+         * @description Its rules, how often each matched, when last, what is left of each `times`, and its current state.
+         */
+        get: operations["getUdpRules"];
+        /**
+         * Set a UDP socket’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away. Rules act on each datagram (`on: datagram`) and reply to its sender unless `to` says otherwise.
+         */
+        put: operations["setUdpRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/udp/sockets/{id}/send": {
         parameters: {
             query?: never;
@@ -499,6 +571,64 @@ export interface components {
              * @example 1
              */
             lastAcceptIndex: number;
+        };
+        ActionDto: {
+            /**
+             * @description `sendSlowly`: bytes per piece (default 1)
+             * @example 4
+             */
+            chunkBytes?: number;
+            /**
+             * @description Close the connection: `fin` (graceful) or `rst` (reset)
+             * @example fin
+             * @enum {string}
+             */
+            close?: "fin" | "rst";
+            /**
+             * @description Wait this long before the next action
+             * @example 100
+             */
+            delayMs?: number;
+            /** @description Release the log up to the end of this frame, once answered (earlier frames go too) */
+            discard?: boolean;
+            /**
+             * @description How `send` or `sendSlowly` is written (default utf8); `${…}` is filled in with bytes whatever it is
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /** @description `send` as one frame of the connection’s framing (its delimiter or length prefix added) */
+            frame?: boolean;
+            /**
+             * @description `sendSlowly`: ms between pieces (default 10)
+             * @example 50
+             */
+            intervalMs?: number;
+            /** @description Keep the frame in the logs for reads (the default for a matched frame) */
+            keep?: boolean;
+            /**
+             * @description Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`
+             * @example 250 OK
+             */
+            send?: string;
+            /**
+             * @description Send these bytes `chunkBytes` at a time, `intervalMs` apart (TCP)
+             * @example slow reply
+             */
+            sendSlowly?: string;
+            /**
+             * @description Move to this state (taken at once: the next frame is judged in it)
+             * @example greeted
+             */
+            setState?: string;
+            /**
+             * @description Start TLS on the connection in this role (STARTTLS), after what was sent before it
+             * @example server
+             * @enum {string}
+             */
+            startTls?: "server" | "client";
+            /** @description UDP: send there instead of back to the sender */
+            to?: components["schemas"]["DestinationDto"];
         };
         BufferReadDto: {
             /**
@@ -1111,6 +1241,8 @@ export interface components {
              * @example 65432
              */
             port: number;
+            /** @description Reply rules it runs from the start, its `connect` rules once connected (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS from the start; omitted: plain TCP */
             tls?: components["schemas"]["ConnectionTlsRequestDto"];
         };
@@ -1183,6 +1315,8 @@ export interface components {
              * @example 0
              */
             port?: number;
+            /** @description Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given */
+            rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS for accepted connections; omitted: plain TCP */
             tls?: components["schemas"]["ListenerTlsDto"];
         };
@@ -1239,6 +1373,8 @@ export interface components {
              * @default false
              */
             reuseAddr?: boolean;
+            /** @description Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
             /**
              * @description SO_SNDBUF to ask for; the kernel may round or cap it (the response shows what is in force)
              * @example 262144
@@ -1344,6 +1480,18 @@ export interface components {
             oldestSeq: number;
             /** @example us_000001a1b2c3d4e5 */
             socketId: string;
+        };
+        DestinationDto: {
+            /**
+             * @description Host to send to
+             * @example 127.0.0.1
+             */
+            host: string;
+            /**
+             * @description Port to send to
+             * @example 5353
+             */
+            port: number;
         };
         EndpointDto: {
             /** @example 127.0.0.1 */
@@ -1530,6 +1678,18 @@ export interface components {
                  * @enum {string}
                  */
                 reason: "local" | "peer-end" | "peer-reset" | "timeout" | "error" | "linger-expired" | "framing-error";
+            } | {
+                /** @description The frame index (the datagram’s sequence number for UDP); null for a chunk without framing and for connect, idle and peer-end */
+                index: number | null;
+                /** @description The rule’s id */
+                ruleId: string;
+                /** @description The state after the match (its `setState` applied) */
+                state: string | null;
+                /**
+                 * @description What it matched: `frame` (a frame, or a received chunk without framing), `connect`, `idle`, `peer-end`, `datagram`
+                 * @enum {string}
+                 */
+                trigger: "connect" | "frame" | "idle" | "peer-end" | "datagram";
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
@@ -1575,7 +1735,7 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "rule.matched";
         };
         FieldErrorDto: {
             /**
@@ -2089,6 +2249,57 @@ export interface components {
             /** @example false */
             requestClientCert: boolean;
         };
+        MatchDto: {
+            /** @description Every one of these conditions holds */
+            all?: components["schemas"][];
+            /** @description At least one of these conditions holds (the first that does gives the captures) */
+            any?: components["schemas"][];
+            /**
+             * @description Hex bytes the frame starts with, `??` for any byte (spaces optional)
+             * @example ?? ?? 01 00 00 01
+             */
+            bytes?: string;
+            /**
+             * @description The frame holds these bytes somewhere
+             * @example @example.test
+             */
+            contains?: string;
+            /**
+             * @description How `equals`, `contains`, `startsWith` and `endsWith` are written, and the text form `regex` sees (default utf8)
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /**
+             * @description The frame ends with these bytes
+             * @example .com
+             */
+            endsWith?: string;
+            /**
+             * @description The frame is exactly these bytes (written in `encoding`)
+             * @example QUIT
+             */
+            equals?: string;
+            /** @description Compare utf8 text and regex without regard to case (default false) */
+            ignoreCase?: boolean;
+            /** @description This condition does not hold */
+            not?: components["schemas"];
+            /**
+             * @description An RE2 regular expression (linear time: no backreferences or lookaround) found anywhere in the frame as text in `encoding` (utf8, or the frame’s hex or base64 form); its groups fill `${1}` and `${name}` in replies
+             * @example ^GET (?P<key>\w+)$
+             */
+            regex?: string;
+            /**
+             * @description The frame starts with these bytes
+             * @example MAIL FROM:
+             */
+            startsWith?: string;
+            /**
+             * @description The connection’s (or UDP socket’s) current state, as `setState` left it
+             * @example greeted
+             */
+            state?: string;
+        };
         MulticastDto: {
             /**
              * @description Groups to join (IP_ADD_MEMBERSHIP), in the socket’s family
@@ -2269,6 +2480,95 @@ export interface components {
             sockets: components["schemas"]["QuotaDto"];
             /** @description Sockets the calling API key holds (every socket with an admin key or without authentication) */
             socketsPerKey: components["schemas"]["QuotaDto"];
+        };
+        ResponseDto: {
+            /** @description The actions of this answer, in order */
+            then?: components["schemas"]["ActionDto"][];
+        };
+        RuleDto: {
+            /**
+             * @description Unique in the set; `rule-<n>` (its position from 1) when not given
+             * @example ehlo
+             */
+            id?: string;
+            /**
+             * @description `on: idle`: ms without received bytes that fire it
+             * @example 5000
+             */
+            idleMs?: number;
+            /** @description The condition; omitted: it matches everything */
+            match?: components["schemas"]["MatchDto"];
+            /**
+             * @description When it is looked at: `frame` (default on TCP: a frame, or a received chunk without framing), `connect` (a greeting), `idle`, `peer-end`; `datagram` (UDP, its only one)
+             * @example frame
+             * @enum {string}
+             */
+            on?: "connect" | "frame" | "idle" | "peer-end" | "datagram";
+            /** @description Answers used in turn, one per match, starting over after the last (instead of `then`) */
+            responses?: components["schemas"]["ResponseDto"][];
+            /** @description The answer: actions in order (or give `responses`) */
+            then?: components["schemas"]["ActionDto"][];
+            /**
+             * @description Matches after which the rule is spent (per connection or socket)
+             * @example 1
+             */
+            times?: number;
+        };
+        RulesDto: {
+            /**
+             * @example keep
+             * @enum {string}
+             */
+            default: "keep" | "discard" | "close";
+            /** @example start */
+            initialState: string | null;
+            rules: components["schemas"]["RuleStatusDto"][];
+            /**
+             * @description The current state (connections and UDP sockets; null on a listener)
+             * @example greeted
+             */
+            state: string | null;
+        };
+        RuleSetDto: {
+            /**
+             * @description What happens to a frame no rule matched: `keep` (default), `discard`, or `close` the connection
+             * @example keep
+             * @enum {string}
+             */
+            default?: "keep" | "discard" | "close";
+            /**
+             * @description The state a connection (or UDP socket) starts in
+             * @example start
+             */
+            initialState?: string;
+            /** @description The rules, in order (at most SOCKPLANE_RULES_MAX_RULES) */
+            rules?: components["schemas"]["RuleDto"][];
+        };
+        RuleStatusDto: {
+            /** @example ehlo */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-07T16:30:00.000Z
+             */
+            lastMatchAt: string | null;
+            /**
+             * @description Times it matched
+             * @example 1
+             */
+            matches: number;
+            /**
+             * @example frame
+             * @enum {string}
+             */
+            on: "connect" | "frame" | "idle" | "peer-end" | "datagram";
+            /**
+             * @description Matches left before it is spent; null: no `times`, or (on a listener) counted per connection
+             * @example null
+             */
+            remaining: number | null;
+            /** @description The rule as it was given */
+            spec: Record<string, never>;
         };
         SendDataDto: {
             /**
@@ -2695,7 +2995,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, rule.matched */
                 type?: string[];
             };
             header?: {
@@ -3563,6 +3863,126 @@ export interface operations {
             };
         };
     };
+    getConnectionRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setConnectionRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     sendData: {
         parameters: {
             query?: {
@@ -4083,6 +4503,126 @@ export interface operations {
             };
             /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getListenerRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setListenerRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4838,6 +5378,126 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getUdpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setUdpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

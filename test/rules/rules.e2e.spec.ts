@@ -102,7 +102,8 @@ describe('reply rules', () => {
     };
     const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, framing: { type: 'lines' }, rules }).expect(201);
     const peer = await TcpPeer.connect(listener.body.local.port);
-    const expected = 'welcome\nunlocked\none\ntwo\none\nlocked\n';
+    // Framed sends end each frame with the preset's first delimiter, CRLF.
+    const expected = 'welcome\r\nunlocked\r\none\r\ntwo\r\none\r\nlocked\r\n';
     await peer.write('hello\nhello\nn1\nopen sesame\nn1\nn2\nn3\nlock\nn4\n');
     expect((await peer.receive(expected.length)).toString()).toBe(expected);
     const id = await onlyConnection(listener.body.id);
@@ -131,7 +132,7 @@ describe('reply rules', () => {
     await t.http.put(`/v1/tcp/connections/${id}/rules`).send(KEY_VALUE_RULES).expect(200);
     await peer.write('PING\nGET colour\nSET a b\nWHAT\nQUIT\n');
     await peer.whenClosed();
-    expect(peer.received.toString()).toBe('PONG\nVALUE colour 42\nOK\nERR unknown command\nBYE\n');
+    expect(peer.received.toString()).toBe('PONG\r\nVALUE colour 42\r\nOK\r\nERR unknown command\r\nBYE\r\n');
     await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
   });
 
@@ -169,7 +170,7 @@ describe('reply rules', () => {
 
   it('takes every rules example of the OpenAPI document as sent', async () => {
     const document = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8'));
-    const examplesOf = (path: string): { value: unknown }[] => Object.values(document.paths[path].put.requestBody.content['application/json'].examples);
+    const examplesOf = (path: string): { value: object }[] => Object.values(document.paths[path].put.requestBody.content['application/json'].examples);
     const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
     const udp = await t.http.post('/v1/udp/sockets').send({ type: 'udp4', port: 0 }).expect(201);
     const tcpExamples = examplesOf('/v1/tcp/listeners/{id}/rules');
