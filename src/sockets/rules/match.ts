@@ -1,6 +1,6 @@
 import { RE2JS, RE2JSException } from 're2js';
 import { PayloadEncoding, decodePayload } from '../payload-codec';
-import { MatchSpec, RuleLimits } from './rule-spec';
+import { RuleLimits } from './rule-spec';
 import { RuleInvalid, SpecReader } from './spec-reader';
 
 /**
