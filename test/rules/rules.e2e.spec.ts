@@ -4,6 +4,8 @@ import { DNS_RULES, ECHO_RULES, KEY_VALUE_RULES, SMTP_RULES } from '../../src/ru
 import { PythonPeer, TcpPeer, UdpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TempDir } from '../support/tls';
+import { SseClient } from '../support/sse-client';
+import { InstanceCa } from '../../src/sockets/tls/instance-ca';
 
 describe('reply rules', () => {
   let t: TestApp;
@@ -180,4 +182,109 @@ describe('reply rules', () => {
     await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
     await t.http.delete(`/v1/udp/sockets/${udp.body.id}`).expect(200);
   });
+
+  it('a client connection’s rules greet on connect and start TLS as the client against a Python STARTTLS server', async () => {
+    const issued = await t.app.get(InstanceCa).issue({ commonName: '127.0.0.1', subjectAltNames: [{ type: 'ip', value: '127.0.0.1' }], validityDays: 1, keyType: 'ec-p256' });
+    const server = new PythonPeer('starttls_server.py', [0, await dir.write('ip.crt', issued.certificatePem), await dir.write('ip.key', issued.privateKeyPem)]);
+    const port = Number((await server.waitForOutput(/Listening on 127\.0\.0\.1:(\d+)/))[1]);
+    const rules = {
+      rules: [
+        { on: 'connect', then: [{ send: 'STARTTLS\r\n' }] },
+        { match: { equals: '220 ready' }, then: [{ startTls: 'client' }, { send: 'over TLS', frame: true }] },
+      ],
+    };
+    const conn = await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port, framing: { type: 'lines' }, rules }).expect(201);
+    expect(await frames(conn.body.id, 2)).toEqual(['220 ready', 'over TLS']);
+    expect(await server.exited).toBe(0);
+    expect(server.stdout).toMatch(/Command: STARTTLS\nTLS: TLSv1\.3\n/);
+    const state = await t.http.get(`/v1/tcp/connections/${conn.body.id}`).expect(200);
+    expect(state.body.tls).toMatchObject({ state: 'established', authorized: true });
+    await t.http.delete(`/v1/tcp/connections/${conn.body.id}`).expect(200);
+  });
+
+  it('greets on connect, sends slowly, speaks up when the peer is idle, answers its FIN and resets on request; rule.matched events name each rule', async () => {
+    const port = await t.listen();
+    const stream = await SseClient.open(port, '/v1/events?type=rule.matched');
+    try {
+      const rules = {
+        rules: [
+          { id: 'hello', on: 'connect', then: [{ send: 'hi\n' }] },
+          { id: 'slow', match: { equals: 'slow\n' }, then: [{ sendSlowly: 'abcdef\n', chunkBytes: 2, intervalMs: 5 }] },
+          { id: 'reset', match: { equals: 'reset\n' }, then: [{ close: 'rst' }] },
+          { id: 'idle', on: 'idle', idleMs: 150, then: [{ send: 'still there?\n' }] },
+          { id: 'bye', on: 'peer-end', then: [{ send: 'bye\n' }, { close: 'fin' }] },
+        ],
+      };
+      const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules }).expect(201);
+      const peer = await TcpPeer.connect(listener.body.local.port, '127.0.0.1', { allowHalfOpen: true });
+      expect((await peer.receive(3)).toString()).toBe('hi\n');
+      await peer.write('slow\n');
+      expect((await peer.receive(10)).toString()).toBe('hi\nabcdef\n');
+      expect((await peer.receive(23)).toString()).toBe('hi\nabcdef\nstill there?\n');
+      peer.socket.end();
+      await peer.whenClosed();
+      expect(peer.received.toString()).toBe('hi\nabcdef\nstill there?\nbye\n');
+
+      const other = await TcpPeer.connect(listener.body.local.port);
+      await other.receive(3);
+      // events.once would reject on the reset's error event: wait for close alone.
+      const closed = new Promise((resolve) => other.socket.once('close', resolve));
+      await other.write('reset\n');
+      await closed;
+      expect(other.errorCode).toBe('ECONNRESET');
+
+      const events = await stream.waitForCount(6);
+      expect(events.map((e) => e.json.data as { ruleId: string; trigger: string }).map((data) => [data.ruleId, data.trigger])).toEqual([
+        ['hello', 'connect'],
+        ['slow', 'frame'],
+        ['idle', 'idle'],
+        ['bye', 'peer-end'],
+        ['hello', 'connect'],
+        ['reset', 'frame'],
+      ]);
+      await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('without framing, rules judge each received chunk; discard releases it from the byte log, keep leaves it', async () => {
+    const rules = { rules: [{ match: { startsWith: 'noise' }, then: [{ discard: true }] }, { match: { startsWith: 'ask' }, then: [{ send: 'answer' }] }] };
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    const id = await onlyConnection(listener.body.id);
+    await peer.write('noise!');
+    await eventuallyHeld(id, 6, 6);
+    await peer.write('ask');
+    expect((await peer.receive(6)).toString()).toBe('answer');
+    const read = await t.http.get(`/v1/tcp/connections/${id}/buffer`).expect(200);
+    expect(read.body).toMatchObject({ data: 'ask', from: 6, oldestOffset: 6 });
+    peer.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
+  });
+
+  it('a UDP rule sends to the destination it names instead of the sender, and discard keeps the datagram out of the log', async () => {
+    const watcher = await UdpPeer.bind();
+    const sender = await UdpPeer.bind();
+    const rules = { rules: [{ match: { equals: 'tell' }, then: [{ send: 'told by ${frame}', to: { host: '127.0.0.1', port: watcher.port } }, { discard: true }] }] };
+    const udp = await t.http.post('/v1/udp/sockets').send({ type: 'udp4', port: 0, rules }).expect(201);
+    await sender.send('tell', udp.body.local.port);
+    const [told] = await watcher.receive(1);
+    expect(told.data.toString()).toBe('told by tell');
+    expect(told.port).toBe(udp.body.local.port);
+    const held = await t.http.get(`/v1/udp/sockets/${udp.body.id}/datagrams`).expect(200);
+    expect(held.body).toMatchObject({ datagrams: [], endSeq: 1 });
+    expect(sender.received).toHaveLength(0);
+    await t.http.delete(`/v1/udp/sockets/${udp.body.id}`).expect(200);
+    await watcher.close();
+    await sender.close();
+  });
+
+  /** Waits until the connection has received `endOffset` bytes and released up to `oldestOffset`. */
+  const eventuallyHeld = async (id: string, endOffset: number, oldestOffset: number): Promise<void> => {
+    const res = await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ from: oldestOffset, waitMs: 0 });
+    if (res.status === 200 && res.body.endOffset === endOffset && res.body.oldestOffset === oldestOffset) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return eventuallyHeld(id, endOffset, oldestOffset);
+  };
 });
