@@ -61,6 +61,7 @@ export const ERROR_CATALOG = {
   SHUTTING_DOWN: { status: 503, title: 'The service is shutting down' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },
+  NAME_IN_USE: { status: 409, title: 'Another resource of this kind and owner has that name' },
 } as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry> & Record<TlsErrorCode, CatalogEntry>;
 
 export type ApiErrorCode = keyof typeof ERROR_CATALOG;

@@ -45,6 +45,8 @@ export interface RegistrySettings {
 export interface Ownership {
   labels: Labels;
   owner: string | null;
+  /** Unique per owner among listeners, or among UDP sockets; none when not given. */
+  name?: string | null;
 }
 
 export type CreateListenerRequest = TcpListenerOptions & Ownership;
@@ -148,16 +150,21 @@ export class SocketRegistry {
   async createListener(request: CreateListenerRequest): Promise<TcpListener> {
     this.admission.assertRoom(request.owner);
     this.destinations.assertBindAllowed(request.host, request.port, 'listen on');
+    this.assertNameFree('tcp-listener', request);
     const { id, seq } = this.ids.next('tl');
     const listener = await TcpListener.listen({
       id,
       seq,
+      name: request.name,
       labels: request.labels,
       owner: request.owner,
       options: request,
       events: this.events,
       onAccept: (source, socket, acceptIndex) => this.adoptAccepted(source, socket, acceptIndex),
     });
+    // Another create of the same name may have finished while this one was binding.
+    if (this.nameTaken('tcp-listener', request)) listener.close();
+    this.assertNameFree('tcp-listener', request);
     this.add(listener);
     return listener;
   }
@@ -251,10 +258,12 @@ export class SocketRegistry {
   async createUdpSocket(request: CreateUdpSocketRequest): Promise<UdpSocket> {
     this.admission.assertRoom(request.owner);
     this.destinations.assertBindAllowed(request.host, request.port, 'bind');
+    this.assertNameFree('udp-socket', request);
     const { id, seq } = this.ids.next('us');
     const socket = await UdpSocket.open({
       id,
       seq,
+      name: request.name,
       labels: request.labels,
       owner: request.owner,
       options: { ...request, maxDatagrams: this.settings.udpMaxDatagrams, maxBufferedBytes: this.settings.udpMaxBufferedBytes },
@@ -262,8 +271,9 @@ export class SocketRegistry {
       destinations: this.destinations,
     });
     // Shutdown may have begun while it was binding.
-    if (this.admission.isShuttingDown) await socket.close();
+    if (this.admission.isShuttingDown || this.nameTaken('udp-socket', request)) await socket.close();
     this.admission.assertNotShuttingDown();
+    this.assertNameFree('udp-socket', request);
     this.add(socket);
     if (request.rules) this.setUdpRules(socket, request.rules);
     return socket;
@@ -352,6 +362,22 @@ export class SocketRegistry {
   /** Runs `set` on the UDP socket from its next datagram on (null: no rules). */
   setUdpRules(socket: UdpSocket, set: RuleSet | null): void {
     setDatagramRules(socket, set, this.events);
+  }
+
+  /** The listener or UDP socket of this owner with this name, if one is held. */
+  findNamed<K extends 'tcp-listener' | 'udp-socket'>(kind: K, name: string, owner: string | null): ResourceByKind[K] | undefined {
+    for (const resource of this.ofKind(kind)) if (resource.name === name && resource.owner === owner) return resource;
+    return undefined;
+  }
+
+  private nameTaken(kind: 'tcp-listener' | 'udp-socket', request: Ownership): boolean {
+    return !!request.name && this.findNamed(kind, request.name, request.owner) !== undefined;
+  }
+
+  private assertNameFree(kind: 'tcp-listener' | 'udp-socket', request: Ownership): void {
+    if (this.nameTaken(kind, request)) {
+      throw new SocketError('NAME_IN_USE', `a ${KIND_NAMES[kind]} named ${request.name ?? ''} is already open`, { name: request.name ?? '' });
+    }
   }
 
   /** A new connection's rules, its greeting first. */

@@ -50,6 +50,7 @@ export class UdpService {
       labels: dto.labels,
       owner: caller.owner,
       rules: dto.rules && (await this.rules.compile(dto.rules, 'udp', caller, 'rules')),
+      name: dto.name ?? null,
     });
     return toUdpSocketDto(socket);
   }
