@@ -14,6 +14,7 @@ import { TcpModule } from './tcp/tcp.module';
 import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
 import { RulesModule } from './rules/rules.module';
+import { ScenarioModule } from './scenario/scenario.module';
 
 @Module({})
 export class AppModule {
@@ -33,6 +34,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         RulesModule,
+        ScenarioModule,
       ],
     };
   }

@@ -294,11 +294,12 @@ export function IsNestedList(type: new () => object, doc: FieldDoc & { minItems:
 }
 
 /**
- * A field holding the DTO it belongs to (a condition made of conditions), or a list of them. A
- * route schema cannot unfold a class into itself, so the schema checks only that it is an object
- * (or a list of up to `maxItems` objects); whatever builds the domain object from it checks the rest.
+ * An object (or a list of up to `maxItems` objects) that whatever builds the domain object from
+ * it checks in full, the OpenAPI document showing it as `type`: a condition made of conditions
+ * (a route schema cannot unfold a class into itself), or another tool's format checked in that
+ * tool's terms. The route schema checks only that it is an object.
  */
-export function IsRecursive(type: () => DtoClass, doc: FieldDoc & { maxItems?: number }): PropertyDecorator {
+export function IsLooseObject(type: () => DtoClass, doc: FieldDoc & { maxItems?: number }): PropertyDecorator {
   if (doc.maxItems === undefined) return Field({ schema: { type: 'object' }, required: false, doc, openApi: { type } });
   return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'object' } }, required: false, doc, openApi: { type, isArray: true } });
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsBooleanField, IsEncoding, IsIntegerField, IsNestedList, IsNestedObject, IsOneOf, IsPort, IsRecursive, IsText } from '../../common/validation';
+import { IsBooleanField, IsEncoding, IsIntegerField, IsNestedList, IsNestedObject, IsOneOf, IsPort, IsLooseObject, IsText } from '../../common/validation';
 import { PayloadEncoding } from '../../sockets/payload-codec';
 import { RuleStatus } from '../../sockets/rules/rule-runner';
 import { RuleSet } from '../../sockets/rules/rule-set';
@@ -38,13 +38,13 @@ export class MatchDto {
   @IsText({ maxLength: 128, description: 'The connection’s (or UDP socket’s) current state, as `setState` left it', example: 'greeted' })
   state?: string;
 
-  @IsRecursive(() => MatchDto, { maxItems: 32, description: 'Every one of these conditions holds' })
+  @IsLooseObject(() => MatchDto, { maxItems: 32, description: 'Every one of these conditions holds' })
   all?: MatchDto[];
 
-  @IsRecursive(() => MatchDto, { maxItems: 32, description: 'At least one of these conditions holds (the first that does gives the captures)' })
+  @IsLooseObject(() => MatchDto, { maxItems: 32, description: 'At least one of these conditions holds (the first that does gives the captures)' })
   any?: MatchDto[];
 
-  @IsRecursive(() => MatchDto, { description: 'This condition does not hold' })
+  @IsLooseObject(() => MatchDto, { description: 'This condition does not hold' })
   not?: MatchDto;
 }
 
