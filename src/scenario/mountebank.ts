@@ -6,7 +6,7 @@ export interface ImportedListener {
   name: string;
   host?: string;
   port: number;
-  rules: { rules: Record<string, unknown>[] };
+  rules: { rules: Record<string, unknown>[]; counting: 'shared' };
   labels: Record<string, string>;
 }
 
@@ -66,7 +66,7 @@ export function fromMountebank(imposter: unknown): ImportedListener {
     name,
     ...(typeof imposter.host === 'string' ? { host: imposter.host } : {}),
     port: port as number,
-    rules: { rules },
+    rules: { rules, counting: 'shared' },
     labels: { 'imported-from': 'mountebank' },
   };
 }

@@ -3,7 +3,7 @@ import { IsBooleanField, IsEncoding, IsIntegerField, IsNestedList, IsNestedObjec
 import { PayloadEncoding } from '../../sockets/payload-codec';
 import { RuleStatus } from '../../sockets/rules/rule-runner';
 import { RuleSet } from '../../sockets/rules/rule-set';
-import { CLOSE_MODES, CloseMode, RULE_DEFAULTS, RULE_TRIGGERS, RuleDefault, RuleSetSpec, RuleSpec, RuleTrigger, TLS_ROLES, TlsRole } from '../../sockets/rules/rule-spec';
+import { CLOSE_MODES, CloseMode, RULE_COUNTINGS, RULE_DEFAULTS, RULE_TRIGGERS, RuleCounting, RuleDefault, RuleSetSpec, RuleSpec, RuleTrigger, TLS_ROLES, TlsRole } from '../../sockets/rules/rule-spec';
 
 /** A condition on a frame (docs/rules.md); every condition given must hold. */
 export class MatchDto {
@@ -139,6 +139,12 @@ export class RuleSetDto {
 
   @IsText({ maxLength: 128, description: 'The state a connection (or UDP socket) starts in', example: 'start' })
   initialState?: string;
+
+  @IsOneOf(RULE_COUNTINGS, {
+    description: 'Whose turn `times` and `responses` count on a listener: each connection’s own (`per-connection`, the default), or all its connections together (`shared`, as mountebank’s stubs do)',
+    example: 'per-connection',
+  })
+  counting?: RuleCounting;
 }
 
 export class RuleStatusDto {
@@ -154,7 +160,7 @@ export class RuleStatusDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-12-07T16:30:00.000Z' })
   lastMatchAt!: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Matches left before it is spent; null: no `times`, or (on a listener) counted per connection', example: null })
+  @ApiProperty({ type: Number, nullable: true, description: 'Matches left before it is spent; null: no `times`, or on a listener whose connections count their own', example: null })
   remaining!: number | null;
 
   @ApiProperty({ type: Object, description: 'The rule as it was given' })
@@ -172,11 +178,14 @@ export class RulesDto {
   @ApiProperty({ type: String, nullable: true, example: 'start' })
   initialState!: string | null;
 
+  @ApiProperty({ enum: RULE_COUNTINGS, example: 'per-connection' })
+  counting!: RuleCounting;
+
   @ApiProperty({ type: String, nullable: true, description: 'The current state (connections and UDP sockets; null on a listener)', example: 'greeted' })
   state!: string | null;
 }
 
-export const NO_RULES: RulesDto = { rules: [], default: 'keep', initialState: null, state: null };
+export const NO_RULES: RulesDto = { rules: [], default: 'keep', initialState: null, counting: 'per-connection', state: null };
 
 /** A listener's rules: the matches of all the connections that ran them. */
 export function toListenerRulesDto(set: RuleSet | null): RulesDto {
@@ -187,11 +196,12 @@ export function toListenerRulesDto(set: RuleSet | null): RulesDto {
       on: rule.on,
       matches: set.stats[i].matches,
       lastMatchAt: set.stats[i].lastMatchAt?.toISOString() ?? null,
-      remaining: null,
+      remaining: set.counting === 'shared' && rule.times !== null ? rule.times - set.stats[i].matches : null,
       spec: set.spec.rules[i],
     })),
     default: set.fallback,
     initialState: set.initialState,
+    counting: set.counting,
     state: null,
   };
 }
@@ -211,6 +221,7 @@ export function toRunningRulesDto(running: { set: RuleSet; status: RuleStatus[];
     })),
     default: set.fallback,
     initialState: set.initialState,
+    counting: set.counting,
     state: running.state,
   };
 }

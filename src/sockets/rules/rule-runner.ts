@@ -64,7 +64,8 @@ export class RuleRunner {
   get status(): RuleStatus[] {
     return this.current.rules.map((rule, i) => {
       const use = this.uses[i];
-      return { rule, matches: use.matches, lastMatchAt: use.lastMatchAt, remaining: rule.times === null ? null : rule.times - use.matches };
+      const counted = this.current.counting === 'shared' ? this.current.stats[i].matches : use.matches;
+      return { rule, matches: use.matches, lastMatchAt: use.lastMatchAt, remaining: rule.times === null ? null : rule.times - counted };
     });
   }
 
@@ -75,16 +76,19 @@ export class RuleRunner {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
       const use = this.uses[i];
-      if (rule.on !== trigger || (rule.times !== null && use.matches >= rule.times)) continue;
+      // Shared counting: every connection of the listener takes its turn from the set's counts.
+      const turns = this.current.counting === 'shared' ? stats[i] : use;
+      if (rule.on !== trigger || (rule.times !== null && turns.matches >= rule.times)) continue;
       const captures = rule.match(input);
       if (captures === null) continue;
       const at = new Date();
+      const actions = rule.responses[turns.cursor % rule.responses.length];
       use.matches++;
       use.lastMatchAt = at;
+      use.cursor++;
       stats[i].matches++;
       stats[i].lastMatchAt = at;
-      const actions = rule.responses[use.cursor % rule.responses.length];
-      use.cursor++;
+      stats[i].cursor++;
       for (const action of actions) if (action.kind === 'setState') this.stateName = action.state;
       this.onMatched(rule, trigger);
       return { rule, actions, captures };

@@ -2,7 +2,7 @@ import { decodePayload, PayloadEncoding } from '../payload-codec';
 import { TlsClientOptions } from '../tls/tls-client';
 import { TlsServer } from '../tls/tls-session';
 import { ALWAYS, Captures, Matcher, compileMatch } from './match';
-import { CLOSE_MODES, CloseMode, RULE_DEFAULTS, RULE_TRIGGERS, RuleDefault, RuleLimits, RuleSetSpec, RuleTrigger, TLS_ROLES, TlsRole } from './rule-spec';
+import { CLOSE_MODES, CloseMode, RULE_COUNTINGS, RULE_DEFAULTS, RULE_TRIGGERS, RuleCounting, RuleDefault, RuleLimits, RuleSetSpec, RuleTrigger, TLS_ROLES, TlsRole } from './rule-spec';
 import { RuleInvalid, SpecReader } from './spec-reader';
 
 /** Where a rule set runs: on a TCP connection (and the listener that copies it to each), or a UDP socket. */
@@ -73,10 +73,11 @@ export interface RuleTls {
   client: TlsClientOptions | null;
 }
 
-/** How often a rule matched and when it last did. */
+/** How often a rule matched and when it last did; `cursor` is its next response when turns are shared. */
 export interface RuleStats {
   matches: number;
   lastMatchAt: Date | null;
+  cursor: number;
 }
 
 /**
@@ -94,10 +95,11 @@ export class RuleSet {
     readonly rules: readonly CompiledRule[],
     readonly fallback: RuleDefault,
     readonly initialState: string | null,
+    readonly counting: RuleCounting,
     /** The set as it was written, for reads and exports. */
     readonly spec: RuleSetSpec,
   ) {
-    this.stats = rules.map(() => ({ matches: 0, lastMatchAt: null }));
+    this.stats = rules.map(() => ({ matches: 0, lastMatchAt: null, cursor: 0 }));
   }
 
   /** Whether an action of this kind appears anywhere in it. */
@@ -115,12 +117,13 @@ export class RuleSet {
 /** Compiles a rule set written by a caller; throws `RuleInvalid` naming the field at fault. */
 export function compileRuleSet(value: unknown, kind: RuleHostKind, limits: RuleLimits, prefix = ''): RuleSet {
   const reader = new SpecReader(value, prefix);
-  reader.onlyKeys(['rules', 'default', 'initialState']);
+  reader.onlyKeys(['rules', 'default', 'initialState', 'counting']);
   const items = reader.list('rules', limits.maxRules);
   if (items === undefined) throw new RuleInvalid(reader.path('rules'), `${reader.path('rules')} is required`);
   const fallback = reader.oneOf('default', RULE_DEFAULTS) ?? 'keep';
   if (kind === 'udp' && fallback === 'close') throw new RuleInvalid(reader.path('default'), `${reader.path('default')} close does not apply to a UDP socket`);
   const initialState = reader.text('initialState', NAME_BYTES) ?? null;
+  const counting = reader.oneOf('counting', RULE_COUNTINGS) ?? 'per-connection';
   const ids = new Set<string>();
   const rules = items.map((item, index) => {
     const rule = compileRule(item, index, kind, limits);
@@ -129,7 +132,7 @@ export function compileRuleSet(value: unknown, kind: RuleHostKind, limits: RuleL
     return rule;
   });
   const spec = structuredClone(value) as RuleSetSpec;
-  return new RuleSet(kind, rules, fallback, initialState, spec);
+  return new RuleSet(kind, rules, fallback, initialState, counting, spec);
 }
 
 function compileRule(reader: SpecReader, index: number, kind: RuleHostKind, limits: RuleLimits): CompiledRule {

@@ -80,7 +80,15 @@ export interface RuleSetSpec {
   default?: RuleDefault;
   /** The state a connection (or UDP socket) starts in; null when not given. */
   initialState?: string;
+  /**
+   * Whose turn `times` and cycling `responses` count: each connection's own (the default), or
+   * every connection of the listener together (mountebank's stubs count imposter-wide).
+   */
+  counting?: RuleCounting;
 }
+
+export const RULE_COUNTINGS = ['per-connection', 'shared'] as const;
+export type RuleCounting = (typeof RULE_COUNTINGS)[number];
 
 /** How big a rule set may be; the settings fill it. */
 export interface RuleLimits {
