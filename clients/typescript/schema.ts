@@ -103,6 +103,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scenario": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the running scenario
+         * @description The listeners and UDP sockets scenarios opened and that are still open, in the form `PUT /v1/scenario` takes, each with the port it got. Private keys are never part of it (certificates are named by id).
+         */
+        get: operations["exportScenario"];
+        /**
+         * Apply a scenario
+         * @description Makes your scenario resources match it, idempotently (docs/scenarios.md): a resource that did not change keeps its port and its connections, one whose rules alone changed gets them in place, one that changed otherwise is opened again, one no longer named is closed (a listener with its connections). Rules are all compiled first: a bad one changes nothing. Resources you opened with a plain POST are left alone.
+         */
+        put: operations["applyScenario"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scenario/mountebank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a mountebank TCP imposter
+         * @description Opens a listener whose rules do what the imposter does (docs/scenarios.md): text and binary mode; equals, deepEquals, contains, startsWith, endsWith, matches, and, or, not; `is` responses, used in turn; `repeat`; `wait`; the CONNECTION_RESET_BY_PEER and RANDOM_DATA_THEN_CLOSE faults; defaultResponse. What cannot be carried over (inject, decorate, shellTransform, copy, lookup, proxies, endOfRequestResolver) is refused with 400 listing every place.
+         */
+        post: operations["importMountebank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections": {
         parameters: {
             query?: never;
@@ -1305,6 +1349,11 @@ export interface components {
              */
             mode?: "buffer" | "echo" | "discard";
             /**
+             * @description A name unique among your listeners (409 NAME_IN_USE otherwise); scenarios find their listeners by it
+             * @example smtp
+             */
+            name?: string;
+            /**
              * @description TCP_NODELAY on accepted connections (disable Nagle)
              * @default false
              */
@@ -1357,6 +1406,11 @@ export interface components {
             mode?: "buffer" | "echo" | "discard";
             /** @description Multicast: groups to join, interface, TTL and loopback */
             multicast?: components["schemas"]["MulticastDto"];
+            /**
+             * @description A name unique among your UDP sockets (409 NAME_IN_USE otherwise); scenarios find their sockets by it
+             * @example dns
+             */
+            name?: string;
             /**
              * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
              * @default 0
@@ -2137,6 +2191,11 @@ export interface components {
             };
             /** @description The address as bound, with the real port */
             local: components["schemas"]["EndpointDto"];
+            /**
+             * @description Its name, unique among your listeners; null when it has none
+             * @example smtp
+             */
+            name: string | null;
             options: components["schemas"]["ListenerOptionsDto"];
             /**
              * @example listening
@@ -2299,6 +2358,47 @@ export interface components {
              * @example greeted
              */
             state?: string;
+        };
+        MountebankImposterDto: {
+            /** @description Ignored: an exported imposter’s links */
+            _links?: components["schemas"];
+            /** @description Sent when no stub matches: `{"data": "…"}` */
+            defaultResponse?: components["schemas"];
+            /** @description Refused: it runs JavaScript. Frame the listener instead */
+            endOfRequestResolver?: components["schemas"];
+            /**
+             * @description The address to bind (default 127.0.0.1)
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description `text` (utf8, predicates ignore case unless caseSensitive) or `binary` (base64)
+             * @example text
+             * @enum {string}
+             */
+            mode?: "text" | "binary";
+            /**
+             * @description Becomes the listener’s name when it is a valid one; otherwise `mountebank-<port>`
+             * @example rpc
+             */
+            name?: string;
+            /**
+             * @description The port; omitted or 0: a free one
+             * @example 0
+             */
+            port?: number;
+            /**
+             * @description Only TCP imposters are imported
+             * @example tcp
+             * @enum {string}
+             */
+            protocol: "tcp";
+            /** @description Ignored: sockplane always keeps what a connection received, for reads */
+            recordRequests?: boolean;
+            /** @description Ignored: an exported imposter’s recorded requests */
+            requests?: components["schemas"][];
+            /** @description The stubs, in order: first match wins */
+            stubs?: components["schemas"][];
         };
         MulticastDto: {
             /**
@@ -2516,6 +2616,11 @@ export interface components {
         };
         RulesDto: {
             /**
+             * @example per-connection
+             * @enum {string}
+             */
+            counting: "per-connection" | "shared";
+            /**
              * @example keep
              * @enum {string}
              */
@@ -2530,6 +2635,12 @@ export interface components {
             state: string | null;
         };
         RuleSetDto: {
+            /**
+             * @description Whose turn `times` and `responses` count on a listener: each connection’s own (`per-connection`, the default), or all its connections together (`shared`, as mountebank’s stubs do)
+             * @example per-connection
+             * @enum {string}
+             */
+            counting?: "per-connection" | "shared";
             /**
              * @description What happens to a frame no rule matched: `keep` (default), `discard`, or `close` the connection
              * @example keep
@@ -2563,12 +2674,209 @@ export interface components {
              */
             on: "connect" | "frame" | "idle" | "peer-end" | "datagram";
             /**
-             * @description Matches left before it is spent; null: no `times`, or (on a listener) counted per connection
+             * @description Matches left before it is spent; null: no `times`, or on a listener whose connections count their own
              * @example null
              */
             remaining: number | null;
             /** @description The rule as it was given */
             spec: Record<string, never>;
+        };
+        ScenarioDto: {
+            /** @description TCP listeners, each as `POST /v1/tcp/listeners` takes it, with a name */
+            tcpListeners?: components["schemas"]["ScenarioListenerDto"][];
+            /** @description UDP sockets, each as `POST /v1/udp/sockets` takes it, with a name */
+            udpSockets?: components["schemas"]["ScenarioUdpSocketDto"][];
+        };
+        ScenarioListenerDto: {
+            /**
+             * @description Length of the kernel queue of connections not yet accepted
+             * @default 511
+             * @example 511
+             */
+            backlog?: number;
+            /** @description How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given */
+            framing?: components["schemas"]["FramingDto"];
+            /**
+             * @description Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`
+             * @default 127.0.0.1
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description Close accepted connections after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description On `::`, accept IPv6 only (no IPv4-mapped clients)
+             * @default false
+             */
+            ipv6Only?: boolean;
+            /**
+             * @description SO_KEEPALIVE on accepted connections
+             * @default false
+             */
+            keepAlive?: boolean;
+            /**
+             * @description Delay before the first keep-alive probe
+             * @default 0
+             */
+            keepAliveInitialDelayMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Connections open at once beyond which new ones are dropped (counted in `dropped`); 0 = no limit
+             * @default 0
+             * @example 0
+             */
+            maxConnections?: number;
+            /**
+             * @description What accepted connections do with received bytes: `buffer` keeps them for reads, `echo` sends them straight back (the tutorial server), `discard` counts and drops them
+             * @default buffer
+             * @example echo
+             * @enum {string}
+             */
+            mode?: "buffer" | "echo" | "discard";
+            /**
+             * @description Unique among the scenario’s listeners; applying again finds the listener by it
+             * @example smtp
+             */
+            name?: string;
+            /**
+             * @description TCP_NODELAY on accepted connections (disable Nagle)
+             * @default false
+             */
+            noDelay?: boolean;
+            /**
+             * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+            /** @description Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given */
+            rules?: components["schemas"]["RuleSetDto"];
+            /** @description TLS for accepted connections; omitted: plain TCP */
+            tls?: components["schemas"]["ListenerTlsDto"];
+        };
+        ScenarioResultDto: {
+            /**
+             * @description Resources opened (`kind/name`)
+             * @example [
+             *       "tcpListeners/smtp"
+             *     ]
+             */
+            created: string[];
+            /**
+             * @description Resources that did not change (ports and connections kept)
+             * @example [
+             *       "udpSockets/dns"
+             *     ]
+             */
+            kept: string[];
+            /**
+             * @description Resources closed because the scenario no longer has them (a listener with its connections)
+             * @example []
+             */
+            removed: string[];
+            /**
+             * @description Resources replaced: closed and opened again because more than their rules changed
+             * @example []
+             */
+            replaced: string[];
+            /** @description The running scenario, as `GET /v1/scenario` exports it */
+            scenario: components["schemas"]["ScenarioDto"];
+            /**
+             * @description Resources whose rules changed in place (ports and connections kept)
+             * @example []
+             */
+            updated: string[];
+        };
+        ScenarioUdpSocketDto: {
+            /**
+             * @description SO_BROADCAST: allow sends to broadcast addresses
+             * @default false
+             */
+            broadcast?: boolean;
+            /** @description Default peer (connected UDP): sends may omit the destination, and only datagrams from this peer arrive */
+            connectTo?: components["schemas"]["UdpPeerDto"];
+            /**
+             * @description Local address to bind: an IP address of the socket’s family or `localhost`; defaults to `127.0.0.1` (udp4) or `::1` (udp6)
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description udp6 only: on `::`, IPv6 traffic only (no IPv4-mapped peers)
+             * @default false
+             */
+            ipv6Only?: boolean;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description What the socket does with received datagrams: `buffer` keeps them for reads, `echo` sends each back to its sender (the tutorial’s udp_server.py), `discard` counts and drops them
+             * @default buffer
+             * @example echo
+             * @enum {string}
+             */
+            mode?: "buffer" | "echo" | "discard";
+            /** @description Multicast: groups to join, interface, TTL and loopback */
+            multicast?: components["schemas"]["MulticastDto"];
+            /**
+             * @description Unique among the scenario’s UDP sockets; applying again finds the socket by it
+             * @example dns
+             */
+            name?: string;
+            /**
+             * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+            /**
+             * @description SO_RCVBUF to ask for; the kernel may round or cap it (the response shows what is in force)
+             * @example 262144
+             */
+            recvBufferSize?: number;
+            /**
+             * @description SO_REUSEADDR: share the port with other sockets that ask for it too
+             * @default false
+             */
+            reuseAddr?: boolean;
+            /** @description Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
+            /**
+             * @description SO_SNDBUF to ask for; the kernel may round or cap it (the response shows what is in force)
+             * @example 262144
+             */
+            sendBufferSize?: number;
+            /**
+             * @description IP_TTL (IPv6: unicast hops) of outgoing datagrams
+             * @default 64
+             * @example 64
+             */
+            ttl?: number;
+            /**
+             * @description `udp4` (IPv4) or `udp6` (IPv6; dual-stack unless `ipv6Only`)
+             * @default udp4
+             * @example udp4
+             * @enum {string}
+             */
+            type?: "udp4" | "udp6";
         };
         SendDataDto: {
             /**
@@ -2834,6 +3142,11 @@ export interface components {
             lastError?: components["schemas"]["UdpErrorDto"] | null;
             /** @description The address as bound, with the real port */
             local: components["schemas"]["EndpointDto"] | null;
+            /**
+             * @description Its name, unique among your UDP sockets; null when it has none
+             * @example dns
+             */
+            name: string | null;
             options: components["schemas"]["UdpSocketOptionsDto"];
             /** @description The default peer (connected UDP); null when not connected */
             remote: components["schemas"]["EndpointDto"] | null;
@@ -3105,6 +3418,225 @@ export interface operations {
             };
             /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    exportScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    applyScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    importMountebank: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MountebankImposterDto"];
+            };
+        };
+        responses: {
+            /** @description The listener, with its rules (GET …/rules) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListenerDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
