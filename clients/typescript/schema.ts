@@ -2310,9 +2310,9 @@ export interface components {
         };
         MatchDto: {
             /** @description Every one of these conditions holds */
-            all?: components["schemas"][];
+            all?: components["schemas"]["MatchDto"][];
             /** @description At least one of these conditions holds (the first that does gives the captures) */
-            any?: components["schemas"][];
+            any?: components["schemas"]["MatchDto"][];
             /**
              * @description Hex bytes the frame starts with, `??` for any byte (spaces optional)
              * @example ?? ?? 01 00 00 01
@@ -2342,7 +2342,7 @@ export interface components {
             /** @description Compare utf8 text and regex without regard to case (default false) */
             ignoreCase?: boolean;
             /** @description This condition does not hold */
-            not?: components["schemas"];
+            not?: components["schemas"]["MatchDto"];
             /**
              * @description An RE2 regular expression (linear time: no backreferences or lookaround) found anywhere in the frame as text in `encoding` (utf8, or the frame’s hex or base64 form); its groups fill `${1}` and `${name}` in replies
              * @example ^GET (?P<key>\w+)$
@@ -2361,11 +2361,11 @@ export interface components {
         };
         MountebankImposterDto: {
             /** @description Ignored: an exported imposter’s links */
-            _links?: components["schemas"];
+            _links?: Record<string, never>;
             /** @description Sent when no stub matches: `{"data": "…"}` */
-            defaultResponse?: components["schemas"];
+            defaultResponse?: Record<string, never>;
             /** @description Refused: it runs JavaScript. Frame the listener instead */
-            endOfRequestResolver?: components["schemas"];
+            endOfRequestResolver?: Record<string, never>;
             /**
              * @description The address to bind (default 127.0.0.1)
              * @example 127.0.0.1
@@ -2396,9 +2396,33 @@ export interface components {
             /** @description Ignored: sockplane always keeps what a connection received, for reads */
             recordRequests?: boolean;
             /** @description Ignored: an exported imposter’s recorded requests */
-            requests?: components["schemas"][];
+            requests?: Record<string, never>[];
             /** @description The stubs, in order: first match wins */
-            stubs?: components["schemas"][];
+            stubs?: components["schemas"]["MountebankStubDto"][];
+        };
+        MountebankStubDto: {
+            /**
+             * @description equals, deepEquals, contains, startsWith, endsWith, matches, and, or, not on `data`
+             * @example [
+             *       {
+             *         "contains": {
+             *           "data": "sayHello"
+             *         }
+             *       }
+             *     ]
+             */
+            predicates?: Record<string, never>[];
+            /**
+             * @description `is` responses (used in turn), `repeat`, `wait` behaviors, the two TCP faults
+             * @example [
+             *       {
+             *         "is": {
+             *           "data": "hello, world!"
+             *         }
+             *       }
+             *     ]
+             */
+            responses?: Record<string, never>[];
         };
         MulticastDto: {
             /**

@@ -300,8 +300,10 @@ export function IsNestedList(type: new () => object, doc: FieldDoc & { minItems:
  * tool's terms. The route schema checks only that it is an object.
  */
 export function IsLooseObject(type: () => DtoClass, doc: FieldDoc & { maxItems?: number }): PropertyDecorator {
-  if (doc.maxItems === undefined) return Field({ schema: { type: 'object' }, required: false, doc, openApi: { type } });
-  return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'object' } }, required: false, doc, openApi: { type, isArray: true } });
+  // @nestjs/swagger takes a function named `type` for a type resolved later (a class that refers to itself).
+  const lazy = { type: () => type() };
+  if (doc.maxItems === undefined) return Field({ schema: { type: 'object' }, required: false, doc, openApi: lazy });
+  return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'object' } }, required: false, doc, openApi: { ...lazy, isArray: true } });
 }
 
 export function IsEncoding(doc: FieldDoc): PropertyDecorator {
