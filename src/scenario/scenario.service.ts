@@ -55,7 +55,7 @@ export class ScenarioService implements OnApplicationBootstrap {
       await this.apply(document as ScenarioDto, ANONYMOUS);
     } catch (err) {
       const detail = err instanceof ApiProblem && err.errors.length > 0 ? err.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : err instanceof Error ? err.message : String(err);
-      throw new Error(`SOCKPLANE_SCENARIO_FILE ${path} cannot be applied: ${detail}`);
+      throw new Error(`SOCKPLANE_SCENARIO_FILE ${path} cannot be applied: ${detail}`, { cause: err });
     }
   }
 
