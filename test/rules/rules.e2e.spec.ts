@@ -170,6 +170,15 @@ describe('reply rules', () => {
     });
   });
 
+  it('takes every rule set of docs/rules.md as written', async () => {
+    const page = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8');
+    const sets = [...page.matchAll(/```json\n([\s\S]*?)```/g)].map((block) => JSON.parse(block[1]) as object);
+    expect(sets.length).toBeGreaterThanOrEqual(2);
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, framing: { type: 'lines' } }).expect(201);
+    for (const set of sets) await t.http.put(`/v1/tcp/listeners/${listener.body.id}/rules`).send(set).expect(200);
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
+  });
+
   it('takes every rules example of the OpenAPI document as sent', async () => {
     const document = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8'));
     const examplesOf = (path: string): { value: object }[] => Object.values(document.paths[path].put.requestBody.content['application/json'].examples);

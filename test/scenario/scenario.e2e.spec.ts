@@ -1,4 +1,6 @@
-import { stringify } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { FAKE_SERVERS_SCENARIO } from '../../src/scenario/scenario-examples';
 import { TcpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
@@ -76,6 +78,18 @@ describe('PUT and GET /v1/scenario', () => {
     const unnamed = await t.http.put('/v1/scenario').send({ tcpListeners: [{ port: 0 }] }).expect(400);
     expect(unnamed.body.errors[0]).toMatchObject({ field: 'tcpListeners.name' });
     expect((await t.http.get('/v1/scenario').expect(200)).body.tcpListeners.map((l: { name: string }) => l.name)).toEqual(['keep-me']);
+    await t.http.put('/v1/scenario').send({}).expect(200);
+  });
+
+  it('the YAML scenario of docs/scenarios.md applies as written, and its key-value server answers', async () => {
+    const page = readFileSync(join(__dirname, '..', '..', 'docs', 'scenarios.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
+    const applied = await t.http.put('/v1/scenario').send(parse(yaml)).expect(200);
+    expect(applied.body.created).toEqual(['tcpListeners/kv', 'udpSockets/dns']);
+    const peer = await TcpPeer.connect(portsOf(applied.body.scenario)['tcp/kv']);
+    await peer.write('GET colour\nQUIT\n');
+    await peer.whenClosed();
+    expect(peer.received.toString()).toBe('VALUE colour 42\r\nBYE\r\n');
     await t.http.put('/v1/scenario').send({}).expect(200);
   });
 
