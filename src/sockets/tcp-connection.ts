@@ -326,12 +326,17 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     const framing = this.framing?.setting.framing ?? null;
     if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
     const chunks: Buffer[] = [];
+    let length = 0;
     payloads.forEach((payload, index) => {
       const problem = unframeable(framing, payload);
       if (problem !== null) throw new SocketError('INVALID_PAYLOAD', `frame ${index}: ${problem}`, { frame: index });
-      chunks.push(...encodeFrame(framing, payload));
+      for (const chunk of encodeFrame(framing, payload)) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
     });
-    const result = await this.send(chunks, end);
+    // Many small frames go as one buffer: a writev of hundreds of tiny buffers costs more than copying them.
+    const result = await this.send(chunks.length > 2 && length <= SMALL_FRAMES_BYTES ? [Buffer.concat(chunks, length)] : chunks, end);
     this.framing?.countSent(payloads.length);
     return result;
   }
@@ -782,6 +787,9 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
 /** Written after a send's chunks when stages are in the way: its callback says everything before it was handed over. */
 const EMPTY = Buffer.alloc(0);
+
+/** Frames of a framed send up to this many bytes in all are copied into one buffer before the write. */
+const SMALL_FRAMES_BYTES = 64 * 1024;
 
 /**
  * The plain side of a STARTTLS upgrade as a stream of its own, `early` bytes first. Node's TLS

@@ -5,6 +5,8 @@
  */
 export class ActionQueue {
   private tail: Promise<void> = Promise.resolve();
+  /** Answers queued or running; while none is, an answer that waits for nothing runs at once. */
+  private pending = 0;
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private disposed = false;
 
@@ -12,10 +14,19 @@ export class ActionQueue {
     return this.disposed;
   }
 
+  /** Nothing is queued or running: work run now keeps the order. */
+  get isIdle(): boolean {
+    return this.pending === 0;
+  }
+
   /** Runs `work` after everything queued before it; what it throws ends only its own answer. */
   enqueue(work: () => Promise<void>): void {
     if (this.disposed) return;
-    this.tail = this.tail.then(() => (this.disposed ? undefined : work())).catch(() => undefined);
+    this.pending++;
+    this.tail = this.tail
+      .then(() => (this.disposed ? undefined : work()))
+      .catch(() => undefined)
+      .finally(() => this.pending--);
   }
 
   /** Resolves after `ms`, or at once (false) if the queue is disposed meanwhile. */

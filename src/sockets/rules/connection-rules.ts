@@ -24,6 +24,9 @@ export interface ConnectionRuleHooks {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Actions that wait for nothing: an answer of only these can run at once. */
+const IMMEDIATE = new Set<RuleAction['kind']>(['send', 'setState', 'keep', 'discard']);
+
 /**
  * A connection's reply rules at work. The connection tells it what reached its byte log: each
  * frame (once framing indexed it), or each received chunk when the connection has no framing;
@@ -35,6 +38,8 @@ export class ConnectionRules {
   private readonly queue = new ActionQueue();
   private idle: NodeJS.Timeout | null = null;
   private pendingIndex: number | null = null;
+  /** Replies of answers that ran at once, sent together once this turn's frames are judged. */
+  private batch: { framed: boolean; bytes: Buffer }[] = [];
 
   constructor(
     private readonly connection: RuleConnection,
@@ -113,6 +118,34 @@ export class ConnectionRules {
     else if (this.runner.set.fallback === 'close') this.queue.enqueue(() => this.connection.close('graceful'));
   }
 
+  /**
+   * Adds a reply to this turn's batch. The frames of one received chunk are judged one by one;
+   * their replies leave in one send (as a server answering a pipelined batch writes once).
+   */
+  private gather(action: Extract<RuleAction, { kind: 'send' }>, frame: Buffer, captures: Captures): void {
+    const reply = action.reply.render(frame, captures);
+    if (reply === null) return;
+    if (this.batch.length === 0) queueMicrotask(() => void this.flush());
+    this.batch.push({ framed: action.frame, bytes: reply });
+  }
+
+  /** Sends the batch, runs of framed and plain replies each in one send; a send that fails (the connection closed, a peer that does not read) loses its replies only. */
+  private flush(): Promise<unknown> | null {
+    const batch = this.batch;
+    if (batch.length === 0 || this.connection.state === 'closed') return null;
+    this.batch = [];
+    const sends: Promise<unknown>[] = [];
+    for (let start = 0; start < batch.length; ) {
+      const framed = batch[start].framed;
+      let end = start;
+      while (end < batch.length && batch[end].framed === framed) end++;
+      const replies = batch.slice(start, end).map((entry) => entry.bytes);
+      sends.push((framed ? this.connection.sendFrames(replies, false) : this.connection.send(replies, false)).catch(() => undefined));
+      start = end;
+    }
+    return Promise.all(sends);
+  }
+
   private armIdle(): void {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
@@ -126,24 +159,40 @@ export class ConnectionRules {
   }
 
   private answer(actions: readonly RuleAction[], frame: Buffer, captures: Captures): void {
+    // The common answer — sends, and choices already taken — needs no turn of its own when nothing is ahead of it.
+    if (this.queue.isIdle && actions.every((action) => IMMEDIATE.has(action.kind))) {
+      for (const action of actions) if (action.kind === 'send') this.gather(action, frame, captures);
+      return;
+    }
     this.queue.enqueue(async () => {
-      for (const action of actions) if (!(await this.perform(action, frame, captures))) return;
+      const sends: Promise<unknown>[] = [];
+      for (const action of actions) if (!(await this.perform(action, frame, captures, sends))) return;
     });
   }
 
-  /** One action; false stops the rest of the answer (the connection closed, or TLS did not start). */
-  private async perform(action: RuleAction, frame: Buffer, captures: Captures): Promise<boolean> {
+  /**
+   * One action; false stops the rest of the answer (the connection closed, or TLS did not
+   * start). A send hands its bytes to the connection at once, in order, and is not waited for:
+   * the answers of frames that arrived together leave in one write. What must follow the bytes
+   * on the wire (a pause, a close, TLS) waits for the sends before it (`sends`).
+   */
+  private async perform(action: RuleAction, frame: Buffer, captures: Captures, sends: Promise<unknown>[]): Promise<boolean> {
     if (this.connection.state === 'closed') return false;
+    const sent = async (): Promise<void> => {
+      await Promise.all(sends.splice(0));
+    };
     switch (action.kind) {
       case 'send': {
-        const reply = action.reply.render(frame, captures);
-        if (reply === null) return true;
-        await (action.frame ? this.connection.sendFrames([reply], false) : this.connection.send([reply], false));
+        // After the batch of answers that ran before this one, in order.
+        this.gather(action, frame, captures);
+        const sending = this.flush();
+        if (sending) sends.push(sending);
         return true;
       }
       case 'sendSlowly': {
         const reply = action.reply.render(frame, captures);
         if (reply === null) return true;
+        await sent();
         for (let at = 0; at < reply.length; at += action.chunkBytes) {
           if (at > 0 && !(await this.queue.sleep(action.intervalMs))) return false;
           await this.connection.send([reply.subarray(at, at + action.chunkBytes)], false);
@@ -151,11 +200,14 @@ export class ConnectionRules {
         return true;
       }
       case 'delay':
+        await sent();
         return this.queue.sleep(action.ms);
       case 'close':
+        await sent();
         await this.connection.close(action.mode === 'rst' ? 'reset' : 'graceful');
         return false;
       case 'startTls':
+        await sent();
         await this.hooks.startTls(action.role);
         return true;
       case 'setState':
