@@ -275,6 +275,16 @@ export function IsText(
   });
 }
 
+/** A resource's name, unique per owner among resources of its kind: letters, digits, dots, dashes and underscores. */
+export function IsResourceName(doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  return (prototype, key) =>
+    IsText({
+      ...doc,
+      maxLength: 128,
+      pattern: { source: '^[A-Za-z0-9][A-Za-z0-9._-]*$', message: `${String(key)} must be letters, digits, dots, dashes and underscores, starting with a letter or digit` },
+    })(prototype, key);
+}
+
 /** One of a fixed set of strings (or numbers, or both: a length field is 1, 2, 3, 4, 8 bytes or `varint`). */
 export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
   const types = [...new Set(values.map((value) => (typeof value === 'number' ? 'integer' : 'string')))];

@@ -1,19 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNestedList, IsText } from '../../common/validation';
+import { IsNestedList, IsResourceName } from '../../common/validation';
 import { CreateListenerDto } from '../../tcp/dto/create-listener.dto';
 import { CreateUdpSocketDto } from '../../udp/dto/create-udp-socket.dto';
 
-const NAME = { source: '^[A-Za-z0-9][A-Za-z0-9._-]*$', message: 'name must be letters, digits, dots, dashes and underscores, starting with a letter or digit' };
-
 /** A listener of a scenario: what `POST /v1/tcp/listeners` takes, and a name, which the scenario knows it by. */
 export class ScenarioListenerDto extends CreateListenerDto {
-  @IsText({ required: true, maxLength: 128, pattern: NAME, description: 'Unique among the scenario’s listeners; applying again finds the listener by it', example: 'smtp' })
+  @IsResourceName({ required: true, description: 'Unique among the scenario’s listeners; applying again finds the listener by it', example: 'smtp' })
   declare name: string;
 }
 
 /** A UDP socket of a scenario: what `POST /v1/udp/sockets` takes, and a name. */
 export class ScenarioUdpSocketDto extends CreateUdpSocketDto {
-  @IsText({ required: true, maxLength: 128, pattern: NAME, description: 'Unique among the scenario’s UDP sockets; applying again finds the socket by it', example: 'dns' })
+  @IsResourceName({ required: true, description: 'Unique among the scenario’s UDP sockets; applying again finds the socket by it', example: 'dns' })
   declare name: string;
 }
 

@@ -1,9 +1,9 @@
 import { Frame } from '../framing/frame-log';
-import { ActionQueue } from './action-queue';
 import { Captures } from './match';
 import { CompiledRule, RuleAction, RuleSet } from './rule-set';
-import { RuleMatch, RuleRunner, RuleStatus, keepsFrame } from './rule-runner';
+import { RuleMatch, keepsFrame } from './rule-runner';
 import { RuleTrigger, TlsRole } from './rule-spec';
+import { RunningRules } from './running-rules';
 
 /** What rules need of a TCP connection (`TcpConnection` is one). */
 export interface RuleConnection {
@@ -33,9 +33,7 @@ const IMMEDIATE = new Set<RuleAction['kind']>(['send', 'setState', 'keep', 'disc
  * the peer's FIN; its close. It decides at once (so the state machine and the log follow frame
  * order) and answers through the connection's own send path, one answer after another.
  */
-export class ConnectionRules {
-  private readonly runner: RuleRunner;
-  private readonly queue = new ActionQueue();
+export class ConnectionRules extends RunningRules {
   private idle: NodeJS.Timeout | null = null;
   private pendingIndex: number | null = null;
   /** Replies of answers that ran at once, sent together once this turn's frames are judged. */
@@ -46,24 +44,12 @@ export class ConnectionRules {
     set: RuleSet,
     private readonly hooks: ConnectionRuleHooks,
   ) {
-    this.runner = new RuleRunner(set, (rule, trigger) => this.hooks.matched(rule, trigger, this.pendingIndex));
-  }
-
-  get set(): RuleSet {
-    return this.runner.set;
-  }
-
-  get state(): string | null {
-    return this.runner.state;
-  }
-
-  get status(): RuleStatus[] {
-    return this.runner.status;
+    super(set);
   }
 
   /** A new set from the next frame on; the idle timer follows its idle rules. */
-  replace(set: RuleSet): void {
-    this.runner.replace(set);
+  override replace(set: RuleSet): void {
+    super.replace(set);
     this.armIdle();
   }
 
@@ -95,10 +81,14 @@ export class ConnectionRules {
   }
 
   /** The connection closed: nothing more is sent, no timer is left. */
-  dispose(): void {
-    this.queue.dispose();
+  override dispose(): void {
+    super.dispose();
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
+  }
+
+  protected matched(rule: CompiledRule, trigger: RuleTrigger): void {
+    this.hooks.matched(rule, trigger, this.pendingIndex);
   }
 
   private fire(trigger: RuleTrigger, data: Buffer, index: number | null): void {

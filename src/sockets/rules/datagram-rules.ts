@@ -1,8 +1,8 @@
 import { Endpoint } from '../socket-types';
-import { ActionQueue } from './action-queue';
 import { Captures } from './match';
 import { CompiledRule, RuleAction, RuleSet } from './rule-set';
-import { RuleMatch, RuleRunner, RuleStatus, keepsFrame } from './rule-runner';
+import { RuleMatch, keepsFrame } from './rule-runner';
+import { RunningRules } from './running-rules';
 
 /** What the host of UDP rules does for them: send a datagram (null: back to the sender), and publish a match. */
 export interface DatagramRuleHooks {
@@ -15,31 +15,12 @@ export interface DatagramRuleHooks {
  * logged, so a `discard` keeps it out of the log), and the answers go out one after another,
  * to the sender unless a rule names another destination.
  */
-export class DatagramRules {
-  private readonly runner: RuleRunner;
-  private readonly queue = new ActionQueue();
-
+export class DatagramRules extends RunningRules {
   constructor(
     set: RuleSet,
     private readonly hooks: DatagramRuleHooks,
   ) {
-    this.runner = new RuleRunner(set, () => undefined);
-  }
-
-  get set(): RuleSet {
-    return this.runner.set;
-  }
-
-  get state(): string | null {
-    return this.runner.state;
-  }
-
-  get status(): RuleStatus[] {
-    return this.runner.status;
-  }
-
-  replace(set: RuleSet): void {
-    this.runner.replace(set);
+    super(set);
   }
 
   /** The rule that answers this datagram, if any; call `settle` once it has its sequence number. */
@@ -60,8 +41,9 @@ export class DatagramRules {
     });
   }
 
-  dispose(): void {
-    this.queue.dispose();
+  /** Published once the datagram has its sequence number (`settle`). */
+  protected matched(): void {
+    return;
   }
 
   private async perform(action: RuleAction, datagram: Buffer, captures: Captures, sender: Endpoint): Promise<boolean> {

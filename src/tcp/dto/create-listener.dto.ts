@@ -1,4 +1,4 @@
-import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode, IsText } from '../../common/validation';
+import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode, IsResourceName } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ListenerTlsDto } from '../../tls/dto/listener-tls.dto';
 import { FramingDto } from './framing.dto';
@@ -55,11 +55,6 @@ export class CreateListenerDto {
   @IsNestedObject(RuleSetDto, { description: 'Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given' })
   rules?: RuleSetDto;
 
-  @IsText({
-    maxLength: 128,
-    pattern: { source: '^[A-Za-z0-9][A-Za-z0-9._-]*$', message: 'name must be letters, digits, dots, dashes and underscores, starting with a letter or digit' },
-    description: 'A name unique among your listeners (409 NAME_IN_USE otherwise); scenarios find their listeners by it',
-    example: 'smtp',
-  })
+  @IsResourceName({ description: 'A name unique among your listeners (409 NAME_IN_USE otherwise); scenarios find their listeners by it', example: 'smtp' })
   name?: string;
 }

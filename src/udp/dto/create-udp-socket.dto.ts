@@ -5,7 +5,7 @@ import {
   IsIntegerField,
   IsInterfaceAddress,
   IsLabels,
-  IsText,
+  IsResourceName,
   IsMulticastGroups,
   IsNestedObject,
   IsOneOf,
@@ -92,11 +92,6 @@ export class CreateUdpSocketDto {
   @IsNestedObject(RuleSetDto, { description: 'Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules' })
   rules?: RuleSetDto;
 
-  @IsText({
-    maxLength: 128,
-    pattern: { source: '^[A-Za-z0-9][A-Za-z0-9._-]*$', message: 'name must be letters, digits, dots, dashes and underscores, starting with a letter or digit' },
-    description: 'A name unique among your UDP sockets (409 NAME_IN_USE otherwise); scenarios find their sockets by it',
-    example: 'dns',
-  })
+  @IsResourceName({ description: 'A name unique among your UDP sockets (409 NAME_IN_USE otherwise); scenarios find their sockets by it', example: 'dns' })
   name?: string;
 }
