@@ -60,7 +60,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // A start that fails part-way (a scenario file that cannot be applied) closes what it opened.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   await fastify.ready();
   return app;
 }

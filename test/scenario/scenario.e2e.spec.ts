@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
 import { parse, stringify } from 'yaml';
 import { FAKE_SERVERS_SCENARIO } from '../../src/scenario/scenario-examples';
 import { TcpPeer } from '../support/peers';
@@ -125,5 +127,21 @@ describe('SOCKPLANE_SCENARIO_FILE', () => {
   it('a scenario file that cannot be applied stops the start, naming the file and the field', async () => {
     const file = await dir.write('bad.json', JSON.stringify({ tcpListeners: [{ name: 'x', port: 0, rules: { rules: [{ on: 'sometimes', then: [] }] } }] }));
     await expect(startTestApp({ SOCKPLANE_SCENARIO_FILE: file })).rejects.toThrow(`SOCKPLANE_SCENARIO_FILE ${file} cannot be applied: tcpListeners.rules.rules.on`);
+  });
+
+  it('a start that fails part-way closes what the scenario had opened: its port is free again', async () => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    await once(probe, 'close');
+    const file = await dir.write('clash.json', JSON.stringify({ tcpListeners: [{ name: 'first', port }, { name: 'second', port }] }));
+    await expect(startTestApp({ SOCKPLANE_SCENARIO_FILE: file })).rejects.toThrow(/cannot be applied: .*EADDRINUSE/);
+    const again = createServer();
+    again.listen(port, '127.0.0.1');
+    await once(again, 'listening');
+    again.close();
+    await once(again, 'close');
   });
 });
