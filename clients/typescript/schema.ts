@@ -342,7 +342,7 @@ export interface paths {
         put?: never;
         /**
          * Open a TCP listener
-         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`.
+         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`. With `rules`, each accepted connection answers by itself (docs/rules.md).
          */
         post: operations["createListener"];
         delete?: never;
@@ -4836,7 +4836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5594,7 +5594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
             409: {
                 headers: {
                     [name: string]: unknown;
