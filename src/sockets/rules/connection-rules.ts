@@ -7,7 +7,6 @@ import { RunningRules } from './running-rules';
 
 /** What rules need of a TCP connection (`TcpConnection` is one). */
 export interface RuleConnection {
-  readonly id: string;
   readonly state: string;
   send(chunks: readonly Buffer[], end: boolean): Promise<unknown>;
   sendFrames(payloads: readonly Buffer[], end: boolean): Promise<unknown>;

@@ -1,7 +1,7 @@
 import { SocketEventBus } from '../socket-events';
-import { SocketError } from '../socket-error';
 import { TcpConnection } from '../tcp-connection';
 import { beginTlsClient } from '../tls/tls-client';
+import { TlsError } from '../tls/tls-error';
 import { StartOffsets, TlsOutcome, TlsSession } from '../tls/tls-session';
 import { Transport } from '../transport';
 import { Duplex } from 'node:stream';
@@ -31,12 +31,12 @@ export function setConnectionRules(connection: TcpConnection, set: RuleSet | nul
       const tls = connection.rules?.set.tls;
       if (role === 'server') {
         const server = tls?.server;
-        if (!server) throw new SocketError('SOCKET_CLOSED', `connection ${connection.id} has no TLS server settings for a startTls rule`);
+        if (!server) throw new TlsError('TLS_UPGRADE_REFUSED', `connection ${connection.id}: its rules were given no TLS server settings`);
         await startTls(connection, undefined, (stream, base, offsets) => server.accept(stream, base, offsets));
         return;
       }
       const client = tls?.client;
-      if (!client) throw new SocketError('SOCKET_CLOSED', `connection ${connection.id} has no TLS client settings for a startTls rule`);
+      if (!client) throw new TlsError('TLS_UPGRADE_REFUSED', `connection ${connection.id}: its rules were given no TLS client settings`);
       const host = client.servername ?? connection.remote?.address ?? '';
       await startTls(connection, undefined, (stream, base, offsets) => beginTlsClient(stream, base, host, client, offsets));
     },
