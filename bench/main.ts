@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FULL, QUICK, Scenario } from './lib/context';
 import { Baseline, REPO_ROOT, Service, ensureBuilt, startService } from './lib/processes';
 import { ResultRow, renderTable, targetMet } from './lib/report';
+import { attach } from './scenarios/attach';
 import { connections } from './scenarios/connections';
 import { eventDelivery } from './scenarios/events';
 import { frames } from './scenarios/frames';
@@ -19,7 +20,7 @@ import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { tls } from './scenarios/tls';
 import { udpReceive } from './scenarios/udp-receive';
 
-const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, rules];
+const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, attach, rules];
 
 /**
  * The service's settings for the bench. The defaults suit a shared control plane; a bulk

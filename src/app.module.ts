@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AttachModule } from './attach/attach.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -33,6 +34,7 @@ export class AppModule {
         LimitsModule,
         HealthModule,
         MetricsModule,
+        AttachModule,
         RulesModule,
         ScenarioModule,
       ],

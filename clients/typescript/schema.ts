@@ -195,6 +195,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/connections/{id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attach a WebSocket to a TCP connection
+         * @description Streams the connection’s bytes both ways over one WebSocket: received bytes as they arrive (after replaying the byte log from `fromOffset`, with no byte missed or repeated at the switch), and what the client sends as the connection’s sends. Several readers may attach at once. A slow reader pauses the connection’s reading (TCP pushes back on the peer); a fast writer is paused while the connection’s write buffer is full. A plain GET answers 426.
+         *
+         *     Upgrade this GET to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`; permessage-deflate is off). Subprotocols (`Sec-WebSocket-Protocol`):
+         *
+         *     - `sockplane.raw.v1` (also when none is offered): each binary message is bytes, to the peer and from it.
+         *     - `sockplane.channel.v1`: the first byte of each message names its channel: 0 bytes to the peer, 1 bytes from the peer, 2 a JSON notice from the service (`attached`, `live`, `peer-ended`, `tls-established`, `closed`, `dropped`), 255 half-close (send FIN after everything before it).
+         *
+         *     Close codes: the client closes with 1000 to detach, 4000 to detach and close the socket gracefully, 4001 to detach and reset it. The service closes with 4100 when the socket closed (the reason says why), 4101 when the peer ended a read-only raw attachment, 1003 for a message it does not take, 1011 when a send failed, 1001 on shutdown.
+         *
+         *     Every refusal is answered before the upgrade, as problem+json. Browsers cannot set `Authorization` on a WebSocket: they pass `?ticket=` from `POST …/attach-tickets`. A page from another origin is refused unless SOCKPLANE_CORS_ORIGINS lists it. See docs/attach.md.
+         */
+        get: operations["attachConnection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/connections/{id}/attach-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a ticket to attach to a TCP connection
+         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this TCP connection only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
+         */
+        post: operations["createConnectionAttachTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections/{id}/buffer": {
         parameters: {
             query?: never;
@@ -535,6 +584,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/udp/sockets/{id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attach a WebSocket to a UDP socket
+         * @description One message per datagram, both ways. A received datagram is one message in the layout of the binary datagram reads (`application/vnd.sockplane.datagrams`: a 24-byte header with seq, time, size and the sender, then the payload), after replaying the held datagrams from `fromSeq`. A datagram to send starts with a destination header: port (2 bytes, big-endian), address length (1 byte), the address as text; port 0 and no address send to the default peer (`connectTo`). UDP cannot push back: a datagram arriving while this WebSocket is congested is dropped for it and counted (channel 2 `dropped`). A plain GET answers 426.
+         *
+         *     Upgrade this GET to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`; permessage-deflate is off). Subprotocols (`Sec-WebSocket-Protocol`):
+         *
+         *     - `sockplane.raw.v1` (also when none is offered): each binary message is bytes, to the peer and from it.
+         *     - `sockplane.channel.v1`: the first byte of each message names its channel: 0 bytes to the peer, 1 bytes from the peer, 2 a JSON notice from the service (`attached`, `live`, `peer-ended`, `tls-established`, `closed`, `dropped`), 255 half-close (send FIN after everything before it).
+         *
+         *     Close codes: the client closes with 1000 to detach, 4000 to detach and close the socket gracefully, 4001 to detach and reset it. The service closes with 4100 when the socket closed (the reason says why), 4101 when the peer ended a read-only raw attachment, 1003 for a message it does not take, 1011 when a send failed, 1001 on shutdown.
+         *
+         *     Every refusal is answered before the upgrade, as problem+json. Browsers cannot set `Authorization` on a WebSocket: they pass `?ticket=` from `POST …/attach-tickets`. A page from another origin is refused unless SOCKPLANE_CORS_ORIGINS lists it. See docs/attach.md.
+         */
+        get: operations["attachUdpSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/udp/sockets/{id}/attach-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a ticket to attach to a UDP socket
+         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this UDP socket only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
+         */
+        post: operations["createUdpSocketAttachTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/udp/sockets/{id}/datagrams": {
         parameters: {
             query?: never;
@@ -673,6 +771,31 @@ export interface components {
             startTls?: "server" | "client";
             /** @description UDP: send there instead of back to the sender */
             to?: components["schemas"]["DestinationDto"];
+        };
+        AttachTicketDto: {
+            /**
+             * @description The ticket may attach with write=true
+             * @default false
+             * @example true
+             */
+            write?: boolean;
+        };
+        AttachTicketResultDto: {
+            /**
+             * @description When the ticket stops working
+             * @example 2026-12-07T17:00:30.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description The attach path with the ticket, relative to this service
+             * @example /v1/tcp/connections/tc_000002f0e1d2c3b4/attach?ticket=Jb3cT0xQ9l2m8V1f4n6r7s5u0w3y2a1b
+             */
+            path: string;
+            /**
+             * @description Pass as `?ticket=` on the attach URL; works once, for this socket, within 30 s
+             * @example Jb3cT0xQ9l2m8V1f4n6r7s5u0w3y2a1b
+             */
+            ticket: string;
         };
         BufferReadDto: {
             /**
@@ -3954,6 +4077,189 @@ export interface operations {
             };
         };
     };
+    attachConnection: {
+        parameters: {
+            query?: {
+                /** @description With write: take the write lock, so no other attachment writes while this one is attached (409 WRITER_ATTACHED when held) */
+                exclusiveWriter?: boolean;
+                /** @description Replay the byte log from this offset, then go live with no byte missed or repeated; without it, start with the next byte received */
+                fromOffset?: number;
+                /** @description Receive what the peer sends */
+                read?: boolean;
+                /** @description `auto`: free what was received as it is delivered to this client (as `DELETE …?upTo=` would); `manual`: leave releasing to the caller */
+                release?: "manual" | "auto";
+                /** @description A one-time ticket from `POST …/attach-tickets`, instead of `Authorization` (browsers cannot set headers on a WebSocket) */
+                ticket?: string;
+                /** @description Send to the peer over this WebSocket; authorised like any send */
+                write?: boolean;
+            };
+            header?: {
+                /** @description The subprotocols the client speaks, most wanted first; the service answers with the first it speaks */
+                "Sec-WebSocket-Protocol"?: "sockplane.raw.v1" | "sockplane.channel.v1";
+                /** @description `websocket`: every answer but a refusal is the 101 switch */
+                Upgrade?: "websocket";
+            };
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol) */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed; `TICKET_INVALID`: The attach ticket is unknown, used, expired or for another socket */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CROSS_ORIGIN_DENIED`: A cross-origin request from a browser was refused */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_CLOSED`: The socket is closed for this operation; `WRITER_ATTACHED`: Another attachment holds the socket’s write lock */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UPGRADE_REQUIRED`: This route answers WebSocket upgrades only */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createConnectionAttachTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachTicketDto"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachTicketResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     readBuffer: {
         parameters: {
             query?: {
@@ -5740,6 +6046,189 @@ export interface operations {
             };
             /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    attachUdpSocket: {
+        parameters: {
+            query?: {
+                /** @description With write: take the write lock, so no other attachment writes while this one is attached (409 WRITER_ATTACHED when held) */
+                exclusiveWriter?: boolean;
+                /** @description Replay held datagrams from this sequence number, then go live; without it, start with the next datagram received */
+                fromSeq?: number;
+                /** @description Receive what the peer sends */
+                read?: boolean;
+                /** @description `auto`: free what was received as it is delivered to this client (as `DELETE …?upTo=` would); `manual`: leave releasing to the caller */
+                release?: "manual" | "auto";
+                /** @description A one-time ticket from `POST …/attach-tickets`, instead of `Authorization` (browsers cannot set headers on a WebSocket) */
+                ticket?: string;
+                /** @description Send to the peer over this WebSocket; authorised like any send */
+                write?: boolean;
+            };
+            header?: {
+                /** @description The subprotocols the client speaks, most wanted first; the service answers with the first it speaks */
+                "Sec-WebSocket-Protocol"?: "sockplane.raw.v1" | "sockplane.channel.v1";
+                /** @description `websocket`: every answer but a refusal is the 101 switch */
+                Upgrade?: "websocket";
+            };
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol) */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed; `TICKET_INVALID`: The attach ticket is unknown, used, expired or for another socket */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CROSS_ORIGIN_DENIED`: A cross-origin request from a browser was refused */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_CLOSED`: The socket is closed for this operation; `WRITER_ATTACHED`: Another attachment holds the socket’s write lock */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UPGRADE_REQUIRED`: This route answers WebSocket upgrades only */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createUdpSocketAttachTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachTicketDto"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachTicketResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

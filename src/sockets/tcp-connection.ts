@@ -139,6 +139,8 @@ interface ConnectionState {
   linger: NodeJS.Timeout | null;
   /** Reading is stopped at a cap, its own or the shared budget's. */
   paused: boolean;
+  /** Live consumers that cannot keep up (see `hold`): reading stays stopped while any holds. */
+  holders: Set<object>;
   /** This turn's sends are being gathered for one write (see `write`). */
   corked: boolean;
   /** Its bytes went back to the shared budget (the registry forgot it); it holds none from then on. */
@@ -187,6 +189,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     closing: null,
     linger: null,
     paused: false,
+    holders: new Set(),
     corked: false,
     budgetReturned: false,
     closed: null,
@@ -432,6 +435,21 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   /**
+   * Stops reading for a live consumer that cannot keep up (an attached WebSocket whose client
+   * reads slowly), as the buffer cap does: TCP pushes back on the peer until every holder let go.
+   */
+  hold(holder: object): void {
+    this.current.holders.add(holder);
+    this.stream.pause();
+  }
+
+  /** Lets go of `hold`; reading resumes when nothing else keeps it stopped. */
+  unhold(holder: object): void {
+    if (!this.current.holders.delete(holder)) return;
+    if (!this.readingStopped && !this.stream.destroyed) this.stream.resume();
+  }
+
+  /**
    * Gives this connection's held bytes back to the shared budget, once, when the registry
    * forgets it: its byte log goes with it.
    */
@@ -469,7 +487,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.transport = session.transport;
     this.stream = session.transport.stream;
     this.attach(this.stream);
-    if (this.current.paused) this.stream.pause();
+    if (this.readingStopped) this.stream.pause();
     await session.settled;
     return session;
   }
@@ -724,6 +742,11 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   private readonly onBudgetRoom = (): void => this.resumeIfRoom();
 
+  /** At a cap, or held by a live consumer. */
+  private get readingStopped(): boolean {
+    return this.current.paused || this.current.holders.size > 0;
+  }
+
   private resumeIfRoom(): void {
     if (!this.current.paused) return;
     if (this.mustPause()) {
@@ -731,7 +754,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       return;
     }
     this.current.paused = false;
-    if (!this.stream.destroyed) this.stream.resume();
+    if (!this.readingStopped && !this.stream.destroyed) this.stream.resume();
     this.events.publish(this, 'connection.resumed', { heldBytes: this.log.heldBytes });
   }
 
@@ -742,7 +765,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       // The peer reads slower than it writes: stop reading until our echo drains.
       this.stream.pause();
       this.stream.once('drain', () => {
-        if (!this.current.paused) this.stream.resume();
+        if (!this.readingStopped) this.stream.resume();
       });
     }
   }
