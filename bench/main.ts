@@ -15,12 +15,13 @@ import { eventDelivery } from './scenarios/events';
 import { frames } from './scenarios/frames';
 import { listenerChurn } from './scenarios/listener-churn';
 import { roundTrip } from './scenarios/round-trip';
+import { rules } from './scenarios/rules';
 import { sendRate } from './scenarios/send-rate';
 import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { tls } from './scenarios/tls';
 import { udpReceive } from './scenarios/udp-receive';
 
-const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, attach, cluster];
+const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, attach, rules, cluster];
 
 /**
  * The service's settings for the bench. The defaults suit a shared control plane; a bulk

@@ -69,7 +69,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   setupSwaggerUi(app, document);
   // In front of the routes and the API key check (the owner node checks it): nothing without a cluster.
   await app.get(ClusterService).install(fastify, collectionRoutes(document));
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // A start that fails part-way (a scenario file that cannot be applied) closes what it opened.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   await fastify.ready();
   return app;
 }

@@ -15,6 +15,8 @@ import { SocketsModule } from './wiring/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
 import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
+import { RulesModule } from './rules/rules.module';
+import { ScenarioModule } from './scenario/scenario.module';
 
 @Module({})
 export class AppModule {
@@ -35,6 +37,8 @@ export class AppModule {
         MetricsModule,
         AttachModule,
         ClusterModule,
+        RulesModule,
+        ScenarioModule,
       ],
     };
   }

@@ -123,6 +123,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scenario": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the running scenario
+         * @description The listeners and UDP sockets scenarios opened and that are still open, in the form `PUT /v1/scenario` takes, each with the port it got. Private keys are never part of it (certificates are named by id).
+         */
+        get: operations["exportScenario"];
+        /**
+         * Apply a scenario
+         * @description Makes your scenario resources match it, idempotently (docs/scenarios.md): a resource that did not change keeps its port and its connections, one whose rules alone changed gets them in place, one that changed otherwise is opened again, one no longer named is closed (a listener with its connections). Rules are all compiled first: a bad one changes nothing. Resources you opened with a plain POST are left alone.
+         */
+        put: operations["applyScenario"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scenario/mountebank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a mountebank TCP imposter
+         * @description Opens a listener whose rules do what the imposter does (docs/scenarios.md): text and binary mode; equals, deepEquals, contains, startsWith, endsWith, matches, and, or, not; `is` responses, used in turn; `repeat`; `wait`; the CONNECTION_RESET_BY_PEER and RANDOM_DATA_THEN_CLOSE faults; defaultResponse. What cannot be carried over (inject, decorate, shellTransform, copy, lookup, proxies, endOfRequestResolver) is refused with 400 listing every place.
+         */
+        post: operations["importMountebank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections": {
         parameters: {
             query?: never;
@@ -288,6 +332,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/connections/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a connection’s reply rules
+         * @description Its rules, how often each matched, when last, what is left of each `times`, and its current state.
+         */
+        get: operations["getConnectionRules"];
+        /**
+         * Set a connection’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away.
+         */
+        put: operations["setConnectionRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections/{id}/send": {
         parameters: {
             query?: never;
@@ -343,7 +411,7 @@ export interface paths {
         put?: never;
         /**
          * Open a TCP listener
-         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`.
+         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`. With `rules`, each accepted connection answers by itself (docs/rules.md).
          */
         post: operations["createListener"];
         delete?: never;
@@ -389,6 +457,30 @@ export interface paths {
          */
         get: operations["listAcceptedConnections"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/listeners/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a listener’s reply rules
+         * @description The rules each connection it accepts starts with, and how often each matched across those connections.
+         */
+        get: operations["getListenerRules"];
+        /**
+         * Set a listener’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away. Connections it accepts from then on get a copy of their own; those already accepted keep theirs.
+         */
+        put: operations["setListenerRules"];
         post?: never;
         delete?: never;
         options?: never;
@@ -585,6 +677,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/udp/sockets/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a UDP socket’s reply rules
+         * @description Its rules, how often each matched, when last, what is left of each `times`, and its current state.
+         */
+        get: operations["getUdpRules"];
+        /**
+         * Set a UDP socket’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away. Rules act on each datagram (`on: datagram`) and reply to its sender unless `to` says otherwise.
+         */
+        put: operations["setUdpRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/udp/sockets/{id}/send": {
         parameters: {
             query?: never;
@@ -617,6 +733,64 @@ export interface components {
              * @example 1
              */
             lastAcceptIndex: number;
+        };
+        ActionDto: {
+            /**
+             * @description `sendSlowly`: bytes per piece (default 1)
+             * @example 4
+             */
+            chunkBytes?: number;
+            /**
+             * @description Close the connection: `fin` (graceful) or `rst` (reset)
+             * @example fin
+             * @enum {string}
+             */
+            close?: "fin" | "rst";
+            /**
+             * @description Wait this long before the next action
+             * @example 100
+             */
+            delayMs?: number;
+            /** @description Release the log up to the end of this frame, once answered (earlier frames go too) */
+            discard?: boolean;
+            /**
+             * @description How `send` or `sendSlowly` is written (default utf8); `${…}` is filled in with bytes whatever it is
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /** @description `send` as one frame of the connection’s framing (its delimiter or length prefix added) */
+            frame?: boolean;
+            /**
+             * @description `sendSlowly`: ms between pieces (default 10)
+             * @example 50
+             */
+            intervalMs?: number;
+            /** @description Keep the frame in the logs for reads (the default for a matched frame) */
+            keep?: boolean;
+            /**
+             * @description Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`
+             * @example 250 OK
+             */
+            send?: string;
+            /**
+             * @description Send these bytes `chunkBytes` at a time, `intervalMs` apart (TCP)
+             * @example slow reply
+             */
+            sendSlowly?: string;
+            /**
+             * @description Move to this state (taken at once: the next frame is judged in it)
+             * @example greeted
+             */
+            setState?: string;
+            /**
+             * @description Start TLS on the connection in this role (STARTTLS), after what was sent before it
+             * @example server
+             * @enum {string}
+             */
+            startTls?: "server" | "client";
+            /** @description UDP: send there instead of back to the sender */
+            to?: components["schemas"]["DestinationDto"];
         };
         AttachTicketDto: {
             /**
@@ -1308,6 +1482,8 @@ export interface components {
              * @example 65432
              */
             port: number;
+            /** @description Reply rules it runs from the start, its `connect` rules once connected (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS from the start; omitted: plain TCP */
             tls?: components["schemas"]["ConnectionTlsRequestDto"];
         };
@@ -1370,6 +1546,11 @@ export interface components {
              */
             mode?: "buffer" | "echo" | "discard";
             /**
+             * @description A name unique among your listeners (409 NAME_IN_USE otherwise); scenarios find their listeners by it
+             * @example smtp
+             */
+            name?: string;
+            /**
              * @description TCP_NODELAY on accepted connections (disable Nagle)
              * @default false
              */
@@ -1382,6 +1563,8 @@ export interface components {
              * @example 0
              */
             port?: number;
+            /** @description Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given */
+            rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS for accepted connections; omitted: plain TCP */
             tls?: components["schemas"]["ListenerTlsDto"];
         };
@@ -1422,6 +1605,11 @@ export interface components {
             mode?: "buffer" | "echo" | "discard";
             /** @description Multicast: groups to join, interface, TTL and loopback */
             multicast?: components["schemas"]["MulticastDto"];
+            /**
+             * @description A name unique among your UDP sockets (409 NAME_IN_USE otherwise); scenarios find their sockets by it
+             * @example dns
+             */
+            name?: string;
             /** @description In a cluster, the node that makes the socket: the one that received the call when omitted, `{"node": "<nodeId>"}` for that node, `{"spread": true}` for the least loaded live node. A single node ignores it */
             placement?: components["schemas"]["PlacementDto"];
             /**
@@ -1440,6 +1628,8 @@ export interface components {
              * @default false
              */
             reuseAddr?: boolean;
+            /** @description Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
             /**
              * @description SO_SNDBUF to ask for; the kernel may round or cap it (the response shows what is in force)
              * @example 262144
@@ -1545,6 +1735,18 @@ export interface components {
             oldestSeq: number;
             /** @example us_000001a1b2c3d4e5 */
             socketId: string;
+        };
+        DestinationDto: {
+            /**
+             * @description Host to send to
+             * @example 127.0.0.1
+             */
+            host: string;
+            /**
+             * @description Port to send to
+             * @example 5353
+             */
+            port: number;
         };
         EndpointDto: {
             /** @example 127.0.0.1 */
@@ -1736,6 +1938,18 @@ export interface components {
                 apiUrl: string;
                 /** @description How many sockets it held */
                 sockets: number;
+            } | {
+                /** @description The frame index (the datagram’s sequence number for UDP); null for a chunk without framing and for connect, idle and peer-end */
+                index: number | null;
+                /** @description The rule’s id */
+                ruleId: string;
+                /** @description The state after the match (its `setState` applied) */
+                state: string | null;
+                /**
+                 * @description What it matched: `frame` (a frame, or a received chunk without framing), `connect`, `idle`, `peer-end`, `datagram`
+                 * @enum {string}
+                 */
+                trigger: "connect" | "frame" | "idle" | "peer-end" | "datagram";
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
@@ -1781,7 +1995,7 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "node.lost";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "node.lost" | "rule.matched";
         };
         FieldErrorDto: {
             /**
@@ -2183,6 +2397,11 @@ export interface components {
             };
             /** @description The address as bound, with the real port */
             local: components["schemas"]["EndpointDto"];
+            /**
+             * @description Its name, unique among your listeners; null when it has none
+             * @example smtp
+             */
+            name: string | null;
             options: components["schemas"]["ListenerOptionsDto"];
             /**
              * @example listening
@@ -2294,6 +2513,122 @@ export interface components {
             ownClientCa: boolean;
             /** @example false */
             requestClientCert: boolean;
+        };
+        MatchDto: {
+            /** @description Every one of these conditions holds */
+            all?: components["schemas"]["MatchDto"][];
+            /** @description At least one of these conditions holds (the first that does gives the captures) */
+            any?: components["schemas"]["MatchDto"][];
+            /**
+             * @description Hex bytes the frame starts with, `??` for any byte (spaces optional)
+             * @example ?? ?? 01 00 00 01
+             */
+            bytes?: string;
+            /**
+             * @description The frame holds these bytes somewhere
+             * @example @example.test
+             */
+            contains?: string;
+            /**
+             * @description How `equals`, `contains`, `startsWith` and `endsWith` are written, and the text form `regex` sees (default utf8)
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /**
+             * @description The frame ends with these bytes
+             * @example .com
+             */
+            endsWith?: string;
+            /**
+             * @description The frame is exactly these bytes (written in `encoding`)
+             * @example QUIT
+             */
+            equals?: string;
+            /** @description Compare utf8 text and regex without regard to case (default false) */
+            ignoreCase?: boolean;
+            /** @description This condition does not hold */
+            not?: components["schemas"]["MatchDto"];
+            /**
+             * @description An RE2 regular expression (linear time: no backreferences or lookaround) found anywhere in the frame as text in `encoding` (utf8, or the frame’s hex or base64 form); its groups fill `${1}` and `${name}` in replies
+             * @example ^GET (?P<key>\w+)$
+             */
+            regex?: string;
+            /**
+             * @description The frame starts with these bytes
+             * @example MAIL FROM:
+             */
+            startsWith?: string;
+            /**
+             * @description The connection’s (or UDP socket’s) current state, as `setState` left it
+             * @example greeted
+             */
+            state?: string;
+        };
+        MountebankImposterDto: {
+            /** @description Ignored: an exported imposter’s links */
+            _links?: Record<string, never>;
+            /** @description Sent when no stub matches: `{"data": "…"}` */
+            defaultResponse?: Record<string, never>;
+            /** @description Refused: it runs JavaScript. Frame the listener instead */
+            endOfRequestResolver?: Record<string, never>;
+            /**
+             * @description The address to bind (default 127.0.0.1)
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description `text` (utf8, predicates ignore case unless caseSensitive) or `binary` (base64)
+             * @example text
+             * @enum {string}
+             */
+            mode?: "text" | "binary";
+            /**
+             * @description Becomes the listener’s name when it is a valid one; otherwise `mountebank-<port>`
+             * @example rpc
+             */
+            name?: string;
+            /**
+             * @description The port; omitted or 0: a free one
+             * @example 0
+             */
+            port?: number;
+            /**
+             * @description Only TCP imposters are imported
+             * @example tcp
+             * @enum {string}
+             */
+            protocol: "tcp";
+            /** @description Ignored: sockplane always keeps what a connection received, for reads */
+            recordRequests?: boolean;
+            /** @description Ignored: an exported imposter’s recorded requests */
+            requests?: Record<string, never>[];
+            /** @description The stubs, in order: first match wins */
+            stubs?: components["schemas"]["MountebankStubDto"][];
+        };
+        MountebankStubDto: {
+            /**
+             * @description equals, deepEquals, contains, startsWith, endsWith, matches, and, or, not on `data`
+             * @example [
+             *       {
+             *         "contains": {
+             *           "data": "sayHello"
+             *         }
+             *       }
+             *     ]
+             */
+            predicates?: Record<string, never>[];
+            /**
+             * @description `is` responses (used in turn), `repeat`, `wait` behaviors, the two TCP faults
+             * @example [
+             *       {
+             *         "is": {
+             *           "data": "hello, world!"
+             *         }
+             *       }
+             *     ]
+             */
+            responses?: Record<string, never>[];
         };
         MulticastDto: {
             /**
@@ -2487,6 +2822,307 @@ export interface components {
             sockets: components["schemas"]["QuotaDto"];
             /** @description Sockets the calling API key holds (every socket with an admin key or without authentication) */
             socketsPerKey: components["schemas"]["QuotaDto"];
+        };
+        ResponseDto: {
+            /** @description The actions of this answer, in order */
+            then?: components["schemas"]["ActionDto"][];
+        };
+        RuleDto: {
+            /**
+             * @description Unique in the set; `rule-<n>` (its position from 1) when not given
+             * @example ehlo
+             */
+            id?: string;
+            /**
+             * @description `on: idle`: ms without received bytes that fire it
+             * @example 5000
+             */
+            idleMs?: number;
+            /** @description The condition; omitted: it matches everything */
+            match?: components["schemas"]["MatchDto"];
+            /**
+             * @description When it is looked at: `frame` (default on TCP: a frame, or a received chunk without framing), `connect` (a greeting), `idle`, `peer-end`; `datagram` (UDP, its only one)
+             * @example frame
+             * @enum {string}
+             */
+            on?: "connect" | "frame" | "idle" | "peer-end" | "datagram";
+            /** @description Answers used in turn, one per match, starting over after the last (instead of `then`) */
+            responses?: components["schemas"]["ResponseDto"][];
+            /** @description The answer: actions in order (or give `responses`) */
+            then?: components["schemas"]["ActionDto"][];
+            /**
+             * @description Matches after which the rule is spent (per connection or socket)
+             * @example 1
+             */
+            times?: number;
+        };
+        RulesDto: {
+            /**
+             * @example per-connection
+             * @enum {string}
+             */
+            counting: "per-connection" | "shared";
+            /**
+             * @example keep
+             * @enum {string}
+             */
+            default: "keep" | "discard" | "close";
+            /** @example start */
+            initialState: string | null;
+            rules: components["schemas"]["RuleStatusDto"][];
+            /**
+             * @description The current state (connections and UDP sockets; null on a listener)
+             * @example greeted
+             */
+            state: string | null;
+        };
+        RuleSetDto: {
+            /**
+             * @description Whose turn `times` and `responses` count on a listener: each connection’s own (`per-connection`, the default), or all its connections together (`shared`, as mountebank’s stubs do)
+             * @example per-connection
+             * @enum {string}
+             */
+            counting?: "per-connection" | "shared";
+            /**
+             * @description What happens to a frame no rule matched: `keep` (default), `discard`, or `close` the connection
+             * @example keep
+             * @enum {string}
+             */
+            default?: "keep" | "discard" | "close";
+            /**
+             * @description The state a connection (or UDP socket) starts in
+             * @example start
+             */
+            initialState?: string;
+            /** @description The rules, in order (at most SOCKPLANE_RULES_MAX_RULES) */
+            rules?: components["schemas"]["RuleDto"][];
+        };
+        RuleStatusDto: {
+            /** @example ehlo */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-07T16:30:00.000Z
+             */
+            lastMatchAt: string | null;
+            /**
+             * @description Times it matched
+             * @example 1
+             */
+            matches: number;
+            /**
+             * @example frame
+             * @enum {string}
+             */
+            on: "connect" | "frame" | "idle" | "peer-end" | "datagram";
+            /**
+             * @description Matches left before it is spent; null: no `times`, or on a listener whose connections count their own
+             * @example null
+             */
+            remaining: number | null;
+            /** @description The rule as it was given */
+            spec: Record<string, never>;
+        };
+        ScenarioDto: {
+            /** @description TCP listeners, each as `POST /v1/tcp/listeners` takes it, with a name */
+            tcpListeners?: components["schemas"]["ScenarioListenerDto"][];
+            /** @description UDP sockets, each as `POST /v1/udp/sockets` takes it, with a name */
+            udpSockets?: components["schemas"]["ScenarioUdpSocketDto"][];
+        };
+        ScenarioListenerDto: {
+            /**
+             * @description Length of the kernel queue of connections not yet accepted
+             * @default 511
+             * @example 511
+             */
+            backlog?: number;
+            /** @description How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given */
+            framing?: components["schemas"]["FramingDto"];
+            /**
+             * @description Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`
+             * @default 127.0.0.1
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description Close accepted connections after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description On `::`, accept IPv6 only (no IPv4-mapped clients)
+             * @default false
+             */
+            ipv6Only?: boolean;
+            /**
+             * @description SO_KEEPALIVE on accepted connections
+             * @default false
+             */
+            keepAlive?: boolean;
+            /**
+             * @description Delay before the first keep-alive probe
+             * @default 0
+             */
+            keepAliveInitialDelayMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Connections open at once beyond which new ones are dropped (counted in `dropped`); 0 = no limit
+             * @default 0
+             * @example 0
+             */
+            maxConnections?: number;
+            /**
+             * @description What accepted connections do with received bytes: `buffer` keeps them for reads, `echo` sends them straight back (the tutorial server), `discard` counts and drops them
+             * @default buffer
+             * @example echo
+             * @enum {string}
+             */
+            mode?: "buffer" | "echo" | "discard";
+            /**
+             * @description Unique among the scenario’s listeners; applying again finds the listener by it
+             * @example smtp
+             */
+            name?: string;
+            /**
+             * @description TCP_NODELAY on accepted connections (disable Nagle)
+             * @default false
+             */
+            noDelay?: boolean;
+            /** @description In a cluster, the node that makes the socket: the one that received the call when omitted, `{"node": "<nodeId>"}` for that node, `{"spread": true}` for the least loaded live node. A single node ignores it */
+            placement?: components["schemas"]["PlacementDto"];
+            /**
+             * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+            /** @description Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given */
+            rules?: components["schemas"]["RuleSetDto"];
+            /** @description TLS for accepted connections; omitted: plain TCP */
+            tls?: components["schemas"]["ListenerTlsDto"];
+        };
+        ScenarioResultDto: {
+            /**
+             * @description Resources opened (`kind/name`)
+             * @example [
+             *       "tcpListeners/smtp"
+             *     ]
+             */
+            created: string[];
+            /**
+             * @description Resources that did not change (ports and connections kept)
+             * @example [
+             *       "udpSockets/dns"
+             *     ]
+             */
+            kept: string[];
+            /**
+             * @description Resources closed because the scenario no longer has them (a listener with its connections)
+             * @example []
+             */
+            removed: string[];
+            /**
+             * @description Resources replaced: closed and opened again because more than their rules changed
+             * @example []
+             */
+            replaced: string[];
+            /** @description The running scenario, as `GET /v1/scenario` exports it */
+            scenario: components["schemas"]["ScenarioDto"];
+            /**
+             * @description Resources whose rules changed in place (ports and connections kept)
+             * @example []
+             */
+            updated: string[];
+        };
+        ScenarioUdpSocketDto: {
+            /**
+             * @description SO_BROADCAST: allow sends to broadcast addresses
+             * @default false
+             */
+            broadcast?: boolean;
+            /** @description Default peer (connected UDP): sends may omit the destination, and only datagrams from this peer arrive */
+            connectTo?: components["schemas"]["UdpPeerDto"];
+            /**
+             * @description Local address to bind: an IP address of the socket’s family or `localhost`; defaults to `127.0.0.1` (udp4) or `::1` (udp6)
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description udp6 only: on `::`, IPv6 traffic only (no IPv4-mapped peers)
+             * @default false
+             */
+            ipv6Only?: boolean;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description What the socket does with received datagrams: `buffer` keeps them for reads, `echo` sends each back to its sender (the tutorial’s udp_server.py), `discard` counts and drops them
+             * @default buffer
+             * @example echo
+             * @enum {string}
+             */
+            mode?: "buffer" | "echo" | "discard";
+            /** @description Multicast: groups to join, interface, TTL and loopback */
+            multicast?: components["schemas"]["MulticastDto"];
+            /**
+             * @description Unique among the scenario’s UDP sockets; applying again finds the socket by it
+             * @example dns
+             */
+            name?: string;
+            /** @description In a cluster, the node that makes the socket: the one that received the call when omitted, `{"node": "<nodeId>"}` for that node, `{"spread": true}` for the least loaded live node. A single node ignores it */
+            placement?: components["schemas"]["PlacementDto"];
+            /**
+             * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+            /**
+             * @description SO_RCVBUF to ask for; the kernel may round or cap it (the response shows what is in force)
+             * @example 262144
+             */
+            recvBufferSize?: number;
+            /**
+             * @description SO_REUSEADDR: share the port with other sockets that ask for it too
+             * @default false
+             */
+            reuseAddr?: boolean;
+            /** @description Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
+            /**
+             * @description SO_SNDBUF to ask for; the kernel may round or cap it (the response shows what is in force)
+             * @example 262144
+             */
+            sendBufferSize?: number;
+            /**
+             * @description IP_TTL (IPv6: unicast hops) of outgoing datagrams
+             * @default 64
+             * @example 64
+             */
+            ttl?: number;
+            /**
+             * @description `udp4` (IPv4) or `udp6` (IPv6; dual-stack unless `ipv6Only`)
+             * @default udp4
+             * @example udp4
+             * @enum {string}
+             */
+            type?: "udp4" | "udp6";
         };
         SendDataDto: {
             /**
@@ -2752,6 +3388,11 @@ export interface components {
             lastError?: components["schemas"]["UdpErrorDto"] | null;
             /** @description The address as bound, with the real port */
             local: components["schemas"]["EndpointDto"] | null;
+            /**
+             * @description Its name, unique among your UDP sockets; null when it has none
+             * @example dns
+             */
+            name: string | null;
             options: components["schemas"]["UdpSocketOptionsDto"];
             /** @description The default peer (connected UDP); null when not connected */
             remote: components["schemas"]["EndpointDto"] | null;
@@ -2986,7 +3627,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, node.lost */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, node.lost, rule.matched */
                 type?: string[];
             };
             header?: {
@@ -3096,6 +3737,225 @@ export interface operations {
             };
             /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    exportScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    applyScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    importMountebank: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MountebankImposterDto"];
+            };
+        };
+        responses: {
+            /** @description The listener, with its rules (GET …/rules) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListenerDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4037,6 +4897,126 @@ export interface operations {
             };
         };
     };
+    getConnectionRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setConnectionRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     sendData: {
         parameters: {
             query?: {
@@ -4334,7 +5314,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4557,6 +5537,126 @@ export interface operations {
             };
             /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getListenerRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setListenerRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4972,7 +6072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5495,6 +6595,126 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getUdpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setUdpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

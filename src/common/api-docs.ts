@@ -87,6 +87,7 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   UNAUTHORIZED: 'this operation needs an API key: send Authorization: Bearer <key>',
   HOST_NOT_ALLOWED: 'this service does not answer for host "evil.example"; add it to SOCKPLANE_ALLOWED_HOSTS',
   TOO_MANY_OPEN_FILES: 'listen on 127.0.0.1:0 failed: listen EMFILE: too many open files',
+  NAME_IN_USE: 'a TCP listener named smtp is already open',
 };
 
 /**

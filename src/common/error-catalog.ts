@@ -67,6 +67,7 @@ export const ERROR_CATALOG = {
   OWNER_LOST: { status: 410, title: 'The cluster node that held this socket is lost, and the socket with it' },
   CLUSTER_UNAVAILABLE: { status: 503, title: 'The cluster cannot be reached from this node', retryAfterSeconds: 5 },
   OWNER_UNREACHABLE: { status: 503, title: 'The cluster node that holds this socket is not answering', retryAfterSeconds: 2 },
+  NAME_IN_USE: { status: 409, title: 'Another resource of this kind and owner has that name' },
 } as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry> & Record<TlsErrorCode, CatalogEntry>;
 
 export type ApiErrorCode = keyof typeof ERROR_CATALOG;

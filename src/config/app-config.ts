@@ -124,6 +124,9 @@ const INTEGERS = {
   clusterHeartbeatMs: integer('SOCKPLANE_CLUSTER_HEARTBEAT_MS', { default: 2000, min: 100, max: 60_000, meaning: 'Interval of a cluster node\'s heartbeats; a node that misses three is lost' }),
   clusterEventStreamMax: integer('SOCKPLANE_CLUSTER_EVENT_STREAM_MAX', { default: 10_000, min: 100, max: 1_000_000, meaning: 'Events the cluster\'s shared Redis Stream keeps (with their payloads, so Redis holds up to this many received chunks); a stream resuming from an older event is told of a gap' }),
   clusterListDeadlineMs: integer('SOCKPLANE_CLUSTER_LIST_DEADLINE_MS', { default: 2000, min: 50, max: 60_000, meaning: 'How long a list through any node waits for the other nodes\' pages; a node later than that is named in `missingNodes`' }),
+  rulesMaxRules: integer('SOCKPLANE_RULES_MAX_RULES', { default: 100, min: 1, max: 10_000, meaning: 'Rules one rule set may hold (more answer 400 `VALIDATION_FAILED`)' }),
+  rulesMaxPatternBytes: integer('SOCKPLANE_RULES_MAX_PATTERN_BYTES', { default: 4096, min: 16, max: MiB, meaning: 'Bytes of one match pattern or regex in a rule (longer ones answer 400 `VALIDATION_FAILED`)' }),
+  rulesMaxReplyBytes: integer('SOCKPLANE_RULES_MAX_REPLY_BYTES', { default: 65_536, min: 16, max: 16 * MiB, meaning: 'Bytes of one rule reply, as written and once `${…}` is filled in (longer ones answer 400 `VALIDATION_FAILED`, or are not sent)' }),
 };
 
 /** The settings that are addresses, lists or flags, by the AppConfig field each fills. The documentation's table lists them too. */
@@ -159,6 +162,7 @@ const TEXTS = {
   clusterApiUrl: text('SOCKPLANE_CLUSTER_API_URL', { default: '', meaning: 'URL the other nodes reach this node\'s API at (`http://10.0.0.2:3000`; its host is allowed in the Host header); none = `HOST` and the port it listens on' }, parseApiUrl),
   clusterSocketHost: text('SOCKPLANE_CLUSTER_SOCKET_HOST', { default: '', meaning: 'Address clients dial to reach the listeners this node holds: a listener made here without `host` binds it, and `GET /v1/cluster` shows it; none = `HOST`' }, (raw) => raw || null),
   logLevel: text('SOCKPLANE_LOG_LEVEL', { default: 'info', meaning: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' }, parseLogLevel),
+  scenarioFile: text('SOCKPLANE_SCENARIO_FILE', { default: '', meaning: 'A scenario (JSON, or YAML for `.yaml`/`.yml`) applied at start, so the service comes up already serving its listeners and UDP sockets (docs/scenarios.md)' }, (path) => path || null),
 };
 
 /** Every integer setting: name, default, bounds and meaning. */
@@ -235,13 +239,18 @@ const TLS_KEYS = ['tlsHandshakeTimeoutMs', 'tlsCaCertFile', 'tlsCaKeyFile', 'tls
 /** What the TLS module needs: where the instance CA comes from, the leaf cache, the certificate store's bounds. */
 export class TlsSettings extends settingsClass<Pick<Settings, (typeof TLS_KEYS)[number]>>() {}
 
+const RULE_KEYS = ['rulesMaxRules', 'rulesMaxPatternBytes', 'rulesMaxReplyBytes'] as const;
+/** What reply rules are bounded by. */
+export class RuleSettings extends settingsClass<Pick<Settings, (typeof RULE_KEYS)[number]>>() {}
+
 /** The slices of `config` the modules that need only part of it are given. */
-export function settingSlices(config: AppConfig): { events: EventSettings; requests: RequestSettings; auth: AuthSettings; tls: TlsSettings } {
+export function settingSlices(config: AppConfig): { events: EventSettings; requests: RequestSettings; auth: AuthSettings; tls: TlsSettings; rules: RuleSettings } {
   return {
     events: new EventSettings(pick(config, EVENT_KEYS)),
     requests: new RequestSettings(pick(config, REQUEST_KEYS)),
     auth: new AuthSettings(pick(config, AUTH_KEYS)),
     tls: new TlsSettings(pick(config, TLS_KEYS)),
+    rules: new RuleSettings(pick(config, RULE_KEYS)),
   };
 }
 

@@ -31,6 +31,7 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'udp.dropped': { level: 'debug', message: 'datagram dropped' },
   'udp.closed': { level: 'info', message: 'UDP socket closed' },
   'node.lost': { level: 'warn', message: 'cluster node lost' },
+  'rule.matched': { level: 'debug', message: 'reply rule matched' },
 };
 
 /**

@@ -24,7 +24,8 @@ export type SocketErrorCode =
   | 'WRITE_BUFFER_FULL'
   | 'NO_FRAMING'
   | 'TOO_MANY_OPEN_FILES'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  | 'NAME_IN_USE';
 
 export class SocketError extends Error {
   constructor(

@@ -3,6 +3,7 @@ import { SocketErrorCode } from './socket-error';
 import { TlsClientErrorCode } from './tls/tls-error';
 import { FRAMING_ERROR_ACTIONS } from './framing/framing';
 import { CLOSE_REASONS } from './socket-types';
+import { RULE_TRIGGERS } from './rules/rule-spec';
 
 /** What a socket resource is; also the `kind` field of every representation (`cluster-node` only in `node.lost` events, about a node). */
 export const SOCKET_KINDS = ['tcp-listener', 'tcp-connection', 'udp-socket', 'cluster-node'] as const;
@@ -148,6 +149,15 @@ export const SOCKET_EVENTS = {
   'node.lost': {
     description: 'A cluster node missed three heartbeats and is lost; each socket it held gets its `*.closed` event with reason `owner-lost` (its counters as last known: 0)',
     data: { apiUrl: text('Where the node served its API'), sockets: integer('How many sockets it held') },
+  },
+  'rule.matched': {
+    description: 'A reply rule matched on a connection or UDP socket; its answer follows',
+    data: {
+      ruleId: text('The rule’s id'),
+      trigger: oneOf(RULE_TRIGGERS, 'What it matched: `frame` (a frame, or a received chunk without framing), `connect`, `idle`, `peer-end`, `datagram`'),
+      index: orNull(integer('The frame index (the datagram’s sequence number for UDP); null for a chunk without framing and for connect, idle and peer-end')),
+      state: orNull(text('The state after the match (its `setState` applied)')),
+    },
   },
 } as const satisfies Record<string, { description: string; data: Record<string, EventField<unknown>> }>;
 

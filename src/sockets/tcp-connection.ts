@@ -6,6 +6,7 @@ import { ConnectionFraming, FramingErrorInfo } from './framing/connection-framin
 import { encodeFrame, unframeable } from './framing/frame-encoder';
 import { Frame } from './framing/frame-log';
 import { FramingSetting, NO_FRAMING } from './framing/framing';
+import { ConnectionRules } from './rules/connection-rules';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
@@ -175,6 +176,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private readonly readers = new Waiters();
   /** Created when a framing is first set, so a connection that never frames carries nothing for it. */
   private framing: ConnectionFraming | null = null;
+  /** Its reply rules; null while it has none. */
+  private replyRules: ConnectionRules | null = null;
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
@@ -270,6 +273,16 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     };
   }
 
+  get rules(): ConnectionRules | null {
+    return this.replyRules;
+  }
+
+  /** Runs `rules` on what reaches the byte log from now on; null stops them. */
+  setRules(rules: ConnectionRules | null): void {
+    this.replyRules?.dispose();
+    this.replyRules = this.current.phase === TcpConnectionState.CLOSED ? null : rules;
+  }
+
   /** Long-polls currently waiting on this connection. */
   get waitingReads(): number {
     return this.readers.size;
@@ -316,12 +329,17 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     const framing = this.framing?.setting.framing ?? null;
     if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
     const chunks: Buffer[] = [];
+    let length = 0;
     payloads.forEach((payload, index) => {
       const problem = unframeable(framing, payload);
       if (problem !== null) throw new SocketError('INVALID_PAYLOAD', `frame ${index}: ${problem}`, { frame: index });
-      chunks.push(...encodeFrame(framing, payload));
+      for (const chunk of encodeFrame(framing, payload)) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
     });
-    const result = await this.send(chunks, end);
+    // Many small frames go as one buffer: a writev of hundreds of tiny buffers costs more than copying them.
+    const result = await this.send(chunks.length > 2 && length <= SMALL_FRAMES_BYTES ? [Buffer.concat(chunks, length)] : chunks, end);
     this.framing?.countSent(payloads.length);
     return result;
   }
@@ -551,6 +569,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     const { framesIn, framesOut } = this.framingStatus;
     this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut, framesIn, framesOut });
     this.readers.releaseAll();
+    this.replyRules?.dispose();
     this.onClosed(this);
   }
 
@@ -651,6 +670,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       const size = frame.dataTo - frame.dataFrom;
       const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
       this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
+      this.replyRules?.frame(frame, payload);
     }
     this.readers.notify();
   };
@@ -703,6 +723,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
         break;
     }
     this.events.publish(this, 'connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    if (this.current.closing === null) this.replyRules?.received(chunk, from, this.framing?.active === true);
     // After the data event, so event streams show the bytes before the pause they caused.
     if (!this.current.paused && this.mustPause()) {
       this.current.paused = true;
@@ -755,6 +776,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     if (current.phase === TcpConnectionState.OPEN) current.cause ??= PEER_END;
     this.transition(TcpConnectionState.PEER_ENDED);
     this.events.publish(this, 'connection.peer-ended', { endOffset: this.log.endOffset });
+    this.replyRules?.peerEnded();
     // Servers that answer on their own (echo, discard) close when their client does, as the
     // tutorial's echo server does.
     if (this.options.mode !== 'buffer') this.endLocally();
@@ -788,6 +810,9 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
 /** Written after a send's chunks when stages are in the way: its callback says everything before it was handed over. */
 const EMPTY = Buffer.alloc(0);
+
+/** Frames of a framed send up to this many bytes in all are copied into one buffer before the write. */
+const SMALL_FRAMES_BYTES = 64 * 1024;
 
 /**
  * The plain side of a STARTTLS upgrade as a stream of its own, `early` bytes first. Node's TLS

@@ -289,6 +289,25 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     }
   });
 
+  it('PUT …/rules through node A for a listener B holds: a client of B’s listener gets the rule’s reply; its count reads through C', async () => {
+    const created = await api(b).post('/v1/tcp/listeners').set(asAlice).send({ port: 0, framing: { type: 'lines' } }).expect(201);
+    try {
+      const rules = { rules: [{ id: 'ping', match: { equals: 'PING' }, then: [{ send: 'PONG\n' }] }] };
+      await api(a).put(`/v1/tcp/listeners/${created.body.id}/rules`).set(asAlice).send(rules).expect(200);
+      const peer = await TcpPeer.connect(created.body.local.port, b.host);
+      try {
+        await peer.write('PING\n');
+        expect((await peer.receive(5)).toString()).toBe('PONG\n');
+      } finally {
+        peer.socket.destroy();
+      }
+      const read = await api(c).get(`/v1/tcp/listeners/${created.body.id}/rules`).set(asAlice).expect(200);
+      expect(read.body.rules).toEqual([expect.objectContaining({ id: 'ping' })]);
+    } finally {
+      await api(a).delete(`/v1/tcp/listeners/${created.body.id}?closeConnections=true`).set(asAlice).expect(200);
+    }
+  });
+
   it('an id naming no node of the cluster answers 404 like any unknown id', async () => {
     const response = await api(a).get('/v1/tcp/connections/tc_zzzzzz_000001a1b2c3d4e5').set(asAlice).expect(404);
     expect(response.body.code).toBe('SOCKET_NOT_FOUND');
