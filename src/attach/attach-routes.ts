@@ -1,8 +1,10 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { WebSocket, WebSocketServer } from 'ws';
 import { ApiProblem } from '../common/api-problem';
-import { ATTACH_PROTOCOLS, chooseProtocol } from './attach-protocol';
+import { AppConfig } from '../config/app-config';
+import { ATTACH_PROTOCOLS, CLOSE_CODE, chooseProtocol } from './attach-protocol';
 import { AttachService, AttachTarget } from './attach.service';
 
 /** The route config key (`@RouteConfig`) that makes a Nest GET route an attach route: its value names the socket kind. */
@@ -38,9 +40,37 @@ export async function registerAttachRoutes(app: NestFastifyApplication): Promise
     route.preHandler = [...toList(route.preHandler), admit];
     route.wsHandler = (ws, request) => attach.attach(ws, request);
   });
+  const { closeLingerMs } = app.get(AppConfig);
   await app.register(fastifyWebsocket, {
     options: { perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: (offered) => chooseProtocol(offered) ?? false },
+    preClose: () => closeEveryWebSocket(fastify.websocketServer, closeLingerMs),
   });
+}
+
+/**
+ * Closes every WebSocket the server holds and waits until each is gone. A close waits for the
+ * client's closing frame, which `ws` would wait for 30 s: a client that does not answer (gone
+ * without a FIN, or not reading) is cut after `lingerMs`, as a graceful TCP close is. Without
+ * the wait, closing the app left such sockets and their timers behind it.
+ */
+export async function closeEveryWebSocket(server: WebSocketServer, lingerMs: number): Promise<void> {
+  const open = [...server.clients].filter((ws) => ws.readyState !== WebSocket.CLOSED);
+  const cut = setTimeout(() => {
+    for (const ws of open) ws.terminate();
+  }, lingerMs);
+  try {
+    await Promise.all(
+      open.map((ws) => {
+        // 'close' comes after any 'error', which is no reason to stop waiting for the others.
+        const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+        if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE_CODE.GOING_AWAY, 'the service is shutting down');
+        return closed;
+      }),
+    );
+  } finally {
+    clearTimeout(cut);
+  }
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 }
 
 function toList<T>(value: T | T[] | undefined): T[] {

@@ -96,7 +96,7 @@ const INTEGERS = {
   maxWaitMs: integer('SOCKPLANE_MAX_WAIT_MS', { default: 60000, min: 0, max: 3_600_000, meaning: 'Longest a long-poll waits; a longer `waitMs` is cut to it, not refused' }),
   maxReadBytes: integer('SOCKPLANE_MAX_READ_BYTES', { default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Largest `maxBytes` one buffer read may ask for' }),
   bodyLimitBytes: integer('SOCKPLANE_BODY_LIMIT_BYTES', { default: 16 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Largest HTTP request body (larger ones answer 413)' }),
-  closeLingerMs: integer('SOCKPLANE_CLOSE_LINGER_MS', { default: 2000, min: 0, max: 600_000, meaning: "How long a graceful close waits for the peer's FIN before it resets" }),
+  closeLingerMs: integer('SOCKPLANE_CLOSE_LINGER_MS', { default: 2000, min: 0, max: 600_000, meaning: "How long a graceful close waits for the peer's FIN before it resets, and a WebSocket closed at shutdown for its client's answer before it is cut" }),
   closedRetentionMs: integer('SOCKPLANE_CLOSED_RETENTION_MS', { default: 300_000, min: 0, max: 86_400_000, meaning: 'How long a connection that closed on its own stays readable before it is forgotten' }),
   udpMaxDatagrams: integer('SOCKPLANE_UDP_MAX_DATAGRAMS', { default: 10_000, min: 1, max: 10_000_000, meaning: 'Unreleased datagrams a UDP socket holds; more are dropped and counted (UDP cannot push back)' }),
   udpMaxBufferedBytes: integer('SOCKPLANE_UDP_MAX_BUFFERED_BYTES', { default: 4 * MiB, min: 1024, max: 1024 * MiB, meaning: 'Unreleased datagram bytes a UDP socket holds; a datagram that would go past it is dropped and counted' }),

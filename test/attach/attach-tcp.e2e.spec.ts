@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { Socket } from 'node:net';
+import { Socket, connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { AttachService } from '../../src/attach/attach.service';
@@ -243,5 +243,38 @@ describe('attach on shutdown', () => {
     const { code } = await inbox.whenClosed();
     expect([1001, 4100]).toContain(code);
     await peerClosed;
+  });
+
+  it('closing the service cuts a WebSocket whose client never answers the close, after the close linger, rather than leaving it open', async () => {
+    const t = await startTestApp({ SOCKPLANE_CLOSE_LINGER_MS: '200' });
+    const port = await t.listen();
+    const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    try {
+      const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+      // A client that completes the handshake, then reads and never answers a closing frame.
+      const client = connect(port, '127.0.0.1');
+      const clientClosed = once(client, 'close');
+      const handshake = [
+        `GET /v1/tcp/connections/${accepted.body.items[0].id}/attach HTTP/1.1`,
+        `Host: 127.0.0.1:${port}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+        'Sec-WebSocket-Version: 13',
+      ];
+      client.write(`${handshake.join('\r\n')}\r\n\r\n`);
+      const [answer] = (await once(client, 'data')) as [Buffer];
+      expect(answer.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+      client.on('data', () => undefined);
+
+      const websockets = t.app.getHttpAdapter().getInstance().websocketServer;
+      expect(websockets.clients.size).toBe(1);
+      await t.close();
+      expect(websockets.clients.size).toBe(0);
+      await clientClosed;
+    } finally {
+      peer.socket.destroy();
+    }
   });
 });
