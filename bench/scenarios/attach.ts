@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { acceptedConnection, connectTcp, createListener, deleteListener, resetConnection } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
 import { HttpClient } from '../lib/http';
+import { cpuSeconds } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
 import { drain, push, rawNet } from './streams';
 
@@ -72,11 +73,32 @@ async function attachPush({ service, baseline }: BenchContext, total: number): P
   return megabytesPerSecond(total, elapsed);
 }
 
+/** One transfer's throughput, and the CPU the service and the bench's client spent on it per MiB. */
+interface Measured {
+  mbps: number;
+  serviceMsPerMiB: number;
+  clientMsPerMiB: number;
+}
+
+/**
+ * Runs one transfer of `total` bytes and takes the service's CPU (from /proc, every thread) and
+ * the client's (this process) around it: on a machine others load, CPU per MiB moves far less
+ * than MB/s, which also counts the time each process waited for a core.
+ */
+async function measured(servicePid: number, total: number, transfer: () => Promise<number>): Promise<Measured> {
+  const serviceBefore = cpuSeconds(servicePid);
+  const clientBefore = process.cpuUsage();
+  const mbps = await transfer();
+  const client = process.cpuUsage(clientBefore);
+  const mib = total / (1024 * 1024);
+  return { mbps, serviceMsPerMiB: ((cpuSeconds(servicePid) - serviceBefore) * 1000) / mib, clientMsPerMiB: (client.user + client.system) / 1000 / mib };
+}
+
 /** Issue 20: drain and push through an attached WebSocket, beside the HTTP-call drain and push and raw `net`, in the same rounds. */
 export const attach: Scenario = {
   name: 'attach',
   async run(context: BenchContext) {
-    const { volumes, log } = context;
+    const { volumes, log, service } = context;
     const total = volumes.streamBytes;
     const mib = total / (1024 * 1024);
     const measures = {
@@ -86,20 +108,29 @@ export const attach: Scenario = {
       attachPushed: () => attachPush(context, total),
       httpPushed: () => push(context, total),
     };
-    const rounds: Record<keyof typeof measures, number[]> = { raw: [], attachDrained: [], httpDrained: [], attachPushed: [], httpPushed: [] };
+    type Name = keyof typeof measures;
+    const names = Object.keys(measures) as Name[];
+    const rounds = Object.fromEntries(names.map((name) => [name, [] as Measured[]])) as Record<Name, Measured[]>;
     // Round 0 warms up (V8 optimises the paths, TCP grows its windows) and is not kept.
     for (let round = 0; round <= volumes.streamRounds; round++) {
-      for (const name of Object.keys(measures) as (keyof typeof measures)[]) {
-        const figure = await measures[name]();
+      for (const name of names) {
+        const figure = await measured(service.pid, total, measures[name]);
         if (round > 0) rounds[name].push(figure);
       }
     }
-    const median = (name: keyof typeof rounds): number => percentile(rounds[name], 50);
-    const each = (name: keyof typeof rounds): string => (rounds[name].length > 1 ? ` (${rounds[name].map((f) => f.toFixed(0)).join(', ')})` : '');
+    const median = (name: Name, of: keyof Measured = 'mbps'): number => percentile(rounds[name].map((m) => m[of]), 50);
+    const each = (name: Name): string => (rounds[name].length > 1 ? ` (${rounds[name].map((m) => m.mbps.toFixed(0)).join(', ')})` : '');
+    const cpu = (name: Name): string => `${median(name, 'serviceMsPerMiB').toFixed(2)} ms service, ${median(name, 'clientMsPerMiB').toFixed(2)} ms client`;
+    const ratio = (name: Name): string => (median(name) / median('raw')).toFixed(2);
     log(
       `attach, MB/s: raw net ${median('raw').toFixed(0)}${each('raw')}, attach drain ${median('attachDrained').toFixed(0)}${each('attachDrained')}, ` +
         `HTTP drain ${median('httpDrained').toFixed(0)}${each('httpDrained')}, attach push ${median('attachPushed').toFixed(0)}${each('attachPushed')}, ` +
         `HTTP push ${median('httpPushed').toFixed(0)}${each('httpPushed')}`,
+    );
+    log(
+      `attach, CPU per MiB (median) and ratio to raw net: attach drain ${cpu('attachDrained')}, ${ratio('attachDrained')}; ` +
+        `HTTP drain ${cpu('httpDrained')}, ${ratio('httpDrained')}; attach push ${cpu('attachPushed')}, ${ratio('attachPushed')}; ` +
+        `HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; raw net ${median('raw', 'clientMsPerMiB').toFixed(2)} ms client`,
     );
     const row = (scenario: string, figure: number, target: boolean): ResultRow => ({
       scenario,
