@@ -17,13 +17,16 @@ function megabytesPerSecond(bytes: number, ms: number): number {
 }
 
 /**
- * A WebSocket to the bench's service. Its frames carry an all-zero mask: masking guards
- * browsers' proxies, not a Node client on loopback, and `ws` then neither masks nor unmasks
- * (without the optional native `bufferutil`, each is a JavaScript pass over every byte, which
- * held the push near 0.1 of raw `net` here). docs/attach.md tells clients the same.
+ * A WebSocket to the bench's service. By default its frames carry an all-zero mask: masking
+ * guards browsers' proxies, not a Node client on loopback, and `ws` then neither masks (the
+ * client's cost) nor unmasks (the service's). Without the optional native `bufferutil`, each is a
+ * JavaScript pass over every byte, which held the push near 0.1 of raw `net` here; docs/attach.md
+ * tells Node clients the same. `masked` sends random masks as a browser does, so the row that
+ * uses it shows what unmasking a browser's bytes costs the service.
  */
-async function openAttach(client: HttpClient, path: string): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://${client.host}:${client.port}${path}`, 'sockplane.raw.v1', { perMessageDeflate: false, generateMask: (mask) => mask.fill(0) });
+async function openAttach(client: HttpClient, path: string, masked = false): Promise<WebSocket> {
+  const zeroMask = masked ? {} : { generateMask: (mask: Buffer) => mask.fill(0) };
+  const ws = new WebSocket(`ws://${client.host}:${client.port}${path}`, 'sockplane.raw.v1', { perMessageDeflate: false, ...zeroMask });
   await once(ws, 'open');
   return ws;
 }
@@ -52,11 +55,11 @@ async function attachDrain({ service, baseline }: BenchContext, total: number): 
 }
 
 /** The client sends `total` bytes through one attached WebSocket (1 MiB messages) to the counting sink in the baseline process. */
-async function attachPush({ service, baseline }: BenchContext, total: number): Promise<number> {
+async function attachPush({ service, baseline }: BenchContext, total: number, masked = false): Promise<number> {
   const { client } = service;
   const sink = await baseline.call('openTcpSink', {});
   const connection = await connectTcp(client, sink.port);
-  const ws = await openAttach(client, `/v1/tcp/connections/${connection.id}/attach?read=false&write=true`);
+  const ws = await openAttach(client, `/v1/tcp/connections/${connection.id}/attach?read=false&write=true`, masked);
   const message = Buffer.alloc(MESSAGE_BYTES, 0x62);
   const start = performance.now();
   const received = baseline.call('waitTcpSink', { bytes: total });
@@ -106,6 +109,7 @@ export const attach: Scenario = {
       attachDrained: () => attachDrain(context, total),
       httpDrained: () => drain(context, total),
       attachPushed: () => attachPush(context, total),
+      attachPushedMasked: () => attachPush(context, total, true),
       httpPushed: () => push(context, total),
     };
     type Name = keyof typeof measures;
@@ -125,12 +129,12 @@ export const attach: Scenario = {
     log(
       `attach, MB/s: raw net ${median('raw').toFixed(0)}${each('raw')}, attach drain ${median('attachDrained').toFixed(0)}${each('attachDrained')}, ` +
         `HTTP drain ${median('httpDrained').toFixed(0)}${each('httpDrained')}, attach push ${median('attachPushed').toFixed(0)}${each('attachPushed')}, ` +
-        `HTTP push ${median('httpPushed').toFixed(0)}${each('httpPushed')}`,
+        `attach push with random masks ${median('attachPushedMasked').toFixed(0)}${each('attachPushedMasked')}, HTTP push ${median('httpPushed').toFixed(0)}${each('httpPushed')}`,
     );
     log(
       `attach, CPU per MiB (median) and ratio to raw net: attach drain ${cpu('attachDrained')}, ${ratio('attachDrained')}; ` +
         `HTTP drain ${cpu('httpDrained')}, ${ratio('httpDrained')}; attach push ${cpu('attachPushed')}, ${ratio('attachPushed')}; ` +
-        `HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; raw net ${median('raw', 'clientMsPerMiB').toFixed(2)} ms client`,
+        `attach push with random masks ${cpu('attachPushedMasked')}, ${ratio('attachPushedMasked')}; HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; raw net ${median('raw', 'clientMsPerMiB').toFixed(2)} ms client`,
     );
     const row = (scenario: string, figure: number, target: boolean): ResultRow => ({
       scenario,
@@ -144,6 +148,7 @@ export const attach: Scenario = {
       row(`peer streams ${mib} MiB in, client reads through attach (raw, release=auto)`, median('attachDrained'), true),
       row(`the same, client drains with HTTP reads + release (same rounds)`, median('httpDrained'), false),
       row(`client pushes ${mib} MiB through attach (1 MiB messages)`, median('attachPushed'), true),
+      row(`the same with random masks, as a browser sends (same rounds)`, median('attachPushedMasked'), false),
       row(`the same, client pushes with octet-stream sends (same rounds)`, median('httpPushed'), false),
     ];
   },
