@@ -186,7 +186,7 @@ export class EventHistory {
       const slot = this.slotOf(id);
       const stillHeld = id >= this.oldestId && this.payloadsAsIs[slot] !== null;
       if (stillHeld && this.payloads.holds(this.payloadStarts[slot])) return;
-      // A slot taken by a newer event holds that event's payload now; leave it.
+      // An event no longer held left its slot to a newer one, whose payload stays.
       if (stillHeld) this.payloadsAsIs[slot] = null;
       ids.shift();
     }
