@@ -51,7 +51,8 @@ export class ReplyTemplate {
     const reply = Buffer.allocUnsafe(room);
     let at = 0;
     for (const piece of pieces) at += typeof piece === 'string' ? reply.write(piece, at, encoding) : piece.copy(reply, at);
-    return at > this.maxBytes ? null : reply.subarray(0, at);
+    if (at > this.maxBytes) return null;
+    return at === room ? reply : reply.subarray(0, at);
   }
 }
 
