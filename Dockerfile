@@ -28,4 +28,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
 # between, so SIGTERM from `docker stop` reaches it; it drains and exits within
 # SOCKPLANE_SHUTDOWN_TIMEOUT_MS (8 s by default, under docker stop's 10 s).
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-semi-space-size=64", "--initial-old-space-size=128", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=64", "--initial-old-space-size=128", "--external-memory-accounted-in-global-limit", "dist/main.js"]

@@ -8,4 +8,4 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # The bench is the client of every scenario, reading and writing gigabytes over HTTP: with the
 # V8 settings `npm start` gives the service, its collections stop limiting the drain after the
 # earlier scenarios' load (bench/README.md, fix 21).
-exec node --max-semi-space-size=64 --initial-old-space-size=128 dist-bench/main.js "$@"
+exec node --max-semi-space-size=64 --initial-old-space-size=128 --external-memory-accounted-in-global-limit dist-bench/main.js "$@"

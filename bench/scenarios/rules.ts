@@ -1,7 +1,7 @@
 import { Socket, connect } from 'node:net';
 import { createListener, deleteListener } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
-import { LOOPBACK } from '../lib/processes';
+import { LOOPBACK, cpuSeconds } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
 
 /** The key-value rules of the Swagger example, answering every frame of the bench's clients and releasing it (a fake server that runs for good). */
@@ -75,8 +75,15 @@ async function latencies(client: LineClient, count: number): Promise<number[]> {
   return samples;
 }
 
-/** Replies per second from `CLIENTS` connections each keeping `WINDOW` requests outstanding, for `seconds`. */
-async function rate(port: number, seconds: number): Promise<number> {
+interface Round {
+  repliesPerSecond: number;
+  /** CPU the server used per reply: steadier than the rate on a shared machine. */
+  cpuMicrosPerReply: number;
+}
+
+/** Replies per second from `CLIENTS` connections each keeping `WINDOW` requests outstanding, for `seconds`, and the CPU server `pid` spent per reply. */
+async function rate(port: number, pid: number, seconds: number): Promise<Round> {
+  const cpuBefore = cpuSeconds(pid);
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => LineClient.open(port)));
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
@@ -96,7 +103,7 @@ async function rate(port: number, seconds: number): Promise<number> {
   const elapsed = (performance.now() - start) / 1000;
   const replies = clients.reduce((total, client) => total + client.replies, 0);
   clients.forEach((client) => client.close());
-  return replies / elapsed;
+  return { repliesPerSecond: replies / elapsed, cpuMicrosPerReply: ((cpuSeconds(pid) - cpuBefore) * 1e6) / replies };
 }
 
 /**
@@ -123,11 +130,11 @@ export const rules: Scenario = {
     ours.close();
     bare.close();
 
-    const oursRates: number[] = [];
-    const bareRates: number[] = [];
+    const oursRounds: Round[] = [];
+    const bareRounds: Round[] = [];
     for (let round = 0; round < volumes.loadRounds; round++) {
-      oursRates.push(await rate(listener.local.port, volumes.loadSeconds));
-      bareRates.push(await rate(barePort, volumes.loadSeconds));
+      oursRounds.push(await rate(listener.local.port, service.pid, volumes.loadSeconds));
+      bareRounds.push(await rate(barePort, baseline.pid, volumes.loadSeconds));
     }
     await baseline.call('closeLineServer', {});
     await deleteListener(service.client, listener.id);
@@ -144,12 +151,16 @@ export const rules: Scenario = {
     rows.push({
       scenario: `rule replies/s (${CLIENTS} clients × ${WINDOW} in flight), median of ${volumes.loadRounds} rounds`,
       unit: 'replies/s',
-      sockplane: median(oursRates),
-      baseline: median(bareRates),
+      sockplane: median(oursRounds.map((r) => r.repliesPerSecond)),
+      baseline: median(bareRounds.map((r) => r.repliesPerSecond)),
       baselineName: 'bare net line server',
       target: { on: 'ratio', atLeast: 0.5 },
     });
-    log(`rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s`);
+    const [cpu, bareCpu] = [oursRounds, bareRounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
+    log(
+      `rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s;` +
+        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply`,
+    );
     return rows;
   },
 };

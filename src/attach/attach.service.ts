@@ -106,7 +106,14 @@ export class AttachService implements BeforeApplicationShutdown {
         ? new TcpAttachment(
             ws,
             resource,
-            { protocol: plan.protocol, fromOffset: (query as AttachConnectionQueryDto).fromOffset ?? null, releaseAuto: query.release === 'auto', read: query.read, write: query.write },
+            {
+              protocol: plan.protocol,
+              fromOffset: (query as AttachConnectionQueryDto).fromOffset ?? null,
+              releaseAuto: query.release === 'auto',
+              read: query.read,
+              write: query.write,
+              transport: request.raw.socket,
+            },
             this.settings,
             this.onDetached,
           )

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { RawData, WebSocket } from 'ws';
 import { SocketEventMap } from '../sockets/socket-events';
 import { TcpConnection } from '../sockets/tcp-connection';
@@ -12,6 +13,11 @@ export interface TcpAttachOptions {
   releaseAuto: boolean;
   read: boolean;
   write: boolean;
+  /**
+   * The stream the WebSocket's frames are written to (the upgraded request's socket), corked
+   * while a turn's chunks are forwarded; null leaves every frame to its own write.
+   */
+  transport: Writable | null;
 }
 
 /**
@@ -33,6 +39,8 @@ export class TcpAttachment implements Attachment {
   private backlog: (() => void)[] | null = [];
   private holding = false;
   private detached = false;
+  /** `options.transport` is corked until the end of this turn (see `forward`). */
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -130,12 +138,33 @@ export class TcpAttachment implements Attachment {
     const fresh = overlapping && from < this.nextOffset ? chunk.subarray(this.nextOffset - from) : chunk;
     this.nextOffset = to;
     const message = this.options.protocol === RAW_PROTOCOL ? fresh : channelMessage(CHANNEL.FROM_PEER, fresh);
+    this.cork();
     this.ws.send(message, { binary: true }, this.options.releaseAuto ? () => this.delivered(to) : this.onSent);
     if (!this.holding && this.ws.bufferedAmount >= this.settings.highWaterBytes) {
       this.holding = true;
       this.connection.hold(this);
     }
   }
+
+  /**
+   * The chunks a connection reads in one turn (up to 32 socket reads of 64 KiB) go to the kernel
+   * in one `writev` when the turn ends, instead of one write per frame: each frame is still its
+   * own message with its own offset, and nothing is copied. `ws` corks around each frame itself,
+   * and a cork nests, so its frames wait for this one.
+   */
+  private cork(): void {
+    const { transport } = this.options;
+    if (this.corked || transport === null) return;
+    this.corked = true;
+    transport.cork();
+    setImmediate(this.uncork);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    const { transport } = this.options;
+    if (transport !== null && transport.writableCorked > 0) transport.uncork();
+  };
 
   private delivered(to: number): void {
     // A STARTTLS switch may have taken bytes back out of the log since they were sent.

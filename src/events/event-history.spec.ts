@@ -87,12 +87,45 @@ describe('EventHistory', () => {
     expect({ first: first?.toString(), held: history.get(1, true)?.payload ?? null }).toEqual({ first: 'abcd', held: null });
   });
 
-  it('holds a copy: bytes changed after recording do not change the history', () => {
+  it('holds a copy of a small payload: bytes changed after recording do not change the history', () => {
     const history = new EventHistory({ capacity: 10, payloadBudget: 100, payloadMaxBytes: 100 });
     const received = Buffer.from('abc');
     history.record(event(received));
     received.write('xyz');
     expect(history.get(1, true)?.payload?.toString()).toBe('abc');
+  });
+
+  it('holds a large chunk that is its own allocation as it is, answering a copy of it', () => {
+    const history = new EventHistory({ capacity: 10, payloadBudget: 1024 * 1024, payloadMaxBytes: 65_536 });
+    const received = Buffer.allocUnsafeSlow(65_536).fill(7);
+    history.record(event(received));
+    const answered = history.get(1, true)?.payload;
+    expect({ equal: answered?.equals(received), copy: answered?.buffer !== received.buffer }).toEqual({ equal: true, copy: true });
+  });
+
+  it('counts chunks held as they are in the same budget as copies: the oldest payloads go first either way', () => {
+    const chunk = (fill: number): Buffer => Buffer.allocUnsafeSlow(20 * 1024).fill(fill);
+    const history = new EventHistory({ capacity: 10, payloadBudget: 48 * 1024, payloadMaxBytes: 48 * 1024 });
+    history.record(event(chunk(1)));
+    history.record(event(Buffer.from('small')));
+    history.record(event(chunk(2)));
+    history.record(event(chunk(3)));
+    const held = (): (number | null)[] => [1, 2, 3, 4, 5].map((id) => history.get(id, true)?.payload?.[0] ?? null);
+    expect(held()).toEqual([null, 's'.charCodeAt(0), 2, 3, null]);
+    history.record(event(chunk(4)));
+    expect(held()).toEqual([null, null, null, 3, 4]);
+  });
+
+  it('lets go of a chunk held as it is once the budget drops it, or a newer event takes its slot', () => {
+    const history = new EventHistory({ capacity: 2, payloadBudget: 1024 * 1024, payloadMaxBytes: 65_536 });
+    // The private column: what the history still references is what it keeps from the collector.
+    const asIs = (history as unknown as { payloadsAsIs: (Buffer | null)[] }).payloadsAsIs;
+    [1, 2, 3].forEach((fill) => history.record(event(Buffer.allocUnsafeSlow(32 * 1024).fill(fill))));
+    expect(asIs.map((chunk) => chunk?.[0] ?? null).sort()).toEqual([2, 3]);
+    const small = new EventHistory({ capacity: 10, payloadBudget: 40 * 1024, payloadMaxBytes: 40 * 1024 });
+    [1, 2].forEach((fill) => small.record(event(Buffer.allocUnsafeSlow(32 * 1024).fill(fill))));
+    const smallAsIs = (small as unknown as { payloadsAsIs: (Buffer | null)[] }).payloadsAsIs;
+    expect(smallAsIs.filter((chunk) => chunk !== null).map((chunk) => chunk?.[0])).toEqual([2]);
   });
 
   it('holds a datagram-sized event in little more than its data object, so held events cost the garbage collector little', () => {

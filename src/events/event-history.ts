@@ -1,5 +1,6 @@
 import { SocketEvent, SocketEventData, SocketEventMap, SocketEventType, SocketKind } from '../sockets/socket-events';
 import { Labels } from '../sockets/socket-types';
+import { Queue } from '../sockets/queue';
 
 /** A runtime event with the id the event stream gives it. */
 export interface EventRecord {
@@ -27,6 +28,13 @@ const UNSET_DATA: SocketEventMap['connection.resumed'] = { heldBytes: 0 };
 const NONE = -1;
 /** Where payload positions wrap round by default: below 2^53, so they stay exact doubles. */
 const POSITION_WRAP = 2 ** 52;
+/**
+ * Payloads at least this large that are a whole allocation of their own (a TCP read, a large
+ * datagram) are held as they are, not copied into the ring: copying every 64 KiB read of a bulk
+ * transfer was a tenth of what the service spent on it. Smaller ones are still copied, so a
+ * stream of small datagrams leaves no buffer per event for the garbage collector to carry.
+ */
+const HELD_AS_IS_MIN_BYTES = 16 * 1024;
 
 /**
  * Numbers the events and keeps the most recent ones in a ring: at most `capacity` events, and
@@ -39,6 +47,10 @@ const POSITION_WRAP = 2 ** 52;
  * (a record, a Date, a Buffer for the payload) every one of them survived the next young-generation
  * collection, which then paused long enough for the kernel to drop datagrams (bench/README.md
  * has the figures). As columns only the event's `data` object is left for the collector to copy.
+ *
+ * A large received chunk that is its own allocation is held as it is instead (nothing writes to
+ * received bytes), in the same budget: it takes its length of the ring's positions without
+ * being written there, so the oldest payloads still go first, whichever way they are held.
  */
 export class EventHistory {
   readonly capacity: number;
@@ -60,6 +72,10 @@ export class EventHistory {
   private readonly payloadStarts: Float64Array;
   /** How many of each event's payload bytes the ring took (the per-event cap applied). */
   private readonly payloadKept: Float64Array;
+  /** The payloads held as they are (null where the ring has a copy, or none is held). */
+  private readonly payloadsAsIs: (Buffer | null)[];
+  /** The ids of the events with a payload in `payloadsAsIs`, oldest first, to let go of each once the budget drops it. */
+  private readonly asIsIds = new Queue<number>(0);
 
   constructor(private readonly limits: EventHistoryLimits) {
     const { capacity } = limits;
@@ -80,6 +96,7 @@ export class EventHistory {
     this.payloadLengths = new Float64Array(capacity);
     this.payloadStarts = new Float64Array(capacity);
     this.payloadKept = new Float64Array(capacity);
+    this.payloadsAsIs = column<Buffer | null>(capacity, null);
     this.payloads = new PayloadRing(capacity > 0 ? limits.payloadBudget : 0);
   }
 
@@ -98,15 +115,17 @@ export class EventHistory {
   }
 
   /**
-   * Gives the event the next id (or the `id` a shared feed gave it) and keeps it, with a copy of
-   * its first payload bytes; answers the id. A given id past the next one means the events in
-   * between never came here: what is held is let go, since held ids must be consecutive (a
-   * stream resuming from before the jump is told of a gap).
+   * Gives the event the next id (or the `id` a shared feed gave it) and keeps it, with its first
+   * payload bytes (a copy, or a large chunk as it is); answers the id. A given id past the next
+   * one means the events in between never came here: what is held is let go, since held ids must
+   * be consecutive (a stream resuming from before the jump is told of a gap).
    */
   record(event: SocketEvent, given?: number): number {
     if (given !== undefined && given > this.latest + 1) {
       this.held = 0;
       this.latest = given - 1;
+      // The large chunks held as they are go too: their slots may not be written again soon.
+      while (this.asIsIds.length > 0) this.payloadsAsIs[this.slotOf(this.asIsIds.shift())] = null;
     }
     const id = ++this.latest;
     if (this.capacity === 0) return id;
@@ -121,9 +140,15 @@ export class EventHistory {
     const { payload } = event;
     this.payloadLengths[slot] = payload?.length ?? NONE;
     const kept = payload ? payload.subarray(0, this.limits.payloadMaxBytes) : null;
-    this.payloadStarts[slot] = kept ? this.payloads.write(kept) : NONE;
+    // Only a payload within the per-event cap: held as it is, a longer one would pin more than its kept bytes.
+    const asIs = payload !== undefined && payload.length <= this.limits.payloadMaxBytes && isHeldAsIs(payload);
+    const start = kept === null ? NONE : asIs ? this.payloads.reserve(kept.length) : this.payloads.write(kept);
+    this.payloadStarts[slot] = start;
     this.payloadKept[slot] = kept?.length ?? 0;
+    this.payloadsAsIs[slot] = asIs && start !== NONE ? payload : null;
     this.held = Math.min(this.held + 1, this.capacity);
+    if (asIs && start !== NONE) this.asIsIds.push(id);
+    this.letGoOfDropped();
     return id;
   }
 
@@ -135,7 +160,7 @@ export class EventHistory {
     if (id < this.oldestId || id > this.latest) return undefined;
     const slot = this.slotOf(id);
     const reported = this.payloadLengths[slot];
-    const payload = withPayload ? this.payloads.read(this.payloadStarts[slot], this.payloadKept[slot]) : null;
+    const payload = withPayload ? this.payloadOf(slot) : null;
     return {
       id,
       event: {
@@ -155,6 +180,33 @@ export class EventHistory {
   private slotOf(id: number): number {
     return (id - 1) % this.capacity;
   }
+
+  /** A copy of the event's payload, the reader's own, or null once the budget dropped it. */
+  private payloadOf(slot: number): Buffer | null {
+    const start = this.payloadStarts[slot];
+    const asIs = this.payloadsAsIs[slot];
+    if (asIs === null) return this.payloads.read(start, this.payloadKept[slot]);
+    return this.payloads.holds(start) ? Buffer.from(asIs) : null;
+  }
+
+  /** Lets go of the payloads held as they are that the budget (or the event's slot) no longer holds, oldest first. */
+  private letGoOfDropped(): void {
+    const ids = this.asIsIds;
+    while (ids.length > 0) {
+      const id = ids.at(0);
+      const slot = this.slotOf(id);
+      const stillHeld = id >= this.oldestId && this.payloadsAsIs[slot] !== null;
+      if (stillHeld && this.payloads.holds(this.payloadStarts[slot])) return;
+      // An event no longer held left its slot to a newer one, whose payload stays.
+      if (stillHeld) this.payloadsAsIs[slot] = null;
+      ids.shift();
+    }
+  }
+}
+
+/** A buffer that is the whole of its allocation and large: held as it is, it pins no more memory than its own bytes. */
+function isHeldAsIs(payload: Buffer): boolean {
+  return payload.length >= HELD_AS_IS_MIN_BYTES && payload.byteOffset === 0 && payload.buffer.byteLength === payload.length;
 }
 
 /**
@@ -191,9 +243,26 @@ export class PayloadRing {
     return start;
   }
 
+  /**
+   * Takes `length` positions for bytes held elsewhere, without writing them, and answers the
+   * first; NONE when they are larger than the ring. They count against the ring like written
+   * bytes, so `holds` drops them in the same order.
+   */
+  reserve(length: number): number {
+    if (length > this.size || this.size === 0) return NONE;
+    const start = this.end;
+    this.end = (start + length) % this.wrap;
+    return start;
+  }
+
+  /** The bytes from `start` on are still within the ring's budget. */
+  holds(start: number): boolean {
+    return start !== NONE && (this.end - start + this.wrap) % this.wrap <= this.size;
+  }
+
   /** A copy of the bytes written at `start`, or null once they have been written over. */
   read(start: number, length: number): Buffer | null {
-    if (start === NONE || (this.end - start + this.wrap) % this.wrap > this.size) return null;
+    if (!this.holds(start)) return null;
     const offset = start % this.size;
     return Buffer.from(this.block.subarray(offset, offset + length));
   }

@@ -3,6 +3,7 @@ import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { RuleSettings } from '../config/app-config';
 import { RuleInvalid } from '../sockets/rules/spec-reader';
+import { ReceiveMode } from '../sockets/socket-types';
 import { RuleHostKind, RuleSet, compileRuleSet } from '../sockets/rules/rule-set';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { TcpConnection } from '../sockets/tcp-connection';
@@ -44,13 +45,28 @@ export class RulesService {
     return set;
   }
 
+  /**
+   * Frame rules judge a frame by its bytes, and a framed connection holds them only in `buffer`
+   * mode (echo and discard pass the bytes by; framing only numbers them): such rules would see
+   * every frame empty, so the combination is refused. `field` names what is being set.
+   */
+  assertFramesHeld(set: RuleSet | null | undefined, mode: ReceiveMode, framed: boolean, field: string): void {
+    if (!set || !framed || mode === 'buffer' || !set.rules.some((rule) => rule.on === 'frame')) return;
+    const message =
+      `${field}: frame rules need the bytes of each frame, which a framed connection holds only in mode buffer, and this one is ${mode}; ` +
+      'use mode buffer, with a discard action (or default: discard) so the frames rules answer are not kept';
+    throw new ApiProblem('VALIDATION_FAILED', message, {}, [{ field, message }]);
+  }
+
   getListenerRules(id: string, caller: Caller): RulesDto {
     return toListenerRulesDto(this.registry.getListener(id, caller.scope).rules);
   }
 
   async setListenerRules(id: string, dto: RuleSetDto, caller: Caller): Promise<RulesDto> {
     const listener = this.registry.getListener(id, caller.scope);
-    listener.setRules(await this.compile(dto, 'tcp', caller, '', listener.options.tls?.server ?? null));
+    const set = await this.compile(dto, 'tcp', caller, '', listener.options.tls?.server ?? null);
+    this.assertFramesHeld(set, listener.options.mode, !!listener.options.framing?.framing, 'rules');
+    listener.setRules(set);
     return toListenerRulesDto(listener.rules);
   }
 
@@ -61,6 +77,7 @@ export class RulesService {
   async setConnectionRules(id: string, dto: RuleSetDto, caller: Caller): Promise<RulesDto> {
     const connection = this.registry.getConnection(id, caller.scope);
     const set = await this.compile(dto, 'tcp', caller, '', this.listenerTlsOf(connection));
+    this.assertFramesHeld(set, connection.options.mode, connection.framingStatus.setting.framing !== null, 'rules');
     this.registry.setConnectionRules(connection, set);
     return toRunningRulesDto(connection.rules);
   }

@@ -21,9 +21,17 @@ type Entry = ScenarioListenerDto | ScenarioUdpSocketDto;
 /** A resource a scenario opened: which one, whose, and the entry it was opened from. */
 interface Applied {
   section: Section;
+  /** Changes only when a failed apply opens the resource again. */
   id: string;
   owner: string | null;
   spec: Entry;
+}
+
+/** A resource an apply closed to remove or replace it, and the port it was bound to (null: it was not open). */
+interface Closed {
+  key: string;
+  applied: Applied;
+  port: number | null;
 }
 
 /**
@@ -59,38 +67,57 @@ export class ScenarioService implements OnApplicationBootstrap {
     }
   }
 
+  /**
+   * All or nothing: when a resource cannot be opened (a port in use), what this apply opened is
+   * closed, what it had already closed to remove or replace is opened again on the port it had,
+   * and the problem is the answer; the caller's scenario is as it was but for the connections
+   * of those reopened listeners. Resources are opened before any rules change.
+   */
   async apply(dto: ScenarioDto, caller: Caller): Promise<ScenarioResultDto> {
     const entries = this.entriesOf(dto);
     await this.assertValid(entries, caller);
     const result: ScenarioResultDto = { created: [], updated: [], kept: [], replaced: [], removed: [], scenario: {} };
     const wanted = new Set(entries.map(({ section, entry }) => this.key(caller.owner, section, entry.name)));
-    for (const [key, applied] of this.applied) {
-      if (applied.owner !== caller.owner || wanted.has(key)) continue;
-      if (this.isHeld(applied)) result.removed.push(`${applied.section}/${applied.spec.name}`);
-      await this.close(applied);
-      this.applied.delete(key);
-    }
-    for (const { section, entry } of entries) {
-      const key = this.key(caller.owner, section, entry.name);
-      const label = `${section}/${entry.name}`;
-      const existing = this.applied.get(key);
-      if (existing && this.isHeld(existing)) {
-        if (this.sameSetup(existing, entry)) {
-          if (stableJson(existing.spec.rules) === stableJson(entry.rules)) result.kept.push(label);
-          else {
-            await this.replaceRules(existing, entry, caller);
-            result.updated.push(label);
-          }
-          existing.spec = entry;
-          continue;
-        }
-        await this.close(existing);
-        result.replaced.push(label);
-      } else {
-        result.created.push(label);
+    const closed: Closed[] = [];
+    const opened: Applied[] = [];
+    const unchanged: { existing: Applied; entry: Entry; label: string }[] = [];
+    try {
+      // Removed ones first: a renamed listener may take the port its old name had.
+      for (const [key, applied] of this.applied) {
+        if (applied.owner !== caller.owner || wanted.has(key)) continue;
+        if (this.isHeld(applied)) result.removed.push(`${applied.section}/${applied.spec.name}`);
+        closed.push(await this.closeForNow(key, applied));
       }
-      const id = section === 'tcpListeners' ? (await this.tcp.createListener(entry as ScenarioListenerDto, caller)).id : (await this.udp.createSocket(entry as ScenarioUdpSocketDto, caller)).id;
-      this.applied.set(key, { section, id, owner: caller.owner, spec: entry });
+      for (const { section, entry } of entries) {
+        const key = this.key(caller.owner, section, entry.name);
+        const label = `${section}/${entry.name}`;
+        const existing = this.applied.get(key);
+        if (existing && this.isHeld(existing)) {
+          if (this.sameSetup(existing, entry)) {
+            unchanged.push({ existing, entry, label });
+            continue;
+          }
+          closed.push(await this.closeForNow(key, existing));
+          result.replaced.push(label);
+        } else {
+          result.created.push(label);
+        }
+        const applied: Applied = { section, id: await this.open(section, entry, caller), owner: caller.owner, spec: entry };
+        opened.push(applied);
+        this.applied.set(key, applied);
+      }
+    } catch (err) {
+      await this.undo(opened, closed, caller);
+      throw err;
+    }
+    for (const { key } of closed) if (!wanted.has(key)) this.applied.delete(key);
+    for (const { existing, entry, label } of unchanged) {
+      if (stableJson(existing.spec.rules) === stableJson(entry.rules)) result.kept.push(label);
+      else {
+        await this.replaceRules(existing, entry, caller);
+        result.updated.push(label);
+      }
+      existing.spec = entry;
     }
     result.scenario = this.export(caller);
     return result;
@@ -158,6 +185,32 @@ export class ScenarioService implements OnApplicationBootstrap {
     const rules = entry.rules ?? { rules: [] };
     if (applied.section === 'tcpListeners') await this.rules.setListenerRules(applied.id, rules, caller);
     else await this.rules.setUdpRules(applied.id, rules, caller);
+  }
+
+  private async open(section: Section, entry: Entry, caller: Caller): Promise<string> {
+    if (section === 'tcpListeners') return (await this.tcp.createListener(entry as ScenarioListenerDto, caller)).id;
+    return (await this.udp.createSocket(entry as ScenarioUdpSocketDto, caller)).id;
+  }
+
+  /** Closes a resource this apply removes or replaces, remembering the port it had so a failed apply can open it there again. */
+  private async closeForNow(key: string, applied: Applied): Promise<Closed> {
+    const port = this.isHeld(applied) ? this.boundPort(applied) : null;
+    await this.close(applied);
+    return { key, applied, port };
+  }
+
+  /** A failed apply: closes what it opened, opens again what it closed (on the port it had), and the entries are what they were. */
+  private async undo(opened: Applied[], closed: Closed[], caller: Caller): Promise<void> {
+    for (const applied of opened.reverse()) await this.close(applied);
+    for (const { key, applied, port } of closed) {
+      this.applied.set(key, applied);
+      if (port === null) continue;
+      try {
+        applied.id = await this.open(applied.section, { ...applied.spec, port }, caller);
+      } catch {
+        // Its port was taken meanwhile: it stays closed, and the next export forgets it.
+      }
+    }
   }
 
   private async close(applied: Applied): Promise<void> {

@@ -39,11 +39,14 @@ export class TcpService {
   async createListener(dto: CreateListenerDto, caller: Caller): Promise<ListenerDto> {
     const { tls, rules, ...options } = dto;
     const server = tls && tls.mode !== 'off' ? { mode: tls.mode, server: await this.tls.serverFor(tls, caller) } : null;
+    const framing = this.framingOf(dto.framing);
+    const set = rules && (await this.rules.compile(rules, 'tcp', caller, 'rules', server?.server ?? null));
+    this.rules.assertFramesHeld(set, dto.mode, !!framing?.framing, 'rules');
     const listener = await this.registry.createListener({
       ...options,
-      rules: rules && (await this.rules.compile(rules, 'tcp', caller, 'rules', server?.server ?? null)),
+      rules: set,
       idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
-      framing: this.framingOf(dto.framing),
+      framing,
       tls: server,
       owner: caller.owner,
     });
@@ -74,13 +77,16 @@ export class TcpService {
 
   async createConnection(dto: CreateConnectionDto, caller: Caller): Promise<ConnectionDto> {
     const { tls, rules, ...options } = dto;
+    const framing = this.framingOf(dto.framing);
+    const set = rules && (await this.rules.compile(rules, 'tcp', caller, 'rules'));
+    this.rules.assertFramesHeld(set, dto.mode, !!framing?.framing, 'rules');
     const connection = await this.registry.connect({
       ...options,
-      rules: rules && (await this.rules.compile(rules, 'tcp', caller, 'rules')),
+      rules: set,
       tls: tls && tls.mode !== 'off' ? this.tls.clientFor(tls, caller) : null,
       idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
       timeoutMs: dto.connectTimeoutMs,
-      framing: this.framingOf(dto.framing),
+      framing,
       owner: caller.owner,
     });
     return toConnectionDto(connection);
@@ -128,7 +134,9 @@ export class TcpService {
 
   setFraming(id: string, dto: FramingDto, caller: Caller): ConnectionFramingDto {
     const connection = this.registry.getConnection(id, caller.scope);
-    connection.setFraming(toFramingSetting(dto, this.config.maxBufferedBytes, ''));
+    const setting = toFramingSetting(dto, this.config.maxBufferedBytes, '');
+    this.rules.assertFramesHeld(connection.rules?.set, connection.options.mode, setting.framing !== null, 'framing');
+    connection.setFraming(setting);
     return toConnectionFramingDto(connection.framingStatus);
   }
 

@@ -257,6 +257,31 @@ describe('reply rules', () => {
     }
   });
 
+  it('frame rules on a framed connection in echo or discard mode (which hold no frame bytes) are refused with 400, at create, PUT …/rules and PUT …/framing; connect rules are not', async () => {
+    const frameRule = { rules: [{ match: { equals: 'PING' }, then: [{ send: 'PONG' }] }] };
+    for (const mode of ['echo', 'discard']) {
+      const refused = await t.http.post('/v1/tcp/listeners').send({ port: 0, mode, framing: { type: 'lines' }, rules: frameRule }).expect(400);
+      expect(refused.body.errors).toEqual([{ field: 'rules', message: expect.stringContaining(`holds only in mode buffer, and this one is ${mode}`) }]);
+    }
+    const greeter = await t.http
+      .post('/v1/tcp/listeners')
+      .send({ port: 0, mode: 'discard', framing: { type: 'lines' }, rules: { rules: [{ on: 'connect', then: [{ send: 'hello\n' }] }] } })
+      .expect(201);
+    const put = await t.http.put(`/v1/tcp/listeners/${greeter.body.id}/rules`).send(frameRule).expect(400);
+    expect(put.body.errors[0].field).toBe('rules');
+    await t.http.delete(`/v1/tcp/listeners/${greeter.body.id}`).expect(200);
+
+    const plain = await t.http.post('/v1/tcp/listeners').send({ port: 0, mode: 'discard', rules: frameRule }).expect(201);
+    const peer = await TcpPeer.connect(plain.body.local.port);
+    const id = await onlyConnection(plain.body.id);
+    const framing = await t.http.put(`/v1/tcp/connections/${id}/framing`).send({ type: 'lines' }).expect(400);
+    expect(framing.body.errors[0].field).toBe('framing');
+    await peer.write('PING');
+    expect((await peer.receive(4)).toString()).toBe('PONG');
+    peer.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${plain.body.id}`).expect(200);
+  });
+
   it('without framing, rules judge each received chunk; discard releases it from the byte log, keep leaves it', async () => {
     const rules = { rules: [{ match: { startsWith: 'noise' }, then: [{ discard: true }] }, { match: { startsWith: 'ask' }, then: [{ send: 'answer' }] }] };
     const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules }).expect(201);

@@ -85,6 +85,32 @@ describe('PUT and GET /v1/scenario', () => {
     await t.http.put('/v1/scenario').send({}).expect(200);
   });
 
+  it('an apply that fails part-way (a port in use) answers the problem and leaves the scenario as it was: what it opened is closed, what it removed is open again on its port', async () => {
+    const before = await t.http.put('/v1/scenario').send({ tcpListeners: [{ name: 'stays', port: 0 }, { name: 'goes', port: 0 }] }).expect(200);
+    const ports = portsOf(before.body.scenario);
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const busyPort = (taken.address() as { port: number }).port;
+    try {
+      const failed = await t.http
+        .put('/v1/scenario')
+        .send({ tcpListeners: [{ name: 'stays', port: 0 }, { name: 'fresh', port: 0 }, { name: 'clash', host: '127.0.0.1', port: busyPort }] })
+        .expect(409);
+      expect(failed.body.code).toBe('ADDRESS_IN_USE');
+    } finally {
+      taken.close();
+      await once(taken, 'close');
+    }
+    const after = await t.http.get('/v1/scenario').expect(200);
+    expect(portsOf(after.body)).toEqual(ports);
+    const names = (await t.http.get('/v1/tcp/listeners').expect(200)).body.items.map((l: { name: string | null }) => l.name);
+    expect(names).not.toContain('fresh');
+    const peer = await TcpPeer.connect(ports['tcp/goes']);
+    peer.socket.destroy();
+    await t.http.put('/v1/scenario').send({}).expect(200);
+  });
+
   it('the YAML scenario of docs/scenarios.md applies as written, and its key-value server answers', async () => {
     const page = readFileSync(join(__dirname, '..', '..', 'docs', 'scenarios.md'), 'utf8');
     const yaml = /```yaml\n([\s\S]*?)```/.exec(page)?.[1] ?? '';

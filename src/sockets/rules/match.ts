@@ -15,9 +15,14 @@ export interface Captures {
 
 export const NO_CAPTURES: Captures = { numbered: [], named: {}, encoding: 'utf8' };
 
-/** A frame as matchers see it: its bytes, the current state, and its text forms, made once each on demand. */
+/**
+ * A frame as matchers see it: its bytes, the current state, and its text form, made on demand
+ * and kept for the encoding asked last (a set's regexes nearly always share one; a Map per
+ * frame showed in the profile).
+ */
 export class MatchInput {
-  private readonly texts = new Map<PayloadEncoding, string>();
+  private textEncoding: PayloadEncoding | null = null;
+  private textForm = '';
 
   constructor(
     readonly data: Buffer,
@@ -25,12 +30,11 @@ export class MatchInput {
   ) {}
 
   text(encoding: PayloadEncoding): string {
-    let text = this.texts.get(encoding);
-    if (text === undefined) {
-      text = this.data.toString(encoding);
-      this.texts.set(encoding, text);
+    if (this.textEncoding !== encoding) {
+      this.textForm = this.data.toString(encoding);
+      this.textEncoding = encoding;
     }
-    return text;
+    return this.textForm;
   }
 }
 
@@ -136,16 +140,17 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     const why = err instanceof RE2JSException ? err.message : String(err);
     throw new RuleInvalid(reader.path('regex'), `${reader.path('regex')} is not a valid RE2 pattern: ${why}`);
   }
-  const groups = pattern.groupCount();
-  const names = Object.keys(pattern.namedGroups());
-  if (groups === 0) return (input) => (pattern.test(input.text(encoding)) ? NO_CAPTURES : null);
+  if (pattern.groupCount() === 0) return (input) => (pattern.test(input.text(encoding)) ? NO_CAPTURES : null);
+  const names = Object.entries(pattern.namedGroups());
+  // One run of the engine with every group: a Matcher's find() runs it once for the match and
+  // again for the groups, and is an object per frame.
+  const re2 = pattern.re2();
   return (input) => {
-    const matcher = pattern.matcher(input.text(encoding));
-    if (!matcher.find()) return null;
-    const numbered: string[] = [];
-    for (let i = 0; i <= groups; i++) numbered.push(matcher.group(i) ?? '');
+    const found: (string | null)[] | null = re2.findSubmatch(input.text(encoding));
+    if (found === null) return null;
+    const numbered = found.map((group) => group ?? '');
     const named: Record<string, string> = {};
-    for (const name of names) named[name] = matcher.group(name) ?? '';
+    for (const [name, index] of names) named[name] = numbered[index];
     return { numbered, named, encoding };
   };
 }
