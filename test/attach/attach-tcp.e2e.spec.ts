@@ -112,8 +112,12 @@ describe('GET /v1/tcp/connections/{id}/attach', () => {
       written += chunk.length;
       if (!peer.socket.write(chunk)) {
         const drained = once(peer.socket, 'drain').then(() => true);
-        const stalled = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000));
-        if (!(await Promise.race([drained, stalled]))) {
+        let stall: NodeJS.Timeout | undefined;
+        const stalled = new Promise<boolean>((resolve) => (stall = setTimeout(() => resolve(false), 1000)));
+        const moved = await Promise.race([drained, stalled]);
+        // A drain won: its stall timer would otherwise outlive the test by up to a second.
+        clearTimeout(stall);
+        if (!moved) {
           blocked = true;
           break;
         }
