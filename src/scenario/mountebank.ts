@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiProblem, FieldError } from '../common/api-problem';
+import { MAX_DELAY_MS } from '../sockets/rules/rule-set';
 
 /** A listener request (what `POST /v1/tcp/listeners` takes) built from an imposter. */
 export interface ImportedListener {
@@ -168,8 +169,10 @@ function waits(response: Json, at: string, refuse: (field: string, message: stri
   const delays: Json[] = [];
   const take = (behavior: Json, field: string): void => {
     for (const [key, value] of Object.entries(behavior)) {
-      if (key === 'wait' && typeof value === 'number' && value >= 0) delays.push({ delayMs: Math.round(value) });
-      else if (key === 'wait') refuse(`${field}.wait`, 'as a function runs JavaScript; give a number of milliseconds');
+      if (key === 'wait' && typeof value === 'number') {
+        if (value >= 0 && value <= MAX_DELAY_MS) delays.push({ delayMs: Math.round(value) });
+        else refuse(`${field}.wait`, `is ${value}; give a number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+      } else if (key === 'wait') refuse(`${field}.wait`, 'as a function runs JavaScript; give a number of milliseconds');
       else refuse(`${field}.${key}`, WHY_NOT[key] ?? 'is not a behavior sockplane imports');
     }
   };

@@ -69,6 +69,14 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     expect(listeners.body.items).toEqual([]);
   });
 
+  it('refuses a wait that is negative or over the longest delay, naming the behavior', async () => {
+    const withWait = (wait: number): object => ({ protocol: 'tcp', port: 0, stubs: [{ responses: [{ is: { data: 'x' }, behaviors: [{ wait }] }] }] });
+    for (const wait of [-5, 600_001]) {
+      const res = await t.http.post('/v1/scenario/mountebank').send(withWait(wait)).expect(400);
+      expect(res.body.errors).toEqual([{ field: 'stubs[0].responses[0].behaviors[0].wait', message: `stubs[0].responses[0].behaviors[0].wait is ${wait}; give a number of milliseconds from 0 to 600000` }]);
+    }
+  });
+
   it('carries over circular responses, repeat, wait and defaultResponse', async () => {
     const imposter = {
       protocol: 'tcp',
