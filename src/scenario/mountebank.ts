@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiProblem, FieldError } from '../common/api-problem';
-import { MAX_DELAY_MS } from '../sockets/rules/rule-set';
+import { MAX_DELAY_MS, MAX_RESPONSES } from '../sockets/rules/rule-set';
 
 /** A listener request (what `POST /v1/tcp/listeners` takes) built from an imposter. */
 export interface ImportedListener {
@@ -85,9 +85,12 @@ function stubRule(stub: unknown, at: string, index: number, binary: boolean, ref
   responses.forEach((response: unknown, i) => {
     const field = `${at}.responses[${i}]`;
     const then = responseActions(response, field, binary, refuse);
-    const repeat = isObject(response) && typeof response.repeat === 'number' ? response.repeat : 1;
-    for (let n = 0; n < Math.min(Math.max(1, repeat), 64); n++) answers.push({ then });
+    const repeat = isObject(response) && response.repeat !== undefined ? response.repeat : 1;
+    if (typeof repeat !== 'number' || !Number.isInteger(repeat) || repeat < 1) refuse(`${field}.repeat`, 'must be a whole number of times, 1 or more');
+    else for (let n = 0; n < repeat && answers.length <= MAX_RESPONSES; n++) answers.push({ then });
   });
+  // Each repeat is one answer of the rule's cycle: a cycle longer than a rule holds is refused, not cut short.
+  if (answers.length > MAX_RESPONSES) refuse(`${at}.responses`, `cycle through more than ${MAX_RESPONSES} answers (repeat counted); a rule holds at most ${MAX_RESPONSES}`);
   const rule: Json = { id: `stub-${index + 1}` };
   if (matches.length === 1) rule.match = matches[0];
   if (matches.length > 1) rule.match = { all: matches };

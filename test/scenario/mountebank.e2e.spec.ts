@@ -77,6 +77,20 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     }
   });
 
+  it('refuses a repeat that is not a whole number of times, or a cycle longer than a rule holds, instead of cutting it', async () => {
+    const withRepeats = (...repeats: unknown[]): object => ({ protocol: 'tcp', port: 0, stubs: [{ responses: repeats.map((repeat) => ({ is: { data: 'x' }, repeat })) }] });
+    for (const repeat of [0, -1, 1.5, '2']) {
+      const res = await t.http.post('/v1/scenario/mountebank').send(withRepeats(repeat)).expect(400);
+      expect(res.body.errors).toEqual([{ field: 'stubs[0].responses[0].repeat', message: 'stubs[0].responses[0].repeat must be a whole number of times, 1 or more' }]);
+    }
+    for (const repeats of [[100], [40, 25]]) {
+      const res = await t.http.post('/v1/scenario/mountebank').send(withRepeats(...repeats)).expect(400);
+      expect(res.body.errors).toEqual([{ field: 'stubs[0].responses', message: expect.stringMatching(/more than 64 answers/) }]);
+    }
+    const fits = await t.http.post('/v1/scenario/mountebank').send(withRepeats(60, 4)).expect(201);
+    await t.http.delete(`/v1/tcp/listeners/${fits.body.id}`).expect(200);
+  });
+
   it('carries over circular responses, repeat, wait and defaultResponse', async () => {
     const imposter = {
       protocol: 'tcp',
