@@ -144,7 +144,10 @@ function dataOf(operand: unknown, at: string, refuse: (field: string, message: s
     return '';
   }
   for (const key of Object.keys(operand)) if (key !== 'data') refuse(`${at}.${key}`, WHY_NOT[key] ?? 'is not a TCP request field');
-  return typeof operand.data === 'string' ? operand.data : '';
+  if (typeof operand.data === 'string') return operand.data;
+  // Taken as '', a contains or startsWith would match every request.
+  refuse(`${at}.data`, 'must be a string');
+  return '';
 }
 
 function responseActions(response: unknown, at: string, binary: boolean, refuse: (field: string, message: string) => void): Json[] {
@@ -159,7 +162,8 @@ function responseActions(response: unknown, at: string, binary: boolean, refuse:
   const is = isObject(response.is) ? response.is : 'data' in response ? response : undefined;
   if (is) {
     for (const key of Object.keys(is)) if (key !== 'data' && !(is === response && ['behaviors', '_behaviors', 'repeat'].includes(key))) refuse(`${at}.is.${key}`, 'is not a TCP response field');
-    if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data, encoding: binary ? 'base64' : 'utf8' });
+    if (is.data !== undefined && typeof is.data !== 'string') refuse(`${at}.is.data`, 'must be a string');
+    else if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data, encoding: binary ? 'base64' : 'utf8' });
   }
   if (response.fault === 'CONNECTION_RESET_BY_PEER') actions.push({ close: 'rst' });
   else if (response.fault === 'RANDOM_DATA_THEN_CLOSE') actions.push({ send: randomBytes(32).toString('hex'), encoding: 'hex' }, { close: 'fin' });

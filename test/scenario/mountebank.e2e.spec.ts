@@ -91,6 +91,14 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     await t.http.delete(`/v1/tcp/listeners/${fits.body.id}`).expect(200);
   });
 
+  it('refuses data that is not a string instead of matching every request or answering nothing', async () => {
+    const res = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [{ predicates: [{ contains: { data: 5 } }], responses: [{ is: { data: { text: 'x' } } }] }] })
+      .expect(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['stubs[0].predicates[0].contains.data', 'stubs[0].responses[0].is.data']);
+  });
+
   it('carries over circular responses, repeat, wait and defaultResponse', async () => {
     const imposter = {
       protocol: 'tcp',
