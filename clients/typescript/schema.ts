@@ -4331,6 +4331,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `OFFSET_RELEASED`: Those bytes were released */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
             421: {
                 headers: {
@@ -6302,6 +6320,24 @@ export interface operations {
             };
             /** @description `SOCKET_CLOSED`: The socket is closed for this operation; `WRITER_ATTACHED`: Another attachment holds the socket’s write lock */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `OFFSET_RELEASED`: Those bytes were released */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -45,7 +45,7 @@ export function AttachRoute(target: AttachTarget, query: DtoClass, operation: { 
       example: 'sockplane.channel.v1',
     }),
     ApiResponse({ status: 101, description: 'Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol)' }),
-    ApiProblems('VALIDATION_FAILED', 'UNAUTHORIZED', 'TICKET_INVALID', 'CROSS_ORIGIN_DENIED', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'WRITER_ATTACHED', 'UPGRADE_REQUIRED'),
+    ApiProblems('VALIDATION_FAILED', 'UNAUTHORIZED', 'TICKET_INVALID', 'CROSS_ORIGIN_DENIED', 'SOCKET_NOT_FOUND', 'SOCKET_CLOSED', 'WRITER_ATTACHED', 'OFFSET_RELEASED', 'OFFSET_OUT_OF_RANGE', 'UPGRADE_REQUIRED'),
     Validated({ query }),
   );
 }

@@ -85,6 +85,14 @@ export class AttachService implements BeforeApplicationShutdown {
       throw new ApiProblem('TICKET_INVALID', 'this ticket was issued for reading: ask for one with {"write": true} to attach with write=true');
     }
     if (query.write) this.assertWritable(resource, query.exclusiveWriter);
+    // A replay start the log no longer holds, or has not reached, is the caller's mistake: refused here, before the upgrade.
+    if (resource instanceof TcpConnection) {
+      const { fromOffset } = query as AttachConnectionQueryDto;
+      if (fromOffset !== undefined) resource.assertReadableOffset(fromOffset);
+    } else {
+      const { fromSeq } = query as AttachUdpSocketQueryDto;
+      if (fromSeq !== undefined) resource.assertReadableSeq(fromSeq);
+    }
     if (!request.ws) return;
     const protocol = chooseProtocol(offeredProtocols(request.headers['sec-websocket-protocol']));
     if (protocol === null) {

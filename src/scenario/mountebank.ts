@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiProblem, FieldError } from '../common/api-problem';
+import { MAX_DELAY_MS, MAX_RESPONSES } from '../sockets/rules/rule-set';
 
 /** A listener request (what `POST /v1/tcp/listeners` takes) built from an imposter. */
 export interface ImportedListener {
@@ -84,9 +85,12 @@ function stubRule(stub: unknown, at: string, index: number, binary: boolean, ref
   responses.forEach((response: unknown, i) => {
     const field = `${at}.responses[${i}]`;
     const then = responseActions(response, field, binary, refuse);
-    const repeat = isObject(response) && typeof response.repeat === 'number' ? response.repeat : 1;
-    for (let n = 0; n < Math.min(Math.max(1, repeat), 64); n++) answers.push({ then });
+    const repeat = isObject(response) && response.repeat !== undefined ? response.repeat : 1;
+    if (typeof repeat !== 'number' || !Number.isInteger(repeat) || repeat < 1) refuse(`${field}.repeat`, 'must be a whole number of times, 1 or more');
+    else for (let n = 0; n < repeat && answers.length <= MAX_RESPONSES; n++) answers.push({ then });
   });
+  // Each repeat is one answer of the rule's cycle: a cycle longer than a rule holds is refused, not cut short.
+  if (answers.length > MAX_RESPONSES) refuse(`${at}.responses`, `cycle through more than ${MAX_RESPONSES} answers (repeat counted); a rule holds at most ${MAX_RESPONSES}`);
   const rule: Json = { id: `stub-${index + 1}` };
   if (matches.length === 1) rule.match = matches[0];
   if (matches.length > 1) rule.match = { all: matches };
@@ -140,7 +144,10 @@ function dataOf(operand: unknown, at: string, refuse: (field: string, message: s
     return '';
   }
   for (const key of Object.keys(operand)) if (key !== 'data') refuse(`${at}.${key}`, WHY_NOT[key] ?? 'is not a TCP request field');
-  return typeof operand.data === 'string' ? operand.data : '';
+  if (typeof operand.data === 'string') return operand.data;
+  // Taken as '', a contains or startsWith would match every request.
+  refuse(`${at}.data`, 'must be a string');
+  return '';
 }
 
 function responseActions(response: unknown, at: string, binary: boolean, refuse: (field: string, message: string) => void): Json[] {
@@ -155,7 +162,8 @@ function responseActions(response: unknown, at: string, binary: boolean, refuse:
   const is = isObject(response.is) ? response.is : 'data' in response ? response : undefined;
   if (is) {
     for (const key of Object.keys(is)) if (key !== 'data' && !(is === response && ['behaviors', '_behaviors', 'repeat'].includes(key))) refuse(`${at}.is.${key}`, 'is not a TCP response field');
-    if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data, encoding: binary ? 'base64' : 'utf8' });
+    if (is.data !== undefined && typeof is.data !== 'string') refuse(`${at}.is.data`, 'must be a string');
+    else if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data, encoding: binary ? 'base64' : 'utf8' });
   }
   if (response.fault === 'CONNECTION_RESET_BY_PEER') actions.push({ close: 'rst' });
   else if (response.fault === 'RANDOM_DATA_THEN_CLOSE') actions.push({ send: randomBytes(32).toString('hex'), encoding: 'hex' }, { close: 'fin' });
@@ -168,8 +176,10 @@ function waits(response: Json, at: string, refuse: (field: string, message: stri
   const delays: Json[] = [];
   const take = (behavior: Json, field: string): void => {
     for (const [key, value] of Object.entries(behavior)) {
-      if (key === 'wait' && typeof value === 'number' && value >= 0) delays.push({ delayMs: Math.round(value) });
-      else if (key === 'wait') refuse(`${field}.wait`, 'as a function runs JavaScript; give a number of milliseconds');
+      if (key === 'wait' && typeof value === 'number') {
+        if (value >= 0 && value <= MAX_DELAY_MS) delays.push({ delayMs: Math.round(value) });
+        else refuse(`${field}.wait`, `is ${value}; give a number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+      } else if (key === 'wait') refuse(`${field}.wait`, 'as a function runs JavaScript; give a number of milliseconds');
       else refuse(`${field}.${key}`, WHY_NOT[key] ?? 'is not a behavior sockplane imports');
     }
   };

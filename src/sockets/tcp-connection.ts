@@ -632,7 +632,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     return available >= Math.max(1, request.minBytes);
   }
 
-  private assertReadableOffset(from: number): void {
+  /** Refuses a read (or an attach replay) from an offset released already (410) or not yet received (416). */
+  assertReadableOffset(from: number): void {
     if (from < this.log.oldestOffset) {
       throw new SocketError('OFFSET_RELEASED', `bytes before offset ${this.log.oldestOffset} were released; ${from} is no longer held`, {
         oldestOffset: this.log.oldestOffset,

@@ -508,7 +508,8 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     return new SocketError('SOCKET_CLOSED', `UDP socket ${this.id} is closed: it can no longer send`, { state: UdpSocketState.CLOSED });
   }
 
-  private assertReadableSeq(from: number): void {
+  /** Refuses a read (or an attach replay) from a sequence number released already (410) or not yet received (416). */
+  assertReadableSeq(from: number): void {
     if (from < this.log.oldestSeq) {
       throw new SocketError('OFFSET_RELEASED', `datagrams before seq ${this.log.oldestSeq} were released; ${from} is no longer held`, {
         oldestSeq: this.log.oldestSeq,

@@ -228,6 +228,22 @@ describe('GET /v1/tcp/connections/{id}/attach', () => {
     expect((await refusalOf(port, `/v1/tcp/connections/${id}/attach?read=false`)).body.code).toBe('VALIDATION_FAILED');
     expect((await refusalOf(port, `/v1/tcp/connections/${id}/attach?exclusiveWriter=true`)).body.code).toBe('VALIDATION_FAILED');
   });
+
+  it('refuses before upgrading a fromOffset released already (410) or not yet received (416), as a read would', async () => {
+    const { id, peer } = await acceptedPair();
+    await peer.write(Buffer.from('hello'));
+    await t.http.get(`/v1/tcp/connections/${id}/buffer`).query({ from: 0, minBytes: 5, waitMs: 5000 }).expect(200);
+    await t.http.delete(`/v1/tcp/connections/${id}/buffer`).query({ upTo: 3 }).expect(200);
+    const released = await refusalOf(port, `/v1/tcp/connections/${id}/attach?fromOffset=1`);
+    expect(released.status).toBe(410);
+    expect(released.body).toMatchObject({ code: 'OFFSET_RELEASED', oldestOffset: 3 });
+    const ahead = await refusalOf(port, `/v1/tcp/connections/${id}/attach?fromOffset=99`);
+    expect(ahead.status).toBe(416);
+    expect(ahead.body).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', endOffset: 5 });
+    const inbox = inboxOf(await attach(`/v1/tcp/connections/${id}/attach?fromOffset=3`, 'sockplane.channel.v1'));
+    await inbox.until(() => Buffer.concat(inbox.channel(1)).toString() === 'lo');
+    expect(inbox.notices()[0]).toMatchObject({ type: 'attached', from: 3, endOffset: 5 });
+  });
 });
 
 describe('attach on shutdown', () => {

@@ -69,6 +69,36 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     expect(listeners.body.items).toEqual([]);
   });
 
+  it('refuses a wait that is negative or over the longest delay, naming the behavior', async () => {
+    const withWait = (wait: number): object => ({ protocol: 'tcp', port: 0, stubs: [{ responses: [{ is: { data: 'x' }, behaviors: [{ wait }] }] }] });
+    for (const wait of [-5, 600_001]) {
+      const res = await t.http.post('/v1/scenario/mountebank').send(withWait(wait)).expect(400);
+      expect(res.body.errors).toEqual([{ field: 'stubs[0].responses[0].behaviors[0].wait', message: `stubs[0].responses[0].behaviors[0].wait is ${wait}; give a number of milliseconds from 0 to 600000` }]);
+    }
+  });
+
+  it('refuses a repeat that is not a whole number of times, or a cycle longer than a rule holds, instead of cutting it', async () => {
+    const withRepeats = (...repeats: unknown[]): object => ({ protocol: 'tcp', port: 0, stubs: [{ responses: repeats.map((repeat) => ({ is: { data: 'x' }, repeat })) }] });
+    for (const repeat of [0, -1, 1.5, '2']) {
+      const res = await t.http.post('/v1/scenario/mountebank').send(withRepeats(repeat)).expect(400);
+      expect(res.body.errors).toEqual([{ field: 'stubs[0].responses[0].repeat', message: 'stubs[0].responses[0].repeat must be a whole number of times, 1 or more' }]);
+    }
+    for (const repeats of [[100], [40, 25]]) {
+      const res = await t.http.post('/v1/scenario/mountebank').send(withRepeats(...repeats)).expect(400);
+      expect(res.body.errors).toEqual([{ field: 'stubs[0].responses', message: expect.stringMatching(/more than 64 answers/) }]);
+    }
+    const fits = await t.http.post('/v1/scenario/mountebank').send(withRepeats(60, 4)).expect(201);
+    await t.http.delete(`/v1/tcp/listeners/${fits.body.id}`).expect(200);
+  });
+
+  it('refuses data that is not a string instead of matching every request or answering nothing', async () => {
+    const res = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [{ predicates: [{ contains: { data: 5 } }], responses: [{ is: { data: { text: 'x' } } }] }] })
+      .expect(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['stubs[0].predicates[0].contains.data', 'stubs[0].responses[0].is.data']);
+  });
+
   it('carries over circular responses, repeat, wait and defaultResponse', async () => {
     const imposter = {
       protocol: 'tcp',

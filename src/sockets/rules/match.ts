@@ -46,8 +46,15 @@ const MATCH_KEYS = ['equals', 'contains', 'startsWith', 'endsWith', 'regex', 'by
 /** Everything matches: a rule without `match`. */
 export const ALWAYS: Matcher = () => NO_CAPTURES;
 
+/**
+ * How deep `all`, `any` and `not` may nest. Compiling and matching recurse once per level, so
+ * a bound keeps a hostile condition from overflowing the stack; real conditions stay shallow.
+ */
+export const MAX_MATCH_DEPTH = 16;
+
 /** Compiles a condition once; refuses what is malformed or over the limits, naming the field. */
-export function compileMatch(reader: SpecReader, limits: RuleLimits): Matcher {
+export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0): Matcher {
+  if (depth > MAX_MATCH_DEPTH) throw new RuleInvalid(reader.location, `${reader.location} nests all, any and not more than ${MAX_MATCH_DEPTH} levels deep`);
   reader.onlyKeys(MATCH_KEYS);
   const encoding = reader.encoding('encoding');
   const ignoreCase = reader.boolean('ignoreCase') ?? false;
@@ -64,13 +71,13 @@ export function compileMatch(reader: SpecReader, limits: RuleLimits): Matcher {
   if (bytes !== undefined) checks.push(bytesCheck(reader.at('bytes', () => parseBytePattern(bytes))));
   const state = reader.text('state', limits.maxPatternBytes);
   if (state !== undefined) checks.push((input) => (input.state === state ? NO_CAPTURES : null));
-  const all = reader.list('all', 32)?.map((item) => compileMatch(item, limits));
+  const all = reader.list('all', 32)?.map((item) => compileMatch(item, limits, depth + 1));
   if (all) checks.push(...all);
-  const any = reader.list('any', 32)?.map((item) => compileMatch(item, limits));
+  const any = reader.list('any', 32)?.map((item) => compileMatch(item, limits, depth + 1));
   if (any) checks.push(anyOf(any));
   const not = reader.object('not');
   if (not) {
-    const inner = compileMatch(not, limits);
+    const inner = compileMatch(not, limits, depth + 1);
     checks.push((input) => (inner(input) === null ? NO_CAPTURES : null));
   }
   return allOf(checks);

@@ -49,6 +49,14 @@ describe('compileRuleSet', () => {
     expect(refusal({ rules: [{ then: [{ send: 'a', to: { host: '127.0.0.1', port: 9 } }] }] }).field).toBe('rules[0].then[0].to');
     expect(refusal({ rules: [{ responses: [], then: [] }] }).field).toBe('rules[0].then');
   });
+
+  it('refuses conditions nested past the depth limit instead of overflowing the stack', () => {
+    const nested = (depth: number, key: 'not' | 'any'): object =>
+      Array.from({ length: depth }).reduce<object>((inner) => (key === 'not' ? { not: inner } : { any: [inner] }), { equals: 'x' });
+    expect(reply(compile({ rules: [{ match: nested(16, 'not'), then: [{ send: 'yes' }] }] }), 'x')).toBe('yes');
+    expect(refusal({ rules: [{ match: nested(17, 'not'), then: [] }] }).field).toBe(`rules[0].match${'.not'.repeat(17)}`);
+    expect(refusal({ rules: [{ match: nested(20_000, 'any'), then: [] }] }).message).toMatch(/more than 16 levels deep/);
+  });
 });
 
 describe('RuleRunner', () => {

@@ -19,8 +19,8 @@ const ACTIONS_OF: Record<RuleHostKind, readonly string[]> = {
 const ACTION_KEYS = ['send', 'sendSlowly', 'encoding', 'frame', 'to', 'chunkBytes', 'intervalMs', 'delayMs', 'close', 'setState', 'startTls', 'keep', 'discard'] as const;
 const RULE_KEYS = ['id', 'on', 'idleMs', 'match', 'then', 'responses', 'times'] as const;
 const MAX_ACTIONS = 32;
-const MAX_RESPONSES = 64;
-const MAX_DELAY_MS = 600_000;
+export const MAX_RESPONSES = 64;
+export const MAX_DELAY_MS = 600_000;
 const NAME_BYTES = 128;
 
 /** A reply as written: literal bytes and the places `${…}` fills in. */
