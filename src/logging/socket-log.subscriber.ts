@@ -30,6 +30,9 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'udp.datagram': { level: 'debug', message: 'datagram received' },
   'udp.dropped': { level: 'debug', message: 'datagram dropped' },
   'udp.closed': { level: 'info', message: 'UDP socket closed' },
+  'fault.applied': { level: 'debug', message: 'fault applied' },
+  'fault.triggered': { level: 'info', message: 'fault triggered' },
+  'fault.expired': { level: 'info', message: 'fault expired' },
 };
 
 /**

@@ -24,7 +24,12 @@ export type SocketErrorCode =
   | 'WRITE_BUFFER_FULL'
   | 'NO_FRAMING'
   | 'TOO_MANY_OPEN_FILES'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  | 'FAULT_NOT_FOUND'
+  | 'FAULT_TARGET_NOT_FOUND'
+  | 'FAULT_NOT_APPLICABLE'
+  | 'FAULT_EXISTS'
+  | 'PROXY_EXISTS';
 
 export class SocketError extends Error {
   constructor(

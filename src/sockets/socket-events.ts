@@ -145,6 +145,18 @@ export const SOCKET_EVENTS = {
       datagramsOut: integer('Datagrams sent over its life'),
     },
   },
+  'fault.applied': {
+    description: 'A fault was put on a connection (its selection chose it)',
+    data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
+  'fault.triggered': {
+    description: 'A fault’s trigger (`afterBytes`, `afterMs`) fired on a connection: it acts from now on',
+    data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
+  'fault.expired': {
+    description: 'A fault’s `expiresAfterMs` ran out: it was taken off the connection',
+    data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
 } as const satisfies Record<string, { description: string; data: Record<string, EventField<unknown>> }>;
 
 export type SocketEventType = keyof typeof SOCKET_EVENTS;

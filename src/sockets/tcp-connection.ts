@@ -115,6 +115,12 @@ export interface FramingStatus {
   error: FramingErrorInfo | null;
 }
 
+/** The proxy a connection is half of, and its other half. */
+export interface ProxyLink {
+  proxyId: string;
+  peerConnectionId: string;
+}
+
 /** What `closed` will report, recorded by the first thing that started the close. */
 type CloseCause = Omit<CloseInfo, 'at'>;
 
@@ -142,6 +148,9 @@ interface ConnectionState {
   corked: boolean;
   /** Its bytes went back to the shared budget (the registry forgot it); it holds none from then on. */
   budgetReturned: boolean;
+  /** Reading is held by `holdReading` (a proxy's other half is not ready for more). */
+  held: boolean;
+  proxyLink: ProxyLink | null;
   closed: CloseInfo | null;
   bytesIn: number;
   bytesOut: number;
@@ -186,6 +195,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     paused: false,
     corked: false,
     budgetReturned: false,
+    held: false,
+    proxyLink: null,
     closed: null,
     bytesIn: 0,
     bytesOut: 0,
@@ -265,6 +276,45 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       heldFrames: frames.heldFrames,
       error: framing.error,
     };
+  }
+
+  /** The proxy this connection is half of; null for a connection of its own. */
+  get proxyLink(): ProxyLink | null {
+    return this.current.proxyLink;
+  }
+
+  /** Marks it as half of a proxy's pair (once, when the pair is made). */
+  linkToProxy(link: ProxyLink): void {
+    this.current.proxyLink ??= link;
+  }
+
+  /** Stops reading from the transport until `releaseReading` (a proxy's other half cannot take more yet). */
+  holdReading(): void {
+    if (this.current.held) return;
+    this.current.held = true;
+    this.stream.pause();
+  }
+
+  releaseReading(): void {
+    if (!this.current.held) return;
+    this.current.held = false;
+    if (!this.current.paused && !this.stream.destroyed) this.stream.resume();
+  }
+
+  /** True while more is queued for the peer than the transport wants to hold. */
+  get writeBacklogged(): boolean {
+    return this.stream.writableNeedDrain;
+  }
+
+  /** Calls `listener` once the queued writes have drained (or the connection closed). */
+  onceDrained(listener: () => void): void {
+    const done = (): void => {
+      this.stream.off('drain', done);
+      this.stream.off('close', done);
+      listener();
+    };
+    this.stream.on('drain', done);
+    this.stream.on('close', done);
   }
 
   /** Long-polls currently waiting on this connection. */
@@ -710,7 +760,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       return;
     }
     this.current.paused = false;
-    if (!this.stream.destroyed) this.stream.resume();
+    if (!this.stream.destroyed && !this.current.held) this.stream.resume();
     this.events.publish(this, 'connection.resumed', { heldBytes: this.log.heldBytes });
   }
 
