@@ -13,6 +13,7 @@ import { SocketsModule } from './wiring/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
 import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
+import { ProxiesModule } from './proxies/proxies.module';
 
 @Module({})
 export class AppModule {
@@ -31,6 +32,7 @@ export class AppModule {
         LimitsModule,
         HealthModule,
         MetricsModule,
+        ProxiesModule,
       ],
     };
   }

@@ -170,15 +170,20 @@ export class FaultEngine {
     one();
   }
 
-  /** Faults on this connection now. */
-  faultsOn(connectionId: string): Fault[] {
-    return [...(this.placements.get(connectionId)?.values() ?? [])].map((p) => p.fault);
+  /** Connections the fault acts on now. */
+  placedOn(faultId: string): string[] {
+    return [...this.placements].filter(([, byFault]) => byFault.has(faultId)).map(([connectionId]) => connectionId);
   }
 
   /** Ends every fault and stops every timer (shutdown). */
   closeAll(): void {
     for (const fault of [...this.faults.values()]) this.drop(fault);
     this.unsubscribe();
+  }
+
+  /** Nest calls this on shutdown, as it does the registry's. */
+  beforeApplicationShutdown(): void {
+    this.closeAll();
   }
 
   private onEvent(event: SocketEvent): void {

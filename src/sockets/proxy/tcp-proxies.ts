@@ -113,6 +113,11 @@ export class TcpProxies {
     this.unsubscribe();
   }
 
+  /** Nest calls this on shutdown, as it does the registry's. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.closeAll();
+  }
+
   private assertNameFree(name: string): void {
     if (this.findByName(name)) throw new SocketError('PROXY_EXISTS', `a proxy named ${name} exists already`, { name });
   }
