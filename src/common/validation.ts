@@ -222,7 +222,7 @@ export function IsNumberField(doc: FieldDoc & { min: number; max: number }): Pro
 /** An object of up to 16 number or string values, whose keys the service checks itself (a fault's attributes, which depend on its type). */
 export function IsValueMap(doc: FieldDoc): PropertyDecorator {
   return Field({
-    schema: { type: 'object', maxProperties: 16, additionalProperties: { type: ['number', 'string'], maxLength: 64 } },
+    schema: { type: 'object', maxProperties: 16, additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 64 }] } },
     openApi: { type: 'object', additionalProperties: { oneOf: [{ type: 'number' }, { type: 'string', maxLength: 64 }] } },
     required: false,
     doc,

@@ -6,7 +6,7 @@ import { SocketEvent } from '../socket-events';
 import { ConnectRequest, SocketRegistry } from '../socket-registry';
 import { Labels } from '../socket-types';
 import { TcpConnection } from '../tcp-connection';
-import { ForwardStage, TcpProxy, TcpProxyOptions } from './tcp-proxy';
+import { ForwardStage, TcpProxy, TcpProxyOptions, TcpProxyState } from './tcp-proxy';
 
 export interface CreateTcpProxyRequest extends Omit<TcpProxyOptions, 'name'> {
   name: string | null;
@@ -28,6 +28,8 @@ export class TcpProxies {
   private readonly byListener = new Map<string, TcpProxy>();
   /** Each half's proxy and other half, by connection id. */
   private readonly halves = new Map<string, { proxy: TcpProxy; other: string; role: 'client' | 'upstream' }>();
+  /** Proxies whose upstream is being dialled to see whether it is back. */
+  private readonly probing = new Set<string>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -160,6 +162,7 @@ export class TcpProxies {
     if (!proxy.admitting) {
       proxy.countRefused();
       void client.close('reset');
+      if (proxy.state === TcpProxyState.UPSTREAM_DOWN) this.probe(proxy);
       return;
     }
     if (!this.faults.applyToAccepted(client)) {
@@ -168,22 +171,7 @@ export class TcpProxies {
     }
     // Nothing is read from the client until its upstream half exists to take it.
     client.holdReading();
-    const { upstream, connectTimeoutMs } = proxy.options;
-    const request: ConnectRequest = {
-      host: upstream.host,
-      port: upstream.port,
-      family: 0,
-      timeoutMs: connectTimeoutMs,
-      mode: 'buffer',
-      noDelay: true,
-      keepAlive: false,
-      keepAliveInitialDelayMs: 0,
-      idleTimeoutMs: client.options.idleTimeoutMs,
-      tls: null,
-      labels: proxy.labels,
-      owner: proxy.owner,
-    };
-    this.registry.connect(request).then(
+    this.registry.connect(upstreamRequest(proxy, client.options.idleTimeoutMs)).then(
       (upstreamHalf) => this.pair(proxy, client, upstreamHalf),
       (err: unknown) => {
         proxy.upstreamFailed(err instanceof Error ? err.message : String(err));
@@ -209,6 +197,23 @@ export class TcpProxies {
     client.releaseReading();
     // The client may have sent FIN before the upstream answered.
     if (client.inputEnded) this.passEnd(client.id);
+  }
+
+  /**
+   * While the upstream is down (`whenUpstreamDown: refuse`), each refused client starts a dial
+   * (one at a time) to see whether it is back; the first that connects opens the proxy again.
+   */
+  private probe(proxy: TcpProxy): void {
+    if (this.probing.has(proxy.id)) return;
+    this.probing.add(proxy.id);
+    this.registry.connect(upstreamRequest(proxy, 0)).then(
+      (connection) => {
+        this.probing.delete(proxy.id);
+        proxy.upstreamReached();
+        return connection.close('graceful');
+      },
+      () => this.probing.delete(proxy.id),
+    );
   }
 
   /** One half's peer sent FIN: the other half sends FIN once its faults passed on what they hold. */
@@ -238,6 +243,25 @@ export class TcpProxies {
     if (delay > 0) setTimeout(close, delay);
     else close();
   }
+}
+
+/** The connect that makes a proxy's upstream half. */
+function upstreamRequest(proxy: TcpProxy, idleTimeoutMs: number): ConnectRequest {
+  const { upstream, connectTimeoutMs } = proxy.options;
+  return {
+    host: upstream.host,
+    port: upstream.port,
+    family: 0,
+    timeoutMs: connectTimeoutMs,
+    mode: 'buffer',
+    noDelay: true,
+    keepAlive: false,
+    keepAliveInitialDelayMs: 0,
+    idleTimeoutMs,
+    tls: null,
+    labels: proxy.labels,
+    owner: proxy.owner,
+  };
 }
 
 function addLast(connection: TcpConnection, stage: ForwardStage): void {
