@@ -104,7 +104,8 @@ export class FaultEngine {
     const fault = this.get(id, owner);
     fault.change(change);
     this.scheduleExpiry(fault);
-    for (const [connectionId, byFault] of this.placements) {
+    // A copy: replacing a stage removes and re-adds the connection's entry, which a live iteration would visit again.
+    for (const [connectionId, byFault] of [...this.placements]) {
       const placement = byFault.get(id);
       if (!placement) continue;
       const connection = this.registry.find(connectionId);
