@@ -14,6 +14,8 @@ import { TcpModule } from './tcp/tcp.module';
 import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
 import { ProxiesModule } from './proxies/proxies.module';
+import { FaultsModule } from './faults/faults.module';
+import { FaultsRuntimeModule } from './wiring/faults-runtime.module';
 
 @Module({})
 export class AppModule {
@@ -32,7 +34,9 @@ export class AppModule {
         LimitsModule,
         HealthModule,
         MetricsModule,
+        FaultsRuntimeModule,
         ProxiesModule,
+        FaultsModule,
       ],
     };
   }

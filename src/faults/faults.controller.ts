@@ -30,14 +30,15 @@ export class FaultsController {
     type: CreateFaultDto,
     examples: {
       latency: {
-        summary: '100 ms on replies through a proxy (create one with the “toxiproxyLike” example of POST /v1/tcp/proxies, then use its id)',
-        value: { target: 'tp_000001a1b2c3d4e5', type: 'latency', direction: 'toPeer', attributes: { ms: 100 } },
+        summary: '100 ms on the replies of the proxy named “tutorial” (the first example of POST /v1/tcp/proxies creates it)',
+        value: { target: 'tutorial', type: 'latency', direction: 'toPeer', attributes: { ms: 100 } },
       },
       reset: {
-        summary: 'Reset the connections a listener accepts after 2 s, half of them (seeded)',
-        value: { target: 'tl_000001a1b2c3d4e5', type: 'close', attributes: { afterMs: 2000, how: 'rst' }, select: { probability: 0.5, seed: 7 } },
+        summary: 'Reset half of its clients (seeded) 2 s after they connect',
+        value: { target: 'tutorial', type: 'close', attributes: { afterMs: 2000, how: 'rst' }, select: { probability: 0.5, seed: 7 } },
       },
-      refuse: { summary: 'A listener resets every new connection', value: { target: 'tl_000001a1b2c3d4e5', type: 'refuse' } },
+      refuse: { summary: 'Reset every new client at once', value: { target: 'tutorial', type: 'refuse' } },
+      slowStart: { summary: 'Hold the first reply byte 500 ms, for clients from 127.0.0.0/8', value: { target: 'tutorial', type: 'firstByteDelay', direction: 'toPeer', attributes: { ms: 500 }, select: { remoteCidr: '127.0.0.0/8' } } },
     },
   })
   @ApiResponse({ status: 201, type: FaultDto, description: 'In force' })
@@ -57,7 +58,7 @@ export class FaultsController {
     type: ReplaceFaultsDto,
     examples: {
       none: { summary: 'No faults at all', value: { faults: [] } },
-      one: { summary: 'Only a refusing listener', value: { faults: [{ target: 'tl_000001a1b2c3d4e5', type: 'refuse' }] } },
+      one: { summary: 'Only 1 KiB/s on the proxy named “tutorial”, shared by all its clients', value: { faults: [{ target: 'tutorial', name: 'thin', type: 'bandwidth', direction: 'both', attributes: { bytesPerSecond: 1024, shared: 'target' } }] } },
     },
   })
   @ApiResponse({ status: 200, type: FaultListDto })

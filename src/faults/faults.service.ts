@@ -4,18 +4,24 @@ import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { FaultChange, FaultSpec, parseCidr } from '../sockets/faults/fault';
 import { FaultEngine } from '../sockets/faults/fault-engine';
+import { TcpProxies } from '../sockets/proxy/tcp-proxies';
 import { parseAttributes } from '../sockets/faults/fault-types';
 import { ChangeFaultDto, CreateFaultDto, InlineFaultDto, ReplaceFaultsDto } from './dto/create-fault.dto';
 import { FaultDto, FaultListDto, FaultPageDto, toFaultDto } from './dto/fault.dto';
 import { ListFaultsQueryDto } from './dto/list-faults.dto';
 
+const ID_SHAPE = /^(tp|tl|tc)_[0-9a-z]{1,40}$/;
+
 /** Translates fault requests into the fault engine's specs and its faults back into representations. */
 @Injectable()
 export class FaultsService {
-  constructor(private readonly engine: FaultEngine) {}
+  constructor(
+    private readonly engine: FaultEngine,
+    private readonly proxies: TcpProxies,
+  ) {}
 
   create(dto: CreateFaultDto, caller: Caller): FaultDto {
-    return this.toDto(this.engine.create(toFaultSpec(dto, dto.target), caller.owner).id);
+    return this.toDto(this.engine.create(toFaultSpec(dto, this.targetId(dto.target, caller)), caller.owner).id);
   }
 
   list(query: ListFaultsQueryDto, caller: Caller): FaultPageDto {
@@ -45,8 +51,13 @@ export class FaultsService {
   }
 
   replaceAll(dto: ReplaceFaultsDto, caller: Caller): FaultListDto {
-    const specs = (dto.faults ?? []).map((fault, index) => toFaultSpec(fault, fault.target, `faults[${index}].`));
+    const specs = (dto.faults ?? []).map((fault, index) => toFaultSpec(fault, this.targetId(fault.target, caller), `faults[${index}].`));
     return { items: this.engine.replaceAll(specs, caller.owner).map((fault) => toFaultDto(fault, this.engine.placedOn(fault.id))) };
+  }
+
+  /** A target given by id as it is; a proxy's name as its id (unknown names stay as given, and the engine answers 404). */
+  private targetId(target: string, caller: Caller): string {
+    return ID_SHAPE.test(target) ? target : (this.proxies.findByName(target, caller.scope)?.id ?? target);
   }
 
   private toDto(id: string): FaultDto {

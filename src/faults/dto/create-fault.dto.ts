@@ -57,9 +57,9 @@ export class CreateFaultDto extends InlineFaultDto {
   @IsText({
     required: true,
     maxLength: 64,
-    description: 'What it acts on: a TCP proxy (`tp_…`), a listener (`tl_…`, the connections it accepts) or a connection (`tc_…`)',
-    example: 'tp_000001a1b2c3d4e5',
-    pattern: { source: '^(tp|tl|tc)_[0-9a-z]{1,40}$', message: 'target must be a TCP proxy, listener or connection id (tp_…, tl_…, tc_…)' },
+    description: 'What it acts on: a TCP proxy (its id `tp_…` or its name), a listener (`tl_…`, the connections it accepts) or a connection (`tc_…`)',
+    example: 'tutorial',
+    pattern: { source: '^[A-Za-z0-9._-]+$', message: 'target must be a TCP proxy, listener or connection id (tp_…, tl_…, tc_…) or a proxy name' },
   })
   target!: string;
 }
