@@ -16,6 +16,7 @@ import { UdpModule } from './udp/udp.module';
 import { ProxiesModule } from './proxies/proxies.module';
 import { FaultsModule } from './faults/faults.module';
 import { FaultsRuntimeModule } from './wiring/faults-runtime.module';
+import { ToxiproxyModule } from './toxiproxy/toxiproxy.module';
 
 @Module({})
 export class AppModule {
@@ -37,6 +38,7 @@ export class AppModule {
         FaultsRuntimeModule,
         ProxiesModule,
         FaultsModule,
+        ToxiproxyModule,
       ],
     };
   }

@@ -135,7 +135,6 @@ export class TcpProxies {
 
   private async closePairs(proxy: TcpProxy, mode: 'graceful' | 'reset'): Promise<void> {
     const halves = proxy.pairs.flatMap((pair) => [pair.client, pair.upstream]);
-    await Promise.all(halves.map((half) => half.close(mode)));
   }
 
   private onEvent(event: SocketEvent): void {
