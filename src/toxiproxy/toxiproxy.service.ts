@@ -77,7 +77,7 @@ export class ToxiproxyService {
         continue;
       }
       if (existing) await this.proxies.remove(existing.id, caller.scope);
-      answer.push(await this.create({ ...fields, listen: `${fields.listen.host}:${fields.listen.port}`, upstream: `${fields.upstream.host}:${fields.upstream.port}` }, caller));
+      answer.push(await this.create({ ...fields, listen: joinHostPort(fields.listen.host, fields.listen.port), upstream: joinHostPort(fields.upstream.host, fields.upstream.port) }, caller));
     }
     return { proxies: answer };
   }
