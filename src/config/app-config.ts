@@ -121,6 +121,7 @@ const INTEGERS = {
   tlsHandshakeTimeoutMs: integer('SOCKPLANE_TLS_HANDSHAKE_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000, meaning: 'A TLS handshake (listener, client connection or STARTTLS) not done by then fails (`TLS_HANDSHAKE_FAILED`, `tls.state: failed`)' }),
   tlsLeafValidityDays: integer('SOCKPLANE_TLS_LEAF_VALIDITY_DAYS', { default: 30, min: 1, max: 3650, meaning: 'Days a minted leaf certificate is valid; it is minted again before it ends' }),
   shedHeapUsedBytes: integer('SOCKPLANE_SHED_HEAP_USED_BYTES', { default: 0, min: 0, max: 1024 * 1024 * MiB, meaning: 'Heap in use above which `/v1` requests are shed with 503 OVERLOADED and `Retry-After` (0 = never)' }),
+  toxiproxyPort: integer('SOCKPLANE_TOXIPROXY_PORT', { default: 8474, min: 0, max: 65535, meaning: 'Port of Toxiproxy’s API of its own, on `HOST`, when `SOCKPLANE_TOXIPROXY_API` is `true` (0 = any free port)' }),
 };
 
 /** The settings that are addresses, lists or flags, by the AppConfig field each fills. The documentation's table lists them too. */
@@ -152,6 +153,11 @@ const TEXTS = {
   ),
   tlsLeafKeyType: text('SOCKPLANE_TLS_LEAF_KEY_TYPE', { default: 'ec-p256', meaning: 'Key type of minted leaf certificates: `ec-p256` or `rsa-2048` (for peers without ECDSA)' }, parseKeyType),
   logLevel: text('SOCKPLANE_LOG_LEVEL', { default: 'info', meaning: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' }, parseLogLevel),
+  toxiproxyApi: text(
+    'SOCKPLANE_TOXIPROXY_API',
+    { default: 'false', meaning: '`true` also serves Toxiproxy’s API (always at `/toxiproxy`) at the root of a port of its own, `SOCKPLANE_TOXIPROXY_PORT`, for Toxiproxy clients that cannot be given a path' },
+    (raw) => parseBoolean('SOCKPLANE_TOXIPROXY_API', raw),
+  ),
 };
 
 /** Every integer setting: name, default, bounds and meaning. */

@@ -2,6 +2,7 @@ import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
 import { TcpPeer } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 import { UpstreamServer } from '../support/upstreams';
+import { ToxiproxyPort } from '../../src/toxiproxy/toxiproxy-port';
 
 /** The port of a Toxiproxy `listen` string (`127.0.0.1:41234`, `[::1]:41234`). */
 const portOf = (listen: string): number => Number(listen.slice(listen.lastIndexOf(':') + 1));
@@ -100,5 +101,24 @@ describe('Toxiproxy’s API, driven by toxiproxy-node-client', () => {
 
     await t.http.delete('/toxiproxy/proxies/one').expect(204);
     await t.http.delete('/toxiproxy/proxies/two').expect(204);
+  });
+});
+
+describe('Toxiproxy’s API on a port of its own (SOCKPLANE_TOXIPROXY_API)', () => {
+  it('answers Toxiproxy clients at the root of its port, and stops listening with the app', async () => {
+    const t = await startTestApp({ SOCKPLANE_TOXIPROXY_API: 'true', SOCKPLANE_TOXIPROXY_PORT: '0' });
+    const echo = await UpstreamServer.start('echo');
+    try {
+      const port = t.app.get(ToxiproxyPort).port;
+      expect(port).toBeGreaterThan(0);
+      const toxiproxy = new Toxiproxy(`http://127.0.0.1:${port}`);
+      const proxy = await toxiproxy.createProxy({ name: 'own-port', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` });
+      expect((await toxiproxy.get('own-port')).listen).toBe(proxy.listen);
+      await expect(toxiproxy.get('missing')).rejects.toThrow('status code 404');
+      expect((await t.http.get('/v1/tcp/proxies').expect(200)).body.items.map((p: { name: string }) => p.name)).toEqual(['own-port']);
+    } finally {
+      await echo.close();
+      await t.close();
+    }
   });
 });
