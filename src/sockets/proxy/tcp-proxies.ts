@@ -94,7 +94,7 @@ export class TcpProxies {
   /** Turns a proxy on or off; off resets the connections it holds and every new one. */
   async setEnabled(proxy: TcpProxy, enabled: boolean): Promise<void> {
     proxy.setEnabled(enabled);
-    if (!enabled) await this.closePairs(proxy, 'reset');
+    if (!enabled) await this.resetPairs(proxy);
   }
 
   /** Points the proxy at another upstream for connections from now on (vetted first). */
@@ -130,11 +130,12 @@ export class TcpProxies {
     proxy.close();
     this.faults.unregisterTarget(proxy.id);
     if (this.registry.find(proxy.listener.id)) await this.registry.closeListener(proxy.listener.id, false);
-    await this.closePairs(proxy, 'reset');
+    await this.resetPairs(proxy);
   }
 
-  private async closePairs(proxy: TcpProxy, mode: 'graceful' | 'reset'): Promise<void> {
+  private async resetPairs(proxy: TcpProxy): Promise<void> {
     const halves = proxy.pairs.flatMap((pair) => [pair.client, pair.upstream]);
+    await Promise.all(halves.map((half) => half.close('reset')));
   }
 
   private onEvent(event: SocketEvent): void {
