@@ -1,5 +1,7 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { TcpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 import { UpstreamServer } from '../support/upstreams';
@@ -156,5 +158,22 @@ describe('TCP proxies', () => {
     await t.http.post('/v1/tcp/proxies').send({ name: 'only-one', listen: { port: 0 }, upstream: { host: '127.0.0.1', port: echo.port } }).expect(409, /PROXY_EXISTS/);
     await t.http.delete(`/v1/tcp/proxies/${named.id}`).expect(200);
     await t.http.get(`/v1/tcp/proxies/${named.id}`).expect(404, /SOCKET_NOT_FOUND/);
+  });
+
+  it('takes every proxy and fault example of the OpenAPI document as sent', async () => {
+    const document = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8'));
+    const examplesOf = (path: string, method: string): { value: Record<string, unknown> }[] =>
+      Object.values(document.paths[path][method].requestBody.content['application/json'].examples);
+    const proxies: string[] = [];
+    for (const { value } of examplesOf('/v1/tcp/proxies', 'post')) proxies.push((await t.http.post('/v1/tcp/proxies').send(value).expect(201)).body.id);
+    expect(proxies.length).toBeGreaterThanOrEqual(3);
+    for (const { value } of examplesOf('/v1/tcp/proxies/{id}', 'patch')) await t.http.patch(`/v1/tcp/proxies/${proxies[0]}`).send(value).expect(200);
+    const faults: string[] = [];
+    for (const { value } of examplesOf('/v1/faults', 'post')) faults.push((await t.http.post('/v1/faults').send(value).expect(201)).body.id);
+    expect(faults.length).toBeGreaterThanOrEqual(4);
+    for (const { value } of examplesOf('/v1/faults/{id}', 'patch')) await t.http.patch(`/v1/faults/${faults[0]}`).send(value).expect(200);
+    for (const { value } of examplesOf('/v1/faults', 'put')) await t.http.put('/v1/faults').send(value).expect(200);
+    await Promise.all(proxies.map((id) => t.http.delete(`/v1/tcp/proxies/${id}`).expect(200)));
+    expect((await t.http.get('/v1/faults').expect(200)).body.items).toHaveLength(0);
   });
 });
