@@ -34,6 +34,8 @@ let acceptWaiter: (() => void) | null = null;
 
 let tlsEcho: TlsServer | null = null;
 const tlsSockets = new Set<TLSSocket>();
+let pipeProxy: Server | null = null;
+const pipeSockets = new Set<Socket>();
 
 let udp: UdpSocket | null = null;
 let udpCount = 0;
@@ -178,6 +180,28 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     for (const socket of tlsSockets) socket.destroy();
     if (tlsEcho) await close(tlsEcho);
     tlsEcho = null;
+    return {};
+  },
+  async openPipeProxy({ upstreamPort }) {
+    pipeProxy = createServer({ noDelay: true }, (client) => {
+      const upstream = connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+      for (const socket of [client, upstream]) {
+        pipeSockets.add(socket);
+        socket.on('close', () => pipeSockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    return { port: await listen(pipeProxy, 4096) };
+  },
+  async closePipeProxy() {
+    for (const socket of pipeSockets) socket.destroy();
+    if (pipeProxy) await close(pipeProxy);
+    pipeProxy = null;
     return {};
   },
   async listenCloseLoop({ durationMs }) {

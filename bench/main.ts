@@ -16,9 +16,10 @@ import { roundTrip } from './scenarios/round-trip';
 import { sendRate } from './scenarios/send-rate';
 import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { tls } from './scenarios/tls';
+import { proxy } from './scenarios/proxy';
 import { udpReceive } from './scenarios/udp-receive';
 
-const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls];
+const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, proxy];
 
 /**
  * The service's settings for the bench. The defaults suit a shared control plane; a bulk
