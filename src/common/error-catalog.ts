@@ -62,7 +62,7 @@ export const ERROR_CATALOG = {
   NOT_READY: { status: 503, title: 'The service is not ready' },
   CONNECT_TIMEOUT: { status: 504, title: 'The connection attempt timed out' },
   FAULT_NOT_FOUND: { status: 404, title: 'No such fault' },
-  FAULT_TARGET_NOT_FOUND: { status: 404, title: 'No TCP proxy, listener or open connection has that id' },
+  FAULT_TARGET_NOT_FOUND: { status: 404, title: 'No proxy, listener or open connection has that id' },
   FAULT_NOT_APPLICABLE: { status: 400, title: 'The fault type does not apply to that target' },
   FAULT_EXISTS: { status: 409, title: 'The target has a fault of that name already' },
   PROXY_EXISTS: { status: 409, title: 'A proxy of that name exists already' },

@@ -10,7 +10,7 @@ import { ChangeFaultDto, CreateFaultDto, InlineFaultDto, ReplaceFaultsDto } from
 import { FaultDto, FaultListDto, FaultPageDto, toFaultDto } from './dto/fault.dto';
 import { ListFaultsQueryDto } from './dto/list-faults.dto';
 
-const ID_SHAPE = /^(tp|tl|tc)_[0-9a-z]{1,40}$/;
+const ID_SHAPE = /^(tp|up|tl|tc)_[0-9a-z]{1,40}$/;
 
 /** Translates fault requests into the fault engine's specs and its faults back into representations. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-/** What an id says the resource is: `tl_` listener, `tc_` connection, `us_` UDP socket, `tp_` TCP proxy, `ft_` fault. */
-export type IdPrefix = 'tl' | 'tc' | 'us' | 'tp' | 'ft';
+/** What an id says the resource is: `tl_` listener, `tc_` connection, `us_` UDP socket, `tp_` TCP proxy, `up_` UDP proxy, `ft_` fault. */
+export type IdPrefix = 'tl' | 'tc' | 'us' | 'tp' | 'up' | 'ft';
 
 /**
  * Ids carry the creation sequence (so they never repeat, and cursors can point into it) and

@@ -129,6 +129,16 @@ export class SocketRegistry {
     await this.destinations.forConnect(host, port, family);
   }
 
+  /** The address datagrams to `host:port` go to, once the network policy allowed it (a name resolved once, in `family`). */
+  datagramDestination(host: string, port: number, family: 4 | 6): Promise<string> {
+    return this.destinations.forDatagram(host, port, family);
+  }
+
+  /** Throws POLICY_DENIED unless a socket may bind `host:port` (a proxy's own UDP socket). */
+  assertBindAllowed(host: string, port: number): void {
+    this.destinations.assertBindAllowed(host, port, 'bind');
+  }
+
   /** Every socket held now, of every kind. */
   all(): IterableIterator<Resource> {
     return this.resources.values();

@@ -234,7 +234,7 @@ describe('TCP faults', () => {
     const listener = (await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0, mode: 'buffer' }).expect(201)).body;
     const conn = (await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: listener.local.port }).expect(201)).body;
     const cases: [Record<string, unknown>, number, string, string][] = [
-      [{ target: 'tp_000099deadbeef00', type: 'latency', attributes: { ms: 1 } }, 404, 'FAULT_TARGET_NOT_FOUND', 'no TCP proxy, listener or open connection'],
+      [{ target: 'tp_000099deadbeef00', type: 'latency', attributes: { ms: 1 } }, 404, 'FAULT_TARGET_NOT_FOUND', 'no TCP proxy, UDP proxy, listener or open connection'],
       [{ target: 'no-such-proxy', type: 'latency', attributes: { ms: 1 } }, 404, 'FAULT_TARGET_NOT_FOUND', 'no-such-proxy'],
       [{ target: 'not an id!', type: 'latency', attributes: { ms: 1 } }, 400, 'VALIDATION_FAILED', 'target must be'],
       [{ target: listener.id, type: 'latency', attributes: { ms: -5 } }, 400, 'VALIDATION_FAILED', 'attributes.ms: ms must be a whole number from 0 to 3600000'],

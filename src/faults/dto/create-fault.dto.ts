@@ -57,9 +57,9 @@ export class CreateFaultDto extends InlineFaultDto {
   @IsText({
     required: true,
     maxLength: 64,
-    description: 'What it acts on: a TCP proxy (its id `tp_…` or its name), a listener (`tl_…`, the connections it accepts) or a connection (`tc_…`)',
+    description: 'What it acts on: a TCP proxy (its id `tp_…` or its name), a listener (`tl_…`, the connections it accepts), a connection (`tc_…`) or a UDP proxy (`up_…`, with the UDP types)',
     example: 'tutorial',
-    pattern: { source: '^[A-Za-z0-9._-]+$', message: 'target must be a TCP proxy, listener or connection id (tp_…, tl_…, tc_…) or a proxy name' },
+    pattern: { source: '^[A-Za-z0-9._-]+$', message: 'target must be a proxy, listener or connection id (tp_…, up_…, tl_…, tc_…) or a TCP proxy name' },
   })
   target!: string;
 }

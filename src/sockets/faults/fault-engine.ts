@@ -4,15 +4,17 @@ import { SocketEvent } from '../socket-events';
 import { SocketRegistry } from '../socket-registry';
 import { TcpConnection } from '../tcp-connection';
 import { Fault, FaultChange, FaultSpec, FaultState } from './fault';
+import { actsOn } from './fault-types';
 import { TcpFaultStage } from './tcp-fault-stage';
 
-/** A resource faults can target besides listeners and connections (a TCP proxy), as its owner registered it. */
-export interface FaultTarget {
-  id: string;
-  owner: string | null;
-  /** The listener whose accepted connections the target's faults act on. */
-  listenerId: string;
-}
+/**
+ * A resource faults can target besides listeners and connections, as its owner registered it:
+ * a TCP proxy (its faults act on what its listener accepts) or a UDP proxy (told its faults
+ * whenever they change, to apply per datagram).
+ */
+export type FaultTarget =
+  | { id: string; owner: string | null; protocol: 'tcp'; listenerId: string }
+  | { id: string; owner: string | null; protocol: 'udp'; faultsChanged: (faults: Fault[]) => void };
 
 export interface FaultFilter {
   owner?: string | null;
@@ -46,21 +48,25 @@ export class FaultEngine {
   /** Makes `target` (a proxy) a target faults can name; its faults act on what `listenerId` accepts. */
   registerTarget(target: FaultTarget): void {
     this.targets.set(target.id, target);
-    this.targetByListener.set(target.listenerId, target.id);
+    if (target.protocol === 'tcp') this.targetByListener.set(target.listenerId, target.id);
   }
 
   /** The target is gone: so are its faults. */
   unregisterTarget(id: string): void {
     const target = this.targets.get(id);
     if (!target) return;
-    this.targets.delete(id);
-    this.targetByListener.delete(target.listenerId);
     this.removeFaultsOf(id);
+    this.targets.delete(id);
+    if (target.protocol === 'tcp') this.targetByListener.delete(target.listenerId);
   }
 
   /** Checks a fault could be created (its target exists and is the caller's, its type fits), without creating it. */
   check(spec: FaultSpec, owner?: string | null): void {
     const kind = this.targetKind(spec.target, owner);
+    const protocol = kind === 'udp-proxy' ? 'udp' : 'tcp';
+    if (!actsOn(spec.type, protocol)) {
+      throw new SocketError('FAULT_NOT_APPLICABLE', `${spec.type} does not act on ${protocol === 'udp' ? 'UDP datagrams' : 'TCP connections'}, and ${spec.target} carries ${protocol.toUpperCase()}`, { field: 'type' });
+    }
     if (spec.type === 'refuse' && kind === 'tcp-connection') {
       throw new SocketError('FAULT_NOT_APPLICABLE', `refuse turns new connections away: target a listener or a proxy, not connection ${spec.target}`, { field: 'type' });
     }
@@ -79,6 +85,7 @@ export class FaultEngine {
     this.faults.set(id, fault);
     this.scheduleExpiry(fault);
     if (spec.type !== 'refuse') for (const connection of this.connectionsOf(spec.target)) this.place(fault, connection);
+    this.tellDatagramTarget(spec.target);
     return fault;
   }
 
@@ -112,6 +119,7 @@ export class FaultEngine {
       this.unplace(connectionId, id, 'flush');
       if (connection?.kind === 'tcp-connection') this.place(fault, connection);
     }
+    this.tellDatagramTarget(fault.spec.target);
     return fault;
   }
 
@@ -255,6 +263,14 @@ export class FaultEngine {
       this.unplace(connectionId, fault.id, 'flush');
       if (expired && connection) this.registry.events.publish(connection, 'fault.expired', { faultId: fault.id, type: fault.spec.type });
     }
+    this.tellDatagramTarget(fault.spec.target);
+  }
+
+  /** A UDP proxy is told its faults, in creation order, whenever they change. */
+  private tellDatagramTarget(targetId: string): void {
+    const target = this.targets.get(targetId);
+    if (target?.protocol !== 'udp') return;
+    target.faultsChanged([...this.faults.values()].filter((fault) => fault.spec.target === targetId));
   }
 
   private removeFaultsOf(targetId: string): void {
@@ -272,17 +288,19 @@ export class FaultEngine {
     this.expiryTimers.set(fault.id, timer);
   }
 
-  private targetKind(id: string, owner?: string | null): 'tcp-proxy' | 'tcp-listener' | 'tcp-connection' {
+  private targetKind(id: string, owner?: string | null): 'tcp-proxy' | 'udp-proxy' | 'tcp-listener' | 'tcp-connection' {
     const scoped = (resourceOwner: string | null): boolean => owner === undefined || owner === null || resourceOwner === owner;
     const target = this.targets.get(id);
-    if (target && scoped(target.owner)) return 'tcp-proxy';
+    if (target && scoped(target.owner)) return target.protocol === 'udp' ? 'udp-proxy' : 'tcp-proxy';
     const resource = this.registry.find(id);
     if (resource && scoped(resource.owner) && (resource.kind === 'tcp-listener' || resource.kind === 'tcp-connection') && resource.state !== 'closed') return resource.kind;
-    throw new SocketError('FAULT_TARGET_NOT_FOUND', `no TCP proxy, listener or open connection with id ${id} to put a fault on`, { target: id });
+    throw new SocketError('FAULT_TARGET_NOT_FOUND', `no TCP proxy, UDP proxy, listener or open connection with id ${id} to put a fault on`, { target: id });
   }
 
   private *connectionsOf(targetId: string): Generator<TcpConnection> {
-    const listenerId = this.targets.get(targetId)?.listenerId ?? targetId;
+    const target = this.targets.get(targetId);
+    if (target?.protocol === 'udp') return;
+    const listenerId = target?.listenerId ?? targetId;
     for (const resource of this.registry.all()) {
       if (resource.kind !== 'tcp-connection' || resource.state === 'closed') continue;
       if (resource.id === targetId || resource.listenerId === listenerId) yield resource;

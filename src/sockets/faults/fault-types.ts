@@ -18,18 +18,29 @@ export type AttributeRule =
 const ms = (description: string, defaultValue?: number): AttributeRule => ({ kind: 'integer', min: 0, max: 3_600_000, default: defaultValue, description });
 const bytes = (description: string, min: number, defaultValue?: number): AttributeRule => ({ kind: 'integer', min, max: 1 << 30, default: defaultValue, description });
 
+/** What a fault type acts on: TCP connections, UDP proxies' datagrams, or both. */
+export type FaultProtocol = 'tcp' | 'udp';
+const TCP = ['tcp'] as const;
+const UDP = ['udp'] as const;
+const BOTH = ['tcp', 'udp'] as const;
+
+/** Whether faults of `type` can act on `protocol`. */
+export function actsOn(type: FaultType, protocol: FaultProtocol): boolean {
+  return (FAULT_TYPES[type].on as readonly FaultProtocol[]).includes(protocol);
+}
+
 /**
  * Every fault type, what it acts on, and its attributes. This table is the one source: the API
  * validates attributes by it, and docs/faults.md describes the same rows.
  */
 export const FAULT_TYPES = {
   latency: {
-    on: 'tcp',
-    description: 'Holds each chunk for `ms` (± `jitterMs`) before passing it on, keeping their order',
+    on: BOTH,
+    description: 'Holds each chunk (TCP) or datagram (UDP) for `ms` (± `jitterMs`) before passing it on; TCP chunks keep their order',
     attributes: { ms: ms('Delay added to every chunk'), jitterMs: ms('Up to this much more or less, drawn per chunk from the fault’s seed', 0) },
   },
   bandwidth: {
-    on: 'tcp',
+    on: TCP,
     description: 'Passes at most `bytesPerSecond`, per connection or shared by everything the target carries',
     attributes: {
       bytesPerSecond: bytes('The rate', 1),
@@ -37,51 +48,66 @@ export const FAULT_TYPES = {
     },
   },
   slice: {
-    on: 'tcp',
+    on: TCP,
     description: 'Cuts each chunk into pieces of `averageBytes` ± `variationBytes`, `delayMs` apart',
     attributes: { averageBytes: bytes('Mean piece size', 1), variationBytes: bytes('Pieces vary by up to this much', 0, 0), delayMs: ms('Pause between pieces', 0) },
   },
   limitBytes: {
-    on: 'tcp',
+    on: TCP,
     description: 'Passes `bytes` bytes, then does `then`',
     attributes: { bytes: bytes('Bytes let through', 0), then: { kind: 'choice', values: THEN_ACTIONS, default: 'fin', description: 'What happens at the limit' } },
   },
   limitTime: {
-    on: 'tcp',
+    on: TCP,
     description: 'Lets the connection live `ms` after the fault applies to it, then does `then`',
     attributes: { ms: ms('Lifetime'), then: { kind: 'choice', values: THEN_ACTIONS, default: 'fin', description: 'What happens when time is up' } },
   },
   blackhole: {
-    on: 'tcp',
+    on: TCP,
     description: 'Passes nothing and keeps the connection open; with `closeAfterMs`, closes it (FIN) after that long',
     attributes: { closeAfterMs: ms('Close this long after the fault applies; 0 = keep it open', 0) },
   },
   close: {
-    on: 'tcp',
+    on: TCP,
     description: 'Closes the connection `afterMs` after the fault applies: `fin` gracefully, `rst` with a real reset',
     attributes: { afterMs: ms('When', 0), how: { kind: 'choice', values: CLOSE_HOWS, default: 'fin', description: '`fin` or `rst`' } },
   },
   slowClose: {
-    on: 'tcp',
+    on: TCP,
     description: 'On a proxy, closing this half because the other half closed waits `delayMs`',
     attributes: { delayMs: ms('Delay before the close') },
   },
   firstByteDelay: {
-    on: 'tcp',
+    on: TCP,
     description: 'Holds the first byte (and everything after it until then) for `ms`; later bytes pass as they come',
     attributes: { ms: ms('Delay of the first byte') },
   },
   refuse: {
-    on: 'tcp',
+    on: TCP,
     description: 'A listener or proxy resets every new connection at once',
     attributes: {},
   },
   corrupt: {
-    on: 'tcp',
+    on: TCP,
     description: 'Flips one random bit of each byte with `probability`, drawn from the fault’s seed',
     attributes: { probability: { kind: 'probability', description: 'Chance per byte' } },
   },
-} as const satisfies Record<string, { on: 'tcp' | 'udp'; description: string; attributes: Record<string, AttributeRule> }>;
+  drop: {
+    on: UDP,
+    description: 'Drops each datagram with `probability`; `correlation` makes drops come in bursts (each draw leans that much on the last)',
+    attributes: { probability: { kind: 'probability', description: 'Chance per datagram' }, correlation: { kind: 'probability', default: 0, description: 'How much each draw repeats the last one (0: independent)' } },
+  },
+  duplicate: {
+    on: UDP,
+    description: 'Sends each datagram twice with `probability`',
+    attributes: { probability: { kind: 'probability', description: 'Chance per datagram' } },
+  },
+  reorder: {
+    on: UDP,
+    description: 'Holds each datagram a random time up to `windowMs`, so datagrams sent within the window arrive shuffled',
+    attributes: { windowMs: ms('The longest hold') },
+  },
+} as const satisfies Record<string, { on: readonly FaultProtocol[]; description: string; attributes: Record<string, AttributeRule> }>;
 
 export type FaultType = keyof typeof FAULT_TYPES;
 export const FAULT_TYPE_NAMES = Object.keys(FAULT_TYPES) as FaultType[];

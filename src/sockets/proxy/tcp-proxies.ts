@@ -67,7 +67,7 @@ export class TcpProxies {
     const proxy = new TcpProxy(id, seq, request.owner, request.labels, listener, { name: request.name ?? id, upstream, connectTimeoutMs, record, whenUpstreamDown }, request.enabled);
     this.proxies.set(id, proxy);
     this.byListener.set(listener.id, proxy);
-    this.faults.registerTarget({ id, owner: request.owner, listenerId: listener.id });
+    this.faults.registerTarget({ id, owner: request.owner, protocol: 'tcp', listenerId: listener.id });
     return proxy;
   }
 
