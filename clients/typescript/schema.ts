@@ -503,6 +503,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/udp/proxies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List UDP proxies
+         * @description Oldest first, filtered by labels, a page at a time.
+         */
+        get: operations["listUdpProxies"];
+        put?: never;
+        /**
+         * Open a UDP proxy
+         * @description Binds `listen`; datagrams from each client address are relayed to `upstream` through a socket of that client’s own, and the replies sent back to that client. A mapping idle for `idleTimeoutMs` closes. UDP faults (drop, duplicate, reorder, latency) act per datagram, seeded.
+         */
+        post: operations["createUdpProxy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/udp/proxies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a UDP proxy
+         * @description Where it listens, its upstream, the clients with a mapping now, its faults and counters.
+         */
+        get: operations["getUdpProxy"];
+        put?: never;
+        post?: never;
+        /**
+         * Close a UDP proxy
+         * @description Closes its socket and every client mapping, and removes its faults. Answers with its last state.
+         */
+        delete: operations["deleteUdpProxy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/udp/sockets": {
         parameters: {
             query?: never;
@@ -1299,7 +1347,7 @@ export interface components {
             /** @description Which connections it acts on; omitted: all of them */
             select?: components["schemas"]["FaultSelectDto"];
             /**
-             * @description What it acts on: a TCP proxy (its id `tp_…` or its name), a listener (`tl_…`, the connections it accepts) or a connection (`tc_…`)
+             * @description What it acts on: a TCP proxy (its id `tp_…` or its name), a listener (`tl_…`, the connections it accepts), a connection (`tc_…`) or a UDP proxy (`up_…`, with the UDP types)
              * @example tutorial
              */
             target: string;
@@ -1310,7 +1358,7 @@ export interface components {
              * @example latency
              * @enum {string}
              */
-            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt";
+            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt" | "drop" | "duplicate" | "reorder";
         };
         CreateListenerDto: {
             /**
@@ -1444,6 +1492,33 @@ export interface components {
              * @enum {string}
              */
             whenUpstreamDown?: "close" | "refuse";
+        };
+        CreateUdpProxyDto: {
+            /**
+             * @description UDP faults (drop, duplicate, reorder, latency) from its start, created with it or not at all
+             * @default []
+             */
+            faults?: components["schemas"]["InlineFaultDto"][];
+            /**
+             * @description A client’s mapping (its own upstream socket) closes after this long without a datagram either way
+             * @default 60000
+             * @example 60000
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /** @description Where it receives clients’ datagrams */
+            listen: components["schemas"]["UdpProxyListenDto"];
+            /** @description Where it relays them */
+            upstream: components["schemas"]["UdpProxyUpstreamDto"];
         };
         CreateUdpSocketDto: {
             /**
@@ -1916,7 +1991,7 @@ export interface components {
              * @example latency
              * @enum {string}
              */
-            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt";
+            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt" | "drop" | "duplicate" | "reorder";
             /**
              * Format: date-time
              * @example 2026-11-25T16:30:00.000Z
@@ -2369,7 +2444,7 @@ export interface components {
              * @example latency
              * @enum {string}
              */
-            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt";
+            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt" | "drop" | "duplicate" | "reorder";
         };
         LimitsDto: {
             perRequest: components["schemas"]["PerRequestLimitsDto"];
@@ -3081,6 +3156,114 @@ export interface components {
              */
             port: number;
         };
+        UdpProxyCountersDto: {
+            /**
+             * @description Datagrams received from clients
+             * @example 1
+             */
+            datagramsIn: number;
+            /**
+             * @description Datagrams sent to clients
+             * @example 1
+             */
+            datagramsOut: number;
+            /**
+             * @description Client mappings closed for being idle
+             * @example 0
+             */
+            mappingsExpired: number;
+            /**
+             * @description Client mappings opened
+             * @example 1
+             */
+            mappingsOpened: number;
+            /**
+             * @description Datagrams the upstream answered (before faults)
+             * @example 1
+             */
+            relayedDown: number;
+            /**
+             * @description Datagrams relayed to the upstream (after faults)
+             * @example 1
+             */
+            relayedUp: number;
+        };
+        UdpProxyDto: {
+            /** @description Clients with a mapping now */
+            clients: components["schemas"]["EndpointDto"][];
+            counters: components["schemas"]["UdpProxyCountersDto"];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Faults on it (see /v1/faults)
+             * @example [
+             *       "ft_000003a1b2c3d4e5"
+             *     ]
+             */
+            faults: string[];
+            /** @example up_000001a1b2c3d4e5 */
+            id: string;
+            /** @example 60000 */
+            idleTimeoutMs: number;
+            /**
+             * @example udp-proxy
+             * @enum {string}
+             */
+            kind: "udp-proxy";
+            /**
+             * @example {
+             *       "demo": "udp"
+             *     }
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /** @description Where it receives, with the real port */
+            listen?: components["schemas"]["EndpointDto"] | null;
+            /**
+             * @example open
+             * @enum {string}
+             */
+            state: "open" | "closed";
+            upstream: components["schemas"]["ProxyUpstreamStateDto"];
+        };
+        UdpProxyListenDto: {
+            /**
+             * @description Local address the proxy binds (`::1` for an IPv6 proxy)
+             * @default 127.0.0.1
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description Port to bind; 0 takes a free one (the answer shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+        };
+        UdpProxyPageDto: {
+            items: components["schemas"]["UdpProxyDto"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last one
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        UdpProxyUpstreamDto: {
+            /**
+             * @description Where datagrams are relayed: an IP address or a host name, checked against the network policy
+             * @example 127.0.0.1
+             */
+            host: string;
+            /**
+             * @description The upstream’s port
+             * @example 65432
+             */
+            port: number;
+        };
         UdpSocketDto: {
             buffer: components["schemas"]["DatagramBufferStateDto"];
             /** @description Why it closed; null while bound */
@@ -3451,7 +3634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `FAULT_TARGET_NOT_FOUND`: No TCP proxy, listener or open connection has that id */
+            /** @description `FAULT_TARGET_NOT_FOUND`: No proxy, listener or open connection has that id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3529,7 +3712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `FAULT_TARGET_NOT_FOUND`: No TCP proxy, listener or open connection has that id */
+            /** @description `FAULT_TARGET_NOT_FOUND`: No proxy, listener or open connection has that id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5670,6 +5853,244 @@ export interface operations {
                 };
             };
             /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listUdpProxies: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page; without it, the first page */
+                cursor?: string;
+                /** @description Only resources carrying this label, as `key:value`; repeat for several (all must match) */
+                label?: string[];
+                /** @description Items per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyPageDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `INVALID_CURSOR`: The cursor is not one this service returned */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createUdpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUdpProxyDto"];
+            };
+        };
+        responses: {
+            /** @description Bound */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port; `PERMISSION_DENIED`: The operating system refused the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NAME_NOT_RESOLVED`: The host name did not resolve */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getUdpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP proxy id: the `id` in the answer of `POST /v1/udp/proxies` (or of `GET /v1/udp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteUdpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP proxy id: the `id` in the answer of `POST /v1/udp/proxies` (or of `GET /v1/udp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
                     [name: string]: unknown;
