@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
-import { ApiProblem } from '../common/api-problem';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { parseLabelSelector } from '../common/validation';
 import { RequestSettings } from '../config/app-config';
-import { toFaultSpec } from '../faults/faults.service';
 import { FaultEngine } from '../sockets/faults/fault-engine';
 import { TcpProxies } from '../sockets/proxy/tcp-proxies';
 import { TcpProxy } from '../sockets/proxy/tcp-proxy';
 import { ChangeTcpProxyDto, CreateTcpProxyDto } from './dto/create-tcp-proxy.dto';
 import { TcpProxyDto, TcpProxyPageDto, toTcpProxyDto } from './dto/tcp-proxy.dto';
+import { withInlineFaults } from './inline-faults';
 
 /** Translates between the proxy representations and the runtime's proxies and faults. */
 @Injectable()
@@ -22,14 +21,8 @@ export class TcpProxiesService {
 
   /** Creates the proxy and its faults together: a bad fault leaves no proxy behind. */
   async create(dto: CreateTcpProxyDto, caller: Caller): Promise<TcpProxyDto> {
-    const inline = dto.faults ?? [];
-    // Checked before anything is bound, with a stand-in target; the engine checks the rest once the proxy exists.
-    inline.forEach((fault, index) => toFaultSpec(fault, '', `faults[${index}].`));
-    const names = inline.map((fault) => fault.name).filter((name) => name !== undefined);
-    if (new Set(names).size !== names.length) {
-      throw new ApiProblem('VALIDATION_FAILED', 'faults: two faults have the same name', {}, [{ field: 'faults', message: 'fault names must be unique' }]);
-    }
-    const proxy = await this.proxies.create({
+    const create = () =>
+      this.proxies.create({
       name: dto.name ?? null,
       listen: dto.listen,
       upstream: dto.upstream,
@@ -41,12 +34,7 @@ export class TcpProxiesService {
       labels: dto.labels,
       owner: caller.owner,
     });
-    try {
-      inline.forEach((fault) => this.faults.create(toFaultSpec(fault, proxy.id), caller.owner));
-    } catch (err) {
-      await this.proxies.remove(proxy.id);
-      throw err;
-    }
+    const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, create, (made) => this.proxies.remove(made.id));
     return this.toDto(proxy);
   }
 

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { parseLabelSelector } from '../common/validation';
-import { toFaultSpec } from '../faults/faults.service';
 import { FaultEngine } from '../sockets/faults/fault-engine';
 import { UdpProxies, UdpProxy } from '../sockets/proxy/udp-proxies';
 import { CreateUdpProxyDto, UdpProxyDto, UdpProxyPageDto, toUdpProxyDto } from './dto/udp-proxy.dto';
+import { withInlineFaults } from './inline-faults';
 
 /** Translates between the UDP proxy representations and the runtime's UDP proxies and their faults. */
 @Injectable()
@@ -17,15 +17,8 @@ export class UdpProxiesService {
 
   /** Creates the proxy and its faults together: a bad fault leaves no proxy behind. */
   async create(dto: CreateUdpProxyDto, caller: Caller): Promise<UdpProxyDto> {
-    const inline = dto.faults ?? [];
-    inline.forEach((fault, index) => toFaultSpec(fault, '', `faults[${index}].`));
-    const proxy = await this.proxies.create({ listen: dto.listen, upstream: dto.upstream, idleTimeoutMs: dto.idleTimeoutMs, labels: dto.labels, owner: caller.owner });
-    try {
-      inline.forEach((fault) => this.faults.create(toFaultSpec(fault, proxy.id), caller.owner));
-    } catch (err) {
-      this.proxies.remove(proxy.id);
-      throw err;
-    }
+    const create = () => this.proxies.create({ listen: dto.listen, upstream: dto.upstream, idleTimeoutMs: dto.idleTimeoutMs, labels: dto.labels, owner: caller.owner });
+    const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, create, (made) => this.proxies.remove(made.id));
     return this.toDto(proxy);
   }
 

@@ -1,7 +1,6 @@
-import { connect } from 'node:net';
 import { TcpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
-import { UpstreamServer } from '../support/upstreams';
+import { UpstreamServer, connectUntilClosed } from '../support/upstreams';
 
 interface Fault {
   type: string;
@@ -9,16 +8,6 @@ interface Fault {
   attributes?: Record<string, number | string>;
   select?: Record<string, number | string>;
   trigger?: Record<string, number>;
-}
-
-/** Connects and waits for the connection to end; the error code it ended with (a reset can come before `connect` is seen), or null. */
-async function connectUntilClosed(port: number): Promise<string | null> {
-  const socket = connect({ port, host: '127.0.0.1' });
-  let code: string | null = null;
-  socket.on('error', (err: NodeJS.ErrnoException) => (code = err.code ?? 'UNKNOWN'));
-  socket.resume();
-  await new Promise((resolve) => socket.on('close', resolve));
-  return code;
 }
 
 describe('TCP faults', () => {

@@ -1,21 +1,9 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TcpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
-import { UpstreamServer } from '../support/upstreams';
-
-/** Connects and waits for the connection to end; the error code it ended with (a reset can come before `connect` is seen), or null. */
-async function connectUntilClosed(port: number): Promise<string | null> {
-  const socket = connect({ port, host: '127.0.0.1' });
-  let code: string | null = null;
-  socket.on('error', (err: NodeJS.ErrnoException) => (code = err.code ?? 'UNKNOWN'));
-  socket.resume();
-  // Not `once(socket, 'close')`: it rejects on the `error` that comes first.
-  await new Promise((resolve) => socket.on('close', resolve));
-  return code;
-}
+import { UpstreamServer, connectUntilClosed } from '../support/upstreams';
 
 describe('TCP proxies', () => {
   let t: TestApp;

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { AddressInfo, Server, Socket, createServer } from 'node:net';
+import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
 
 /** A plain Node TCP server standing in for a proxy's upstream; it remembers its sockets and closes them all. */
 export class UpstreamServer {
@@ -43,4 +43,15 @@ export class UpstreamServer {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Connects and waits for the connection to end; the error code it ended with (a reset can come before `connect` is seen), or null. */
+export async function connectUntilClosed(port: number, host = '127.0.0.1'): Promise<string | null> {
+  const socket = connect({ port, host });
+  let code: string | null = null;
+  socket.on('error', (err: NodeJS.ErrnoException) => (code = err.code ?? 'UNKNOWN'));
+  socket.resume();
+  // Not `once(socket, 'close')`: it rejects on the `error` that comes first.
+  await new Promise((resolve) => socket.on('close', resolve));
+  return code;
 }

@@ -3,7 +3,7 @@ import { UPSTREAM_DOWN_ACTIONS, UpstreamDownAction } from '../../sockets/proxy/t
 import { InlineFaultDto } from '../../faults/dto/create-fault.dto';
 
 export class ProxyListenDto {
-  @IsBindHost({ description: 'Local address the proxy listens on', default: '127.0.0.1', example: '127.0.0.1' })
+  @IsBindHost({ description: 'Local address the proxy listens on (`::1` for IPv6)', default: '127.0.0.1', example: '127.0.0.1' })
   host!: string;
 
   @IsPort({ allowZero: true, required: false, description: 'Port to listen on; 0 takes a free one (the answer shows it)', default: 0, example: 0 })
@@ -11,7 +11,7 @@ export class ProxyListenDto {
 }
 
 export class ProxyUpstreamDto {
-  @IsHost({ description: 'Where each client is connected to: an IP address or a host name, checked against the network policy', example: '127.0.0.1' })
+  @IsHost({ description: 'Where clients are relayed to: an IP address or a host name, checked against the network policy', example: '127.0.0.1' })
   host!: string;
 
   @IsPort({ allowZero: false, description: 'The upstream’s port', example: 65432 })

@@ -1,32 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EndpointDto, toEndpointDto } from '../../common/dto/socket-common.dto';
-import { IsBindHost, IsHost, IsIntegerField, IsLabels, IsNestedList, IsNestedObject, IsPort } from '../../common/validation';
+import { IsIntegerField, IsLabels, IsNestedList, IsNestedObject } from '../../common/validation';
+import { ProxyListenDto, ProxyUpstreamDto } from './create-tcp-proxy.dto';
 import { InlineFaultDto } from '../../faults/dto/create-fault.dto';
 import { UdpProxy } from '../../sockets/proxy/udp-proxies';
 import { ProxyUpstreamStateDto } from './tcp-proxy.dto';
 
-export class UdpProxyListenDto {
-  @IsBindHost({ description: 'Local address the proxy binds (`::1` for an IPv6 proxy)', default: '127.0.0.1', example: '127.0.0.1' })
-  host!: string;
-
-  @IsPort({ allowZero: true, required: false, description: 'Port to bind; 0 takes a free one (the answer shows it)', default: 0, example: 0 })
-  port!: number;
-}
-
-export class UdpProxyUpstreamDto {
-  @IsHost({ description: 'Where datagrams are relayed: an IP address or a host name, checked against the network policy', example: '127.0.0.1' })
-  host!: string;
-
-  @IsPort({ allowZero: false, description: 'The upstream’s port', example: 65432 })
-  port!: number;
-}
-
 export class CreateUdpProxyDto {
-  @IsNestedObject(UdpProxyListenDto, { required: true, description: 'Where it receives clients’ datagrams' })
-  listen!: UdpProxyListenDto;
+  @IsNestedObject(ProxyListenDto, { required: true, description: 'Where it receives clients’ datagrams' })
+  listen!: ProxyListenDto;
 
-  @IsNestedObject(UdpProxyUpstreamDto, { required: true, description: 'Where it relays them' })
-  upstream!: UdpProxyUpstreamDto;
+  @IsNestedObject(ProxyUpstreamDto, { required: true, description: 'Where it relays them' })
+  upstream!: ProxyUpstreamDto;
 
   @IsIntegerField({ min: 100, max: 86_400_000, description: 'A client’s mapping (its own upstream socket) closes after this long without a datagram either way', default: 60_000, example: 60000 })
   idleTimeoutMs!: number;
