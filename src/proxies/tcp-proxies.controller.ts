@@ -43,6 +43,16 @@ export class TcpProxiesController {
           labels: { demo: 'proxy' },
         },
       },
+      tlsInTheMiddle: {
+        summary: 'TLS both ways to the TLS echo server on 65443 (the “tlsEcho” example of POST /v1/tcp/listeners), the clear bytes recorded',
+        value: {
+          listen: { host: '127.0.0.1', port: 0 },
+          upstream: { host: '127.0.0.1', port: 65443 },
+          tls: { listen: { mode: 'implicit' }, upstream: { mode: 'implicit', ca: 'instance', servername: 'localhost' } },
+          record: true,
+          labels: { demo: 'proxy' },
+        },
+      },
       recorded: {
         summary: 'Keep what crosses in the halves’ byte logs',
         value: { listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: 65432 }, record: true, labels: { demo: 'proxy' } },
@@ -62,6 +72,8 @@ export class TcpProxiesController {
     'FAULT_NOT_APPLICABLE',
     'QUOTA_EXCEEDED',
     'UNSUPPORTED_MEDIA_TYPE',
+    'CERTIFICATE_NOT_FOUND',
+    'CERTIFICATE_INVALID',
   )
   @Validated({ body: CreateTcpProxyDto })
   createTcpProxy(@Body() body: CreateTcpProxyDto, @Owner() caller: Caller): Promise<TcpProxyDto> {

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { parseLabelSelector } from '../common/validation';
+import { ApiProblem } from '../common/api-problem';
 import { RequestSettings } from '../config/app-config';
+import { TlsService } from '../tls/tls.service';
 import { FaultEngine } from '../sockets/faults/fault-engine';
 import { TcpProxies } from '../sockets/proxy/tcp-proxies';
 import { TcpProxy } from '../sockets/proxy/tcp-proxy';
@@ -17,10 +19,15 @@ export class TcpProxiesService {
     private readonly proxies: TcpProxies,
     private readonly faults: FaultEngine,
     private readonly config: RequestSettings,
+    private readonly tls: TlsService,
   ) {}
 
   /** Creates the proxy and its faults together: a bad fault leaves no proxy behind. */
   async create(dto: CreateTcpProxyDto, caller: Caller): Promise<TcpProxyDto> {
+    const listenTls = dto.tls?.listen;
+    if (listenTls?.mode === 'starttls') throw new ApiProblem('VALIDATION_FAILED', 'tls.listen.mode: a proxy terminates TLS from the start (implicit) or not at all (off)', {}, [{ field: 'tls.listen.mode', message: 'must be implicit or off' }]);
+    const server = listenTls && listenTls.mode !== 'off' ? { mode: 'implicit' as const, server: await this.tls.serverFor(listenTls, caller) } : null;
+    const upstreamTls = dto.tls?.upstream && dto.tls.upstream.mode !== 'off' ? this.tls.clientFor(dto.tls.upstream, caller) : null;
     const create = () =>
       this.proxies.create({
       name: dto.name ?? null,
@@ -33,6 +40,8 @@ export class TcpProxiesService {
       idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
       labels: dto.labels,
       owner: caller.owner,
+      listenTls: server,
+      upstreamTls,
     });
     const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, create, (made) => this.proxies.remove(made.id));
     return this.toDto(proxy);

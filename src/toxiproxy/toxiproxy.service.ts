@@ -58,6 +58,8 @@ export class ToxiproxyService {
       idleTimeoutMs: this.config.idleTimeoutMs,
       labels: { toxiproxy: fields.name },
       owner: caller.owner,
+      listenTls: null,
+      upstreamTls: null,
     });
     return this.toJson(proxy);
   }

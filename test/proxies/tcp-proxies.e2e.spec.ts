@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { TcpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 import { UpstreamServer, connectUntilClosed } from '../support/upstreams';
@@ -163,5 +164,31 @@ describe('TCP proxies', () => {
     for (const { value } of examplesOf('/v1/faults', 'put')) await t.http.put('/v1/faults').send(value).expect(200);
     await Promise.all(proxies.map((id) => t.http.delete(`/v1/tcp/proxies/${id}`).expect(200)));
     expect((await t.http.get('/v1/faults').expect(200)).body.items).toHaveLength(0);
+  });
+
+  it('terminates TLS from its clients and originates TLS to the upstream, seeing the bytes in clear between them', async () => {
+    const ca = (await t.http.get('/v1/tls/ca?format=pem').expect(200)).text;
+    const upstream = (await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0, mode: 'echo', tls: { mode: 'implicit' } }).expect(201)).body;
+    const proxy = (
+      await t.http
+        .post('/v1/tcp/proxies')
+        .send({ listen: { port: 0 }, upstream: { host: '127.0.0.1', port: upstream.local.port }, record: true, tls: { listen: { mode: 'implicit' }, upstream: { mode: 'implicit', ca: 'instance' } } })
+        .expect(201)
+    ).body;
+    expect(proxy.tls).toEqual({ listen: 'implicit', upstream: 'implicit' });
+    const client = tlsConnect({ host: '127.0.0.1', port: proxy.listen.port, servername: 'proxy.example.test', ca });
+    await once(client, 'secureConnect');
+    client.write('top secret');
+    let echoed = '';
+    while (echoed.length < 10) echoed += String((await once(client, 'data'))[0]);
+    expect(echoed).toBe('top secret');
+    const pair = (await t.http.get(`/v1/tcp/proxies/${proxy.id}`).expect(200)).body.pairs[0];
+    const clear = await t.http.get(`/v1/tcp/connections/${pair.clientConnectionId}/buffer`).query({ waitMs: 2000, minBytes: 10 }).expect(200);
+    expect(clear.body.data).toBe('top secret');
+    const upstreamHalf = (await t.http.get(`/v1/tcp/connections/${pair.upstreamConnectionId}`).expect(200)).body;
+    expect(upstreamHalf.tls).toMatchObject({ state: 'established' });
+    client.destroy();
+    await t.http.delete(`/v1/tcp/proxies/${proxy.id}`).expect(200);
+    await t.http.delete(`/v1/tcp/listeners/${upstream.id}?closeConnections=true`).expect(200);
   });
 });

@@ -1,6 +1,8 @@
 import { IsBindHost, IsBooleanField, IsHost, IsIntegerField, IsLabels, IsNestedList, IsNestedObject, IsOneOf, IsPort, IsText } from '../../common/validation';
 import { UPSTREAM_DOWN_ACTIONS, UpstreamDownAction } from '../../sockets/proxy/tcp-proxy';
 import { InlineFaultDto } from '../../faults/dto/create-fault.dto';
+import { ConnectionTlsRequestDto } from '../../tls/dto/connection-tls-request.dto';
+import { ListenerTlsDto } from '../../tls/dto/listener-tls.dto';
 
 export class ProxyListenDto {
   @IsBindHost({ description: 'Local address the proxy listens on (`::1` for IPv6)', default: '127.0.0.1', example: '127.0.0.1' })
@@ -18,6 +20,14 @@ export class ProxyUpstreamDto {
   port!: number;
 }
 
+export class ProxyTlsDto {
+  @IsNestedObject(ListenerTlsDto, { description: 'TLS the proxy terminates: `mode: implicit`, clients handshake with the proxy (a leaf the instance CA mints per SNI name, or `certificate`); omitted: plain' })
+  listen?: ListenerTlsDto;
+
+  @IsNestedObject(ConnectionTlsRequestDto, { description: 'TLS the proxy originates towards the upstream (`mode: implicit`); omitted: plain' })
+  upstream?: ConnectionTlsRequestDto;
+}
+
 export class CreateTcpProxyDto {
   @IsText({
     minLength: 1,
@@ -33,6 +43,9 @@ export class CreateTcpProxyDto {
 
   @IsNestedObject(ProxyUpstreamDto, { required: true, description: 'What it connects each client to' })
   upstream!: ProxyUpstreamDto;
+
+  @IsNestedObject(ProxyTlsDto, { description: 'TLS on either side: the proxy holds both ends, so it sees the bytes in clear between them (docs/proxies.md)' })
+  tls?: ProxyTlsDto;
 
   @IsOneOf(['on-accept'], { description: 'When the upstream half is dialled: as each client is accepted', default: 'on-accept', example: 'on-accept' })
   connectUpstream!: 'on-accept';

@@ -10,6 +10,14 @@ export class ProxyUpstreamStateDto {
   port!: number;
 }
 
+export class ProxyTlsStateDto {
+  @ApiProperty({ enum: ['implicit', 'off'], description: '`implicit`: clients handshake TLS with the proxy', example: 'off' })
+  listen!: 'implicit' | 'off';
+
+  @ApiProperty({ enum: ['implicit', 'off'], description: '`implicit`: the proxy speaks TLS to the upstream', example: 'off' })
+  upstream!: 'implicit' | 'off';
+}
+
 export class ProxyPairDto {
   @ApiProperty({ description: 'The connection the proxy accepted from the client', example: 'tc_000004a1b2c3d4e5' })
   clientConnectionId!: string;
@@ -60,6 +68,9 @@ export class TcpProxyDto {
   @ApiProperty({ example: false })
   record!: boolean;
 
+  @ApiProperty({ type: ProxyTlsStateDto, description: 'Where it speaks TLS' })
+  tls!: ProxyTlsStateDto;
+
   @ApiProperty({ enum: UPSTREAM_DOWN_ACTIONS, example: 'close' })
   whenUpstreamDown!: string;
 
@@ -102,6 +113,7 @@ export function toTcpProxyDto(proxy: TcpProxy, faultIds: string[]): TcpProxyDto 
     listen: toEndpointDto(proxy.listener.local),
     upstream: { ...options.upstream },
     record: options.record,
+    tls: { listen: proxy.listener.options.tls ? 'implicit' : 'off', upstream: options.upstreamTls ? 'implicit' : 'off' },
     whenUpstreamDown: options.whenUpstreamDown,
     connectTimeoutMs: options.connectTimeoutMs,
     pairs: proxy.pairs.map((pair) => ({ clientConnectionId: pair.client.id, upstreamConnectionId: pair.upstream.id })),

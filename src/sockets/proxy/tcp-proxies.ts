@@ -4,6 +4,7 @@ import { Page, paginate } from '../pagination';
 import { SocketError } from '../socket-error';
 import { SocketEvent } from '../socket-events';
 import { ConnectRequest, SocketRegistry } from '../socket-registry';
+import { ListenerTls } from '../tcp-listener';
 import { Labels } from '../socket-types';
 import { TcpConnection } from '../tcp-connection';
 import { ForwardStage, TcpProxy, TcpProxyOptions, TcpProxyState } from './tcp-proxy';
@@ -16,6 +17,8 @@ export interface CreateTcpProxyRequest extends Omit<TcpProxyOptions, 'name'> {
   owner: string | null;
   /** Idle time after which each half closes (reason `timeout`); 0 = never. */
   idleTimeoutMs: number;
+  /** TLS the proxy terminates for its clients (implicit: each handshakes first); null: plain TCP. */
+  listenTls: ListenerTls | null;
 }
 
 /**
@@ -53,7 +56,7 @@ export class TcpProxies {
       keepAlive: false,
       keepAliveInitialDelayMs: 0,
       idleTimeoutMs: request.idleTimeoutMs,
-      tls: null,
+      tls: request.listenTls,
       labels: request.labels,
       owner: request.owner,
     });
@@ -63,8 +66,9 @@ export class TcpProxies {
       this.assertNameFree(request.name);
     }
     const { id, seq } = this.registry.nextId('tp');
-    const { upstream, connectTimeoutMs, record, whenUpstreamDown } = request;
-    const proxy = new TcpProxy(id, seq, request.owner, request.labels, listener, { name: request.name ?? id, upstream, connectTimeoutMs, record, whenUpstreamDown }, request.enabled);
+    const { upstream, connectTimeoutMs, record, whenUpstreamDown, upstreamTls } = request;
+    const options = { name: request.name ?? id, upstream, connectTimeoutMs, record, whenUpstreamDown, upstreamTls };
+    const proxy = new TcpProxy(id, seq, request.owner, request.labels, listener, options, request.enabled);
     this.proxies.set(id, proxy);
     this.byListener.set(listener.id, proxy);
     this.faults.registerTarget({ id, owner: request.owner, protocol: 'tcp', listenerId: listener.id });
@@ -247,7 +251,7 @@ export class TcpProxies {
 
 /** The connect that makes a proxy's upstream half. */
 function upstreamRequest(proxy: TcpProxy, idleTimeoutMs: number): ConnectRequest {
-  const { upstream, connectTimeoutMs } = proxy.options;
+  const { upstream, connectTimeoutMs, upstreamTls } = proxy.options;
   return {
     host: upstream.host,
     port: upstream.port,
@@ -258,7 +262,7 @@ function upstreamRequest(proxy: TcpProxy, idleTimeoutMs: number): ConnectRequest
     keepAlive: false,
     keepAliveInitialDelayMs: 0,
     idleTimeoutMs,
-    tls: null,
+    tls: upstreamTls,
     labels: proxy.labels,
     owner: proxy.owner,
   };

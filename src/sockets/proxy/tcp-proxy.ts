@@ -2,6 +2,7 @@ import { Next, Stage } from '../stage-chain';
 import { Labels } from '../socket-types';
 import { TcpConnection } from '../tcp-connection';
 import { TcpListener } from '../tcp-listener';
+import { TlsClientOptions } from '../tls/tls-client';
 
 export const TcpProxyState = {
   /** Accepting, and pairing each accepted connection with one to the upstream. */
@@ -26,6 +27,8 @@ export interface TcpProxyOptions {
   /** Keep the bytes that cross in the halves' byte logs, to be read afterwards. */
   record: boolean;
   whenUpstreamDown: UpstreamDownAction;
+  /** TLS towards the upstream (the proxy originates it); null: plain TCP. */
+  upstreamTls: TlsClientOptions | null;
 }
 
 /** A client connection and the upstream one it was paired with. */
