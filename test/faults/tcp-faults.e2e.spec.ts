@@ -170,6 +170,8 @@ describe('TCP faults', () => {
     await t.http.patch(`/v1/faults/${fault.id}`).send({ attributes: { ms: 0 } }).expect(200, /"ms":0/);
     expect(await echoRoundTrip(listener.local.port)).toBeLessThan(100);
     expect((await t.http.get(`/v1/faults/${fault.id}`).expect(200)).body.applied).toBe(2);
+    const metrics = (await t.http.get('/metrics').expect(200)).text;
+    expect(metrics).toContain(`sockplane_fault_events_total{fault="${fault.id}",type="latency",event="applied"} 2`);
     await t.http.delete(`/v1/tcp/listeners/${listener.id}?closeConnections=true`).expect(200);
     await t.http.get(`/v1/faults/${fault.id}`).expect(404, /FAULT_NOT_FOUND/);
   });
