@@ -1483,6 +1483,8 @@ export interface components {
              * @default false
              */
             record?: boolean;
+            /** @description TLS on either side: the proxy holds both ends, so it sees the bytes in clear between them (docs/proxies.md) */
+            tls?: components["schemas"]["ProxyTlsDto"];
             /** @description What it connects each client to */
             upstream: components["schemas"]["ProxyUpstreamDto"];
             /**
@@ -1516,9 +1518,9 @@ export interface components {
                 [key: string]: string;
             };
             /** @description Where it receives clients’ datagrams */
-            listen: components["schemas"]["UdpProxyListenDto"];
+            listen: components["schemas"]["ProxyListenDto"];
             /** @description Where it relays them */
-            upstream: components["schemas"]["UdpProxyUpstreamDto"];
+            upstream: components["schemas"]["ProxyUpstreamDto"];
         };
         CreateUdpSocketDto: {
             /**
@@ -2783,7 +2785,7 @@ export interface components {
         };
         ProxyListenDto: {
             /**
-             * @description Local address the proxy listens on
+             * @description Local address the proxy listens on (`::1` for IPv6)
              * @default 127.0.0.1
              * @example 127.0.0.1
              */
@@ -2807,9 +2809,29 @@ export interface components {
              */
             upstreamConnectionId: string;
         };
+        ProxyTlsDto: {
+            /** @description TLS the proxy terminates: `mode: implicit`, clients handshake with the proxy (a leaf the instance CA mints per SNI name, or `certificate`); omitted: plain */
+            listen?: components["schemas"]["ListenerTlsDto"];
+            /** @description TLS the proxy originates towards the upstream (`mode: implicit`); omitted: plain */
+            upstream?: components["schemas"]["ConnectionTlsRequestDto"];
+        };
+        ProxyTlsStateDto: {
+            /**
+             * @description `implicit`: clients handshake TLS with the proxy
+             * @example off
+             * @enum {string}
+             */
+            listen: "implicit" | "off";
+            /**
+             * @description `implicit`: the proxy speaks TLS to the upstream
+             * @example off
+             * @enum {string}
+             */
+            upstream: "implicit" | "off";
+        };
         ProxyUpstreamDto: {
             /**
-             * @description Where each client is connected to: an IP address or a host name, checked against the network policy
+             * @description Where clients are relayed to: an IP address or a host name, checked against the network policy
              * @example 127.0.0.1
              */
             host: string;
@@ -3088,6 +3110,8 @@ export interface components {
              * @enum {string}
              */
             state: "enabled" | "disabled" | "upstream-down" | "closed";
+            /** @description Where it speaks TLS */
+            tls: components["schemas"]["ProxyTlsStateDto"];
             upstream: components["schemas"]["ProxyUpstreamStateDto"];
             /**
              * @example close
@@ -3230,20 +3254,6 @@ export interface components {
             state: "open" | "closed";
             upstream: components["schemas"]["ProxyUpstreamStateDto"];
         };
-        UdpProxyListenDto: {
-            /**
-             * @description Local address the proxy binds (`::1` for an IPv6 proxy)
-             * @default 127.0.0.1
-             * @example 127.0.0.1
-             */
-            host?: string;
-            /**
-             * @description Port to bind; 0 takes a free one (the answer shows it)
-             * @default 0
-             * @example 0
-             */
-            port?: number;
-        };
         UdpProxyPageDto: {
             items: components["schemas"]["UdpProxyDto"][];
             /**
@@ -3251,18 +3261,6 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
-        };
-        UdpProxyUpstreamDto: {
-            /**
-             * @description Where datagrams are relayed: an IP address or a host name, checked against the network policy
-             * @example 127.0.0.1
-             */
-            host: string;
-            /**
-             * @description The upstream’s port
-             * @example 65432
-             */
-            port: number;
         };
         UdpSocketDto: {
             buffer: components["schemas"]["DatagramBufferStateDto"];
@@ -5309,7 +5307,7 @@ export interface operations {
                     "application/json": components["schemas"]["TcpProxyDto"];
                 };
             };
-            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target */
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target; `CERTIFICATE_INVALID`: The certificate or its chain is not valid or not usable */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5329,6 +5327,15 @@ export interface operations {
             };
             /** @description `POLICY_DENIED`: The network policy refuses this address or port; `PERMISSION_DENIED`: The operating system refused the operation */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
