@@ -21,6 +21,9 @@ export interface BaselineCommands {
   /** A bare Node TCP proxy to `upstreamPort`: each client piped to a new connection and back (`socket.pipe()` both ways). */
   openPipeProxy: { args: { upstreamPort: number }; result: { port: number } };
   closePipeProxy: { args: Record<string, never>; result: Record<string, never> };
+  /** A bare Node UDP relay to `upstreamPort`: a dgram socket of its own per client address, replies sent back to that client. */
+  openUdpRelay: { args: { upstreamPort: number }; result: { port: number } };
+  closeUdpRelay: { args: Record<string, never>; result: Record<string, never> };
 }
 
 export type BaselineCommand = keyof BaselineCommands;

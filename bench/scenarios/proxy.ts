@@ -1,8 +1,10 @@
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
 import { BenchContext, Scenario } from '../lib/context';
 import { LOOPBACK } from '../lib/processes';
-import { percentile } from '../lib/report';
+import { ResultRow, percentile } from '../lib/report';
+import { Receiver, lossFreeRate, trial } from './udp-receive';
 
 /** Each write of the throughput stream. */
 const WRITE_CHUNK = Buffer.alloc(256 * 1024, 0x61);
@@ -88,6 +90,48 @@ async function roundTrips(target: Target, count: number): Promise<number[]> {
 
 const median = (values: number[]): number => percentile(values, 50);
 
+/** SO_RCVBUF of the sink both relays send to. */
+const SINK_RECV_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * 512-byte datagrams through a UDP proxy the API opened and through a bare Node dgram relay in
+ * the baseline process, to one sink in the bench process: the highest rate relayed without a
+ * single loss, as the udp scenario finds it.
+ */
+async function udpRelayRows(context: BenchContext): Promise<ResultRow[]> {
+  const { service, baseline, volumes, log } = context;
+  const sink = createSocket({ type: 'udp4', recvBufferSize: SINK_RECV_BUFFER });
+  let received = 0;
+  sink.on('message', () => received++);
+  await new Promise<void>((resolve) => sink.bind({ address: LOOPBACK, port: 0 }, () => resolve()));
+  const sender = createSocket('udp4');
+  await new Promise<void>((resolve) => sender.bind({ address: LOOPBACK, port: 0 }, () => resolve()));
+  const receiver: Receiver = { counts: async () => ({ received, dropped: 0 }) };
+  const bisections = volumes.udpTrialMs < 1000 ? 2 : 4;
+  const created = await service.client.json<{ id: string; listen: { port: number } }>('POST', '/v1/udp/proxies', { listen: { host: LOOPBACK, port: 0 }, upstream: { host: LOOPBACK, port: sink.address().port } }, 201);
+  const relay = await baseline.call('openUdpRelay', { upstreamPort: sink.address().port });
+  try {
+    const bareRate = await lossFreeRate((rate) => trial(sender, relay.port, receiver, rate, volumes.udpTrialMs), bisections);
+    const ourRate = await lossFreeRate((rate) => trial(sender, created.listen.port, receiver, rate, volumes.udpTrialMs), bisections);
+    log(`proxy: UDP relayed loss-free sockplane ${ourRate.toFixed(0)} datagrams/s, bare dgram relay ${bareRate.toFixed(0)} datagrams/s`);
+    return [
+      {
+        scenario: 'UDP proxy: 512 B datagrams relayed to a sink without a loss',
+        unit: 'datagrams/s',
+        sockplane: ourRate,
+        baseline: bareRate,
+        baselineName: 'bare Node dgram relay, a socket per client',
+        target: null,
+      },
+    ];
+  } finally {
+    await baseline.call('closeUdpRelay', {});
+    await service.client.json('DELETE', `/v1/udp/proxies/${created.id}`);
+    sender.close();
+    sink.close();
+  }
+}
+
 /**
  * A TCP proxy opened through the API (`POST /v1/tcp/proxies`, no faults) against a bare Node
  * proxy in the baseline process (each client `pipe()`d to a new upstream connection and back),
@@ -134,6 +178,7 @@ export const proxy: Scenario = {
           `sockplane ${percentile(ourTrips, 50).toFixed(0)}/${percentile(ourTrips, 99).toFixed(0)}, bare ${percentile(theirTrips, 50).toFixed(0)}/${percentile(theirTrips, 99).toFixed(0)}`,
       );
       const mib = bytes / (1024 * 1024);
+      const udpRows = await udpRelayRows(context);
       return [
         {
           scenario: `TCP proxy echo throughput: ${mib} MiB each way through the proxy to a raw echo server`,
@@ -159,6 +204,7 @@ export const proxy: Scenario = {
           baselineName: 'bare Node proxy, socket.pipe() both ways',
           target: null,
         },
+        ...udpRows,
       ];
     } finally {
       await baseline.call('closePipeProxy', {});
