@@ -151,6 +151,18 @@ describe('TCP faults', () => {
     await client.whenClosed();
   });
 
+  it('slowClose: when the upstream closes, the client’s half closes that much later', async () => {
+    const proxy = await proxyWith([{ type: 'slowClose', attributes: { delayMs: 200 } }]);
+    const client = await TcpPeer.connect(proxy.port);
+    await client.write('x');
+    await client.receive(1);
+    const started = performance.now();
+    for (const socket of echo.sockets) socket.destroy();
+    await client.whenClosed();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(195);
+    await removeProxy(proxy.id);
+  });
+
   it('corrupt with probability 1 flips exactly one bit of every byte', async () => {
     const proxy = await proxyWith([{ type: 'corrupt', direction: 'toPeer', attributes: { probability: 1 } }]);
     const client = await TcpPeer.connect(proxy.port);

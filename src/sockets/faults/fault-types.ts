@@ -74,7 +74,7 @@ export const FAULT_TYPES = {
   },
   slowClose: {
     on: TCP,
-    description: 'On a proxy, closing this half because the other half closed waits `delayMs`',
+    description: 'On a proxy, passing the other half’s FIN or close on to the client’s half waits `delayMs`',
     attributes: { delayMs: ms('Delay before the close') },
   },
   firstByteDelay: {

@@ -31,6 +31,8 @@ export class TcpProxies {
   private readonly byListener = new Map<string, TcpProxy>();
   /** Each half's proxy and other half, by connection id. */
   private readonly halves = new Map<string, { proxy: TcpProxy; other: string; role: 'client' | 'upstream' }>();
+  /** Closes waiting out a `slowClose` delay; shutdown clears them. */
+  private readonly slowCloses = new Set<NodeJS.Timeout>();
   /** Proxies whose upstream is being dialled to see whether it is back. */
   private readonly probing = new Set<string>();
   private readonly unsubscribe: () => void;
@@ -116,6 +118,8 @@ export class TcpProxies {
 
   async closeAll(): Promise<void> {
     await Promise.all([...this.proxies.values()].map((proxy) => this.closeProxy(proxy)));
+    for (const timer of this.slowCloses) clearTimeout(timer);
+    this.slowCloses.clear();
     this.unsubscribe();
   }
 
@@ -225,9 +229,11 @@ export class TcpProxies {
     const link = this.halves.get(id);
     const other = link && this.registry.find(link.other);
     if (other?.kind !== 'tcp-connection' || other.state === 'closed' || other.state === 'local-ended') return;
-    this.faults.whenSentDrained(other, () => {
-      if (other.state !== 'closed' && other.state !== 'local-ended') void other.send([], true).catch(() => undefined);
-    });
+    this.afterSlowClose(other, () =>
+      this.faults.whenSentDrained(other, () => {
+        if (other.state !== 'closed' && other.state !== 'local-ended') void other.send([], true).catch(() => undefined);
+      }),
+    );
   }
 
   /** One half closed: the other closes too (reset if it was reset), after a `slowClose` delay if one applies. */
@@ -239,13 +245,21 @@ export class TcpProxies {
     link.proxy.removePair(clientId);
     const other = this.registry.find(link.other);
     if (other?.kind !== 'tcp-connection' || other.state === 'closed') return;
-    const close = (): void => {
+    this.afterSlowClose(other, () => {
       if (mode === 'reset') void other.close('reset');
       else this.faults.whenSentDrained(other, () => void other.close('graceful'));
-    };
-    const delay = this.faults.closeDelayFor(other);
-    if (delay > 0) setTimeout(close, delay);
-    else close();
+    });
+  }
+
+  /** Runs `close` (a FIN or close passed on to `half`) at once, or after the delay of a `slowClose` fault on it. */
+  private afterSlowClose(half: TcpConnection, close: () => void): void {
+    const delay = this.faults.closeDelayFor(half);
+    if (delay === 0) return close();
+    const timer = setTimeout(() => {
+      this.slowCloses.delete(timer);
+      close();
+    }, delay);
+    this.slowCloses.add(timer);
   }
 }
 
