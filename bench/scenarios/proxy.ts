@@ -2,12 +2,11 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
 import { BenchContext, Scenario } from '../lib/context';
+import { echoThroughput } from '../lib/echo-stream';
 import { LOOPBACK } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
 import { Receiver, lossFreeRate, trial } from './udp-receive';
 
-/** Each write of the throughput stream. */
-const WRITE_CHUNK = Buffer.alloc(256 * 1024, 0x61);
 /** The round trip's message. */
 const PING = Buffer.alloc(64, 0x70);
 
@@ -36,26 +35,11 @@ async function open(target: Target): Promise<Socket> {
   return socket;
 }
 
-/** Streams `total` bytes through one connection and reads all of them back; MB/s (10⁶ bytes/s) from first write to last byte back. */
+/** Streams `total` bytes through one connection and reads all of them back; MB/s. */
 async function throughput(target: Target, total: number): Promise<number> {
   const socket = await open(target);
   try {
-    const start = performance.now();
-    const echoed = new Promise<void>((resolve, reject) => {
-      let received = 0;
-      socket.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received >= total) resolve();
-      });
-      socket.once('close', () => reject(new Error(`${target.name} closed after ${received} of ${total} bytes`)));
-    });
-    for (let sent = 0; sent < total; ) {
-      const piece = total - sent >= WRITE_CHUNK.length ? WRITE_CHUNK : WRITE_CHUNK.subarray(0, total - sent);
-      sent += piece.length;
-      if (!socket.write(piece)) await once(socket, 'drain');
-    }
-    await echoed;
-    return total / 1e6 / ((performance.now() - start) / 1000);
+    return await echoThroughput(socket, total, target.name);
   } finally {
     socket.destroy();
   }
