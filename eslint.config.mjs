@@ -19,6 +19,16 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // The console's script runs in the browser as it is served.
+    files: ['public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['document', 'window', 'location', 'fetch', 'WebSocket', 'sessionStorage', 'TextDecoder', 'TextEncoder', 'TextDecoderStream', 'URLSearchParams', 'FormData', 'AbortController', 'DataView', 'Uint8Array'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },

@@ -39,6 +39,9 @@ let udpRelay: UdpSocket | null = null;
 const relayMappings = new Map<string, UdpSocket>();
 const pipeSockets = new Set<Socket>();
 
+let lineServer: Server | null = null;
+const lineSockets = new Set<Socket>();
+
 let udp: UdpSocket | null = null;
 let udpCount = 0;
 
@@ -229,6 +232,33 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     const relay = udpRelay;
     udpRelay = null;
     if (relay) await new Promise<void>((resolve) => relay.close(() => resolve()));
+    return {};
+  },
+  async openLineServer() {
+    const request = /^GET (\w+)$/;
+    lineServer = createServer({ noDelay: true }, (socket) => {
+      lineSockets.add(socket);
+      socket.on('close', () => lineSockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      let pending = '';
+      // Cut lines at LF (a CR before it dropped), answer each as the rules do, one write per chunk.
+      socket.on('data', (chunk: Buffer) => {
+        const lines = (pending + chunk.toString('latin1')).split('\n');
+        pending = lines.pop() ?? '';
+        let out = '';
+        for (const line of lines) {
+          const key = request.exec(line.endsWith('\r') ? line.slice(0, -1) : line)?.[1];
+          out += key === undefined ? 'ERR unknown command\r\n' : `VALUE ${key} 42\r\n`;
+        }
+        if (out !== '') socket.write(out, 'latin1');
+      });
+    });
+    return { port: await listen(lineServer, 4096) };
+  },
+  async closeLineServer() {
+    for (const socket of lineSockets) socket.destroy();
+    if (lineServer) await close(lineServer);
+    lineServer = null;
     return {};
   },
   async listenCloseLoop({ durationMs }) {

@@ -8,18 +8,20 @@ import { join } from 'node:path';
 import { FULL, QUICK, Scenario } from './lib/context';
 import { Baseline, REPO_ROOT, Service, ensureBuilt, startService } from './lib/processes';
 import { ResultRow, renderTable, targetMet } from './lib/report';
+import { attach } from './scenarios/attach';
 import { connections } from './scenarios/connections';
 import { eventDelivery } from './scenarios/events';
 import { frames } from './scenarios/frames';
 import { listenerChurn } from './scenarios/listener-churn';
 import { roundTrip } from './scenarios/round-trip';
+import { rules } from './scenarios/rules';
 import { sendRate } from './scenarios/send-rate';
 import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { tls } from './scenarios/tls';
 import { proxy } from './scenarios/proxy';
 import { udpReceive } from './scenarios/udp-receive';
 
-const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, proxy];
+const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, proxy, attach, rules];
 
 /**
  * The service's settings for the bench. The defaults suit a shared control plane; a bulk

@@ -2,6 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoRootLogger } from 'pino';
 import { AppModule } from './app.module';
+import { registerAttachRoutes } from './attach/attach-routes';
+import { registerConsole } from './attach/console-routes';
 import { ProblemFilter, renderClientError, renderRouterError } from './common/problem.filter';
 import { registerRawBodyParser } from './common/raw-body';
 import { registerValidation } from './common/route-validation';
@@ -57,10 +59,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   logRequests(fastify, app.get<PinoRootLogger>(ROOT_LOGGER));
   registerRawBodyParser(fastify, config.bodyLimitBytes);
   registerValidation(fastify);
+  await registerAttachRoutes(app);
+  await registerConsole(app);
   app.useGlobalFilters(new ProblemFilter(routes));
   await applyHttpSecurity(app, config);
   setupSwaggerUi(app, buildOpenApiDocument(app));
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // A start that fails part-way (a scenario file that cannot be applied) closes what it opened.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   await fastify.ready();
   return app;
 }

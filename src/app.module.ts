@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AttachModule } from './attach/attach.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -17,6 +18,8 @@ import { ProxiesModule } from './proxies/proxies.module';
 import { FaultsModule } from './faults/faults.module';
 import { FaultsRuntimeModule } from './wiring/faults-runtime.module';
 import { ToxiproxyModule } from './toxiproxy/toxiproxy.module';
+import { RulesModule } from './rules/rules.module';
+import { ScenarioModule } from './scenario/scenario.module';
 
 @Module({})
 export class AppModule {
@@ -39,6 +42,9 @@ export class AppModule {
         ProxiesModule,
         FaultsModule,
         ToxiproxyModule,
+        AttachModule,
+        RulesModule,
+        ScenarioModule,
       ],
     };
   }

@@ -101,7 +101,7 @@ describe('problem+json for bad input', () => {
   const withJsonBody = operations().filter(({ operation }) => (operation.requestBody as RequestBodyObject | undefined)?.content['application/json']);
 
   it('the API has the operations the next two tests walk', () => {
-    expect([withQuery.length, withJsonBody.length]).toEqual([20, 14]);
+    expect([withQuery.length, withJsonBody.length]).toEqual([22, 21]);
   });
 
   it.each(withQuery.map(({ method, path }) => [method.toUpperCase(), path]))('%s %s refuses an unknown query field', async (method, path) => {

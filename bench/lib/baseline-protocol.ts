@@ -24,6 +24,9 @@ export interface BaselineCommands {
   /** A bare Node UDP relay to `upstreamPort`: a dgram socket of its own per client address, replies sent back to that client. */
   openUdpRelay: { args: { upstreamPort: number }; result: { port: number } };
   closeUdpRelay: { args: Record<string, never>; result: Record<string, never> };
+  /** A bare `net` server answering the rules scenario's key-value lines (`GET <key>` → `VALUE <key> 42`) as the rules do; answers its port. */
+  openLineServer: { args: Record<string, never>; result: { port: number } };
+  closeLineServer: { args: Record<string, never>; result: Record<string, never> };
 }
 
 export type BaselineCommand = keyof BaselineCommands;

@@ -20,7 +20,7 @@ function megabytesPerSecond(bytes: number, ms: number): number {
 }
 
 /** Raw `net` loopback: the bench writes `total` bytes to a sink in the baseline process (two processes, as in the drain). */
-async function rawNet({ baseline, volumes }: BenchContext): Promise<number> {
+export async function rawNet({ baseline, volumes }: BenchContext): Promise<number> {
   const { port } = await baseline.call('openTcpSink', {});
   const socket = await connectTo(port);
   const start = performance.now();
@@ -53,7 +53,7 @@ async function readAndRelease(client: HttpClient, path: string, total: number): 
  * A peer (the baseline process) streams into a connection sockplane accepted; the client drains
  * it with octet-stream reads, releasing what it read while the next read is on its way.
  */
-async function drain({ service, baseline }: BenchContext, total: number): Promise<number> {
+export async function drain({ service, baseline }: BenchContext, total: number): Promise<number> {
   const { client } = service;
   const listener = await createListener(client);
   const start = performance.now();
@@ -108,7 +108,7 @@ async function sendAll(client: HttpClient, path: string, { baseline }: BenchCont
 }
 
 /** The client pushes `total` bytes through `send` to the raw baseline's receiver. */
-async function push(context: BenchContext, total: number): Promise<number> {
+export async function push(context: BenchContext, total: number): Promise<number> {
   const { service, baseline } = context;
   const sink = await baseline.call('openTcpSink', {});
   const connection = await connectTcp(service.client, sink.port);

@@ -159,6 +159,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scenario": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the running scenario
+         * @description The listeners and UDP sockets scenarios opened and that are still open, in the form `PUT /v1/scenario` takes, each with the port it got. Private keys are never part of it (certificates are named by id).
+         */
+        get: operations["exportScenario"];
+        /**
+         * Apply a scenario
+         * @description Makes your scenario resources match it, idempotently (docs/scenarios.md): a resource that did not change keeps its port and its connections, one whose rules alone changed gets them in place, one that changed otherwise is opened again, one no longer named is closed (a listener with its connections). Rules are all compiled first: a bad one changes nothing. Resources you opened with a plain POST are left alone.
+         */
+        put: operations["applyScenario"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scenario/mountebank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a mountebank TCP imposter
+         * @description Opens a listener whose rules do what the imposter does (docs/scenarios.md): text and binary mode; equals, deepEquals, contains, startsWith, endsWith, matches, and, or, not; `is` responses, used in turn; `repeat`; `wait`; the CONNECTION_RESET_BY_PEER and RANDOM_DATA_THEN_CLOSE faults; defaultResponse. What cannot be carried over (inject, decorate, shellTransform, copy, lookup, proxies, endOfRequestResolver) is refused with 400 listing every place.
+         */
+        post: operations["importMountebank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections": {
         parameters: {
             query?: never;
@@ -202,6 +246,55 @@ export interface paths {
          * @description Graceful by default: sends FIN and waits briefly for the peer’s. `mode=reset` aborts with RST. Forgets the connection; answers with its last state.
          */
         delete: operations["deleteConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/connections/{id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attach a WebSocket to a TCP connection
+         * @description Streams the connection’s bytes both ways over one WebSocket: received bytes as they arrive (after replaying the byte log from `fromOffset`, with no byte missed or repeated at the switch), and what the client sends as the connection’s sends. Several readers may attach at once. A slow reader pauses the connection’s reading (TCP pushes back on the peer); a fast writer is paused while the connection’s write buffer is full. A plain GET answers 426.
+         *
+         *     Upgrade this GET to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`; permessage-deflate is off). Subprotocols (`Sec-WebSocket-Protocol`):
+         *
+         *     - `sockplane.raw.v1` (also when none is offered): each binary message is bytes, to the peer and from it.
+         *     - `sockplane.channel.v1`: the first byte of each message names its channel: 0 bytes to the peer, 1 bytes from the peer, 2 a JSON notice from the service (`attached`, `live`, `peer-ended`, `tls-established`, `closed`, `dropped`), 255 half-close (send FIN after everything before it).
+         *
+         *     Close codes: the client closes with 1000 to detach, 4000 to detach and close the socket gracefully, 4001 to detach and reset it. The service closes with 4100 when the socket closed (the reason says why), 4101 when the peer ended a read-only raw attachment, 1003 for a message it does not take, 1011 when a send failed, 1001 on shutdown.
+         *
+         *     Every refusal is answered before the upgrade, as problem+json. Browsers cannot set `Authorization` on a WebSocket: they pass `?ticket=` from `POST …/attach-tickets`. A page from another origin is refused unless SOCKPLANE_CORS_ORIGINS lists it. See docs/attach.md.
+         */
+        get: operations["attachConnection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/connections/{id}/attach-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a ticket to attach to a TCP connection
+         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this TCP connection only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
+         */
+        post: operations["createConnectionAttachTicket"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -275,6 +368,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/connections/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a connection’s reply rules
+         * @description Its rules, how often each matched, when last, what is left of each `times`, and its current state.
+         */
+        get: operations["getConnectionRules"];
+        /**
+         * Set a connection’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away.
+         */
+        put: operations["setConnectionRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tcp/connections/{id}/send": {
         parameters: {
             query?: never;
@@ -330,7 +447,7 @@ export interface paths {
         put?: never;
         /**
          * Open a TCP listener
-         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`.
+         * @description Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first (docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`. With `rules`, each accepted connection answers by itself (docs/rules.md).
          */
         post: operations["createListener"];
         delete?: never;
@@ -376,6 +493,30 @@ export interface paths {
          */
         get: operations["listAcceptedConnections"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/listeners/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a listener’s reply rules
+         * @description The rules each connection it accepts starts with, and how often each matched across those connections.
+         */
+        get: operations["getListenerRules"];
+        /**
+         * Set a listener’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away. Connections it accepts from then on get a copy of their own; those already accepted keep theirs.
+         */
+        put: operations["setListenerRules"];
         post?: never;
         delete?: never;
         options?: never;
@@ -599,6 +740,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/udp/sockets/{id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attach a WebSocket to a UDP socket
+         * @description One message per datagram, both ways. A received datagram is one message in the layout of the binary datagram reads (`application/vnd.sockplane.datagrams`: a 24-byte header with seq, time, size and the sender, then the payload), after replaying the held datagrams from `fromSeq`. A datagram to send starts with a destination header: port (2 bytes, big-endian), address length (1 byte), the address as text; port 0 and no address send to the default peer (`connectTo`). UDP cannot push back: a datagram arriving while this WebSocket is congested is dropped for it and counted (channel 2 `dropped`). A plain GET answers 426.
+         *
+         *     Upgrade this GET to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`; permessage-deflate is off). Subprotocols (`Sec-WebSocket-Protocol`):
+         *
+         *     - `sockplane.raw.v1` (also when none is offered): each binary message is bytes, to the peer and from it.
+         *     - `sockplane.channel.v1`: the first byte of each message names its channel: 0 bytes to the peer, 1 bytes from the peer, 2 a JSON notice from the service (`attached`, `live`, `peer-ended`, `tls-established`, `closed`, `dropped`), 255 half-close (send FIN after everything before it).
+         *
+         *     Close codes: the client closes with 1000 to detach, 4000 to detach and close the socket gracefully, 4001 to detach and reset it. The service closes with 4100 when the socket closed (the reason says why), 4101 when the peer ended a read-only raw attachment, 1003 for a message it does not take, 1011 when a send failed, 1001 on shutdown.
+         *
+         *     Every refusal is answered before the upgrade, as problem+json. Browsers cannot set `Authorization` on a WebSocket: they pass `?ticket=` from `POST …/attach-tickets`. A page from another origin is refused unless SOCKPLANE_CORS_ORIGINS lists it. See docs/attach.md.
+         */
+        get: operations["attachUdpSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/udp/sockets/{id}/attach-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a ticket to attach to a UDP socket
+         * @description A one-time ticket for `GET …/attach?ticket=`, valid for 30 s and for this UDP socket only: browsers cannot send `Authorization` on a WebSocket. The ticket acts for the key that asked for it; `write: true` lets it attach with `write=true`.
+         */
+        post: operations["createUdpSocketAttachTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/udp/sockets/{id}/datagrams": {
         parameters: {
             query?: never;
@@ -618,6 +808,30 @@ export interface paths {
          * @description Frees every held datagram below `upTo` (usually the last read’s `nextSeq`), making room under the caps.
          */
         delete: operations["releaseDatagrams"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/udp/sockets/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a UDP socket’s reply rules
+         * @description Its rules, how often each matched, when last, what is left of each `times`, and its current state.
+         */
+        get: operations["getUdpRules"];
+        /**
+         * Set a UDP socket’s reply rules
+         * @description Replaces the rules: an ordered list, first match wins (docs/rules.md). The set is compiled once — a bad one answers 400 naming the field — and applies from the next frame on; the counts start from zero and the current state carries over. `{"rules": []}` takes them away. Rules act on each datagram (`on: datagram`) and reply to its sender unless `to` says otherwise.
+         */
+        put: operations["setUdpRules"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -655,6 +869,89 @@ export interface components {
              * @example 1
              */
             lastAcceptIndex: number;
+        };
+        ActionDto: {
+            /**
+             * @description `sendSlowly`: bytes per piece (default 1)
+             * @example 4
+             */
+            chunkBytes?: number;
+            /**
+             * @description Close the connection: `fin` (graceful) or `rst` (reset)
+             * @example fin
+             * @enum {string}
+             */
+            close?: "fin" | "rst";
+            /**
+             * @description Wait this long before the next action
+             * @example 100
+             */
+            delayMs?: number;
+            /** @description Release the log up to the end of this frame, once answered (earlier frames go too) */
+            discard?: boolean;
+            /**
+             * @description How `send` or `sendSlowly` is written (default utf8); `${…}` is filled in with bytes whatever it is
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /** @description `send` as one frame of the connection’s framing (its delimiter or length prefix added) */
+            frame?: boolean;
+            /**
+             * @description `sendSlowly`: ms between pieces (default 10)
+             * @example 50
+             */
+            intervalMs?: number;
+            /** @description Keep the frame in the logs for reads (the default for a matched frame) */
+            keep?: boolean;
+            /**
+             * @description Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`
+             * @example 250 OK
+             */
+            send?: string;
+            /**
+             * @description Send these bytes `chunkBytes` at a time, `intervalMs` apart (TCP)
+             * @example slow reply
+             */
+            sendSlowly?: string;
+            /**
+             * @description Move to this state (taken at once: the next frame is judged in it)
+             * @example greeted
+             */
+            setState?: string;
+            /**
+             * @description Start TLS on the connection in this role (STARTTLS), after what was sent before it
+             * @example server
+             * @enum {string}
+             */
+            startTls?: "server" | "client";
+            /** @description UDP: send there instead of back to the sender */
+            to?: components["schemas"]["DestinationDto"];
+        };
+        AttachTicketDto: {
+            /**
+             * @description The ticket may attach with write=true
+             * @default false
+             * @example true
+             */
+            write?: boolean;
+        };
+        AttachTicketResultDto: {
+            /**
+             * @description When the ticket stops working
+             * @example 2026-12-07T17:00:30.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description The attach path with the ticket, relative to this service
+             * @example /v1/tcp/connections/tc_000002f0e1d2c3b4/attach?ticket=Jb3cT0xQ9l2m8V1f4n6r7s5u0w3y2a1b
+             */
+            path: string;
+            /**
+             * @description Pass as `?ticket=` on the attach URL; works once, for this socket, within 30 s
+             * @example Jb3cT0xQ9l2m8V1f4n6r7s5u0w3y2a1b
+             */
+            ticket: string;
         };
         BufferReadDto: {
             /**
@@ -1313,6 +1610,8 @@ export interface components {
              * @example 65432
              */
             port: number;
+            /** @description Reply rules it runs from the start, its `connect` rules once connected (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS from the start; omitted: plain TCP */
             tls?: components["schemas"]["ConnectionTlsRequestDto"];
         };
@@ -1419,6 +1718,11 @@ export interface components {
              */
             mode?: "buffer" | "echo" | "discard";
             /**
+             * @description A name unique among your listeners (409 NAME_IN_USE otherwise); scenarios find their listeners by it
+             * @example smtp
+             */
+            name?: string;
+            /**
              * @description TCP_NODELAY on accepted connections (disable Nagle)
              * @default false
              */
@@ -1429,6 +1733,8 @@ export interface components {
              * @example 0
              */
             port?: number;
+            /** @description Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given */
+            rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS for accepted connections; omitted: plain TCP */
             tls?: components["schemas"]["ListenerTlsDto"];
         };
@@ -1560,6 +1866,11 @@ export interface components {
             /** @description Multicast: groups to join, interface, TTL and loopback */
             multicast?: components["schemas"]["MulticastDto"];
             /**
+             * @description A name unique among your UDP sockets (409 NAME_IN_USE otherwise); scenarios find their sockets by it
+             * @example dns
+             */
+            name?: string;
+            /**
              * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
              * @default 0
              * @example 0
@@ -1575,6 +1886,8 @@ export interface components {
              * @default false
              */
             reuseAddr?: boolean;
+            /** @description Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
             /**
              * @description SO_SNDBUF to ask for; the kernel may round or cap it (the response shows what is in force)
              * @example 262144
@@ -1680,6 +1993,18 @@ export interface components {
             oldestSeq: number;
             /** @example us_000001a1b2c3d4e5 */
             socketId: string;
+        };
+        DestinationDto: {
+            /**
+             * @description Host to send to
+             * @example 127.0.0.1
+             */
+            host: string;
+            /**
+             * @description Port to send to
+             * @example 5353
+             */
+            port: number;
         };
         EndpointDto: {
             /** @example 127.0.0.1 */
@@ -1881,6 +2206,18 @@ export interface components {
                 faultId: string;
                 /** @description The fault’s type */
                 type: string;
+            } | {
+                /** @description The frame index (the datagram’s sequence number for UDP); null for a chunk without framing and for connect, idle and peer-end */
+                index: number | null;
+                /** @description The rule’s id */
+                ruleId: string;
+                /** @description The state after the match (its `setState` applied) */
+                state: string | null;
+                /**
+                 * @description What it matched: `frame` (a frame, or a received chunk without framing), `connect`, `idle`, `peer-end`, `datagram`
+                 * @enum {string}
+                 */
+                trigger: "connect" | "frame" | "idle" | "peer-end" | "datagram";
             };
             /**
              * @description Increases by one with every event the service records (also the SSE `id:`); resume after it with `Last-Event-ID`
@@ -1926,7 +2263,7 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "fault.applied" | "fault.triggered" | "fault.expired";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "fault.applied" | "fault.triggered" | "fault.expired" | "rule.matched";
         };
         FaultDto: {
             /**
@@ -2497,6 +2834,11 @@ export interface components {
             };
             /** @description The address as bound, with the real port */
             local: components["schemas"]["EndpointDto"];
+            /**
+             * @description Its name, unique among your listeners; null when it has none
+             * @example smtp
+             */
+            name: string | null;
             options: components["schemas"]["ListenerOptionsDto"];
             /**
              * @example listening
@@ -2608,6 +2950,122 @@ export interface components {
             ownClientCa: boolean;
             /** @example false */
             requestClientCert: boolean;
+        };
+        MatchDto: {
+            /** @description Every one of these conditions holds */
+            all?: components["schemas"]["MatchDto"][];
+            /** @description At least one of these conditions holds (the first that does gives the captures) */
+            any?: components["schemas"]["MatchDto"][];
+            /**
+             * @description Hex bytes the frame starts with, `??` for any byte (spaces optional)
+             * @example ?? ?? 01 00 00 01
+             */
+            bytes?: string;
+            /**
+             * @description The frame holds these bytes somewhere
+             * @example @example.test
+             */
+            contains?: string;
+            /**
+             * @description How `equals`, `contains`, `startsWith` and `endsWith` are written, and the text form `regex` sees (default utf8)
+             * @example utf8
+             * @enum {string}
+             */
+            encoding?: "utf8" | "base64" | "hex";
+            /**
+             * @description The frame ends with these bytes
+             * @example .com
+             */
+            endsWith?: string;
+            /**
+             * @description The frame is exactly these bytes (written in `encoding`)
+             * @example QUIT
+             */
+            equals?: string;
+            /** @description Compare utf8 text and regex without regard to case (default false) */
+            ignoreCase?: boolean;
+            /** @description This condition does not hold */
+            not?: components["schemas"]["MatchDto"];
+            /**
+             * @description An RE2 regular expression (linear time: no backreferences or lookaround) found anywhere in the frame as text in `encoding` (utf8, or the frame’s hex or base64 form); its groups fill `${1}` and `${name}` in replies
+             * @example ^GET (?P<key>\w+)$
+             */
+            regex?: string;
+            /**
+             * @description The frame starts with these bytes
+             * @example MAIL FROM:
+             */
+            startsWith?: string;
+            /**
+             * @description The connection’s (or UDP socket’s) current state, as `setState` left it
+             * @example greeted
+             */
+            state?: string;
+        };
+        MountebankImposterDto: {
+            /** @description Ignored: an exported imposter’s links */
+            _links?: Record<string, never>;
+            /** @description Sent when no stub matches: `{"data": "…"}` */
+            defaultResponse?: Record<string, never>;
+            /** @description Refused: it runs JavaScript. Frame the listener instead */
+            endOfRequestResolver?: Record<string, never>;
+            /**
+             * @description The address to bind (default 127.0.0.1)
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description `text` (utf8, predicates ignore case unless caseSensitive) or `binary` (base64)
+             * @example text
+             * @enum {string}
+             */
+            mode?: "text" | "binary";
+            /**
+             * @description Becomes the listener’s name when it is a valid one; otherwise `mountebank-<port>`
+             * @example rpc
+             */
+            name?: string;
+            /**
+             * @description The port; omitted or 0: a free one
+             * @example 0
+             */
+            port?: number;
+            /**
+             * @description Only TCP imposters are imported
+             * @example tcp
+             * @enum {string}
+             */
+            protocol: "tcp";
+            /** @description Ignored: sockplane always keeps what a connection received, for reads */
+            recordRequests?: boolean;
+            /** @description Ignored: an exported imposter’s recorded requests */
+            requests?: Record<string, never>[];
+            /** @description The stubs, in order: first match wins */
+            stubs?: components["schemas"]["MountebankStubDto"][];
+        };
+        MountebankStubDto: {
+            /**
+             * @description equals, deepEquals, contains, startsWith, endsWith, matches, and, or, not on `data`
+             * @example [
+             *       {
+             *         "contains": {
+             *           "data": "sayHello"
+             *         }
+             *       }
+             *     ]
+             */
+            predicates?: Record<string, never>[];
+            /**
+             * @description `is` responses (used in turn), `repeat`, `wait` behaviors, the two TCP faults
+             * @example [
+             *       {
+             *         "is": {
+             *           "data": "hello, world!"
+             *         }
+             *       }
+             *     ]
+             */
+            responses?: Record<string, never>[];
         };
         MulticastDto: {
             /**
@@ -2882,6 +3340,303 @@ export interface components {
              * @default []
              */
             faults?: components["schemas"]["CreateFaultDto"][];
+        };
+        ResponseDto: {
+            /** @description The actions of this answer, in order */
+            then?: components["schemas"]["ActionDto"][];
+        };
+        RuleDto: {
+            /**
+             * @description Unique in the set; `rule-<n>` (its position from 1) when not given
+             * @example ehlo
+             */
+            id?: string;
+            /**
+             * @description `on: idle`: ms without received bytes that fire it
+             * @example 5000
+             */
+            idleMs?: number;
+            /** @description The condition; omitted: it matches everything */
+            match?: components["schemas"]["MatchDto"];
+            /**
+             * @description When it is looked at: `frame` (default on TCP: a frame, or a received chunk without framing), `connect` (a greeting), `idle`, `peer-end`; `datagram` (UDP, its only one)
+             * @example frame
+             * @enum {string}
+             */
+            on?: "connect" | "frame" | "idle" | "peer-end" | "datagram";
+            /** @description Answers used in turn, one per match, starting over after the last (instead of `then`) */
+            responses?: components["schemas"]["ResponseDto"][];
+            /** @description The answer: actions in order (or give `responses`) */
+            then?: components["schemas"]["ActionDto"][];
+            /**
+             * @description Matches after which the rule is spent (per connection or socket)
+             * @example 1
+             */
+            times?: number;
+        };
+        RulesDto: {
+            /**
+             * @example per-connection
+             * @enum {string}
+             */
+            counting: "per-connection" | "shared";
+            /**
+             * @example keep
+             * @enum {string}
+             */
+            default: "keep" | "discard" | "close";
+            /** @example start */
+            initialState: string | null;
+            rules: components["schemas"]["RuleStatusDto"][];
+            /**
+             * @description The current state (connections and UDP sockets; null on a listener)
+             * @example greeted
+             */
+            state: string | null;
+        };
+        RuleSetDto: {
+            /**
+             * @description Whose turn `times` and `responses` count on a listener: each connection’s own (`per-connection`, the default), or all its connections together (`shared`, as mountebank’s stubs do)
+             * @example per-connection
+             * @enum {string}
+             */
+            counting?: "per-connection" | "shared";
+            /**
+             * @description What happens to a frame no rule matched: `keep` (default), `discard`, or `close` the connection
+             * @example keep
+             * @enum {string}
+             */
+            default?: "keep" | "discard" | "close";
+            /**
+             * @description The state a connection (or UDP socket) starts in
+             * @example start
+             */
+            initialState?: string;
+            /** @description The rules, in order (at most SOCKPLANE_RULES_MAX_RULES) */
+            rules?: components["schemas"]["RuleDto"][];
+        };
+        RuleStatusDto: {
+            /** @example ehlo */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-07T16:30:00.000Z
+             */
+            lastMatchAt: string | null;
+            /**
+             * @description Times it matched
+             * @example 1
+             */
+            matches: number;
+            /**
+             * @example frame
+             * @enum {string}
+             */
+            on: "connect" | "frame" | "idle" | "peer-end" | "datagram";
+            /**
+             * @description Matches left before it is spent; null: no `times`, or on a listener whose connections count their own
+             * @example null
+             */
+            remaining: number | null;
+            /** @description The rule as it was given */
+            spec: Record<string, never>;
+        };
+        ScenarioDto: {
+            /** @description TCP listeners, each as `POST /v1/tcp/listeners` takes it, with a name */
+            tcpListeners?: components["schemas"]["ScenarioListenerDto"][];
+            /** @description UDP sockets, each as `POST /v1/udp/sockets` takes it, with a name */
+            udpSockets?: components["schemas"]["ScenarioUdpSocketDto"][];
+        };
+        ScenarioListenerDto: {
+            /**
+             * @description Length of the kernel queue of connections not yet accepted
+             * @default 511
+             * @example 511
+             */
+            backlog?: number;
+            /** @description How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given */
+            framing?: components["schemas"]["FramingDto"];
+            /**
+             * @description Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`
+             * @default 127.0.0.1
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description Close accepted connections after this long without traffic (reason `timeout`); 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description On `::`, accept IPv6 only (no IPv4-mapped clients)
+             * @default false
+             */
+            ipv6Only?: boolean;
+            /**
+             * @description SO_KEEPALIVE on accepted connections
+             * @default false
+             */
+            keepAlive?: boolean;
+            /**
+             * @description Delay before the first keep-alive probe
+             * @default 0
+             */
+            keepAliveInitialDelayMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Connections open at once beyond which new ones are dropped (counted in `dropped`); 0 = no limit
+             * @default 0
+             * @example 0
+             */
+            maxConnections?: number;
+            /**
+             * @description What accepted connections do with received bytes: `buffer` keeps them for reads, `echo` sends them straight back (the tutorial server), `discard` counts and drops them
+             * @default buffer
+             * @example echo
+             * @enum {string}
+             */
+            mode?: "buffer" | "echo" | "discard";
+            /**
+             * @description Unique among the scenario’s listeners; applying again finds the listener by it
+             * @example smtp
+             */
+            name?: string;
+            /**
+             * @description TCP_NODELAY on accepted connections (disable Nagle)
+             * @default false
+             */
+            noDelay?: boolean;
+            /**
+             * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+            /** @description Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given */
+            rules?: components["schemas"]["RuleSetDto"];
+            /** @description TLS for accepted connections; omitted: plain TCP */
+            tls?: components["schemas"]["ListenerTlsDto"];
+        };
+        ScenarioResultDto: {
+            /**
+             * @description Resources opened (`kind/name`)
+             * @example [
+             *       "tcpListeners/smtp"
+             *     ]
+             */
+            created: string[];
+            /**
+             * @description Resources that did not change (ports and connections kept)
+             * @example [
+             *       "udpSockets/dns"
+             *     ]
+             */
+            kept: string[];
+            /**
+             * @description Resources closed because the scenario no longer has them (a listener with its connections)
+             * @example []
+             */
+            removed: string[];
+            /**
+             * @description Resources replaced: closed and opened again because more than their rules changed
+             * @example []
+             */
+            replaced: string[];
+            /** @description The running scenario, as `GET /v1/scenario` exports it */
+            scenario: components["schemas"]["ScenarioDto"];
+            /**
+             * @description Resources whose rules changed in place (ports and connections kept)
+             * @example []
+             */
+            updated: string[];
+        };
+        ScenarioUdpSocketDto: {
+            /**
+             * @description SO_BROADCAST: allow sends to broadcast addresses
+             * @default false
+             */
+            broadcast?: boolean;
+            /** @description Default peer (connected UDP): sends may omit the destination, and only datagrams from this peer arrive */
+            connectTo?: components["schemas"]["UdpPeerDto"];
+            /**
+             * @description Local address to bind: an IP address of the socket’s family or `localhost`; defaults to `127.0.0.1` (udp4) or `::1` (udp6)
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description udp6 only: on `::`, IPv6 traffic only (no IPv4-mapped peers)
+             * @default false
+             */
+            ipv6Only?: boolean;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description What the socket does with received datagrams: `buffer` keeps them for reads, `echo` sends each back to its sender (the tutorial’s udp_server.py), `discard` counts and drops them
+             * @default buffer
+             * @example echo
+             * @enum {string}
+             */
+            mode?: "buffer" | "echo" | "discard";
+            /** @description Multicast: groups to join, interface, TTL and loopback */
+            multicast?: components["schemas"]["MulticastDto"];
+            /**
+             * @description Unique among the scenario’s UDP sockets; applying again finds the socket by it
+             * @example dns
+             */
+            name?: string;
+            /**
+             * @description Port to bind; 0 lets the kernel pick a free one (the response shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+            /**
+             * @description SO_RCVBUF to ask for; the kernel may round or cap it (the response shows what is in force)
+             * @example 262144
+             */
+            recvBufferSize?: number;
+            /**
+             * @description SO_REUSEADDR: share the port with other sockets that ask for it too
+             * @default false
+             */
+            reuseAddr?: boolean;
+            /** @description Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules */
+            rules?: components["schemas"]["RuleSetDto"];
+            /**
+             * @description SO_SNDBUF to ask for; the kernel may round or cap it (the response shows what is in force)
+             * @example 262144
+             */
+            sendBufferSize?: number;
+            /**
+             * @description IP_TTL (IPv6: unicast hops) of outgoing datagrams
+             * @default 64
+             * @example 64
+             */
+            ttl?: number;
+            /**
+             * @description `udp4` (IPv4) or `udp6` (IPv6; dual-stack unless `ipv6Only`)
+             * @default udp4
+             * @example udp4
+             * @enum {string}
+             */
+            type?: "udp4" | "udp6";
         };
         SendDataDto: {
             /**
@@ -3297,6 +4052,11 @@ export interface components {
             lastError?: components["schemas"]["UdpErrorDto"] | null;
             /** @description The address as bound, with the real port */
             local: components["schemas"]["EndpointDto"] | null;
+            /**
+             * @description Its name, unique among your UDP sockets; null when it has none
+             * @example dns
+             */
+            name: string | null;
             options: components["schemas"]["UdpSocketOptionsDto"];
             /** @description The default peer (connected UDP); null when not connected */
             remote: components["schemas"]["EndpointDto"] | null;
@@ -3458,7 +4218,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, fault.applied, fault.triggered, fault.expired */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, fault.applied, fault.triggered, fault.expired, rule.matched */
                 type?: string[];
             };
             header?: {
@@ -3954,6 +4714,225 @@ export interface operations {
             };
         };
     };
+    exportScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    applyScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    importMountebank: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MountebankImposterDto"];
+            };
+        };
+        responses: {
+            /** @description The listener, with its rules (GET …/rules) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListenerDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     listConnections: {
         parameters: {
             query?: {
@@ -4229,6 +5208,189 @@ export interface operations {
             };
             /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    attachConnection: {
+        parameters: {
+            query?: {
+                /** @description With write: take the write lock, so no other attachment writes while this one is attached (409 WRITER_ATTACHED when held) */
+                exclusiveWriter?: boolean;
+                /** @description Replay the byte log from this offset, then go live with no byte missed or repeated; without it, start with the next byte received */
+                fromOffset?: number;
+                /** @description Receive what the peer sends */
+                read?: boolean;
+                /** @description `auto`: free what was received as it is delivered to this client (as `DELETE …?upTo=` would); `manual`: leave releasing to the caller */
+                release?: "manual" | "auto";
+                /** @description A one-time ticket from `POST …/attach-tickets`, instead of `Authorization` (browsers cannot set headers on a WebSocket) */
+                ticket?: string;
+                /** @description Send to the peer over this WebSocket; authorised like any send */
+                write?: boolean;
+            };
+            header?: {
+                /** @description The subprotocols the client speaks, most wanted first; the service answers with the first it speaks */
+                "Sec-WebSocket-Protocol"?: "sockplane.raw.v1" | "sockplane.channel.v1";
+                /** @description `websocket`: every answer but a refusal is the 101 switch */
+                Upgrade?: "websocket";
+            };
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol) */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed; `TICKET_INVALID`: The attach ticket is unknown, used, expired or for another socket */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CROSS_ORIGIN_DENIED`: A cross-origin request from a browser was refused */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_CLOSED`: The socket is closed for this operation; `WRITER_ATTACHED`: Another attachment holds the socket’s write lock */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UPGRADE_REQUIRED`: This route answers WebSocket upgrades only */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createConnectionAttachTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachTicketDto"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachTicketResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4703,6 +5865,126 @@ export interface operations {
             };
         };
     };
+    getConnectionRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setConnectionRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP connection id: the `id` in the answer of `POST /v1/tcp/connections` for a client; for a connection a listener accepted, an `id` in the answer of `GET /v1/tcp/listeners/{id}/connections` (or of `GET /v1/tcp/connections`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     sendData: {
         parameters: {
             query?: {
@@ -5000,7 +6282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5223,6 +6505,126 @@ export interface operations {
             };
             /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getListenerRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setListenerRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP listener id: the `id` in the answer of `POST /v1/tcp/listeners` (or of `GET /v1/tcp/listeners`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6221,7 +7623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `NAME_IN_USE`: Another resource of this kind and owner has that name */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6367,6 +7769,189 @@ export interface operations {
             };
             /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    attachUdpSocket: {
+        parameters: {
+            query?: {
+                /** @description With write: take the write lock, so no other attachment writes while this one is attached (409 WRITER_ATTACHED when held) */
+                exclusiveWriter?: boolean;
+                /** @description Replay held datagrams from this sequence number, then go live; without it, start with the next datagram received */
+                fromSeq?: number;
+                /** @description Receive what the peer sends */
+                read?: boolean;
+                /** @description `auto`: free what was received as it is delivered to this client (as `DELETE …?upTo=` would); `manual`: leave releasing to the caller */
+                release?: "manual" | "auto";
+                /** @description A one-time ticket from `POST …/attach-tickets`, instead of `Authorization` (browsers cannot set headers on a WebSocket) */
+                ticket?: string;
+                /** @description Send to the peer over this WebSocket; authorised like any send */
+                write?: boolean;
+            };
+            header?: {
+                /** @description The subprotocols the client speaks, most wanted first; the service answers with the first it speaks */
+                "Sec-WebSocket-Protocol"?: "sockplane.raw.v1" | "sockplane.channel.v1";
+                /** @description `websocket`: every answer but a refusal is the 101 switch */
+                Upgrade?: "websocket";
+            };
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is attached (`Sec-WebSocket-Protocol` names the subprotocol) */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed; `TICKET_INVALID`: The attach ticket is unknown, used, expired or for another socket */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CROSS_ORIGIN_DENIED`: A cross-origin request from a browser was refused */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_CLOSED`: The socket is closed for this operation; `WRITER_ATTACHED`: Another attachment holds the socket’s write lock */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UPGRADE_REQUIRED`: This route answers WebSocket upgrades only */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createUdpSocketAttachTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachTicketDto"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachTicketResultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6561,6 +8146,126 @@ export interface operations {
             };
             /** @description `OFFSET_OUT_OF_RANGE`: The offset is past the received bytes */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getUdpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setUdpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP socket id: the `id` in the answer of `POST /v1/udp/sockets` (or of `GET /v1/udp/sockets`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

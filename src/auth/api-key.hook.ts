@@ -4,6 +4,7 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../common/api-problem';
 import { AuthSettings } from '../config/app-config';
 import { findApiKey } from './api-keys';
+import { AttachTickets, TicketGrant } from './attach-tickets';
 import { ANONYMOUS, Caller } from './caller';
 
 /** The parts of the API that need a key (its own and Toxiproxy's); health, metrics and the docs stay open. */
@@ -11,11 +12,20 @@ const GUARDED_PREFIXES = ['/v1/', '/toxiproxy/'];
 /** The scheme is case-insensitive (RFC 9110); the token is printable ASCII, bounded so an absurd header costs nothing to refuse. */
 const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
+/** The route config flag (`@RouteConfig({ [TICKET_AUTH]: true })`) of routes that also take a one-time `?ticket=` (WebSocket attach). */
+export const TICKET_AUTH = 'ticketAuth';
+
 const callers = new WeakMap<FastifyRequest, Caller>();
+const ticketGrants = new WeakMap<FastifyRequest, TicketGrant>();
 
 /** The caller the hook identified for this request (anonymous when authentication is off). */
 export function callerOf(request: FastifyRequest): Caller {
   return callers.get(request) ?? ANONYMOUS;
+}
+
+/** The ticket a request was let in by, if it came with one rather than a key. */
+export function ticketGrantOf(request: FastifyRequest): TicketGrant | null {
+  return ticketGrants.get(request) ?? null;
 }
 
 /**
@@ -30,6 +40,7 @@ export class ApiKeyHook implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AuthSettings,
+    private readonly tickets: AttachTickets,
   ) {}
 
   onModuleInit(): void {
@@ -42,6 +53,11 @@ export class ApiKeyHook implements OnModuleInit {
     const url = request.routeOptions.url ?? '';
     if (!GUARDED_PREFIXES.some((prefix) => url.startsWith(prefix))) return;
     const header = request.headers.authorization;
+    const ticket = header === undefined ? ticketIn(request) : undefined;
+    if (ticket !== undefined) {
+      this.redeem(request, ticket);
+      return;
+    }
     if (header === undefined) {
       reply.header('www-authenticate', 'Bearer realm="sockplane"');
       throw new ApiProblem('UNAUTHORIZED', 'this operation needs an API key: send Authorization: Bearer <key>');
@@ -54,4 +70,19 @@ export class ApiKeyHook implements OnModuleInit {
     }
     callers.set(request, { owner: key.name, scope: key.admin ? null : key.name });
   }
+
+  private redeem(request: FastifyRequest, ticket: string): void {
+    const { id } = request.params as { id?: string };
+    const grant = id === undefined ? null : this.tickets.redeem(ticket, id);
+    if (grant === null) throw new ApiProblem('TICKET_INVALID', 'the ticket is not valid: tickets work once, for their socket, within 30 s of being issued');
+    callers.set(request, grant.caller);
+    ticketGrants.set(request, grant);
+  }
+}
+
+/** `?ticket=` on a route that takes one; only the first when repeated. */
+function ticketIn(request: FastifyRequest): string | undefined {
+  if (request.routeOptions.config[TICKET_AUTH as keyof typeof request.routeOptions.config] !== true) return undefined;
+  const { ticket } = request.query as { ticket?: string | string[] };
+  return Array.isArray(ticket) ? ticket[0] : ticket;
 }

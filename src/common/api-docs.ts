@@ -110,6 +110,7 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   FAULT_NOT_APPLICABLE: 'refuse turns new connections away: target a listener or a proxy, not connection tc_000002f0e1d2c3b4',
   FAULT_EXISTS: 'tp_000001a1b2c3d4e5 has a fault named slow-replies already',
   PROXY_EXISTS: 'a proxy named redis exists already',
+  NAME_IN_USE: 'a TCP listener named smtp is already open',
 };
 
 /**

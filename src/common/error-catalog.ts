@@ -25,6 +25,7 @@ export const ERROR_CATALOG = {
   CERTIFICATE_EXPIRED: { status: 400, title: 'The certificate has expired' },
   INVALID_SERVER_NAME: { status: 400, title: 'The name is neither a DNS name nor an IP address' },
   UNAUTHORIZED: { status: 401, title: 'A valid API key is needed' },
+  TICKET_INVALID: { status: 401, title: 'The attach ticket is unknown, used, expired or for another socket' },
   PERMISSION_DENIED: { status: 403, title: 'The operating system refused the operation' },
   POLICY_DENIED: { status: 403, title: 'The network policy refuses this address or port' },
   CROSS_ORIGIN_DENIED: { status: 403, title: 'A cross-origin request from a browser was refused' },
@@ -39,12 +40,14 @@ export const ERROR_CATALOG = {
   ADDRESS_IN_USE: { status: 409, title: 'The address is already in use' },
   TLS_UPGRADE_REFUSED: { status: 409, title: 'The connection cannot start TLS now' },
   NO_FRAMING: { status: 409, title: 'The connection has no framing for this operation' },
+  WRITER_ATTACHED: { status: 409, title: 'Another attachment holds the socket’s write lock' },
   OFFSET_RELEASED: { status: 410, title: 'Those bytes were released' },
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   DATAGRAM_TOO_LARGE: { status: 413, title: 'The datagram is larger than UDP allows' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has an unsupported media type' },
   OFFSET_OUT_OF_RANGE: { status: 416, title: 'The offset is past the received bytes' },
   HOST_NOT_ALLOWED: { status: 421, title: 'The Host header names a host this service does not answer for' },
+  UPGRADE_REQUIRED: { status: 426, title: 'This route answers WebSocket upgrades only' },
   QUOTA_EXCEEDED: { status: 429, title: 'A quota is exhausted' },
   WRITE_BUFFER_FULL: { status: 429, title: 'The peer is not reading what was sent' },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
@@ -66,6 +69,7 @@ export const ERROR_CATALOG = {
   FAULT_NOT_APPLICABLE: { status: 400, title: 'The fault type does not apply to that target' },
   FAULT_EXISTS: { status: 409, title: 'The target has a fault of that name already' },
   PROXY_EXISTS: { status: 409, title: 'A proxy of that name exists already' },
+  NAME_IN_USE: { status: 409, title: 'Another resource of this kind and owner has that name' },
 } as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry> & Record<TlsErrorCode, CatalogEntry>;
 
 export type ApiErrorCode = keyof typeof ERROR_CATALOG;

@@ -290,6 +290,16 @@ export function IsText(
   });
 }
 
+/** A resource's name, unique per owner among resources of its kind: letters, digits, dots, dashes and underscores. */
+export function IsResourceName(doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  return (prototype, key) =>
+    IsText({
+      ...doc,
+      maxLength: 128,
+      pattern: { source: '^[A-Za-z0-9][A-Za-z0-9._-]*$', message: `${String(key)} must be letters, digits, dots, dashes and underscores, starting with a letter or digit` },
+    })(prototype, key);
+}
+
 /** One of a fixed set of strings (or numbers, or both: a length field is 1, 2, 3, 4, 8 bytes or `varint`). */
 export function IsOneOf(values: readonly (string | number)[], doc: FieldDoc & { required?: boolean }): PropertyDecorator {
   const types = [...new Set(values.map((value) => (typeof value === 'number' ? 'integer' : 'string')))];
@@ -306,6 +316,19 @@ export function IsTextList(doc: FieldDoc & { minItems: number; maxItems: number;
 /** An optional list of nested objects, each validated as its own DTO class. */
 export function IsNestedList(type: new () => object, doc: FieldDoc & { minItems: number; maxItems: number }): PropertyDecorator {
   return Field({ schema: { type: 'array', minItems: doc.minItems, maxItems: doc.maxItems, items: schemaOf(type) }, required: false, doc, openApi: { type: [type] } });
+}
+
+/**
+ * An object (or a list of up to `maxItems` objects) that whatever builds the domain object from
+ * it checks in full, the OpenAPI document showing it as `type`: a condition made of conditions
+ * (a route schema cannot unfold a class into itself), or another tool's format checked in that
+ * tool's terms. The route schema checks only that it is an object.
+ */
+export function IsLooseObject(type: () => DtoClass, doc: FieldDoc & { maxItems?: number }): PropertyDecorator {
+  // @nestjs/swagger takes a function named `type` for a type resolved later (a class that refers to itself).
+  const lazy = { type: () => type() };
+  if (doc.maxItems === undefined) return Field({ schema: { type: 'object' }, required: false, doc, openApi: lazy });
+  return Field({ schema: { type: 'array', maxItems: doc.maxItems, items: { type: 'object' } }, required: false, doc, openApi: { ...lazy, isArray: true } });
 }
 
 export function IsEncoding(doc: FieldDoc): PropertyDecorator {

@@ -122,6 +122,9 @@ const INTEGERS = {
   tlsLeafValidityDays: integer('SOCKPLANE_TLS_LEAF_VALIDITY_DAYS', { default: 30, min: 1, max: 3650, meaning: 'Days a minted leaf certificate is valid; it is minted again before it ends' }),
   shedHeapUsedBytes: integer('SOCKPLANE_SHED_HEAP_USED_BYTES', { default: 0, min: 0, max: 1024 * 1024 * MiB, meaning: 'Heap in use above which `/v1` requests are shed with 503 OVERLOADED and `Retry-After` (0 = never)' }),
   toxiproxyPort: integer('SOCKPLANE_TOXIPROXY_PORT', { default: 8474, min: 0, max: 65535, meaning: 'Port of Toxiproxy’s API of its own, on `HOST`, when `SOCKPLANE_TOXIPROXY_API` is `true` (0 = any free port)' }),
+  rulesMaxRules: integer('SOCKPLANE_RULES_MAX_RULES', { default: 100, min: 1, max: 10_000, meaning: 'Rules one rule set may hold (more answer 400 `VALIDATION_FAILED`)' }),
+  rulesMaxPatternBytes: integer('SOCKPLANE_RULES_MAX_PATTERN_BYTES', { default: 4096, min: 16, max: MiB, meaning: 'Bytes of one match pattern or regex in a rule (longer ones answer 400 `VALIDATION_FAILED`)' }),
+  rulesMaxReplyBytes: integer('SOCKPLANE_RULES_MAX_REPLY_BYTES', { default: 65_536, min: 16, max: 16 * MiB, meaning: 'Bytes of one rule reply, as written and once `${…}` is filled in (longer ones answer 400 `VALIDATION_FAILED`, or are not sent)' }),
 };
 
 /** The settings that are addresses, lists or flags, by the AppConfig field each fills. The documentation's table lists them too. */
@@ -158,6 +161,7 @@ const TEXTS = {
     { default: 'false', meaning: '`true` also serves Toxiproxy’s API (always at `/toxiproxy`) at the root of a port of its own, `SOCKPLANE_TOXIPROXY_PORT`, for Toxiproxy clients that cannot be given a path' },
     (raw) => parseBoolean('SOCKPLANE_TOXIPROXY_API', raw),
   ),
+  scenarioFile: text('SOCKPLANE_SCENARIO_FILE', { default: '', meaning: 'A scenario (JSON, or YAML for `.yaml`/`.yml`) applied at start, so the service comes up already serving its listeners and UDP sockets (docs/scenarios.md)' }, (path) => path || null),
 };
 
 /** Every integer setting: name, default, bounds and meaning. */
@@ -229,13 +233,18 @@ const TLS_KEYS = ['tlsHandshakeTimeoutMs', 'tlsCaCertFile', 'tlsCaKeyFile', 'tls
 /** What the TLS module needs: where the instance CA comes from, the leaf cache, the certificate store's bounds. */
 export class TlsSettings extends settingsClass<Pick<Settings, (typeof TLS_KEYS)[number]>>() {}
 
+const RULE_KEYS = ['rulesMaxRules', 'rulesMaxPatternBytes', 'rulesMaxReplyBytes'] as const;
+/** What reply rules are bounded by. */
+export class RuleSettings extends settingsClass<Pick<Settings, (typeof RULE_KEYS)[number]>>() {}
+
 /** The slices of `config` the modules that need only part of it are given. */
-export function settingSlices(config: AppConfig): { events: EventSettings; requests: RequestSettings; auth: AuthSettings; tls: TlsSettings } {
+export function settingSlices(config: AppConfig): { events: EventSettings; requests: RequestSettings; auth: AuthSettings; tls: TlsSettings; rules: RuleSettings } {
   return {
     events: new EventSettings(pick(config, EVENT_KEYS)),
     requests: new RequestSettings(pick(config, REQUEST_KEYS)),
     auth: new AuthSettings(pick(config, AUTH_KEYS)),
     tls: new TlsSettings(pick(config, TLS_KEYS)),
+    rules: new RuleSettings(pick(config, RULE_KEYS)),
   };
 }
 

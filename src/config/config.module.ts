@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, AuthSettings, EventSettings, RequestSettings, TlsSettings, settingSlices } from './app-config';
+import { AppConfig, AuthSettings, EventSettings, RequestSettings, RuleSettings, TlsSettings, settingSlices } from './app-config';
 
 /**
  * Makes the validated settings injectable everywhere: the whole `AppConfig`, and the slices
@@ -16,6 +16,7 @@ export class ConfigModule {
       { provide: RequestSettings, useValue: slices.requests },
       { provide: AuthSettings, useValue: slices.auth },
       { provide: TlsSettings, useValue: slices.tls },
+      { provide: RuleSettings, useValue: slices.rules },
     ];
     return { module: ConfigModule, providers, exports: providers.map((provider) => provider.provide) };
   }

@@ -33,6 +33,7 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'fault.applied': { level: 'debug', message: 'fault applied' },
   'fault.triggered': { level: 'info', message: 'fault triggered' },
   'fault.expired': { level: 'info', message: 'fault expired' },
+  'rule.matched': { level: 'debug', message: 'reply rule matched' },
 };
 
 /**

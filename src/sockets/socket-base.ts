@@ -9,6 +9,8 @@ export interface SocketInit<Options> {
   owner: string | null;
   options: Options;
   events: SocketEventBus;
+  /** Its name, unique per owner among resources of its kind; null when it has none. */
+  name?: string | null;
 }
 
 /** The identity every socket resource carries, set once by the registry at creation. */
@@ -22,6 +24,8 @@ export abstract class SocketBase<Options> {
   readonly owner: string | null;
   readonly options: Options;
   readonly createdAt = new Date();
+  /** Unique per owner among resources of its kind (scenarios find their resources by it); null when it has none. */
+  readonly name: string | null;
   protected readonly events: SocketEventBus;
 
   protected constructor(init: SocketInit<Options>) {
@@ -31,5 +35,6 @@ export abstract class SocketBase<Options> {
     this.owner = init.owner;
     this.options = init.options;
     this.events = init.events;
+    this.name = init.name ?? null;
   }
 }

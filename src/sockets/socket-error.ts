@@ -29,7 +29,8 @@ export type SocketErrorCode =
   | 'FAULT_TARGET_NOT_FOUND'
   | 'FAULT_NOT_APPLICABLE'
   | 'FAULT_EXISTS'
-  | 'PROXY_EXISTS';
+  | 'PROXY_EXISTS'
+  | 'NAME_IN_USE';
 
 export class SocketError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import { compileRuleSet } from './rules/rule-set';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
@@ -59,7 +60,9 @@ describe('SOCKET_EVENTS', () => {
       await registry.closeConnection(inbound.id, 'graceful');
       await registry.closeConnection(connection.id, 'graceful');
 
-      const udp = await registry.createUdpSocket({ type: 'udp4', host: '127.0.0.1', port: 0, mode: 'buffer', reuseAddr: false, ipv6Only: false, broadcast: false, ttl: 64, recvBufferSize: null, sendBufferSize: null, multicast: null, connectTo: null, labels: {}, owner: null });
+      // A rule that matches the first datagram: rule.matched.
+      const rules = compileRuleSet({ rules: [{ match: { equals: 'kept' }, then: [{ keep: true }] }] }, 'udp', { maxRules: 1, maxPatternBytes: 16, maxReplyBytes: 16 });
+      const udp = await registry.createUdpSocket({ type: 'udp4', host: '127.0.0.1', port: 0, mode: 'buffer', reuseAddr: false, ipv6Only: false, broadcast: false, ttl: 64, recvBufferSize: null, sendBufferSize: null, multicast: null, connectTo: null, labels: {}, owner: null, rules });
       const sender = createSocket('udp4');
       const arrived = new Promise<void>((resolve) => registry.events.subscribe((event) => event.type === 'udp.dropped' && resolve()));
       for (const text of ['kept', 'dropped']) sender.send(text, udp.local!.port, '127.0.0.1');

@@ -3,6 +3,7 @@ import { SocketErrorCode } from './socket-error';
 import { TlsClientErrorCode } from './tls/tls-error';
 import { FRAMING_ERROR_ACTIONS } from './framing/framing';
 import { CLOSE_REASONS } from './socket-types';
+import { RULE_TRIGGERS } from './rules/rule-spec';
 
 /** What a socket resource is; also the `kind` field of every representation. */
 export const SOCKET_KINDS = ['tcp-listener', 'tcp-connection', 'udp-socket'] as const;
@@ -156,6 +157,15 @@ export const SOCKET_EVENTS = {
   'fault.expired': {
     description: 'A fault’s `expiresAfterMs` ran out: it was taken off the connection',
     data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
+  'rule.matched': {
+    description: 'A reply rule matched on a connection or UDP socket; its answer follows',
+    data: {
+      ruleId: text('The rule’s id'),
+      trigger: oneOf(RULE_TRIGGERS, 'What it matched: `frame` (a frame, or a received chunk without framing), `connect`, `idle`, `peer-end`, `datagram`'),
+      index: orNull(integer('The frame index (the datagram’s sequence number for UDP); null for a chunk without framing and for connect, idle and peer-end')),
+      state: orNull(text('The state after the match (its `setState` applied)')),
+    },
   },
 } as const satisfies Record<string, { description: string; data: Record<string, EventField<unknown>> }>;
 

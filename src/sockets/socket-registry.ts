@@ -5,6 +5,8 @@ import { BufferBudget } from './buffer-budget';
 import { AccessPolicy, Destinations, HostResolver, systemResolver } from './destination';
 import { FramingSetting } from './framing/framing';
 import { IdPrefix, ResourceIds } from './ids';
+import { setConnectionRules, setDatagramRules } from './rules/rule-attach';
+import { RuleSet } from './rules/rule-set';
 import { ConnectionFilter, ListFilter, matches, matchesConnection } from './list-filter';
 import { Page, paginate } from './pagination';
 import { SocketError } from './socket-error';
@@ -43,6 +45,8 @@ export interface RegistrySettings {
 export interface Ownership {
   labels: Labels;
   owner: string | null;
+  /** Unique per owner among listeners, or among UDP sockets; none when not given. */
+  name?: string | null;
 }
 
 export type CreateListenerRequest = TcpListenerOptions & Ownership;
@@ -57,9 +61,11 @@ export interface ConnectRequest extends TcpConnectTarget, Ownership {
   tls: TlsClientOptions | null;
   /** How received bytes are cut into frames; none when not given. */
   framing?: FramingSetting;
+  /** Reply rules it runs from the start; none when not given. */
+  rules?: RuleSet | null;
 }
 
-export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership;
+export type CreateUdpSocketRequest = Omit<UdpSocketOptions, 'maxDatagrams' | 'maxBufferedBytes'> & Ownership & { rules?: RuleSet | null };
 
 /** A socket the registry holds, whatever its kind. */
 export type Resource = TcpListener | TcpConnection | UdpSocket;
@@ -164,16 +170,21 @@ export class SocketRegistry {
   async createListener(request: CreateListenerRequest): Promise<TcpListener> {
     this.admission.assertRoom(request.owner);
     this.destinations.assertBindAllowed(request.host, request.port, 'listen on');
+    this.assertNameFree('tcp-listener', request);
     const { id, seq } = this.ids.next('tl');
     const listener = await TcpListener.listen({
       id,
       seq,
+      name: request.name,
       labels: request.labels,
       owner: request.owner,
       options: request,
       events: this.events,
       onAccept: (source, socket, acceptIndex) => this.adoptAccepted(source, socket, acceptIndex),
     });
+    // Another create of the same name may have finished while this one was binding.
+    if (this.nameTaken('tcp-listener', request)) listener.close();
+    this.assertNameFree('tcp-listener', request);
     this.add(listener);
     return listener;
   }
@@ -230,6 +241,7 @@ export class SocketRegistry {
     );
     this.add(connection);
     this.publishOpened(connection, 'connection.opened');
+    if (request.rules) this.startRules(connection, request.rules);
     return connection;
   }
 
@@ -266,10 +278,12 @@ export class SocketRegistry {
   async createUdpSocket(request: CreateUdpSocketRequest): Promise<UdpSocket> {
     this.admission.assertRoom(request.owner);
     this.destinations.assertBindAllowed(request.host, request.port, 'bind');
+    this.assertNameFree('udp-socket', request);
     const { id, seq } = this.ids.next('us');
     const socket = await UdpSocket.open({
       id,
       seq,
+      name: request.name,
       labels: request.labels,
       owner: request.owner,
       options: { ...request, maxDatagrams: this.settings.udpMaxDatagrams, maxBufferedBytes: this.settings.udpMaxBufferedBytes },
@@ -277,9 +291,11 @@ export class SocketRegistry {
       destinations: this.destinations,
     });
     // Shutdown may have begun while it was binding.
-    if (this.admission.isShuttingDown) await socket.close();
+    if (this.admission.isShuttingDown || this.nameTaken('udp-socket', request)) await socket.close();
     this.admission.assertNotShuttingDown();
+    this.assertNameFree('udp-socket', request);
     this.add(socket);
+    if (request.rules) this.setUdpRules(socket, request.rules);
     return socket;
   }
 
@@ -342,6 +358,7 @@ export class SocketRegistry {
     if (connection.state !== 'closed') this.add(connection);
     else connection.returnBudget();
     this.publishOpened(connection, 'connection.accepted');
+    if (listener.rules && connection.state !== 'closed') this.startRules(connection, listener.rules);
     if (tls) void tls.settled.then((outcome) => this.publishTlsOutcome(connection, tls, outcome));
   }
 
@@ -355,6 +372,38 @@ export class SocketRegistry {
     const outcome = await session.settled;
     this.publishTlsOutcome(connection, session, outcome);
     return { session, outcome };
+  }
+
+  /** Runs `set` on the connection from its next frame on (null: no rules). */
+  setConnectionRules(connection: TcpConnection, set: RuleSet | null): void {
+    setConnectionRules(connection, set, this.events, (c, inOffset, begin) => this.startTls(c, inOffset, begin));
+  }
+
+  /** Runs `set` on the UDP socket from its next datagram on (null: no rules). */
+  setUdpRules(socket: UdpSocket, set: RuleSet | null): void {
+    setDatagramRules(socket, set, this.events);
+  }
+
+  /** The listener or UDP socket of this owner with this name, if one is held. */
+  findNamed<K extends 'tcp-listener' | 'udp-socket'>(kind: K, name: string, owner: string | null): ResourceByKind[K] | undefined {
+    for (const resource of this.ofKind(kind)) if (resource.name === name && resource.owner === owner) return resource;
+    return undefined;
+  }
+
+  private nameTaken(kind: 'tcp-listener' | 'udp-socket', request: Ownership): boolean {
+    return !!request.name && this.findNamed(kind, request.name, request.owner) !== undefined;
+  }
+
+  private assertNameFree(kind: 'tcp-listener' | 'udp-socket', request: Ownership): void {
+    if (this.nameTaken(kind, request)) {
+      throw new SocketError('NAME_IN_USE', `a ${KIND_NAMES[kind]} named ${request.name ?? ''} is already open`, { name: request.name ?? '' });
+    }
+  }
+
+  /** A new connection's rules, its greeting first. */
+  private startRules(connection: TcpConnection, set: RuleSet): void {
+    this.setConnectionRules(connection, set);
+    connection.rules?.connected();
   }
 
   private publishTlsOutcome(connection: TcpConnection, tls: TlsSession, outcome: TlsOutcome): void {

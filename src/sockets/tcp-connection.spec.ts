@@ -137,6 +137,42 @@ describe('TcpConnection', () => {
     expect(flow.slice(0, 2)).toEqual(['connection.paused', 'connection.resumed']);
   });
 
+  it('stops reading while a live consumer holds it, until every holder let go, and loses nothing', async () => {
+    const { connection, peer } = await pair({ maxBufferedBytes: 64 * 1024 * 1024 });
+    const slowReader = {};
+    const otherReader = {};
+    connection.hold(slowReader);
+    connection.hold(otherReader);
+    const total = 16 * 1024 * 1024;
+    peer.write(Buffer.alloc(total, 'y'));
+    // Nothing is read: the kernel's buffers fill and the peer's own send queue backs up.
+    while (peer.writableLength === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(connection.bytesIn).toBe(0);
+    connection.unhold(slowReader);
+    connection.unhold(slowReader);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(connection.bytesIn).toBe(0);
+    connection.unhold(otherReader);
+    const all = await connection.read({ maxBytes: total, minBytes: total, waitMs: 5000 });
+    expect(all.nextOffset).toBe(total);
+  });
+
+  it('a hold let go while the buffer cap still stops reading keeps it stopped until a release', async () => {
+    const { connection, peer } = await pair({ maxBufferedBytes: 1000 });
+    const holder = {};
+    peer.write(Buffer.alloc(200_000, 'z'));
+    await read(connection, 1000);
+    expect(connection.paused).toBe(true);
+    connection.hold(holder);
+    connection.releaseUpTo(connection.buffer.endOffset);
+    const afterRelease = connection.buffer.endOffset;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(connection.buffer.endOffset).toBe(afterRelease);
+    connection.unhold(holder);
+    await read(connection, afterRelease - connection.buffer.oldestOffset + 1);
+    expect(connection.buffer.endOffset).toBeGreaterThan(afterRelease);
+  });
+
   it('works the same over IPv6 loopback', async () => {
     const { connection, peer } = await pair({}, '::1');
     expect(connection.remote).toMatchObject({ address: '::1', family: 'IPv6' });

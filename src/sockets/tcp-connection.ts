@@ -6,6 +6,7 @@ import { ConnectionFraming, FramingErrorInfo } from './framing/connection-framin
 import { encodeFrame, unframeable } from './framing/frame-encoder';
 import { Frame } from './framing/frame-log';
 import { FramingSetting, NO_FRAMING } from './framing/framing';
+import { ConnectionRules } from './rules/connection-rules';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, CloseReason, Endpoint, ReceiveMode, SocketResource } from './socket-types';
@@ -144,12 +145,12 @@ interface ConnectionState {
   linger: NodeJS.Timeout | null;
   /** Reading is stopped at a cap, its own or the shared budget's. */
   paused: boolean;
+  /** Live consumers that cannot keep up (see `hold`): reading stays stopped while any holds. */
+  holders: Set<object>;
   /** This turn's sends are being gathered for one write (see `write`). */
   corked: boolean;
   /** Its bytes went back to the shared budget (the registry forgot it); it holds none from then on. */
   budgetReturned: boolean;
-  /** Reading is held by `holdReading` (a proxy's other half is not ready for more). */
-  held: boolean;
   proxyLink: ProxyLink | null;
   closed: CloseInfo | null;
   bytesIn: number;
@@ -182,6 +183,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private readonly readers = new Waiters();
   /** Created when a framing is first set, so a connection that never frames carries nothing for it. */
   private framing: ConnectionFraming | null = null;
+  /** Its reply rules; null while it has none. */
+  private replyRules: ConnectionRules | null = null;
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
@@ -193,9 +196,9 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     closing: null,
     linger: null,
     paused: false,
+    holders: new Set(),
     corked: false,
     budgetReturned: false,
-    held: false,
     proxyLink: null,
     closed: null,
     bytesIn: 0,
@@ -288,19 +291,6 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.current.proxyLink ??= link;
   }
 
-  /** Stops reading from the transport until `releaseReading` (a proxy's other half cannot take more yet). */
-  holdReading(): void {
-    if (this.current.held) return;
-    this.current.held = true;
-    this.stream.pause();
-  }
-
-  releaseReading(): void {
-    if (!this.current.held) return;
-    this.current.held = false;
-    if (!this.current.paused && !this.stream.destroyed) this.stream.resume();
-  }
-
   /** True while more is queued for the peer than the transport wants to hold. */
   get writeBacklogged(): boolean {
     return this.stream.writableNeedDrain;
@@ -315,6 +305,16 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     };
     this.stream.on('drain', done);
     this.stream.on('close', done);
+  }
+
+  get rules(): ConnectionRules | null {
+    return this.replyRules;
+  }
+
+  /** Runs `rules` on what reaches the byte log from now on; null stops them. */
+  setRules(rules: ConnectionRules | null): void {
+    this.replyRules?.dispose();
+    this.replyRules = this.current.phase === TcpConnectionState.CLOSED ? null : rules;
   }
 
   /** Long-polls currently waiting on this connection. */
@@ -363,12 +363,17 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     const framing = this.framing?.setting.framing ?? null;
     if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
     const chunks: Buffer[] = [];
+    let length = 0;
     payloads.forEach((payload, index) => {
       const problem = unframeable(framing, payload);
       if (problem !== null) throw new SocketError('INVALID_PAYLOAD', `frame ${index}: ${problem}`, { frame: index });
-      chunks.push(...encodeFrame(framing, payload));
+      for (const chunk of encodeFrame(framing, payload)) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
     });
-    const result = await this.send(chunks, end);
+    // Many small frames go as one buffer: a writev of hundreds of tiny buffers costs more than copying them.
+    const result = await this.send(chunks.length > 2 && length <= SMALL_FRAMES_BYTES ? [Buffer.concat(chunks, length)] : chunks, end);
     this.framing?.countSent(payloads.length);
     return result;
   }
@@ -464,6 +469,21 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 
   /**
+   * Stops reading for a live consumer that cannot keep up (an attached WebSocket whose client
+   * reads slowly, a proxy's other half that cannot take more yet), as the buffer cap does: TCP pushes back on the peer until every holder let go.
+   */
+  hold(holder: object): void {
+    this.current.holders.add(holder);
+    this.stream.pause();
+  }
+
+  /** Lets go of `hold`; reading resumes when nothing else keeps it stopped. */
+  unhold(holder: object): void {
+    if (!this.current.holders.delete(holder)) return;
+    if (!this.readingStopped && !this.stream.destroyed) this.stream.resume();
+  }
+
+  /**
    * Gives this connection's held bytes back to the shared budget, once, when the registry
    * forgets it: its byte log goes with it.
    */
@@ -501,7 +521,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.transport = session.transport;
     this.stream = session.transport.stream;
     this.attach(this.stream);
-    if (this.current.paused) this.stream.pause();
+    if (this.readingStopped) this.stream.pause();
     await session.settled;
     return session;
   }
@@ -583,6 +603,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     const { framesIn, framesOut } = this.framingStatus;
     this.events.publish(this, 'connection.closed', { reason: cause.reason, errno: cause.errno, bytesIn: current.bytesIn, bytesOut: current.bytesOut, framesIn, framesOut });
     this.readers.releaseAll();
+    this.replyRules?.dispose();
     this.onClosed(this);
   }
 
@@ -683,6 +704,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       const size = frame.dataTo - frame.dataFrom;
       const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
       this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
+      this.replyRules?.frame(frame, payload);
     }
     this.readers.notify();
   };
@@ -735,6 +757,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
         break;
     }
     this.events.publish(this, 'connection.data', { from, to: this.log.endOffset, byteCount: chunk.length }, chunk);
+    if (this.current.closing === null) this.replyRules?.received(chunk, from, this.framing?.active === true);
     // After the data event, so event streams show the bytes before the pause they caused.
     if (!this.current.paused && this.mustPause()) {
       this.current.paused = true;
@@ -753,6 +776,11 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   private readonly onBudgetRoom = (): void => this.resumeIfRoom();
 
+  /** At a cap, or held by a live consumer. */
+  private get readingStopped(): boolean {
+    return this.current.paused || this.current.holders.size > 0;
+  }
+
   private resumeIfRoom(): void {
     if (!this.current.paused) return;
     if (this.mustPause()) {
@@ -760,7 +788,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       return;
     }
     this.current.paused = false;
-    if (!this.stream.destroyed && !this.current.held) this.stream.resume();
+    if (!this.readingStopped && !this.stream.destroyed) this.stream.resume();
     this.events.publish(this, 'connection.resumed', { heldBytes: this.log.heldBytes });
   }
 
@@ -771,7 +799,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       // The peer reads slower than it writes: stop reading until our echo drains.
       this.stream.pause();
       this.stream.once('drain', () => {
-        if (!this.current.paused) this.stream.resume();
+        if (!this.readingStopped) this.stream.resume();
       });
     }
   }
@@ -782,6 +810,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     if (current.phase === TcpConnectionState.OPEN) current.cause ??= PEER_END;
     this.transition(TcpConnectionState.PEER_ENDED);
     this.events.publish(this, 'connection.peer-ended', { endOffset: this.log.endOffset });
+    this.replyRules?.peerEnded();
     // Servers that answer on their own (echo, discard) close when their client does, as the
     // tutorial's echo server does.
     if (this.options.mode !== 'buffer') this.endLocally();
@@ -815,6 +844,9 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
 /** Written after a send's chunks when stages are in the way: its callback says everything before it was handed over. */
 const EMPTY = Buffer.alloc(0);
+
+/** Frames of a framed send up to this many bytes in all are copied into one buffer before the write. */
+const SMALL_FRAMES_BYTES = 64 * 1024;
 
 /**
  * The plain side of a STARTTLS upgrade as a stream of its own, `early` bytes first. Node's TLS

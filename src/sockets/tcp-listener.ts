@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Server, Socket, createServer } from 'node:net';
 import { Refusal } from './admission';
 import { FramingSetting } from './framing/framing';
+import { RuleSet } from './rules/rule-set';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
@@ -25,6 +26,8 @@ export interface TcpListenerOptions {
   mode: ReceiveMode;
   /** How accepted connections cut received bytes into frames; none when not given. */
   framing?: FramingSetting;
+  /** Reply rules each accepted connection starts with (a copy of its own); none when not given. */
+  rules?: RuleSet | null;
   noDelay: boolean;
   keepAlive: boolean;
   keepAliveInitialDelayMs: number;
@@ -54,6 +57,8 @@ interface ListenerState {
   dropped: number;
   /** Accepted connections not closed yet. */
   active: number;
+  /** The reply rules connections it accepts from now on start with. */
+  rules: RuleSet | null;
   closed: CloseInfo | null;
 }
 
@@ -63,10 +68,11 @@ export class TcpListener extends SocketBase<TcpListenerOptions> implements Socke
 
   private readonly server: Server;
   private readonly acceptWaiters = new Waiters();
-  private readonly current: ListenerState = { phase: TcpListenerState.LISTENING, local: null, accepted: 0, dropped: 0, active: 0, closed: null };
+  private readonly current: ListenerState = { phase: TcpListenerState.LISTENING, local: null, accepted: 0, dropped: 0, active: 0, rules: null, closed: null };
 
   private constructor(init: TcpListenerInit) {
     super(init);
+    this.current.rules = init.options.rules ?? null;
     this.server = createServer({
       allowHalfOpen: true,
       noDelay: init.options.noDelay,
@@ -115,6 +121,15 @@ export class TcpListener extends SocketBase<TcpListenerOptions> implements Socke
   /** Accepted connections that are not closed yet. */
   get active(): number {
     return this.current.active;
+  }
+
+  get rules(): RuleSet | null {
+    return this.current.rules;
+  }
+
+  /** Connections accepted from now on start with `rules`; those already accepted keep theirs. */
+  setRules(rules: RuleSet | null): void {
+    this.current.rules = rules;
   }
 
   /** Resolves once a connection with an accept index above `after` exists, or time runs out. */

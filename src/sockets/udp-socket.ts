@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { Datagram, DatagramLog } from './datagram-log';
 import { Destinations } from './destination';
+import { DatagramRules } from './rules/datagram-rules';
 import { SocketError, errnoOf, fromSystemError } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
 import { CloseInfo, Endpoint, ReceiveMode, SocketResource, toEndpoint } from './socket-types';
@@ -124,6 +125,8 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
   private readonly closedPromise: Promise<void>;
   /** Rejecters of sends in flight: dgram drops a send without calling back when the socket closes first. */
   private readonly pendingSends = new Set<(err: SocketError) => void>();
+  /** Its reply rules; null while it has none. */
+  private replyRules: DatagramRules | null = null;
   private readonly current: UdpState = {
     phase: UdpSocketState.BOUND,
     local: null,
@@ -241,6 +244,16 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     return { recvBufferSize: this.socket.getRecvBufferSize(), sendBufferSize: this.socket.getSendBufferSize() };
   }
 
+  get rules(): DatagramRules | null {
+    return this.replyRules;
+  }
+
+  /** Runs `rules` on every datagram from now on; null stops them. */
+  setRules(rules: DatagramRules | null): void {
+    this.replyRules?.dispose();
+    this.replyRules = this.current.phase === UdpSocketState.CLOSED ? null : rules;
+  }
+
   /** Long-polls currently waiting on this socket. */
   get waitingReads(): number {
     return this.readers.size;
@@ -337,6 +350,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     this.socket.close();
     for (const reject of this.pendingSends) reject(this.closedError());
     this.pendingSends.clear();
+    this.replyRules?.dispose();
     const { bytesIn, bytesOut, datagramsIn, datagramsOut } = current;
     if (announce) this.events.publish(this, 'udp.closed', { reason: 'local', errno: null, bytesIn, bytesOut, datagramsIn, datagramsOut });
     this.readers.releaseAll();
@@ -425,8 +439,10 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
     current.datagramsIn++;
     current.bytesIn += msg.length;
     current.lastActivityAt = receivedAt;
+    const match = this.replyRules?.decide(msg) ?? null;
+    const mode = this.replyRules?.keeps(match) === false ? 'discard' : this.options.mode;
     let seq: number;
-    switch (this.options.mode) {
+    switch (mode) {
       case 'buffer': {
         const outcome = this.log.append(msg, sender, receivedAt);
         if (!outcome.kept) {
@@ -447,6 +463,7 @@ export class UdpSocket extends SocketBase<UdpSocketOptions> implements SocketRes
         break;
     }
     this.events.publish(this, 'udp.datagram', { seq, remoteAddress: sender.address, remotePort: sender.port, size: msg.length }, msg, receivedAt);
+    this.replyRules?.settle(match, msg, sender, seq);
     this.readers.notify();
   }
 

@@ -9,6 +9,7 @@ import { AcceptedPageDto } from './dto/connection.dto';
 import { CreateListenerDto } from './dto/create-listener.dto';
 import { AcceptedQueryDto, DeleteListenerQueryDto, ListListenersQueryDto } from './dto/list-queries.dto';
 import { ListenerDto, ListenerPageDto } from './dto/listener.dto';
+import { KEY_VALUE_RULES, SMTP_RULES } from '../rules/rule-examples';
 import { TcpService } from './tcp.service';
 
 const LISTENER_ID = ApiIdParam('listener');
@@ -27,7 +28,8 @@ export class ListenersController {
       'Binds and listens (socket → bind → listen). Port 0 takes a free port; the answer shows the real one. ' +
       'Connections it accepts appear at once under /v1/tcp/connections with this listener’s id. ' +
       'In `echo` mode it is the tutorial’s echo server. With `tls.mode: implicit` every accepted connection handshakes TLS first ' +
-      '(docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`.',
+      '(docs/tls.md), presenting a leaf the instance CA mints for the name the client asks for, or `tls.certificate`. ' +
+      'With `rules`, each accepted connection answers by itself (docs/rules.md).',
   })
   @ApiBody({
     type: CreateListenerDto,
@@ -44,6 +46,14 @@ export class ListenersController {
       },
       lines: { summary: 'A line protocol: accepted connections framed as lines (read them at …/frames)', value: { host: '127.0.0.1', port: 0, framing: { type: 'lines' } } },
       hl7: { summary: 'An HL7 receiver: accepted connections framed as MLLP', value: { host: '127.0.0.1', port: 0, framing: { type: 'mllp', onError: 'close' } } },
+      smtp: {
+        summary: 'An SMTP server made of reply rules, with STARTTLS (Python’s smtplib mails through it; docs/rules.md)',
+        value: { host: '127.0.0.1', port: 0, framing: { type: 'lines' }, tls: { mode: 'starttls' }, rules: SMTP_RULES },
+      },
+      keyValue: {
+        summary: 'A line-protocol key-value server made of reply rules (PING, GET <key>, SET, QUIT)',
+        value: { host: '127.0.0.1', port: 0, framing: { type: 'lines' }, rules: KEY_VALUE_RULES },
+      },
     },
   })
   @ApiResponse({ status: 201, type: ListenerDto, description: 'Listening' })
@@ -59,6 +69,7 @@ export class ListenersController {
     'TOO_MANY_OPEN_FILES',
     'CERTIFICATE_NOT_FOUND',
     'CERTIFICATE_INVALID',
+    'NAME_IN_USE',
   )
   @Validated({ body: CreateListenerDto })
   createListener(@Body() body: CreateListenerDto, @Owner() caller: Caller): Promise<ListenerDto> {

@@ -6,5 +6,6 @@ import { TcpService } from './tcp.service';
 @Module({
   controllers: [ListenersController, ConnectionsController],
   providers: [TcpService],
+  exports: [TcpService],
 })
 export class TcpModule {}

@@ -20,6 +20,7 @@ import { ReadFramesQueryDto } from './dto/read-frames.dto';
 import { SendDataDto, SendResultDto } from './dto/send.dto';
 import { StartTlsDto } from '../tls/dto/start-tls.dto';
 import { TlsService } from '../tls/tls.service';
+import { RulesService } from '../rules/rules.service';
 
 /**
  * Translates between the REST representations and the socket registry. Every call carries the
@@ -32,13 +33,15 @@ export class TcpService {
     private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
     private readonly tls: TlsService,
+    private readonly rules: RulesService,
   ) {}
 
   async createListener(dto: CreateListenerDto, caller: Caller): Promise<ListenerDto> {
-    const { tls, ...options } = dto;
+    const { tls, rules, ...options } = dto;
     const server = tls && tls.mode !== 'off' ? { mode: tls.mode, server: await this.tls.serverFor(tls, caller) } : null;
     const listener = await this.registry.createListener({
       ...options,
+      rules: rules && (await this.rules.compile(rules, 'tcp', caller, 'rules', server?.server ?? null)),
       idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
       framing: this.framingOf(dto.framing),
       tls: server,
@@ -70,9 +73,10 @@ export class TcpService {
   }
 
   async createConnection(dto: CreateConnectionDto, caller: Caller): Promise<ConnectionDto> {
-    const { tls, ...options } = dto;
+    const { tls, rules, ...options } = dto;
     const connection = await this.registry.connect({
       ...options,
+      rules: rules && (await this.rules.compile(rules, 'tcp', caller, 'rules')),
       tls: tls && tls.mode !== 'off' ? this.tls.clientFor(tls, caller) : null,
       idleTimeoutMs: dto.idleTimeoutMs ?? this.config.idleTimeoutMs,
       timeoutMs: dto.connectTimeoutMs,

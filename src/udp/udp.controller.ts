@@ -58,6 +58,7 @@ export class UdpSocketsController {
     'NAME_NOT_RESOLVED',
     'NETWORK_ERROR',
     'TOO_MANY_OPEN_FILES',
+    'NAME_IN_USE',
   )
   @Validated({ body: CreateUdpSocketDto })
   createUdpSocket(@Body() body: CreateUdpSocketDto, @Owner() caller: Caller): Promise<UdpSocketDto> {

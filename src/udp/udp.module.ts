@@ -5,5 +5,6 @@ import { UdpService } from './udp.service';
 @Module({
   controllers: [UdpSocketsController],
   providers: [UdpService],
+  exports: [UdpService],
 })
 export class UdpModule {}

@@ -5,6 +5,7 @@ import { RawBody } from '../common/raw-body';
 import { parseLabelSelector } from '../common/validation';
 import { RequestSettings } from '../config/app-config';
 import { LongPollGate } from '../policy/long-poll-gate';
+import { RulesService } from '../rules/rules.service';
 import { decodePayload } from '../sockets/payload-codec';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { DatagramReadResult, UdpType } from '../sockets/udp-socket';
@@ -27,6 +28,7 @@ export class UdpService {
     private readonly registry: SocketRegistry,
     private readonly config: RequestSettings,
     private readonly longPolls: LongPollGate,
+    private readonly rules: RulesService,
   ) {}
 
   async createSocket(dto: CreateUdpSocketDto, caller: Caller): Promise<UdpSocketDto> {
@@ -47,6 +49,8 @@ export class UdpService {
       connectTo: dto.connectTo ? { host: dto.connectTo.host, port: dto.connectTo.port } : null,
       labels: dto.labels,
       owner: caller.owner,
+      rules: dto.rules && (await this.rules.compile(dto.rules, 'udp', caller, 'rules')),
+      name: dto.name ?? null,
     });
     return toUdpSocketDto(socket);
   }

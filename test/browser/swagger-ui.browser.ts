@@ -75,6 +75,8 @@ describe('Swagger UI in Chromium', () => {
       expect.stringContaining('TLS'),
       expect.stringContaining('Proxies'),
       expect.stringContaining('Faults'),
+      expect.stringContaining('Reply rules'),
+      expect.stringContaining('Scenario'),
       expect.stringContaining('Events'),
       expect.stringContaining('Limits'),
       expect.stringContaining('Operations'),

@@ -60,6 +60,7 @@ describe('/v1/udp/sockets', () => {
     const res = await t.http.post('/v1/udp/sockets').send({ labels: { suite: 'udp' }, recvBufferSize: 65536 }).expect(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^us_[0-9a-z]{16}$/),
+      name: null,
       kind: 'udp-socket',
       type: 'udp4',
       state: 'bound',

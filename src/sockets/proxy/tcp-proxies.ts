@@ -178,7 +178,7 @@ export class TcpProxies {
       return;
     }
     // Nothing is read from the client until its upstream half exists to take it.
-    client.holdReading();
+    client.hold(proxy);
     this.registry.connect(upstreamRequest(proxy, client.options.idleTimeoutMs)).then(
       (upstreamHalf) => this.pair(proxy, client, upstreamHalf),
       (err: unknown) => {
@@ -202,7 +202,7 @@ export class TcpProxies {
     proxy.addPair({ client, upstream });
     addLast(client, new ForwardStage(client, upstream, record));
     addLast(upstream, new ForwardStage(upstream, client, record));
-    client.releaseReading();
+    client.unhold(proxy);
     // The client may have sent FIN before the upstream answered.
     if (client.inputEnded) this.passEnd(client.id);
   }

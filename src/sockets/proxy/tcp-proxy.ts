@@ -173,8 +173,8 @@ export class ForwardStage implements Stage {
     if (to.state === 'closed' || to.state === 'local-ended') return;
     to.stages.send(chunk);
     if (to.writeBacklogged) {
-      from.holdReading();
-      to.onceDrained(() => from.releaseReading());
+      from.hold(this);
+      to.onceDrained(() => from.unhold(this));
     }
   }
 }

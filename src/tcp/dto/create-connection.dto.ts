@@ -2,6 +2,7 @@ import { IsBooleanField, IsHost, IsIntegerField, IsLabels, IsNestedObject, IsOne
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ConnectionTlsRequestDto } from '../../tls/dto/connection-tls-request.dto';
 import { FramingDto } from './framing.dto';
+import { RuleSetDto } from '../../rules/dto/rule-set.dto';
 
 export class CreateConnectionDto {
   @IsHost({ description: 'Host to connect to: an IP address in canonical form or a host name (resolved once; the vetted address is dialled)', example: '127.0.0.1' })
@@ -39,4 +40,7 @@ export class CreateConnectionDto {
 
   @IsNestedObject(FramingDto, { description: 'How received bytes are cut into frames (read them at …/frames); `none` when not given. Changeable later with PUT …/framing' })
   framing?: FramingDto;
+
+  @IsNestedObject(RuleSetDto, { description: 'Reply rules it runs from the start, its `connect` rules once connected (docs/rules.md); changeable later with PUT …/rules' })
+  rules?: RuleSetDto;
 }

@@ -1,7 +1,8 @@
-import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode } from '../../common/validation';
+import { IsBindHost, IsBooleanField, IsIntegerField, IsLabels, IsNestedObject, IsPort, IsReceiveMode, IsResourceName } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { ListenerTlsDto } from '../../tls/dto/listener-tls.dto';
 import { FramingDto } from './framing.dto';
+import { RuleSetDto } from '../../rules/dto/rule-set.dto';
 
 export class CreateListenerDto {
   @IsBindHost({ description: 'Local address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or `localhost`', default: '127.0.0.1', example: '127.0.0.1' })
@@ -50,4 +51,10 @@ export class CreateListenerDto {
 
   @IsNestedObject(FramingDto, { description: 'How accepted connections cut received bytes into frames (read them at …/connections/{id}/frames); `none` when not given' })
   framing?: FramingDto;
+
+  @IsNestedObject(RuleSetDto, { description: 'Reply rules each accepted connection starts with, a copy of its own (docs/rules.md); none when not given' })
+  rules?: RuleSetDto;
+
+  @IsResourceName({ description: 'A name unique among your listeners (409 NAME_IN_USE otherwise); scenarios find their listeners by it', example: 'smtp' })
+  name?: string;
 }

@@ -50,6 +50,9 @@ export class ListenerDto {
   @ApiProperty({ example: 'tl_000001a1b2c3d4e5' })
   id!: string;
 
+  @ApiProperty({ type: String, nullable: true, description: 'Its name, unique among your listeners; null when it has none', example: 'smtp' })
+  name!: string | null;
+
   @ApiProperty({ enum: ['tcp-listener'], example: 'tcp-listener' })
   kind!: 'tcp-listener';
 
@@ -90,6 +93,7 @@ export function toListenerDto(listener: TcpListener): ListenerDto {
   const { options } = listener;
   return {
     id: listener.id,
+    name: listener.name,
     kind: listener.kind,
     state: listener.state,
     local: toEndpointDto(listener.local),

@@ -5,6 +5,7 @@ import {
   IsIntegerField,
   IsInterfaceAddress,
   IsLabels,
+  IsResourceName,
   IsMulticastGroups,
   IsNestedObject,
   IsOneOf,
@@ -13,6 +14,7 @@ import {
 } from '../../common/validation';
 import { ReceiveMode } from '../../sockets/socket-types';
 import { UDP_TYPES, UdpType } from '../../sockets/udp-socket';
+import { RuleSetDto } from '../../rules/dto/rule-set.dto';
 
 const MiB = 1024 * 1024;
 
@@ -86,4 +88,10 @@ export class CreateUdpSocketDto {
 
   @IsLabels()
   labels!: Record<string, string>;
+
+  @IsNestedObject(RuleSetDto, { description: 'Reply rules it runs on every datagram from the start (docs/rules.md); changeable later with PUT …/rules' })
+  rules?: RuleSetDto;
+
+  @IsResourceName({ description: 'A name unique among your UDP sockets (409 NAME_IN_USE otherwise); scenarios find their sockets by it', example: 'dns' })
+  name?: string;
 }

@@ -98,6 +98,9 @@ export class UdpSocketDto {
   @ApiProperty({ example: 'us_000001a1b2c3d4e5' })
   id!: string;
 
+  @ApiProperty({ type: String, nullable: true, description: 'Its name, unique among your UDP sockets; null when it has none', example: 'dns' })
+  name!: string | null;
+
   @ApiProperty({ enum: ['udp-socket'], example: 'udp-socket' })
   kind!: 'udp-socket';
 
@@ -158,6 +161,7 @@ export function toUdpSocketDto(socket: UdpSocket): UdpSocketDto {
   const { options } = socket;
   return {
     id: socket.id,
+    name: socket.name,
     kind: socket.kind,
     type: options.type,
     state: socket.state,

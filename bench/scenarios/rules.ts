@@ -1,0 +1,155 @@
+import { Socket, connect } from 'node:net';
+import { createListener, deleteListener } from '../lib/api';
+import { BenchContext, Scenario } from '../lib/context';
+import { LOOPBACK } from '../lib/processes';
+import { ResultRow, percentile } from '../lib/report';
+
+/** The key-value rules of the Swagger example, answering every frame of the bench's clients and releasing it (a fake server that runs for good). */
+const RULES = {
+  rules: [
+    { id: 'get', match: { regex: '^GET (?P<key>\\w+)$' }, then: [{ send: 'VALUE ${key} 42', frame: true }, { discard: true }] },
+    { id: 'unknown', then: [{ send: 'ERR unknown command', frame: true }, { discard: true }] },
+  ],
+};
+const REQUEST = 'GET colour\n';
+const REPLY_BYTES = Buffer.byteLength('VALUE colour 42\r\n');
+const WARM_UP = 2000;
+const BATCH = 100;
+/** Clients of the throughput rounds, and the requests each keeps outstanding. */
+const CLIENTS = 16;
+const WINDOW = 16;
+
+/** A client of a line server: writes requests and counts whole replies as they come back. */
+class LineClient {
+  private replied = 0;
+  private waiting: { count: number; resolve: () => void } | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    let pending = 0;
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.length;
+      this.replied += Math.floor(pending / REPLY_BYTES);
+      pending %= REPLY_BYTES;
+      if (this.waiting && this.replied >= this.waiting.count) {
+        const { resolve } = this.waiting;
+        this.waiting = null;
+        resolve();
+      }
+    });
+  }
+
+  static async open(port: number): Promise<LineClient> {
+    const socket = connect({ host: LOOPBACK, port, noDelay: true });
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return new LineClient(socket);
+  }
+
+  get replies(): number {
+    return this.replied;
+  }
+
+  /** Resolves once `count` replies arrived in all. */
+  until(count: number): Promise<void> {
+    if (this.replied >= count) return Promise.resolve();
+    return new Promise((resolve) => (this.waiting = { count, resolve }));
+  }
+
+  send(requests: number): void {
+    this.socket.write(REQUEST.repeat(requests));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Request → reply times, in ms, over one connection, after a warm-up. */
+async function latencies(client: LineClient, count: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    client.send(1);
+    await client.until(client.replies + 1);
+    samples.push(performance.now() - start);
+  }
+  return samples;
+}
+
+/** Replies per second from `CLIENTS` connections each keeping `WINDOW` requests outstanding, for `seconds`. */
+async function rate(port: number, seconds: number): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => LineClient.open(port)));
+  const deadline = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      client.send(WINDOW);
+      let asked = WINDOW;
+      while (performance.now() < deadline) {
+        // Keep the window full: ask again for every half window answered.
+        await client.until(asked - WINDOW / 2);
+        client.send(WINDOW / 2);
+        asked += WINDOW / 2;
+      }
+      await client.until(asked);
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const replies = clients.reduce((total, client) => total + client.replies, 0);
+  clients.forEach((client) => client.close());
+  return replies / elapsed;
+}
+
+/**
+ * A listener of the key-value rules (lines, a regex with a named group, a framed reply) answers
+ * a client's `GET colour`: no HTTP on the way. Against a bare `net` server in the baseline
+ * process answering the same lines with the same regex: the p50 and p99 of one request at a time
+ * on one connection (alternating batches), and replies per second from 16 pipelining clients
+ * (alternating rounds).
+ */
+export const rules: Scenario = {
+  name: 'rules',
+  async run({ service, baseline, volumes, log }: BenchContext) {
+    const listener = await createListener(service.client, { framing: { type: 'lines' }, noDelay: true, rules: RULES });
+    const { port: barePort } = await baseline.call('openLineServer', {});
+    const ours = await LineClient.open(listener.local.port);
+    const bare = await LineClient.open(barePort);
+    await latencies(ours, WARM_UP);
+    await latencies(bare, WARM_UP);
+    const [oursSamples, bareSamples]: number[][] = [[], []];
+    for (let done = 0; done < volumes.roundTrips; done += BATCH) {
+      oursSamples.push(...(await latencies(ours, BATCH)));
+      bareSamples.push(...(await latencies(bare, BATCH)));
+    }
+    ours.close();
+    bare.close();
+
+    const oursRates: number[] = [];
+    const bareRates: number[] = [];
+    for (let round = 0; round < volumes.loadRounds; round++) {
+      oursRates.push(await rate(listener.local.port, volumes.loadSeconds));
+      bareRates.push(await rate(barePort, volumes.loadSeconds));
+    }
+    await baseline.call('closeLineServer', {});
+    await deleteListener(service.client, listener.id);
+
+    const median = (values: number[]): number => percentile(values, 50);
+    const rows: ResultRow[] = [50, 99].map((p) => ({
+      scenario: `rule reply latency (write → reply, one at a time), p${p}`,
+      unit: 'ms',
+      sockplane: percentile(oursSamples, p),
+      baseline: percentile(bareSamples, p),
+      baselineName: 'bare net line server',
+      target: p === 50 ? { on: 'ratio' as const, atMost: 2 } : null,
+    }));
+    rows.push({
+      scenario: `rule replies/s (${CLIENTS} clients × ${WINDOW} in flight), median of ${volumes.loadRounds} rounds`,
+      unit: 'replies/s',
+      sockplane: median(oursRates),
+      baseline: median(bareRates),
+      baselineName: 'bare net line server',
+      target: { on: 'ratio', atLeast: 0.5 },
+    });
+    log(`rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s`);
+    return rows;
+  },
+};

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { ApiProblem, FieldError } from '../common/api-problem';
+
+/** A listener request (what `POST /v1/tcp/listeners` takes) built from an imposter. */
+export interface ImportedListener {
+  name: string;
+  host?: string;
+  port: number;
+  rules: { rules: Record<string, unknown>[]; counting: 'shared' };
+  labels: Record<string, string>;
+}
+
+type Json = Record<string, unknown>;
+
+/** Fields of an imposter that say nothing about how it behaves (an exported imposter carries them): passed over. */
+const INFORMATIONAL = ['recordRequests', 'requests', 'numberOfRequests', '_links', 'allowCORS'];
+const TEXT_PREDICATES = ['equals', 'deepEquals', 'contains', 'startsWith', 'endsWith'] as const;
+const WHY_NOT: Record<string, string> = {
+  inject: 'runs JavaScript; sockplane takes data, never code',
+  decorate: 'runs JavaScript; sockplane takes data, never code',
+  shellTransform: 'runs a shell command; sockplane takes data, never code',
+  proxy: 'proxies are not imported (sockplane proxies are resources of their own)',
+  endOfRequestResolver: 'runs JavaScript; frame the listener instead (PUT …/framing), e.g. a length prefix or a delimiter',
+  copy: 'copies request fields with xpath or jsonpath; write a rule with a regex and ${name} instead',
+  lookup: 'reads an external data source',
+  exists: 'is not imported; use a regex match',
+  except: 'is not imported',
+  xpath: 'is not imported',
+  jsonpath: 'is not imported',
+  requestFrom: 'only the request data is matched',
+};
+
+/**
+ * A mountebank TCP imposter as a listener with reply rules. mountebank reads each packet as one
+ * request, as a listener without framing judges each received chunk, so stubs become rules in
+ * order: predicates a match (text predicates ignore case unless `caseSensitive`, as in
+ * mountebank), `is` responses sends, circular responses and `repeat` cycling responses, `wait` a
+ * delay, the two faults a reset or random bytes and a close, `defaultResponse` a last rule. What
+ * cannot be carried over is refused, every place named, never dropped.
+ */
+export function fromMountebank(imposter: unknown): ImportedListener {
+  const refused: FieldError[] = [];
+  const refuse = (field: string, message: string): void => void refused.push({ field, message: `${field} ${message}` });
+  if (!isObject(imposter)) throw new ApiProblem('VALIDATION_FAILED', 'the body must be a mountebank imposter (a JSON object)', {}, [{ field: 'body', message: 'must be an object' }]);
+  if (imposter.protocol !== 'tcp') refuse('protocol', `is ${JSON.stringify(imposter.protocol)}; only tcp imposters are imported`);
+  const mode = imposter.mode ?? 'text';
+  if (mode !== 'text' && mode !== 'binary') refuse('mode', 'must be text or binary');
+  const binary = mode === 'binary';
+  for (const key of Object.keys(imposter)) {
+    if (['protocol', 'port', 'host', 'name', 'mode', 'stubs', 'defaultResponse', ...INFORMATIONAL].includes(key)) continue;
+    refuse(key, WHY_NOT[key] ?? 'is not a field sockplane imports');
+  }
+  const port = imposter.port ?? 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) refuse('port', 'must be a port number');
+  const stubs = Array.isArray(imposter.stubs) ? imposter.stubs : [];
+  const rules = stubs.map((stub: unknown, i) => stubRule(stub, `stubs[${i}]`, i, binary, refuse));
+  if (imposter.defaultResponse !== undefined) {
+    const actions = responseActions(imposter.defaultResponse, 'defaultResponse', binary, refuse);
+    if (actions.length > 0) rules.push({ id: 'default-response', then: actions });
+  }
+  if (refused.length > 0) {
+    throw new ApiProblem('VALIDATION_FAILED', `the imposter cannot be imported as it is: ${refused.map((e) => e.message).join('; ')}`, {}, refused);
+  }
+  const name = typeof imposter.name === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(imposter.name) ? imposter.name : `mountebank-${String(port)}`;
+  return {
+    name,
+    ...(typeof imposter.host === 'string' ? { host: imposter.host } : {}),
+    port: port as number,
+    rules: { rules, counting: 'shared' },
+    labels: { 'imported-from': 'mountebank' },
+  };
+}
+
+function stubRule(stub: unknown, at: string, index: number, binary: boolean, refuse: (field: string, message: string) => void): Json {
+  if (!isObject(stub)) {
+    refuse(at, 'must be an object');
+    return {};
+  }
+  for (const key of Object.keys(stub)) if (key !== 'predicates' && key !== 'responses' && key !== '_links') refuse(`${at}.${key}`, WHY_NOT[key] ?? 'is not a stub field sockplane imports');
+  const predicates = Array.isArray(stub.predicates) ? stub.predicates : [];
+  const matches = predicates.map((predicate: unknown, i) => predicateMatch(predicate, `${at}.predicates[${i}]`, binary, refuse));
+  const responses = Array.isArray(stub.responses) && stub.responses.length > 0 ? stub.responses : [{ is: { data: '' } }];
+  const answers: { then: Json[] }[] = [];
+  responses.forEach((response: unknown, i) => {
+    const field = `${at}.responses[${i}]`;
+    const then = responseActions(response, field, binary, refuse);
+    const repeat = isObject(response) && typeof response.repeat === 'number' ? response.repeat : 1;
+    for (let n = 0; n < Math.min(Math.max(1, repeat), 64); n++) answers.push({ then });
+  });
+  const rule: Json = { id: `stub-${index + 1}` };
+  if (matches.length === 1) rule.match = matches[0];
+  if (matches.length > 1) rule.match = { all: matches };
+  if (answers.length === 1) rule.then = answers[0].then;
+  else rule.responses = answers;
+  return rule;
+}
+
+function predicateMatch(predicate: unknown, at: string, binary: boolean, refuse: (field: string, message: string) => void): Json {
+  if (!isObject(predicate)) {
+    refuse(at, 'must be an object');
+    return {};
+  }
+  const caseSensitive = predicate.caseSensitive === true;
+  const ignoreCase = !binary && !caseSensitive;
+  for (const key of Object.keys(predicate)) {
+    if (['caseSensitive', 'keyCaseSensitive', ...TEXT_PREDICATES, 'matches', 'and', 'or', 'not'].includes(key)) continue;
+    if (key === 'except' && predicate.except === '') continue;
+    refuse(`${at}.${key}`, WHY_NOT[key] ?? 'is not a predicate sockplane imports');
+  }
+  for (const operator of TEXT_PREDICATES) {
+    if (predicate[operator] === undefined) continue;
+    const data = dataOf(predicate[operator], `${at}.${operator}`, refuse);
+    const kind = operator === 'deepEquals' ? 'equals' : operator;
+    return { [kind]: data, encoding: binary ? 'base64' : 'utf8', ...(ignoreCase ? { ignoreCase: true } : {}) };
+  }
+  if (predicate.matches !== undefined) {
+    if (binary) refuse(`${at}.matches`, 'cannot be imported in binary mode (mountebank refuses it there too)');
+    return { regex: dataOf(predicate.matches, `${at}.matches`, refuse), ...(ignoreCase ? { ignoreCase: true } : {}) };
+  }
+  for (const [operator, combined] of [
+    ['and', 'all'],
+    ['or', 'any'],
+  ] as const) {
+    const list = predicate[operator];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      refuse(`${at}.${operator}`, 'must be a list of predicates');
+      return {};
+    }
+    return { [combined]: list.map((inner: unknown, i) => predicateMatch(inner, `${at}.${operator}[${i}]`, binary, refuse)) };
+  }
+  if (predicate.not !== undefined) return { not: predicateMatch(predicate.not, `${at}.not`, binary, refuse) };
+  return {};
+}
+
+/** A predicate's operand: only the request data can be matched. */
+function dataOf(operand: unknown, at: string, refuse: (field: string, message: string) => void): string {
+  if (!isObject(operand)) {
+    refuse(at, 'must be an object such as {"data": "…"}');
+    return '';
+  }
+  for (const key of Object.keys(operand)) if (key !== 'data') refuse(`${at}.${key}`, WHY_NOT[key] ?? 'is not a TCP request field');
+  return typeof operand.data === 'string' ? operand.data : '';
+}
+
+function responseActions(response: unknown, at: string, binary: boolean, refuse: (field: string, message: string) => void): Json[] {
+  if (!isObject(response)) {
+    refuse(at, 'must be an object');
+    return [];
+  }
+  const actions: Json[] = [];
+  for (const key of Object.keys(response)) if (!['is', 'fault', 'behaviors', '_behaviors', 'repeat', 'data'].includes(key)) refuse(`${at}.${key}`, WHY_NOT[key] ?? 'is not a response sockplane imports');
+  actions.push(...waits(response, at, refuse));
+  // A defaultResponse is the `is` itself: {"data": "…"}.
+  const is = isObject(response.is) ? response.is : 'data' in response ? response : undefined;
+  if (is) {
+    for (const key of Object.keys(is)) if (key !== 'data' && !(is === response && ['behaviors', '_behaviors', 'repeat'].includes(key))) refuse(`${at}.is.${key}`, 'is not a TCP response field');
+    if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data, encoding: binary ? 'base64' : 'utf8' });
+  }
+  if (response.fault === 'CONNECTION_RESET_BY_PEER') actions.push({ close: 'rst' });
+  else if (response.fault === 'RANDOM_DATA_THEN_CLOSE') actions.push({ send: randomBytes(32).toString('hex'), encoding: 'hex' }, { close: 'fin' });
+  else if (response.fault !== undefined) refuse(`${at}.fault`, `${JSON.stringify(response.fault)} is not one of the TCP faults (CONNECTION_RESET_BY_PEER, RANDOM_DATA_THEN_CLOSE)`);
+  return actions;
+}
+
+/** `wait` behaviours (the list form, and the older `_behaviors` object) as delays; the other behaviours are refused. */
+function waits(response: Json, at: string, refuse: (field: string, message: string) => void): Json[] {
+  const delays: Json[] = [];
+  const take = (behavior: Json, field: string): void => {
+    for (const [key, value] of Object.entries(behavior)) {
+      if (key === 'wait' && typeof value === 'number' && value >= 0) delays.push({ delayMs: Math.round(value) });
+      else if (key === 'wait') refuse(`${field}.wait`, 'as a function runs JavaScript; give a number of milliseconds');
+      else refuse(`${field}.${key}`, WHY_NOT[key] ?? 'is not a behavior sockplane imports');
+    }
+  };
+  if (Array.isArray(response.behaviors)) response.behaviors.forEach((behavior: unknown, i) => (isObject(behavior) ? take(behavior, `${at}.behaviors[${i}]`) : refuse(`${at}.behaviors[${i}]`, 'must be an object')));
+  if (isObject(response._behaviors)) take(response._behaviors, `${at}._behaviors`);
+  return delays;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

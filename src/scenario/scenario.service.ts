@@ -1,0 +1,188 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { ANONYMOUS, Caller } from '../auth/caller';
+import { ApiProblem, FieldError } from '../common/api-problem';
+import { validateAs } from '../common/route-validation';
+import { AppConfig } from '../config/app-config';
+import { RulesService } from '../rules/rules.service';
+import { SocketRegistry } from '../sockets/socket-registry';
+import { TcpService } from '../tcp/tcp.service';
+import { UdpService } from '../udp/udp.service';
+import { CreateListenerDto } from '../tcp/dto/create-listener.dto';
+import { ListenerDto } from '../tcp/dto/listener.dto';
+import { MountebankImposterDto } from './dto/mountebank.dto';
+import { ScenarioDto, ScenarioListenerDto, ScenarioResultDto, ScenarioUdpSocketDto } from './dto/scenario.dto';
+import { fromMountebank } from './mountebank';
+
+type Section = 'tcpListeners' | 'udpSockets';
+type Entry = ScenarioListenerDto | ScenarioUdpSocketDto;
+
+/** A resource a scenario opened: which one, whose, and the entry it was opened from. */
+interface Applied {
+  section: Section;
+  id: string;
+  owner: string | null;
+  spec: Entry;
+}
+
+/**
+ * Applies scenarios: makes the caller's scenario resources match one, idempotently, and exports
+ * them in the same form. It remembers the entry each resource was opened from, so applying
+ * again can tell what changed; resources it did not open (plain `POST`s) are left alone.
+ */
+@Injectable()
+export class ScenarioService implements OnApplicationBootstrap {
+  /** By owner, section and name. */
+  private readonly applied = new Map<string, Applied>();
+
+  constructor(
+    private readonly registry: SocketRegistry,
+    private readonly tcp: TcpService,
+    private readonly udp: UdpService,
+    private readonly rules: RulesService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** SOCKPLANE_SCENARIO_FILE: applied before the API answers, so the service comes up serving it. */
+  async onApplicationBootstrap(): Promise<void> {
+    const path = this.config.scenarioFile;
+    if (path === null) return;
+    const text = await readFile(path, 'utf8');
+    const document: unknown = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    try {
+      validateAs(ScenarioDto, document);
+      await this.apply(document as ScenarioDto, ANONYMOUS);
+    } catch (err) {
+      const detail = err instanceof ApiProblem && err.errors.length > 0 ? err.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : err instanceof Error ? err.message : String(err);
+      throw new Error(`SOCKPLANE_SCENARIO_FILE ${path} cannot be applied: ${detail}`, { cause: err });
+    }
+  }
+
+  async apply(dto: ScenarioDto, caller: Caller): Promise<ScenarioResultDto> {
+    const entries = this.entriesOf(dto);
+    await this.assertValid(entries, caller);
+    const result: ScenarioResultDto = { created: [], updated: [], kept: [], replaced: [], removed: [], scenario: {} };
+    const wanted = new Set(entries.map(({ section, entry }) => this.key(caller.owner, section, entry.name)));
+    for (const [key, applied] of this.applied) {
+      if (applied.owner !== caller.owner || wanted.has(key)) continue;
+      if (this.isHeld(applied)) result.removed.push(`${applied.section}/${applied.spec.name}`);
+      await this.close(applied);
+      this.applied.delete(key);
+    }
+    for (const { section, entry } of entries) {
+      const key = this.key(caller.owner, section, entry.name);
+      const label = `${section}/${entry.name}`;
+      const existing = this.applied.get(key);
+      if (existing && this.isHeld(existing)) {
+        if (this.sameSetup(existing, entry)) {
+          if (stableJson(existing.spec.rules) === stableJson(entry.rules)) result.kept.push(label);
+          else {
+            await this.replaceRules(existing, entry, caller);
+            result.updated.push(label);
+          }
+          existing.spec = entry;
+          continue;
+        }
+        await this.close(existing);
+        result.replaced.push(label);
+      } else {
+        result.created.push(label);
+      }
+      const id = section === 'tcpListeners' ? (await this.tcp.createListener(entry as ScenarioListenerDto, caller)).id : (await this.udp.createSocket(entry as ScenarioUdpSocketDto, caller)).id;
+      this.applied.set(key, { section, id, owner: caller.owner, spec: entry });
+    }
+    result.scenario = this.export(caller);
+    return result;
+  }
+
+  /** A mountebank TCP imposter as a listener with rules; refused whole, every place named, when part of it cannot be carried over. */
+  importMountebank(imposter: MountebankImposterDto, caller: Caller): Promise<ListenerDto> {
+    const listener: unknown = fromMountebank(imposter);
+    validateAs(CreateListenerDto, listener);
+    return this.tcp.createListener(listener as CreateListenerDto, caller);
+  }
+
+  /** The caller's scenario resources still open, each as the entry it was opened from with the port it got. */
+  export(caller: Caller): ScenarioDto {
+    const scenario: Required<ScenarioDto> = { tcpListeners: [], udpSockets: [] };
+    for (const [key, applied] of this.applied) {
+      if (!this.isHeld(applied)) {
+        this.applied.delete(key);
+        continue;
+      }
+      if (caller.scope !== null && applied.owner !== caller.scope) continue;
+      const port = this.boundPort(applied) ?? applied.spec.port;
+      if (applied.section === 'tcpListeners') scenario.tcpListeners.push({ ...(applied.spec as ScenarioListenerDto), port });
+      else scenario.udpSockets.push({ ...(applied.spec as ScenarioUdpSocketDto), port });
+    }
+    return scenario;
+  }
+
+  private entriesOf(dto: ScenarioDto): { section: Section; entry: Entry }[] {
+    const entries = [
+      ...(dto.tcpListeners ?? []).map((entry) => ({ section: 'tcpListeners' as const, entry })),
+      ...(dto.udpSockets ?? []).map((entry) => ({ section: 'udpSockets' as const, entry })),
+    ];
+    const seen = new Set<string>();
+    const errors: FieldError[] = [];
+    for (const { section, entry } of entries) {
+      const key = `${section}/${entry.name}`;
+      if (seen.has(key)) errors.push({ field: `${section}.name`, message: `${section} has two entries named ${entry.name}; names are unique per kind` });
+      seen.add(key);
+    }
+    if (errors.length > 0) throw new ApiProblem('VALIDATION_FAILED', errors.map((e) => e.message).join('; '), {}, errors);
+    return entries;
+  }
+
+  /** Every entry's rules compile, before anything is opened or closed. */
+  private async assertValid(entries: { section: Section; entry: Entry }[], caller: Caller): Promise<void> {
+    const counts: Record<Section, number> = { tcpListeners: 0, udpSockets: 0 };
+    for (const { section, entry } of entries) {
+      const index = counts[section]++;
+      if (entry.rules) await this.rules.compile(entry.rules, section === 'tcpListeners' ? 'tcp' : 'udp', caller, `${section}[${index}].rules`);
+    }
+  }
+
+  /** Everything but the rules is as it was; a port of 0 takes the one the resource has. */
+  private sameSetup(applied: Applied, entry: Entry): boolean {
+    const bound = this.boundPort(applied);
+    if (entry.port !== 0 && entry.port !== bound) return false;
+    const setup = (spec: Entry): string => stableJson({ ...spec, port: undefined, rules: undefined });
+    return setup(applied.spec) === setup(entry);
+  }
+
+  private async replaceRules(applied: Applied, entry: Entry, caller: Caller): Promise<void> {
+    const rules = entry.rules ?? { rules: [] };
+    if (applied.section === 'tcpListeners') await this.rules.setListenerRules(applied.id, rules, caller);
+    else await this.rules.setUdpRules(applied.id, rules, caller);
+  }
+
+  private async close(applied: Applied): Promise<void> {
+    const resource = this.registry.find(applied.id);
+    if (resource === undefined) return;
+    if (applied.section === 'tcpListeners') await this.registry.closeListener(applied.id, true);
+    else await this.registry.closeUdpSocket(applied.id);
+  }
+
+  private isHeld(applied: Applied): boolean {
+    const resource = this.registry.find(applied.id);
+    return resource !== undefined && resource.state !== 'closed';
+  }
+
+  private boundPort(applied: Applied): number | null {
+    const resource = this.registry.find(applied.id);
+    return resource?.kind === 'tcp-listener' || resource?.kind === 'udp-socket' ? (resource.local?.port ?? null) : null;
+  }
+
+  private key(owner: string | null, section: Section, name: string): string {
+    return JSON.stringify([owner, section, name]);
+  }
+}
+
+/** JSON with object keys sorted, so two equal entries compare equal whatever order their fields came in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) : item,
+  );
+}

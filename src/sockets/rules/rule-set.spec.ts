@@ -1,0 +1,91 @@
+import { RuleInvalid } from './spec-reader';
+import { RuleSet, compileRuleSet } from './rule-set';
+import { RuleRunner } from './rule-runner';
+
+const LIMITS = { maxRules: 10, maxPatternBytes: 64, maxReplyBytes: 64 };
+const compile = (spec: unknown, kind: 'tcp' | 'udp' = 'tcp'): RuleSet => compileRuleSet(spec, kind, LIMITS);
+const refusal = (spec: unknown, kind: 'tcp' | 'udp' = 'tcp'): { field: string; message: string } => {
+  try {
+    compile(spec, kind);
+  } catch (err) {
+    if (err instanceof RuleInvalid) return { field: err.field, message: err.message };
+    throw err;
+  }
+  throw new Error('compiled');
+};
+const reply = (set: RuleSet, data: string): string | null => {
+  const match = new RuleRunner(set, () => undefined).decide('frame', Buffer.from(data));
+  const send = match?.actions.find((action) => action.kind === 'send');
+  return send?.kind === 'send' ? (send.reply.render(Buffer.from(data), match!.captures)?.toString('latin1') ?? null) : null;
+};
+
+describe('compileRuleSet', () => {
+  it('matches text, bytes with wildcards, regex captures by number and name, all/any/not', () => {
+    expect(reply(compile({ rules: [{ match: { equals: 'hi' }, then: [{ send: 'yes' }] }] }), 'hi')).toBe('yes');
+    expect(reply(compile({ rules: [{ match: { equals: 'hi' }, then: [{ send: 'yes' }] }] }), 'hi!')).toBeNull();
+    expect(reply(compile({ rules: [{ match: { contains: 'HI', ignoreCase: true }, then: [{ send: 'yes' }] }] }), 'oh hi')).toBe('yes');
+    expect(reply(compile({ rules: [{ match: { startsWith: 'ab', endsWith: 'yz' }, then: [{ send: 'yes' }] }] }), 'ab-yz')).toBe('yes');
+    expect(reply(compile({ rules: [{ match: { startsWith: '6869', encoding: 'hex' }, then: [{ send: 'yes' }] }] }), 'hit')).toBe('yes');
+    expect(reply(compile({ rules: [{ match: { bytes: '68 ?? 74' }, then: [{ send: 'yes' }] }] }), 'hot')).toBe('yes');
+    expect(reply(compile({ rules: [{ match: { bytes: '68??74ff' }, then: [{ send: 'yes' }] }] }), 'hot')).toBeNull();
+    const regex = compile({ rules: [{ match: { regex: '^GET (\\w+) (?P<v>\\d+)$' }, then: [{ send: '${1}=${v} [${frame}] $${1}' }] }] });
+    expect(reply(regex, 'GET a 12')).toBe('a=12 [GET a 12] ${1}');
+    const logic = compile({ rules: [{ match: { any: [{ equals: 'a' }, { all: [{ startsWith: 'b' }, { not: { endsWith: 'x' } }] }] }, then: [{ send: 'ok' }] }] });
+    expect(['a', 'bc', 'bx', 'c'].map((data) => reply(logic, data))).toEqual(['ok', 'ok', null, null]);
+  });
+
+  it('fills ${…} in a hex reply with bytes, and regex groups of a hex form go back as the bytes they spell', () => {
+    const set = compile({ rules: [{ match: { regex: '^(..)', encoding: 'hex' }, then: [{ send: 'ff${1}00', encoding: 'hex' }] }] });
+    expect(reply(set, '\x41BC')).toBe('\xff\x41\x00');
+  });
+
+  it('refuses with the path of the field at fault', () => {
+    expect(refusal({})).toEqual({ field: 'rules', message: 'rules is required' });
+    expect(refusal({ rules: [{ on: 'datagram', then: [] }] }).field).toBe('rules[0].on');
+    expect(refusal({ rules: [{ then: [{ close: 'fin' }] }] }, 'udp').field).toBe('rules[0].then[0].close');
+    expect(refusal({ rules: [{ on: 'idle', then: [] }] }).field).toBe('rules[0].idleMs');
+    expect(refusal({ rules: [{ match: { equals: 'x'.repeat(65) }, then: [] }] })).toEqual({ field: 'rules[0].match.equals', message: 'rules[0].match.equals is 65 bytes, over the limit of 64' });
+    expect(refusal({ rules: [{ then: [{ send: 'zz', encoding: 'hex' }] }] }).field).toBe('rules[0].then[0].send');
+    expect(refusal({ rules: [{ then: [{ send: 'a', to: { host: '127.0.0.1', port: 9 } }] }] }).field).toBe('rules[0].then[0].to');
+    expect(refusal({ rules: [{ responses: [], then: [] }] }).field).toBe('rules[0].then');
+  });
+});
+
+describe('RuleRunner', () => {
+  it('passes over spent rules, cycles responses, moves states at once, and counts on the set too', () => {
+    const set = compile({
+      initialState: 'a',
+      rules: [
+        { id: 'in-b', match: { state: 'b' }, then: [{ send: 'b' }] },
+        { id: 'once', match: { equals: 'x' }, times: 1, then: [{ send: 'first' }] },
+        { id: 'turns', match: { equals: 'x' }, responses: [{ then: [{ send: '1' }] }, { then: [{ send: '2' }, { setState: 'b' }] }] },
+      ],
+    });
+    const matched: string[] = [];
+    const runner = new RuleRunner(set, (rule) => matched.push(rule.id));
+    const answer = (): string => {
+      const match = runner.decide('frame', Buffer.from('x'));
+      const send = match?.actions[0];
+      return send?.kind === 'send' ? (send.reply.render(Buffer.alloc(0), match!.captures)?.toString() ?? '') : '';
+    };
+    expect([answer(), answer(), answer(), answer()]).toEqual(['first', '1', '2', 'b']);
+    expect(runner.state).toBe('b');
+    expect(matched).toEqual(['once', 'turns', 'turns', 'in-b']);
+    expect(runner.status.map((s) => [s.rule.id, s.matches, s.remaining])).toEqual([
+      ['in-b', 1, null],
+      ['once', 1, 0],
+      ['turns', 2, null],
+    ]);
+    expect(set.stats.map((s) => s.matches)).toEqual([1, 1, 2]);
+    runner.replace(compile({ initialState: 'z', rules: [] }));
+    expect(runner.state).toBe('b');
+    expect(runner.decide('frame', Buffer.from('x'))).toBeNull();
+  });
+
+  it('runs a pathological regex in linear time', () => {
+    const set = compile({ rules: [{ match: { regex: '(a+)+$' }, then: [{ keep: true }] }] });
+    const started = process.hrtime.bigint();
+    expect(new RuleRunner(set, () => undefined).decide('frame', Buffer.alloc(100_000, 'a'))).not.toBeNull();
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
+  });
+});

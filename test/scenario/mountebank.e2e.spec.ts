@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TcpPeer } from '../support/peers';
+import { TestApp, startTestApp } from '../support/test-app';
+
+interface Exchange {
+  send?: string;
+  sendBase64?: string;
+  /** The documented answer; `reset` and `data-then-close` for the faults; null when none is documented. */
+  expect: string | null;
+}
+interface Example {
+  doc: string;
+  imposter: Record<string, unknown>;
+  exchanges?: Exchange[];
+  refused?: string[];
+}
+
+const { examples } = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'mountebank-tcp-examples.json'), 'utf8')) as { examples: Example[] };
+
+describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  /** What the peer got for one request on a connection of its own (mountebank reads each packet as a request). */
+  const exchange = async (port: number, listenerId: string, { send, sendBase64, expect: answer }: Exchange): Promise<void> => {
+    const peer = await TcpPeer.connect(port);
+    const closed = new Promise((resolve) => peer.socket.once('close', resolve));
+    await peer.write(sendBase64 === undefined ? Buffer.from(send ?? '') : Buffer.from(sendBase64, 'base64'));
+    if (answer === 'reset' || answer === 'data-then-close') {
+      await closed;
+      if (answer === 'reset') expect(peer.errorCode).toBe('ECONNRESET');
+      else expect({ bytes: peer.received.length, ended: peer.ended }).toEqual({ bytes: 32, ended: true });
+      return;
+    }
+    if (answer !== null) {
+      expect((await peer.receive(Buffer.byteLength(answer))).toString()).toBe(answer);
+    } else {
+      // No stub matched: the request arrived (a read shows it) and no rule counted a match.
+      const accepted = await t.http.get(`/v1/tcp/listeners/${listenerId}/connections`).query({ after: 0, limit: 100 }).expect(200);
+      const connection = accepted.body.items[accepted.body.items.length - 1].id as string;
+      await t.http.get(`/v1/tcp/connections/${connection}/buffer`).query({ waitMs: 5000, minBytes: Buffer.byteLength(send ?? '') }).expect(200);
+      const rules = await t.http.get(`/v1/tcp/connections/${connection}/rules`).expect(200);
+      expect(rules.body.rules.map((r: { matches: number }) => r.matches).every((n: number) => n === 0)).toBe(true);
+      expect(peer.received.length).toBe(0);
+    }
+    peer.socket.destroy();
+  };
+
+  it.each(examples.filter((e) => e.exchanges).map((e) => [e.doc, e]))('%s answers as documented', async (_doc, example) => {
+    const { exchanges = [] } = example as Example;
+    const imported = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ ...(example as Example).imposter, port: 0 })
+      .expect(201);
+    expect(imported.body).toMatchObject({ state: 'listening', labels: { 'imported-from': 'mountebank' } });
+    for (const step of exchanges) await exchange(imported.body.local.port, imported.body.id, step);
+    await t.http.delete(`/v1/tcp/listeners/${imported.body.id}?closeConnections=true`).expect(200);
+  });
+
+  it.each(examples.filter((e) => e.refused).map((e) => [e.doc, e]))('%s is refused, naming what cannot be carried over', async (_doc, example) => {
+    const res = await t.http.post('/v1/scenario/mountebank').send((example as Example).imposter).expect(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual((example as Example).refused);
+    const listeners = await t.http.get('/v1/tcp/listeners').query({ label: 'imported-from:mountebank' }).expect(200);
+    expect(listeners.body.items).toEqual([]);
+  });
+
+  it('carries over circular responses, repeat, wait and defaultResponse', async () => {
+    const imposter = {
+      protocol: 'tcp',
+      port: 0,
+      name: 'turns',
+      stubs: [
+        {
+          predicates: [{ equals: { data: 'next' } }],
+          responses: [{ is: { data: 'one' }, repeat: 2 }, { is: { data: 'two' }, behaviors: [{ wait: 50 }] }],
+        },
+      ],
+      defaultResponse: { data: 'unknown' },
+    };
+    const imported = await t.http.post('/v1/scenario/mountebank').send(imposter).expect(201);
+    expect(imported.body.name).toBe('turns');
+    const answers: string[] = [];
+    for (const request of ['next', 'NEXT', 'next', 'next', 'what']) {
+      const peer = await TcpPeer.connect(imported.body.local.port);
+      await peer.write(request);
+      const started = Date.now();
+      const expected = answers.length === 2 ? 3 : answers.length === 4 ? 7 : 3;
+      answers.push((await peer.receive(expected)).toString());
+      if (answers.length === 3) expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+      peer.socket.destroy();
+    }
+    expect(answers).toEqual(['one', 'one', 'two', 'one', 'unknown']);
+    await t.http.delete(`/v1/tcp/listeners/${imported.body.id}?closeConnections=true`).expect(200);
+  });
+});
