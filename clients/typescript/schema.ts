@@ -2305,6 +2305,11 @@ export interface components {
              * @example null
              */
             expiresAt?: string | null;
+            /**
+             * @description Bytes it holds back now (latency, bandwidth, slice…), over those connections; each direction of each connection holds at most about the pending-write cap before its sender is pushed back
+             * @example 0
+             */
+            heldBytes: number;
             /** @example ft_000003a1b2c3d4e5 */
             id: string;
             /** @example slow-replies */
@@ -2388,12 +2393,19 @@ export interface components {
              * @example 1000
              */
             afterMs?: number;
+            /** @description Act once the connection receives a frame that matches, as a reply rule’s `match` (docs/rules.md): a frame of its framing, or a received chunk without framing; what carried it passes untouched */
+            onFrame?: components["schemas"]["MatchDto"];
         };
         FaultTriggerStateDto: {
             /** @example null */
             afterBytes?: number | null;
             /** @example null */
             afterMs?: number | null;
+            /**
+             * @description The condition on received frames that arms it, as given
+             * @example null
+             */
+            onFrame?: components["schemas"]["MatchDto"] | null;
         };
         FieldErrorDto: {
             /**

@@ -185,6 +185,9 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private framing: ConnectionFraming | null = null;
   /** Its reply rules; null while it has none. */
   private replyRules: ConnectionRules | null = null;
+  private readonly sendHolders = new Set<object>();
+  private readonly drainWaiters = new Set<() => void>();
+  private readonly frameWatchers = new Set<(data: Buffer) => void>();
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
@@ -291,20 +294,50 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.current.proxyLink ??= link;
   }
 
-  /** True while more is queued for the peer than the transport wants to hold. */
+  /** True while more is queued for the peer than the transport wants to hold, or a stage holds back too much (see `holdSends`). */
   get writeBacklogged(): boolean {
-    return this.stream.writableNeedDrain;
+    return this.stream.writableNeedDrain || this.sendHolders.size > 0;
   }
 
-  /** Calls `listener` once the queued writes have drained (or the connection closed). */
+  /** Calls `listener` once the queued writes have drained and no stage holds sends back (or the connection closed). */
   onceDrained(listener: () => void): void {
+    const stream = this.stream;
     const done = (): void => {
-      this.stream.off('drain', done);
-      this.stream.off('close', done);
+      stream.off('drain', check);
+      stream.off('close', done);
+      this.drainWaiters.delete(check);
       listener();
     };
-    this.stream.on('drain', done);
-    this.stream.on('close', done);
+    const check = (): void => {
+      if (!this.writeBacklogged) done();
+    };
+    stream.on('drain', check);
+    stream.on('close', done);
+    this.drainWaiters.add(check);
+  }
+
+  /**
+   * A stage on the send side holds more bytes than it should (a slow fault): whoever feeds this
+   * connection (a proxy's other half) waits as for a full write buffer, until `unholdSends`.
+   */
+  holdSends(holder: object): void {
+    this.sendHolders.add(holder);
+  }
+
+  unholdSends(holder: object): void {
+    if (!this.sendHolders.delete(holder)) return;
+    for (const check of [...this.drainWaiters]) check();
+  }
+
+  /** Framing cuts what it receives into frames now (else the rules and fault triggers see chunks). */
+  get framingActive(): boolean {
+    return this.framing?.active === true;
+  }
+
+  /** Calls `listener` with each frame's data as framing indexes it, until the returned function is called. */
+  watchFrames(listener: (data: Buffer) => void): () => void {
+    this.frameWatchers.add(listener);
+    return () => this.frameWatchers.delete(listener);
   }
 
   get rules(): ConnectionRules | null {
@@ -705,6 +738,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
       this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
       this.replyRules?.frame(frame, payload);
+      if (payload !== undefined) for (const watcher of [...this.frameWatchers]) watcher(payload);
     }
     this.readers.notify();
   };

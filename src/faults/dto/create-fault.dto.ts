@@ -1,5 +1,6 @@
 import { IsIntegerField, IsNestedList, IsNestedObject, IsNumberField, IsOneOf, IsText, IsValueMap } from '../../common/validation';
 import { FAULT_DIRECTIONS, FAULT_TYPE_NAMES, FaultDirection, FaultType } from '../../sockets/faults/fault-types';
+import { MatchDto } from '../../rules/dto/rule-set.dto';
 
 export class FaultSelectDto {
   @IsText({
@@ -23,6 +24,12 @@ export class FaultTriggerDto {
 
   @IsIntegerField({ min: 0, max: 3_600_000, description: 'Act only this long after it was put on the connection', example: 1000 })
   afterMs?: number;
+
+  @IsNestedObject(MatchDto, {
+    description:
+      'Act once the connection receives a frame that matches, as a reply rule’s `match` (docs/rules.md): a frame of its framing, or a received chunk without framing; what carried it passes untouched',
+  })
+  onFrame?: MatchDto;
 }
 
 /** A fault without its target: inline in a proxy's creation, the proxy is the target. */

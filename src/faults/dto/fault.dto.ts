@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Fault } from '../../sockets/faults/fault';
 import { FAULT_DIRECTIONS, FAULT_TYPE_NAMES } from '../../sockets/faults/fault-types';
+import { MatchDto } from '../../rules/dto/rule-set.dto';
 
 export class FaultSelectStateDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: null })
@@ -19,6 +20,9 @@ export class FaultTriggerStateDto {
 
   @ApiPropertyOptional({ type: Number, nullable: true, example: null })
   afterMs!: number | null;
+
+  @ApiPropertyOptional({ type: MatchDto, nullable: true, description: 'The condition on received frames that arms it, as given', example: null })
+  onFrame!: MatchDto | null;
 }
 
 export class FaultDto {
@@ -64,6 +68,12 @@ export class FaultDto {
   @ApiProperty({ type: [String], description: 'Connections it acts on now', example: ['tc_000004a1b2c3d4e5'] })
   connections!: string[];
 
+  @ApiProperty({
+    description: 'Bytes it holds back now (latency, bandwidth, slice…), over those connections; each direction of each connection holds at most about the pending-write cap before its sender is pushed back',
+    example: 0,
+  })
+  heldBytes!: number;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-25T16:30:00.000Z' })
   createdAt!: string;
 
@@ -84,7 +94,7 @@ export class FaultListDto {
   items!: FaultDto[];
 }
 
-export function toFaultDto(fault: Fault, connections: string[]): FaultDto {
+export function toFaultDto(fault: Fault, connections: string[], heldBytes: number): FaultDto {
   const { spec } = fault;
   return {
     id: fault.id,
@@ -94,13 +104,14 @@ export function toFaultDto(fault: Fault, connections: string[]): FaultDto {
     direction: spec.direction,
     attributes: { ...spec.attributes },
     select: { ...spec.select },
-    trigger: { ...spec.trigger },
+    trigger: { afterBytes: spec.trigger.afterBytes, afterMs: spec.trigger.afterMs, onFrame: spec.trigger.onFrame?.match ?? null },
     expiresAfterMs: spec.expiresAfterMs,
     expiresAt: fault.expiresAt?.toISOString() ?? null,
     state: fault.state,
     applied: fault.applied,
     triggered: fault.triggered,
     connections,
+    heldBytes,
     createdAt: fault.createdAt.toISOString(),
     updatedAt: fault.updatedAt.toISOString(),
   };

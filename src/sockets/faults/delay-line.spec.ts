@@ -34,4 +34,19 @@ describe('DelayLine', () => {
     expect(out).toEqual(['kept']);
     expect([flushed.held, dropped.held]).toEqual([0, 0]);
   });
+
+  it('counts the bytes it holds and tells its owner each time they change', () => {
+    const changes: number[] = [];
+    const line: DelayLine = new DelayLine(() => changes.push(line.heldBytes));
+    const later = performance.now() + 60_000;
+    const next = (): void => undefined;
+    line.push(later, Buffer.alloc(100), next);
+    line.push(later, Buffer.alloc(28), next);
+    expect(line.heldBytes).toBe(128);
+    line.flush();
+    expect(changes).toEqual([100, 128, 0]);
+    line.push(later, Buffer.alloc(5), next);
+    line.dispose();
+    expect(line.heldBytes).toBe(0);
+  });
 });

@@ -16,6 +16,15 @@ export class DelayLine {
   private timer: NodeJS.Timeout | null = null;
   private last = 0;
   private drainedListeners: (() => void)[] = [];
+  private bytes = 0;
+
+  /** `onHeldChange` runs after bytes joined or left the line, so its owner can push back on the sender. */
+  constructor(private readonly onHeldChange: () => void = () => undefined) {}
+
+  /** Bytes still held. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
 
   /** Chunks still held. */
   get held(): number {
@@ -36,7 +45,9 @@ export class DelayLine {
       return;
     }
     this.queue.push({ at: when, chunk, next });
+    this.bytes += chunk.length;
     if (this.timer === null) this.schedule();
+    this.onHeldChange();
   }
 
   /** Calls `listener` once nothing is held (at once if nothing is). */
@@ -57,6 +68,7 @@ export class DelayLine {
     this.cancelTimer();
     this.queue = [];
     this.head = 0;
+    this.bytes = 0;
     this.drainedListeners = [];
   }
 
@@ -72,10 +84,13 @@ export class DelayLine {
   };
 
   private release(until: number): void {
+    const before = this.bytes;
     while (this.head < this.queue.length && this.queue[this.head].at <= until) {
       const { chunk, next } = this.queue[this.head++];
+      this.bytes -= chunk.length;
       next(chunk);
     }
+    if (this.bytes !== before) this.onHeldChange();
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;

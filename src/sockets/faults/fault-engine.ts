@@ -179,6 +179,13 @@ export class FaultEngine {
     one();
   }
 
+  /** Bytes the fault holds back now, over every connection it acts on. */
+  heldBytesOf(faultId: string): number {
+    let bytes = 0;
+    for (const byFault of this.placements.values()) bytes += byFault.get(faultId)?.stage.heldBytes ?? 0;
+    return bytes;
+  }
+
   /** Connections the fault acts on now. */
   placedOn(faultId: string): string[] {
     return [...this.placements].filter(([, byFault]) => byFault.has(faultId)).map(([connectionId]) => connectionId);

@@ -1,4 +1,6 @@
 import { BlockList, isIP } from 'node:net';
+import { Matcher } from '../rules/match';
+import { MatchSpec } from '../rules/rule-spec';
 import { Endpoint } from '../socket-types';
 import { FaultAttributes, FaultDirection, FaultType } from './fault-types';
 import { SeededRandom } from './prng';
@@ -12,10 +14,17 @@ export interface FaultSelect {
   seed: number;
 }
 
-/** When a fault starts acting on a connection: at once, after so many bytes, or after a time. */
+/** A condition on the frames a connection receives, as written and compiled by the reply rules' matcher. */
+export interface FrameTrigger {
+  match: MatchSpec;
+  matcher: Matcher;
+}
+
+/** When a fault starts acting on a connection: at once, or at the first of so many bytes, a time, a frame that matches. */
 export interface FaultTrigger {
   afterBytes: number | null;
   afterMs: number | null;
+  onFrame: FrameTrigger | null;
 }
 
 export interface FaultSpec {

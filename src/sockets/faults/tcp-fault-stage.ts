@@ -1,3 +1,4 @@
+import { MatchInput } from '../rules/match';
 import { Next, Stage } from '../stage-chain';
 import { DelayLine } from './delay-line';
 import { Fault } from './fault';
@@ -6,7 +7,16 @@ import { ThenAction } from './fault-types';
 /** What a fault stage may do to the connection it sits on. */
 export interface FaultedConnection {
   readonly id: string;
+  readonly options: { readonly maxPendingWriteBytes: number };
+  readonly framingActive: boolean;
   close(mode: 'graceful' | 'reset'): Promise<void>;
+  /** Stops reading from the peer (TCP pushes back on it) until `unhold`. */
+  hold(holder: object): void;
+  unhold(holder: object): void;
+  /** Makes whoever feeds the connection wait, as for a full write buffer, until `unholdSends`. */
+  holdSends(holder: object): void;
+  unholdSends(holder: object): void;
+  watchFrames(listener: (data: Buffer) => void): () => void;
 }
 
 type Side = 'received' | 'sent';
@@ -42,6 +52,9 @@ export class TcpFaultStage implements Stage {
   private seenBytes = 0;
   /** Set by `then: blackhole`: nothing passes from then on. */
   private swallowing = false;
+  /** Sides whose held bytes went over the bound, and push back on their sender now. */
+  private readonly pushingBack = new Set<Side>();
+  private stopWatchingFrames: (() => void) | null = null;
 
   constructor(
     private readonly fault: Fault,
@@ -49,24 +62,43 @@ export class TcpFaultStage implements Stage {
     private readonly onTriggered: () => void,
   ) {
     this.name = `fault:${fault.id}`;
-    const { direction } = fault.spec;
+    const { direction, trigger } = fault.spec;
     if (direction !== 'toPeer') {
-      const flow = this.flowFor();
+      const flow = this.flowFor('received');
       if (flow) this.flows.set('received', flow);
-      this.received = (chunk, next) => this.handle('received', chunk, next);
+      this.received = (chunk, next) => {
+        const trips = this.tripsOn(chunk);
+        this.handle('received', chunk, next);
+        if (trips) this.arm(true);
+      };
+    } else if (trigger.onFrame !== null) {
+      // Only watching: a toPeer fault triggered by what the peer sends.
+      this.received = (chunk, next) => {
+        next(chunk);
+        if (this.tripsOn(chunk)) this.arm(true);
+      };
     }
     if (direction !== 'fromPeer') {
-      const flow = this.flowFor();
+      const flow = this.flowFor('sent');
       if (flow) this.flows.set('sent', flow);
       this.sent = (chunk, next) => this.handle('sent', chunk, next);
     }
   }
 
-  /** Starts its trigger (or acts at once without one). */
+  /** Bytes its delay lines hold now, both directions. */
+  get heldBytes(): number {
+    let bytes = 0;
+    for (const flow of this.flows.values()) bytes += flow.line.heldBytes;
+    return bytes;
+  }
+
+  /** Starts its trigger (or acts at once without one): whichever of them comes first arms it. */
   start(): void {
-    const { afterMs, afterBytes } = this.fault.spec.trigger;
+    const { afterMs, afterBytes, onFrame } = this.fault.spec.trigger;
     if (afterMs !== null) this.after(afterMs, () => this.arm(true));
-    else if (afterBytes === null) this.arm(false);
+    // With framing the frames are cut past this stage: the connection says when one is indexed.
+    if (onFrame !== null) this.stopWatchingFrames = this.connection.watchFrames((data) => this.onFrame(data));
+    if (afterMs === null && afterBytes === null && onFrame === null) this.arm(false);
   }
 
   /** Calls `done` once nothing it holds on the way to the peer is left. */
@@ -80,12 +112,54 @@ export class TcpFaultStage implements Stage {
   remove(): void {
     this.stopTimers();
     for (const flow of this.flows.values()) flow.line.flush();
+    this.stopPushingBack();
   }
 
   /** The connection is gone: timers stop and what it held is dropped. */
   dispose(): void {
     this.stopTimers();
     for (const flow of this.flows.values()) flow.line.dispose();
+    this.stopPushingBack();
+  }
+
+  /** Without framing the rules see received chunks, and so does the trigger: the chunk that matches passes untouched. */
+  private tripsOn(chunk: Buffer): boolean {
+    const onFrame = this.fault.spec.trigger.onFrame;
+    if (this.armed || onFrame === null || this.connection.framingActive) return false;
+    return onFrame.matcher(new MatchInput(chunk, null)) !== null;
+  }
+
+  private onFrame(data: Buffer): void {
+    const onFrame = this.fault.spec.trigger.onFrame;
+    if (!this.armed && onFrame !== null && onFrame.matcher(new MatchInput(data, null)) !== null) this.arm(true);
+  }
+
+  /**
+   * Keeps what a side holds within the connection's pending-write cap: over it, the sender is
+   * pushed back (reading from the peer stops, or the proxy's other half stops feeding this
+   * one); at half of it, it may go on. A fast sender through a slow fault then waits in TCP.
+   */
+  private pushBack(side: Side, line: DelayLine): void {
+    const bound = this.connection.options.maxPendingWriteBytes;
+    if (!this.pushingBack.has(side) && line.heldBytes > bound) {
+      this.pushingBack.add(side);
+      if (side === 'received') this.connection.hold(this);
+      else this.connection.holdSends(this);
+    } else if (this.pushingBack.has(side) && line.heldBytes <= bound / 2) {
+      this.letGo(side);
+    }
+  }
+
+  private letGo(side: Side): void {
+    this.pushingBack.delete(side);
+    if (side === 'received') this.connection.unhold(this);
+    else this.connection.unholdSends(this);
+  }
+
+  private stopPushingBack(): void {
+    for (const side of [...this.pushingBack]) this.letGo(side);
+    this.stopWatchingFrames?.();
+    this.stopWatchingFrames = null;
   }
 
   private handle(side: Side, chunk: Buffer, next: Next): void {
@@ -113,6 +187,8 @@ export class TcpFaultStage implements Stage {
   private arm(byTrigger: boolean): void {
     if (this.armed) return;
     this.armed = true;
+    this.stopWatchingFrames?.();
+    this.stopWatchingFrames = null;
     if (byTrigger) this.onTriggered();
     const { type, attributes } = this.fault.spec;
     switch (type) {
@@ -155,10 +231,10 @@ export class TcpFaultStage implements Stage {
   }
 
   /** The chunk handling of its type for one direction; null for types that act on the whole connection. */
-  private flowFor(): Flow | null {
+  private flowFor(side: Side): Flow | null {
     const { type, attributes } = this.fault.spec;
     const random = this.fault.random;
-    const line = new DelayLine();
+    const line: DelayLine = new DelayLine(() => this.pushBack(side, line));
     switch (type) {
       case 'latency': {
         const ms = Number(attributes.ms);
