@@ -52,8 +52,9 @@ describe('Toxiproxy’s API, driven by toxiproxy-node-client', () => {
 
     // timeout: nothing passes, and the connection is closed once the timeout has run.
     await proxy.addToxic({ name: 'cut', type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { timeout: 200 } });
-    const client = await TcpPeer.connect(port);
+    // Timed from before connecting: the toxic's clock starts when the proxy accepts, which may be before the client sees its connect.
     const started = performance.now();
+    const client = await TcpPeer.connect(port);
     await client.write('lost');
     await client.whenClosed();
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
