@@ -5,7 +5,7 @@
  *   → auth → common → config → policy → sockets (the runtime: Node only, no Nest, no HTTP).
  * Specs may also import the test support code.
  */
-const FEATURES = '(tcp|udp|tls|events|limits|health|metrics|logging|security|rules|scenario|cluster)';
+const FEATURES = '(tcp|udp|tls|events|limits|health|metrics|logging|security|faults|proxies|toxiproxy|rules|scenario|cluster)';
 const ENTRY = '^src/(main|app\\.module|app\\.factory|shutdown)\\.ts$|^src/(wiring|openapi)/';
 const notSpec = '\\.spec\\.ts$';
 

@@ -34,6 +34,10 @@ let acceptWaiter: (() => void) | null = null;
 
 let tlsEcho: TlsServer | null = null;
 const tlsSockets = new Set<TLSSocket>();
+let pipeProxy: Server | null = null;
+let udpRelay: UdpSocket | null = null;
+const relayMappings = new Map<string, UdpSocket>();
+const pipeSockets = new Set<Socket>();
 
 let lineServer: Server | null = null;
 const lineSockets = new Set<Socket>();
@@ -181,6 +185,53 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     for (const socket of tlsSockets) socket.destroy();
     if (tlsEcho) await close(tlsEcho);
     tlsEcho = null;
+    return {};
+  },
+  async openPipeProxy({ upstreamPort }) {
+    pipeProxy = createServer({ noDelay: true }, (client) => {
+      const upstream = connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+      for (const socket of [client, upstream]) {
+        pipeSockets.add(socket);
+        socket.on('close', () => pipeSockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    return { port: await listen(pipeProxy, 4096) };
+  },
+  async closePipeProxy() {
+    for (const socket of pipeSockets) socket.destroy();
+    if (pipeProxy) await close(pipeProxy);
+    pipeProxy = null;
+    return {};
+  },
+  async openUdpRelay({ upstreamPort }) {
+    const relay = createSocket('udp4');
+    udpRelay = relay;
+    relay.on('message', (datagram, client) => {
+      const key = `${client.address}|${client.port}`;
+      let upstream = relayMappings.get(key);
+      if (!upstream) {
+        const mapping = createSocket('udp4');
+        mapping.on('message', (reply) => relay.send(reply, client.port, client.address));
+        relayMappings.set(key, mapping);
+        upstream = mapping;
+      }
+      upstream.send(datagram, upstreamPort, '127.0.0.1');
+    });
+    await new Promise<void>((resolve) => relay.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+    return { port: relay.address().port };
+  },
+  async closeUdpRelay() {
+    for (const mapping of relayMappings.values()) mapping.close();
+    relayMappings.clear();
+    const relay = udpRelay;
+    udpRelay = null;
+    if (relay) await new Promise<void>((resolve) => relay.close(() => resolve()));
     return {};
   },
   async openLineServer() {

@@ -19,9 +19,10 @@ import { rules } from './scenarios/rules';
 import { sendRate } from './scenarios/send-rate';
 import { MAX_BUFFERED_BYTES, streams } from './scenarios/streams';
 import { tls } from './scenarios/tls';
+import { proxy } from './scenarios/proxy';
 import { udpReceive } from './scenarios/udp-receive';
 
-const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, attach, rules, cluster];
+const SCENARIOS: Scenario[] = [sendRate, roundTrip, eventDelivery, streams, connections, listenerChurn, udpReceive, frames, tls, proxy, attach, rules, cluster];
 
 /**
  * The service's settings for the bench. The defaults suit a shared control plane; a bulk

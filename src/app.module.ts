@@ -15,6 +15,10 @@ import { SocketsModule } from './wiring/sockets.module';
 import { TcpModule } from './tcp/tcp.module';
 import { TlsModule } from './tls/tls.module';
 import { UdpModule } from './udp/udp.module';
+import { ProxiesModule } from './proxies/proxies.module';
+import { FaultsModule } from './faults/faults.module';
+import { FaultsRuntimeModule } from './wiring/faults-runtime.module';
+import { ToxiproxyModule } from './toxiproxy/toxiproxy.module';
 import { RulesModule } from './rules/rules.module';
 import { ScenarioModule } from './scenario/scenario.module';
 
@@ -35,6 +39,10 @@ export class AppModule {
         LimitsModule,
         HealthModule,
         MetricsModule,
+        FaultsRuntimeModule,
+        ProxiesModule,
+        FaultsModule,
+        ToxiproxyModule,
         AttachModule,
         ClusterModule,
         RulesModule,

@@ -83,7 +83,7 @@ describe('openapi/openapi.json', () => {
   });
 
   it('orders the tags as a newcomer meets the resources', () => {
-    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'TLS', 'Reply rules', 'Scenario', 'Events', 'Limits', 'Operations', 'Cluster']);
+    expect(buildOpenApiDocument(t.app).tags?.map((tag) => tag.name)).toEqual(['TCP listeners', 'TCP connections', 'UDP sockets', 'TLS', 'Proxies', 'Faults', 'Reply rules', 'Scenario', 'Events', 'Limits', 'Operations', 'Cluster']);
   });
 });
 

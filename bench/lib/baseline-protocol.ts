@@ -18,6 +18,12 @@ export interface BaselineCommands {
   /** A bare `tls.createServer` echo server (`socket.pipe(socket)`) with a fresh self-signed EC P-256 certificate for `localhost`; answers its port and the certificate (PEM) to trust. */
   openTlsEcho: { args: Record<string, never>; result: { port: number; certificate: string } };
   closeTlsEcho: { args: Record<string, never>; result: Record<string, never> };
+  /** A bare Node TCP proxy to `upstreamPort`: each client piped to a new connection and back (`socket.pipe()` both ways). */
+  openPipeProxy: { args: { upstreamPort: number }; result: { port: number } };
+  closePipeProxy: { args: Record<string, never>; result: Record<string, never> };
+  /** A bare Node UDP relay to `upstreamPort`: a dgram socket of its own per client address, replies sent back to that client. */
+  openUdpRelay: { args: { upstreamPort: number }; result: { port: number } };
+  closeUdpRelay: { args: Record<string, never>; result: Record<string, never> };
   /** A bare `net` server answering the rules scenario's key-value lines (`GET <key>` → `VALUE <key> 42`) as the rules do; answers its port. */
   openLineServer: { args: Record<string, never>; result: { port: number } };
   closeLineServer: { args: Record<string, never>; result: Record<string, never> };

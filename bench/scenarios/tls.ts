@@ -1,5 +1,6 @@
 import { SecureContext, TLSSocket, connect, createSecureContext } from 'node:tls';
 import { createListener, deleteListener } from '../lib/api';
+import { echoThroughput } from '../lib/echo-stream';
 import { BenchContext, Scenario } from '../lib/context';
 import { LOOPBACK, cpuSeconds } from '../lib/processes';
 import { percentile } from '../lib/report';
@@ -10,8 +11,6 @@ const IN_FLIGHT = 16;
 const WARM_UP = 200;
 /** The name the client asks for (SNI) and checks: sockplane mints its leaf, the baseline's certificate carries it. */
 const SERVERNAME = 'localhost';
-/** Each write of the echo stream. */
-const WRITE_CHUNK = Buffer.alloc(256 * 1024, 0x61);
 /** No handshake round or echo transfer may take longer. */
 const ROUND_TIMEOUT_MS = 60_000;
 
@@ -72,24 +71,7 @@ async function handshakes(server: Server, count: number): Promise<{ perSecond: n
 async function echo(server: Server, total: number): Promise<number> {
   const socket = await handshake(server);
   try {
-    const start = performance.now();
-    const echoed = new Promise<void>((resolve, reject) => {
-      let received = 0;
-      socket.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received >= total) resolve();
-      });
-      socket.once('close', () => reject(new Error(`${server.name} closed after echoing ${received} of ${total} bytes`)));
-    });
-    const written = (async (): Promise<void> => {
-      for (let sent = 0; sent < total; ) {
-        const piece = total - sent >= WRITE_CHUNK.length ? WRITE_CHUNK : WRITE_CHUNK.subarray(0, total - sent);
-        sent += piece.length;
-        if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
-      }
-    })();
-    await withTimeout(Promise.all([written, echoed]), `echo of ${total} bytes through ${server.name}`);
-    return total / 1e6 / ((performance.now() - start) / 1000);
+    return await echoThroughput(socket, total, server.name, (work) => withTimeout(work, `echo of ${total} bytes through ${server.name}`));
   } finally {
     socket.destroy();
   }

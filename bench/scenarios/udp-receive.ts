@@ -12,13 +12,13 @@ const MAX_RATE = 1_000_000;
 /** A trial counts as run at its rate when the sender kept within this share of it. */
 const SENDER_TOLERANCE = 0.9;
 
-interface Trial {
+export interface Trial {
   passed: boolean;
   /** Datagrams per second actually sent. */
   achieved: number;
 }
 
-interface Receiver {
+export interface Receiver {
   /** Datagrams received (for sockplane: read through the API) and dropped so far. */
   counts(): Promise<{ received: number; dropped: number }>;
 }
@@ -40,7 +40,7 @@ async function sendPaced(socket: Socket, port: number, rate: number, durationMs:
 }
 
 /** One trial: send at `rate`, then wait until the receiver has everything or stops making progress. */
-async function trial(sender: Socket, port: number, receiver: Receiver, rate: number, durationMs: number): Promise<Trial> {
+export async function trial(sender: Socket, port: number, receiver: Receiver, rate: number, durationMs: number): Promise<Trial> {
   const before = await receiver.counts();
   const { sent, elapsedMs } = await sendPaced(sender, port, rate, durationMs);
   let last = -1;
@@ -58,7 +58,7 @@ async function trial(sender: Socket, port: number, receiver: Receiver, rate: num
  * The highest rate received without a single drop (RFC 2544 style): double the rate until a
  * trial loses datagrams, then bisect. Also stops where the sender cannot go faster.
  */
-async function lossFreeRate(run: (rate: number) => Promise<Trial>, bisections: number): Promise<number> {
+export async function lossFreeRate(run: (rate: number) => Promise<Trial>, bisections: number): Promise<number> {
   let best = 0;
   let passRate = 0;
   let failRate = Number.POSITIVE_INFINITY;

@@ -103,6 +103,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List faults
+         * @description Oldest first, optionally only those on one target, a page at a time.
+         */
+        get: operations["listFaults"];
+        /**
+         * Replace every fault
+         * @description Removes the caller’s faults and creates these, all or nothing: one bad fault and nothing changes. Sending the same list again leaves the same faults in force.
+         */
+        put: operations["replaceFaults"];
+        /**
+         * Put a fault on a proxy, listener or connection
+         * @description A fault acts on the bytes of the connections of its target: a TCP proxy (its clients’ halves), a listener (the connections it accepts, from now on and those it holds) or one connection. `select` picks the connections (a network, a seeded share rolled once per connection), `trigger` delays it (after so many bytes or milliseconds), `expiresAfterMs` ends it. docs/faults.md describes each type and its attributes.
+         */
+        post: operations["createFault"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/faults/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a fault
+         * @description What it does, to what, how often it was applied and triggered, and the connections it acts on now.
+         */
+        get: operations["getFault"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a fault
+         * @description Takes it off every connection; bytes it was holding back go on their way. Answers with its last state.
+         */
+        delete: operations["deleteFault"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a fault
+         * @description Changes its direction, attributes, share, trigger or expiry in place, on the connections it acts on. Rolls already made stay: a connection it skipped stays skipped.
+         */
+        patch: operations["changeFault"];
+        trace?: never;
+    };
     "/v1/limits": {
         parameters: {
             query?: never;
@@ -488,6 +544,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tcp/proxies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List TCP proxies
+         * @description Oldest first, filtered by labels, a page at a time.
+         */
+        get: operations["listTcpProxies"];
+        put?: never;
+        /**
+         * Open a TCP proxy
+         * @description Listens on `listen`; each client it accepts is paired with a new connection to `upstream` (checked against the network policy like any connect), and what one half receives the other sends. Both halves are ordinary /v1/tcp/connections, linked by `proxy.peerConnectionId`; closing one closes the pair. `faults` are created with the proxy, or none is (docs/faults.md). When the upstream cannot be reached the client is closed at once, or with `whenUpstreamDown: refuse` new clients are reset until a dial succeeds.
+         */
+        post: operations["createTcpProxy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tcp/proxies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a TCP proxy
+         * @description Where it listens, its upstream, its open pairs (both connection ids), its faults and counters.
+         */
+        get: operations["getTcpProxy"];
+        put?: never;
+        post?: never;
+        /**
+         * Close a TCP proxy
+         * @description Stops its listener, resets its pairs and removes its faults. Answers with its last state.
+         */
+        delete: operations["deleteTcpProxy"];
+        options?: never;
+        head?: never;
+        /**
+         * Turn a TCP proxy on or off, or move its upstream
+         * @description `enabled: false` resets its open pairs and every new client until `enabled: true`; a new `upstream` is used from the next client on.
+         */
+        patch: operations["changeTcpProxy"];
+        trace?: never;
+    };
     "/v1/tls/ca": {
         parameters: {
             query?: never;
@@ -551,6 +659,54 @@ export interface paths {
          * @description Forgets the certificate and its key. Listeners already presenting it keep doing so until they close. Answers with its last representation.
          */
         delete: operations["deleteCertificate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/udp/proxies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List UDP proxies
+         * @description Oldest first, filtered by labels, a page at a time.
+         */
+        get: operations["listUdpProxies"];
+        put?: never;
+        /**
+         * Open a UDP proxy
+         * @description Binds `listen`; datagrams from each client address are relayed to `upstream` through a socket of that client’s own, and the replies sent back to that client. A mapping idle for `idleTimeoutMs` closes. UDP faults (drop, duplicate, reorder, latency) act per datagram, seeded.
+         */
+        post: operations["createUdpProxy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/udp/proxies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a UDP proxy
+         * @description Where it listens, its upstream, the clients with a mapping now, its faults and counters.
+         */
+        get: operations["getUdpProxy"];
+        put?: never;
+        post?: never;
+        /**
+         * Close a UDP proxy
+         * @description Closes its socket and every client mapping, and removes its faults. Answers with its last state.
+         */
+        delete: operations["deleteUdpProxy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1045,6 +1201,41 @@ export interface components {
              */
             validTo: string;
         };
+        ChangeFaultDto: {
+            /**
+             * @description New attributes (all of them, as for creation)
+             * @example {
+             *       "ms": 200
+             *     }
+             */
+            attributes?: {
+                [key: string]: number | string;
+            };
+            /**
+             * @description New direction
+             * @example both
+             * @enum {string}
+             */
+            direction?: "toPeer" | "fromPeer" | "both";
+            /**
+             * @description Removes itself this long from now
+             * @example 60000
+             */
+            expiresAfterMs?: number;
+            /**
+             * @description New share of connections; connections already rolled keep their roll
+             * @example 0.5
+             */
+            probability?: number;
+            /** @description New trigger */
+            trigger?: components["schemas"]["FaultTriggerDto"];
+        };
+        ChangeTcpProxyDto: {
+            /** @description `false` resets its connections and every new client; `true` lets clients through again */
+            enabled?: boolean;
+            /** @description A new upstream, for clients from now on */
+            upstream?: components["schemas"]["ProxyUpstreamDto"];
+        };
         CipherDto: {
             /**
              * @description OpenSSL’s name
@@ -1197,6 +1388,8 @@ export interface components {
             listenerId: string | null;
             local: components["schemas"]["EndpointDto"] | null;
             options: components["schemas"]["ConnectionOptionsDto"];
+            /** @description The TCP proxy it is half of, and the other half; null for a connection of its own */
+            proxy?: components["schemas"]["ConnectionProxyLinkDto"] | null;
             remote: components["schemas"]["EndpointDto"] | null;
             /**
              * @description `open`; `peer-ended`: the peer sent FIN, the API can still send; `local-ended`: the API sent FIN, bytes can still arrive; `closed`
@@ -1312,6 +1505,15 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        ConnectionProxyLinkDto: {
+            /**
+             * @description The other half of the pair
+             * @example tc_000005a1b2c3d4e5
+             */
+            peerConnectionId: string;
+            /** @example tp_000001a1b2c3d4e5 */
+            proxyId: string;
         };
         ConnectionTlsDto: {
             /**
@@ -1487,6 +1689,50 @@ export interface components {
             /** @description TLS from the start; omitted: plain TCP */
             tls?: components["schemas"]["ConnectionTlsRequestDto"];
         };
+        CreateFaultDto: {
+            /**
+             * @description The type’s attributes, e.g. `{ms: 100, jitterMs: 0}` for latency (docs/faults.md lists each type’s)
+             * @default {}
+             * @example {
+             *       "ms": 100
+             *     }
+             */
+            attributes?: {
+                [key: string]: number | string;
+            };
+            /**
+             * @description `toPeer`: bytes the connection sends to its peer; `fromPeer`: bytes it receives; on a proxy, the client’s half: `toPeer` is Toxiproxy’s downstream, `fromPeer` its upstream
+             * @default both
+             * @example toPeer
+             * @enum {string}
+             */
+            direction?: "toPeer" | "fromPeer" | "both";
+            /**
+             * @description It removes itself this long after it was created (or last changed); omitted: never
+             * @example 60000
+             */
+            expiresAfterMs?: number;
+            /**
+             * @description A name unique on its target (Toxiproxy’s toxic name); omitted: none
+             * @example slow-replies
+             */
+            name?: string;
+            /** @description Which connections it acts on; omitted: all of them */
+            select?: components["schemas"]["FaultSelectDto"];
+            /**
+             * @description What it acts on: a TCP proxy (its id `tp_…` or its name), a listener (`tl_…`, the connections it accepts), a connection (`tc_…`) or a UDP proxy (`up_…`, with the UDP types)
+             * @example tutorial
+             */
+            target: string;
+            /** @description When it starts acting on a connection; omitted: at once */
+            trigger?: components["schemas"]["FaultTriggerDto"];
+            /**
+             * @description What it does (docs/faults.md has a section per type)
+             * @example latency
+             * @enum {string}
+             */
+            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt" | "drop" | "duplicate" | "reorder";
+        };
         CreateListenerDto: {
             /**
              * @description Length of the kernel queue of connections not yet accepted
@@ -1567,6 +1813,96 @@ export interface components {
             rules?: components["schemas"]["RuleSetDto"];
             /** @description TLS for accepted connections; omitted: plain TCP */
             tls?: components["schemas"]["ListenerTlsDto"];
+        };
+        CreateTcpProxyDto: {
+            /**
+             * @description Give up dialling the upstream after this long
+             * @default 10000
+             * @example 5000
+             */
+            connectTimeoutMs?: number;
+            /**
+             * @description When the upstream half is dialled: as each client is accepted
+             * @default on-accept
+             * @example on-accept
+             * @enum {string}
+             */
+            connectUpstream?: "on-accept";
+            /**
+             * @description `false`: its listener stays bound but resets every client
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Faults on the proxy from its start, created with it or not at all
+             * @default []
+             */
+            faults?: components["schemas"]["InlineFaultDto"][];
+            /**
+             * @description Close each half after this long without traffic; 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /** @description Where it listens */
+            listen: components["schemas"]["ProxyListenDto"];
+            /**
+             * @description A name unique among proxies (Toxiproxy’s API finds proxies by it); omitted: its id
+             * @example tutorial
+             */
+            name?: string;
+            /**
+             * @description Keep the bytes each way in the halves’ byte logs, to read afterwards (reading pauses at the buffer cap until released)
+             * @default false
+             */
+            record?: boolean;
+            /** @description TLS on either side: the proxy holds both ends, so it sees the bytes in clear between them (docs/proxies.md) */
+            tls?: components["schemas"]["ProxyTlsDto"];
+            /** @description What it connects each client to */
+            upstream: components["schemas"]["ProxyUpstreamDto"];
+            /**
+             * @description When the upstream cannot be reached: `close` the client at once, or `refuse` (reset) new clients until a dial succeeds again
+             * @default close
+             * @example close
+             * @enum {string}
+             */
+            whenUpstreamDown?: "close" | "refuse";
+        };
+        CreateUdpProxyDto: {
+            /**
+             * @description UDP faults (drop, duplicate, reorder, latency) from its start, created with it or not at all
+             * @default []
+             */
+            faults?: components["schemas"]["InlineFaultDto"][];
+            /**
+             * @description A client’s mapping (its own upstream socket) closes after this long without a datagram either way
+             * @default 60000
+             * @example 60000
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /** @description Where it receives clients’ datagrams */
+            listen: components["schemas"]["ProxyListenDto"];
+            /** @description Where it relays them */
+            upstream: components["schemas"]["ProxyUpstreamDto"];
         };
         CreateUdpSocketDto: {
             /**
@@ -1939,6 +2275,21 @@ export interface components {
                 /** @description How many sockets it held */
                 sockets: number;
             } | {
+                /** @description The fault */
+                faultId: string;
+                /** @description The fault’s type */
+                type: string;
+            } | {
+                /** @description The fault */
+                faultId: string;
+                /** @description The fault’s type */
+                type: string;
+            } | {
+                /** @description The fault */
+                faultId: string;
+                /** @description The fault’s type */
+                type: string;
+            } | {
                 /** @description The frame index (the datagram’s sequence number for UDP); null for a chunk without framing and for connect, idle and peer-end */
                 index: number | null;
                 /** @description The rule’s id */
@@ -1995,7 +2346,149 @@ export interface components {
              * @example connection.data
              * @enum {string}
              */
-            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "node.lost" | "rule.matched";
+            type: "listener.bound" | "listener.closed" | "listener.dropped" | "connection.accepted" | "connection.opened" | "connection.data" | "connection.peer-ended" | "connection.paused" | "connection.resumed" | "connection.frame" | "connection.framing-error" | "connection.closed" | "tls.established" | "tls.failed" | "udp.bound" | "udp.datagram" | "udp.dropped" | "udp.closed" | "node.lost" | "fault.applied" | "fault.triggered" | "fault.expired" | "rule.matched";
+        };
+        FaultDto: {
+            /**
+             * @description Connections it was put on, over its life
+             * @example 1
+             */
+            applied: number;
+            /**
+             * @description Its attributes, defaults filled in
+             * @example {
+             *       "jitterMs": 0,
+             *       "ms": 100
+             *     }
+             */
+            attributes: {
+                [key: string]: number | string;
+            };
+            /**
+             * @description Connections it acts on now
+             * @example [
+             *       "tc_000004a1b2c3d4e5"
+             *     ]
+             */
+            connections: string[];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @example toPeer
+             * @enum {string}
+             */
+            direction: "toPeer" | "fromPeer" | "both";
+            /** @example null */
+            expiresAfterMs?: number | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            expiresAt?: string | null;
+            /**
+             * @description Bytes it holds back now (latency, bandwidth, slice…), over those connections; each direction of each connection holds at most about the pending-write cap before its sender is pushed back
+             * @example 0
+             */
+            heldBytes: number;
+            /** @example ft_000003a1b2c3d4e5 */
+            id: string;
+            /** @example slow-replies */
+            name?: string | null;
+            select: components["schemas"]["FaultSelectStateDto"];
+            /**
+             * @example active
+             * @enum {string}
+             */
+            state: "active" | "ended";
+            /**
+             * @description The proxy, listener or connection it acts on
+             * @example tp_000001a1b2c3d4e5
+             */
+            target: string;
+            trigger: components["schemas"]["FaultTriggerStateDto"];
+            /**
+             * @description Connections on which its trigger fired
+             * @example 0
+             */
+            triggered: number;
+            /**
+             * @example latency
+             * @enum {string}
+             */
+            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt" | "drop" | "duplicate" | "reorder";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            updatedAt: string;
+        };
+        FaultListDto: {
+            items: components["schemas"]["FaultDto"][];
+        };
+        FaultPageDto: {
+            items: components["schemas"]["FaultDto"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last one
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        FaultSelectDto: {
+            /**
+             * @description The share of connections it acts on, rolled once per connection from `seed` (Toxiproxy’s toxicity)
+             * @default 1
+             * @example 1
+             */
+            probability?: number;
+            /**
+             * @description Only connections whose peer is in this network (`127.0.0.0/8`, `::1/128`); omitted: any peer
+             * @example 127.0.0.0/8
+             */
+            remoteCidr?: string;
+            /**
+             * @description Seed of the fault’s generator: the same seed rolls the same way in every run. Omitted: a random one (shown in the answer)
+             * @example 42
+             */
+            seed?: number;
+        };
+        FaultSelectStateDto: {
+            /** @example 1 */
+            probability: number;
+            /** @example null */
+            remoteCidr?: string | null;
+            /**
+             * @description The generator’s seed: create a fault with it again to roll the same way
+             * @example 42
+             */
+            seed: number;
+        };
+        FaultTriggerDto: {
+            /**
+             * @description Act only once this many bytes passed in its directions (they pass untouched)
+             * @example 1024
+             */
+            afterBytes?: number;
+            /**
+             * @description Act only this long after it was put on the connection
+             * @example 1000
+             */
+            afterMs?: number;
+            /** @description Act once the connection receives a frame that matches, as a reply rule’s `match` (docs/rules.md): a frame of its framing, or a received chunk without framing; what carried it passes untouched */
+            onFrame?: components["schemas"]["MatchDto"];
+        };
+        FaultTriggerStateDto: {
+            /** @example null */
+            afterBytes?: number | null;
+            /** @example null */
+            afterMs?: number | null;
+            /**
+             * @description The condition on received frames that arms it, as given
+             * @example null
+             */
+            onFrame?: components["schemas"]["MatchDto"] | null;
         };
         FieldErrorDto: {
             /**
@@ -2347,6 +2840,45 @@ export interface components {
              * @enum {string}
              */
             status: "ok";
+        };
+        InlineFaultDto: {
+            /**
+             * @description The type’s attributes, e.g. `{ms: 100, jitterMs: 0}` for latency (docs/faults.md lists each type’s)
+             * @default {}
+             * @example {
+             *       "ms": 100
+             *     }
+             */
+            attributes?: {
+                [key: string]: number | string;
+            };
+            /**
+             * @description `toPeer`: bytes the connection sends to its peer; `fromPeer`: bytes it receives; on a proxy, the client’s half: `toPeer` is Toxiproxy’s downstream, `fromPeer` its upstream
+             * @default both
+             * @example toPeer
+             * @enum {string}
+             */
+            direction?: "toPeer" | "fromPeer" | "both";
+            /**
+             * @description It removes itself this long after it was created (or last changed); omitted: never
+             * @example 60000
+             */
+            expiresAfterMs?: number;
+            /**
+             * @description A name unique on its target (Toxiproxy’s toxic name); omitted: none
+             * @example slow-replies
+             */
+            name?: string;
+            /** @description Which connections it acts on; omitted: all of them */
+            select?: components["schemas"]["FaultSelectDto"];
+            /** @description When it starts acting on a connection; omitted: at once */
+            trigger?: components["schemas"]["FaultTriggerDto"];
+            /**
+             * @description What it does (docs/faults.md has a section per type)
+             * @example latency
+             * @enum {string}
+             */
+            type: "latency" | "bandwidth" | "slice" | "limitBytes" | "limitTime" | "blackhole" | "close" | "slowClose" | "firstByteDelay" | "refuse" | "corrupt" | "drop" | "duplicate" | "reorder";
         };
         LimitsDto: {
             perRequest: components["schemas"]["PerRequestLimitsDto"];
@@ -2794,6 +3326,92 @@ export interface components {
              */
             type: string;
         };
+        ProxyCountersDto: {
+            /**
+             * @description Clients accepted
+             * @example 1
+             */
+            accepted: number;
+            /**
+             * @description Why the last dial failed
+             * @example null
+             */
+            lastUpstreamError?: string | null;
+            /**
+             * @description Clients reset at once (disabled, a refuse fault, the upstream down)
+             * @example 0
+             */
+            refused: number;
+            /**
+             * @description Dials to the upstream that failed
+             * @example 0
+             */
+            upstreamFailures: number;
+        };
+        ProxyListenDto: {
+            /**
+             * @description Local address the proxy listens on (`::1` for IPv6)
+             * @default 127.0.0.1
+             * @example 127.0.0.1
+             */
+            host?: string;
+            /**
+             * @description Port to listen on; 0 takes a free one (the answer shows it)
+             * @default 0
+             * @example 0
+             */
+            port?: number;
+        };
+        ProxyPairDto: {
+            /**
+             * @description The connection the proxy accepted from the client
+             * @example tc_000004a1b2c3d4e5
+             */
+            clientConnectionId: string;
+            /**
+             * @description The connection it made to the upstream for it
+             * @example tc_000005a1b2c3d4e5
+             */
+            upstreamConnectionId: string;
+        };
+        ProxyTlsDto: {
+            /** @description TLS the proxy terminates: `mode: implicit`, clients handshake with the proxy (a leaf the instance CA mints per SNI name, or `certificate`); omitted: plain */
+            listen?: components["schemas"]["ListenerTlsDto"];
+            /** @description TLS the proxy originates towards the upstream (`mode: implicit`); omitted: plain */
+            upstream?: components["schemas"]["ConnectionTlsRequestDto"];
+        };
+        ProxyTlsStateDto: {
+            /**
+             * @description `implicit`: clients handshake TLS with the proxy
+             * @example off
+             * @enum {string}
+             */
+            listen: "implicit" | "off";
+            /**
+             * @description `implicit`: the proxy speaks TLS to the upstream
+             * @example off
+             * @enum {string}
+             */
+            upstream: "implicit" | "off";
+        };
+        ProxyUpstreamDto: {
+            /**
+             * @description Where clients are relayed to: an IP address or a host name, checked against the network policy
+             * @example 127.0.0.1
+             */
+            host: string;
+            /**
+             * @description The upstream’s port
+             * @example 65432
+             */
+            port: number;
+        };
+        ProxyUpstreamStateDto: {
+            /** @example 127.0.0.1 */
+            host: string;
+            /** @example 65432 */
+            port: number;
+        };
         QuotaDto: {
             /**
              * @description The limit; null when there is none of its own
@@ -2822,6 +3440,13 @@ export interface components {
             sockets: components["schemas"]["QuotaDto"];
             /** @description Sockets the calling API key holds (every socket with an admin key or without authentication) */
             socketsPerKey: components["schemas"]["QuotaDto"];
+        };
+        ReplaceFaultsDto: {
+            /**
+             * @description Every fault there should be; omitted or empty: none
+             * @default []
+             */
+            faults?: components["schemas"]["CreateFaultDto"][];
         };
         ResponseDto: {
             /** @description The actions of this answer, in order */
@@ -3300,6 +3925,74 @@ export interface components {
              */
             servername?: string;
         };
+        TcpProxyDto: {
+            /** @example 10000 */
+            connectTimeoutMs: number;
+            counters: components["schemas"]["ProxyCountersDto"];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            createdAt: string;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description Faults on it (see /v1/faults)
+             * @example [
+             *       "ft_000003a1b2c3d4e5"
+             *     ]
+             */
+            faults: string[];
+            /** @example tp_000001a1b2c3d4e5 */
+            id: string;
+            /**
+             * @example tcp-proxy
+             * @enum {string}
+             */
+            kind: "tcp-proxy";
+            /**
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /** @description Where it listens, with the real port */
+            listen?: components["schemas"]["EndpointDto"] | null;
+            /**
+             * @description Its listener (an ordinary /v1/tcp/listeners resource)
+             * @example tl_000002a1b2c3d4e5
+             */
+            listenerId: string;
+            /** @example tutorial */
+            name: string;
+            /** @description Its open connection pairs, both halves listed under /v1/tcp/connections */
+            pairs: components["schemas"]["ProxyPairDto"][];
+            /** @example false */
+            record: boolean;
+            /**
+             * @example enabled
+             * @enum {string}
+             */
+            state: "enabled" | "disabled" | "upstream-down" | "closed";
+            /** @description Where it speaks TLS */
+            tls: components["schemas"]["ProxyTlsStateDto"];
+            upstream: components["schemas"]["ProxyUpstreamStateDto"];
+            /**
+             * @example close
+             * @enum {string}
+             */
+            whenUpstreamDown: "close" | "refuse";
+        };
+        TcpProxyPageDto: {
+            items: components["schemas"]["TcpProxyDto"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last one
+             * @example null
+             */
+            nextCursor: string | null;
+        };
         UdpCountersDto: {
             /**
              * @description Payload bytes received, dropped ones included
@@ -3352,6 +4045,88 @@ export interface components {
              * @example 65433
              */
             port: number;
+        };
+        UdpProxyCountersDto: {
+            /**
+             * @description Datagrams received from clients
+             * @example 1
+             */
+            datagramsIn: number;
+            /**
+             * @description Datagrams sent to clients
+             * @example 1
+             */
+            datagramsOut: number;
+            /**
+             * @description Client mappings closed for being idle
+             * @example 0
+             */
+            mappingsExpired: number;
+            /**
+             * @description Client mappings opened
+             * @example 1
+             */
+            mappingsOpened: number;
+            /**
+             * @description Datagrams the upstream answered (before faults)
+             * @example 1
+             */
+            relayedDown: number;
+            /**
+             * @description Datagrams relayed to the upstream (after faults)
+             * @example 1
+             */
+            relayedUp: number;
+        };
+        UdpProxyDto: {
+            /** @description Clients with a mapping now */
+            clients: components["schemas"]["EndpointDto"][];
+            counters: components["schemas"]["UdpProxyCountersDto"];
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Faults on it (see /v1/faults)
+             * @example [
+             *       "ft_000003a1b2c3d4e5"
+             *     ]
+             */
+            faults: string[];
+            /** @example up_000001a1b2c3d4e5 */
+            id: string;
+            /** @example 60000 */
+            idleTimeoutMs: number;
+            /**
+             * @example udp-proxy
+             * @enum {string}
+             */
+            kind: "udp-proxy";
+            /**
+             * @example {
+             *       "demo": "udp"
+             *     }
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /** @description Where it receives, with the real port */
+            listen?: components["schemas"]["EndpointDto"] | null;
+            /**
+             * @example open
+             * @enum {string}
+             */
+            state: "open" | "closed";
+            upstream: components["schemas"]["ProxyUpstreamStateDto"];
+        };
+        UdpProxyPageDto: {
+            items: components["schemas"]["UdpProxyDto"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last one
+             * @example null
+             */
+            nextCursor: string | null;
         };
         UdpSocketDto: {
             buffer: components["schemas"]["DatagramBufferStateDto"];
@@ -3627,7 +4402,7 @@ export interface operations {
                 payloadMaxBytes?: number;
                 /** @description Only events of these resources (listener tl_…, connection tc_…, UDP socket us_…: the `id` their create call answered); repeat for several */
                 resourceId?: string[];
-                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, node.lost, rule.matched */
+                /** @description Only these event types, exact or a family (`connection.*`); repeat for several. Types: listener.bound, listener.closed, listener.dropped, connection.accepted, connection.opened, connection.data, connection.peer-ended, connection.paused, connection.resumed, connection.frame, connection.framing-error, connection.closed, tls.established, tls.failed, udp.bound, udp.datagram, udp.dropped, udp.closed, node.lost, fault.applied, fault.triggered, fault.expired, rule.matched */
                 type?: string[];
             };
             header?: {
@@ -3700,6 +4475,383 @@ export interface operations {
             };
             /** @description `SHUTTING_DOWN`: The service is shutting down */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listFaults: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page; without it, the first page */
+                cursor?: string;
+                /** @description Items per page */
+                limit?: number;
+                /** @description Only faults on this proxy, listener or connection */
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultPageDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `INVALID_CURSOR`: The cursor is not one this service returned */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    replaceFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceFaultsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultListDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_TARGET_NOT_FOUND`: No proxy, listener or open connection has that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_EXISTS`: The target has a fault of that name already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFaultDto"];
+            };
+        };
+        responses: {
+            /** @description In force */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_TARGET_NOT_FOUND`: No proxy, listener or open connection has that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_EXISTS`: The target has a fault of that name already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description fault id: the `id` in the answer of `POST /v1/faults` (or of `GET /v1/faults`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_NOT_FOUND`: No such fault */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description fault id: the `id` in the answer of `POST /v1/faults` (or of `GET /v1/faults`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_NOT_FOUND`: No such fault */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    changeFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description fault id: the `id` in the answer of `POST /v1/faults` (or of `GET /v1/faults`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeFaultDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `FAULT_NOT_FOUND`: No such fault */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5684,6 +6836,351 @@ export interface operations {
             };
         };
     };
+    listTcpProxies: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page; without it, the first page */
+                cursor?: string;
+                /** @description Only resources carrying this label, as `key:value`; repeat for several (all must match) */
+                label?: string[];
+                /** @description Items per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TcpProxyPageDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `INVALID_CURSOR`: The cursor is not one this service returned */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createTcpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTcpProxyDto"];
+            };
+        };
+        responses: {
+            /** @description Listening */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TcpProxyDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target; `CERTIFICATE_INVALID`: The certificate or its chain is not valid or not usable */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port; `PERMISSION_DENIED`: The operating system refused the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use; `PROXY_EXISTS`: A proxy of that name exists already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `QUOTA_EXCEEDED`: A quota is exhausted */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NAME_NOT_RESOLVED`: The host name did not resolve */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getTcpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP proxy id: the `id` in the answer of `POST /v1/tcp/proxies` (or of `GET /v1/tcp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TcpProxyDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteTcpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP proxy id: the `id` in the answer of `POST /v1/tcp/proxies` (or of `GET /v1/tcp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TcpProxyDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    changeTcpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TCP proxy id: the `id` in the answer of `POST /v1/tcp/proxies` (or of `GET /v1/tcp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeTcpProxyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TcpProxyDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NAME_NOT_RESOLVED`: The host name did not resolve */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     getCa: {
         parameters: {
             query?: {
@@ -5967,6 +7464,244 @@ export interface operations {
                 };
             };
             /** @description `CERTIFICATE_NOT_FOUND`: No such certificate */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listUdpProxies: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page; without it, the first page */
+                cursor?: string;
+                /** @description Only resources carrying this label, as `key:value`; repeat for several (all must match) */
+                label?: string[];
+                /** @description Items per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyPageDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `INVALID_CURSOR`: The cursor is not one this service returned */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createUdpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUdpProxyDto"];
+            };
+        };
+        responses: {
+            /** @description Bound */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is not valid; `MALFORMED_REQUEST`: The request body could not be parsed; `ADDRESS_NOT_AVAILABLE`: The address is not available on this host; `FAULT_NOT_APPLICABLE`: The fault type does not apply to that target */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `POLICY_DENIED`: The network policy refuses this address or port; `PERMISSION_DENIED`: The operating system refused the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `ADDRESS_IN_USE`: The address is already in use */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body has an unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `NAME_NOT_RESOLVED`: The host name did not resolve */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getUdpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP proxy id: the `id` in the answer of `POST /v1/udp/proxies` (or of `GET /v1/udp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `HOST_NOT_ALLOWED`: The Host header names a host this service does not answer for */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteUdpProxy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UDP proxy id: the `id` in the answer of `POST /v1/udp/proxies` (or of `GET /v1/udp/proxies`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UdpProxyDto"];
+                };
+            };
+            /** @description `UNAUTHORIZED`: A valid API key is needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `SOCKET_NOT_FOUND`: No such socket */
             404: {
                 headers: {
                     [name: string]: unknown;

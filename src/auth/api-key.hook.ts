@@ -7,8 +7,8 @@ import { findApiKey } from './api-keys';
 import { AttachTickets, TicketGrant } from './attach-tickets';
 import { ANONYMOUS, Caller } from './caller';
 
-/** The part of the API that needs a key; health, metrics and the docs stay open. */
-const GUARDED_PREFIX = '/v1/';
+/** The parts of the API that need a key (its own and Toxiproxy's); health, metrics and the docs stay open. */
+const GUARDED_PREFIXES = ['/v1/', '/toxiproxy/'];
 /** The scheme is case-insensitive (RFC 9110); the token is printable ASCII, bounded so an absurd header costs nothing to refuse. */
 export const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
@@ -50,7 +50,8 @@ export class ApiKeyHook implements OnModuleInit {
   }
 
   private authenticate(request: FastifyRequest, reply: FastifyReply): void {
-    if (!request.routeOptions.url?.startsWith(GUARDED_PREFIX)) return;
+    const url = request.routeOptions.url ?? '';
+    if (!GUARDED_PREFIXES.some((prefix) => url.startsWith(prefix))) return;
     const header = request.headers.authorization;
     const ticket = header === undefined ? ticketIn(request) : undefined;
     if (ticket !== undefined) {

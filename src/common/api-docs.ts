@@ -45,6 +45,24 @@ const RESOURCES = {
     example: 'ct_000001a1b2c3d4e5',
     source: 'the `id` in the answer of `POST /v1/tls/certificates` (or of `GET /v1/tls/certificates`)',
   },
+  tcpProxy: {
+    path: '/v1/tcp/proxies',
+    name: 'TCP proxy',
+    example: 'tp_000001a1b2c3d4e5',
+    source: 'the `id` in the answer of `POST /v1/tcp/proxies` (or of `GET /v1/tcp/proxies`)',
+  },
+  udpProxy: {
+    path: '/v1/udp/proxies',
+    name: 'UDP proxy',
+    example: 'up_000001a1b2c3d4e5',
+    source: 'the `id` in the answer of `POST /v1/udp/proxies` (or of `GET /v1/udp/proxies`)',
+  },
+  fault: {
+    path: '/v1/faults',
+    name: 'fault',
+    example: 'ft_000003a1b2c3d4e5',
+    source: 'the `id` in the answer of `POST /v1/faults` (or of `GET /v1/faults`)',
+  },
 } as const;
 
 export type IdResource = keyof typeof RESOURCES;
@@ -87,6 +105,11 @@ const EXAMPLE_DETAILS: Partial<Record<ApiErrorCode, string>> = {
   UNAUTHORIZED: 'this operation needs an API key: send Authorization: Bearer <key>',
   HOST_NOT_ALLOWED: 'this service does not answer for host "evil.example"; add it to SOCKPLANE_ALLOWED_HOSTS',
   TOO_MANY_OPEN_FILES: 'listen on 127.0.0.1:0 failed: listen EMFILE: too many open files',
+  FAULT_NOT_FOUND: 'no fault with id {id}',
+  FAULT_TARGET_NOT_FOUND: 'no TCP proxy, UDP proxy, listener or open connection with id tp_000001a1b2c3d4e5 to put a fault on',
+  FAULT_NOT_APPLICABLE: 'refuse turns new connections away: target a listener or a proxy, not connection tc_000002f0e1d2c3b4',
+  FAULT_EXISTS: 'tp_000001a1b2c3d4e5 has a fault named slow-replies already',
+  PROXY_EXISTS: 'a proxy named redis exists already',
   NAME_IN_USE: 'a TCP listener named smtp is already open',
 };
 

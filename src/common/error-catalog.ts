@@ -67,6 +67,11 @@ export const ERROR_CATALOG = {
   OWNER_LOST: { status: 410, title: 'The cluster node that held this socket is lost, and the socket with it' },
   CLUSTER_UNAVAILABLE: { status: 503, title: 'The cluster cannot be reached from this node', retryAfterSeconds: 5 },
   OWNER_UNREACHABLE: { status: 503, title: 'The cluster node that holds this socket is not answering', retryAfterSeconds: 2 },
+  FAULT_NOT_FOUND: { status: 404, title: 'No such fault' },
+  FAULT_TARGET_NOT_FOUND: { status: 404, title: 'No proxy, listener or open connection has that id' },
+  FAULT_NOT_APPLICABLE: { status: 400, title: 'The fault type does not apply to that target' },
+  FAULT_EXISTS: { status: 409, title: 'The target has a fault of that name already' },
+  PROXY_EXISTS: { status: 409, title: 'A proxy of that name exists already' },
   NAME_IN_USE: { status: 409, title: 'Another resource of this kind and owner has that name' },
 } as const satisfies Record<string, CatalogEntry> & Record<SocketErrorCode, CatalogEntry> & Record<TlsErrorCode, CatalogEntry>;
 

@@ -209,9 +209,24 @@ export function IsInterfaceAddress(doc: FieldDoc): PropertyDecorator {
     })(prototype, key);
 }
 
-/** An optional nested object, validated as its own DTO class. */
-export function IsNestedObject(type: new () => object, doc: FieldDoc): PropertyDecorator {
-  return Field({ schema: schemaOf(type), required: false, doc, openApi: { type } });
+/** A nested object (optional unless `required`), validated as its own DTO class. */
+export function IsNestedObject(type: new () => object, doc: FieldDoc & { required?: boolean }): PropertyDecorator {
+  return Field({ schema: schemaOf(type), required: doc.required ?? false, doc, openApi: { type } });
+}
+
+/** A number in a body, whole or not (a probability). */
+export function IsNumberField(doc: FieldDoc & { min: number; max: number }): PropertyDecorator {
+  return Field({ schema: { type: 'number', minimum: doc.min, maximum: doc.max }, required: false, doc });
+}
+
+/** An object of up to 16 number or string values, whose keys the service checks itself (a fault's attributes, which depend on its type). */
+export function IsValueMap(doc: FieldDoc): PropertyDecorator {
+  return Field({
+    schema: { type: 'object', maxProperties: 16, additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 64 }] } },
+    openApi: { type: 'object', additionalProperties: { oneOf: [{ type: 'number' }, { type: 'string', maxLength: 64 }] } },
+    required: false,
+    doc,
+  });
 }
 
 /** A port number; `allowZero` for binds, where 0 asks the kernel for a free port. */

@@ -124,6 +124,7 @@ const INTEGERS = {
   clusterHeartbeatMs: integer('SOCKPLANE_CLUSTER_HEARTBEAT_MS', { default: 2000, min: 100, max: 60_000, meaning: 'Interval of a cluster node\'s heartbeats; a node that misses three is lost' }),
   clusterEventStreamMax: integer('SOCKPLANE_CLUSTER_EVENT_STREAM_MAX', { default: 10_000, min: 100, max: 1_000_000, meaning: 'Events the cluster\'s shared Redis Stream keeps (with their payloads, so Redis holds up to this many received chunks); a stream resuming from an older event is told of a gap' }),
   clusterListDeadlineMs: integer('SOCKPLANE_CLUSTER_LIST_DEADLINE_MS', { default: 2000, min: 50, max: 60_000, meaning: 'How long a list through any node waits for the other nodes\' pages; a node later than that is named in `missingNodes`' }),
+  toxiproxyPort: integer('SOCKPLANE_TOXIPROXY_PORT', { default: 8474, min: 0, max: 65535, meaning: 'Port of Toxiproxy’s API of its own, on `HOST`, when `SOCKPLANE_TOXIPROXY_API` is `true` (0 = any free port)' }),
   rulesMaxRules: integer('SOCKPLANE_RULES_MAX_RULES', { default: 100, min: 1, max: 10_000, meaning: 'Rules one rule set may hold (more answer 400 `VALIDATION_FAILED`)' }),
   rulesMaxPatternBytes: integer('SOCKPLANE_RULES_MAX_PATTERN_BYTES', { default: 4096, min: 16, max: MiB, meaning: 'Bytes of one match pattern or regex in a rule (longer ones answer 400 `VALIDATION_FAILED`)' }),
   rulesMaxReplyBytes: integer('SOCKPLANE_RULES_MAX_REPLY_BYTES', { default: 65_536, min: 16, max: 16 * MiB, meaning: 'Bytes of one rule reply, as written and once `${…}` is filled in (longer ones answer 400 `VALIDATION_FAILED`, or are not sent)' }),
@@ -162,6 +163,11 @@ const TEXTS = {
   clusterApiUrl: text('SOCKPLANE_CLUSTER_API_URL', { default: '', meaning: 'URL the other nodes reach this node\'s API at (`http://10.0.0.2:3000`; its host is allowed in the Host header); none = `HOST` and the port it listens on' }, parseApiUrl),
   clusterSocketHost: text('SOCKPLANE_CLUSTER_SOCKET_HOST', { default: '', meaning: 'Address clients dial to reach the listeners this node holds: a listener made here without `host` binds it, and `GET /v1/cluster` shows it; none = `HOST`' }, (raw) => raw || null),
   logLevel: text('SOCKPLANE_LOG_LEVEL', { default: 'info', meaning: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' }, parseLogLevel),
+  toxiproxyApi: text(
+    'SOCKPLANE_TOXIPROXY_API',
+    { default: 'false', meaning: '`true` also serves Toxiproxy’s API (always at `/toxiproxy`) at the root of a port of its own, `SOCKPLANE_TOXIPROXY_PORT`, for Toxiproxy clients that cannot be given a path' },
+    (raw) => parseBoolean('SOCKPLANE_TOXIPROXY_API', raw),
+  ),
   scenarioFile: text('SOCKPLANE_SCENARIO_FILE', { default: '', meaning: 'A scenario (JSON, or YAML for `.yaml`/`.yml`) applied at start, so the service comes up already serving its listeners and UDP sockets (docs/scenarios.md)' }, (path) => path || null),
 };
 

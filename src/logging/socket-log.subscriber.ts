@@ -31,6 +31,9 @@ const EVENT_LOGS: Record<SocketEventType, { level: Level; message: string }> = {
   'udp.dropped': { level: 'debug', message: 'datagram dropped' },
   'udp.closed': { level: 'info', message: 'UDP socket closed' },
   'node.lost': { level: 'warn', message: 'cluster node lost' },
+  'fault.applied': { level: 'debug', message: 'fault applied' },
+  'fault.triggered': { level: 'info', message: 'fault triggered' },
+  'fault.expired': { level: 'info', message: 'fault expired' },
   'rule.matched': { level: 'debug', message: 'reply rule matched' },
 };
 

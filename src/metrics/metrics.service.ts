@@ -40,6 +40,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly droppedConnections: Counter<'reason'>;
   private readonly droppedDatagrams: Counter<'reason'>;
   private readonly tlsHandshakes: Counter<'outcome'>;
+  private readonly faultEvents: Counter<'fault' | 'type' | 'event'>;
   private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(
@@ -161,6 +162,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     this.droppedDatagrams = new Counter({ name: 'sockplane_dropped_datagrams_total', help: 'Received datagrams dropped, by reason', labelNames: ['reason'], registers });
     this.tlsHandshakes = new Counter({ name: 'sockplane_tls_handshakes_total', help: 'TLS handshakes of TCP connections, by outcome (established, failed)', labelNames: ['outcome'], registers });
     for (const outcome of ['established', 'failed']) this.tlsHandshakes.inc({ outcome }, 0);
+    this.faultEvents = new Counter({
+      name: 'sockplane_fault_events_total',
+      help: 'What each fault did: put on a connection (applied), its trigger fired (triggered), its time ran out (expired)',
+      labelNames: ['fault', 'type', 'event'],
+      registers,
+    });
     this.requestDuration = new Histogram({
       name: 'sockplane_http_request_duration_seconds',
       help: 'HTTP request duration, by method, route pattern and status (long-polls included)',
@@ -258,6 +265,11 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       case 'udp.dropped':
         // The datagram log says which of its caps refused the datagram.
         this.droppedDatagrams.inc({ reason: event.data.cause });
+        break;
+      case 'fault.applied':
+      case 'fault.triggered':
+      case 'fault.expired':
+        this.faultEvents.inc({ fault: event.data.faultId, type: event.data.type, event: event.type.slice('fault.'.length) });
         break;
     }
   }

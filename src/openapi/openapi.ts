@@ -59,6 +59,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('TCP connections', 'Accepted and outbound TCP connections: send, read, release, close')
     .addTag('UDP sockets', 'Bound UDP sockets (socket → bind, optionally connect): send datagrams, read them by sequence number, release, close')
     .addTag('TLS', 'The instance CA and the certificates TLS listeners and clients present: upload, generate, list, delete (keys are write-only)')
+    .addTag('Proxies', 'TCP proxies: a listener whose clients are each paired with a connection to an upstream, both halves ordinary connections')
+    .addTag('Faults', 'Latency, bandwidth, cuts, resets and more on proxies, listeners and connections: seeded, triggered, expiring')
     .addTag('Reply rules', 'Rules that answer frames and datagrams on listeners, connections and UDP sockets, with match counts: a server (or client) described in data')
     .addTag('Scenario', 'Declarative sets of named listeners and UDP sockets, applied idempotently and exported; mountebank TCP imposters imported')
     .addTag('Events', 'A Server-Sent Events stream of everything the sockets do: filterable, resumable with Last-Event-ID')

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-/** What an id says the resource is: `tl_` listener, `tc_` connection, `us_` UDP socket. */
-export type IdPrefix = 'tl' | 'tc' | 'us';
+/** What an id says the resource is: `tl_` listener, `tc_` connection, `us_` UDP socket, `tp_` TCP proxy, `up_` UDP proxy, `ft_` fault. */
+export type IdPrefix = 'tl' | 'tc' | 'us' | 'tp' | 'up' | 'ft';
 
 /** A node's id in a cluster: a letter and five base-36 digits, made at start. */
 export const NODE_ID = /^[a-z][a-z0-9]{5}$/;

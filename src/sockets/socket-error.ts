@@ -25,6 +25,11 @@ export type SocketErrorCode =
   | 'NO_FRAMING'
   | 'TOO_MANY_OPEN_FILES'
   | 'SHUTTING_DOWN'
+  | 'FAULT_NOT_FOUND'
+  | 'FAULT_TARGET_NOT_FOUND'
+  | 'FAULT_NOT_APPLICABLE'
+  | 'FAULT_EXISTS'
+  | 'PROXY_EXISTS'
   | 'NAME_IN_USE';
 
 export class SocketError extends Error {

@@ -6,6 +6,7 @@ import { AccessPolicy } from './destination';
 import { FRAMING_PRESETS } from './framing/framing';
 import { CLUSTER_EVENT_TYPES, SOCKET_EVENTS, SOCKET_EVENT_TYPES, SocketEvent } from './socket-events';
 import { SocketRegistry } from './socket-registry';
+import { FaultEngine } from './faults/fault-engine';
 import { connect as tlsConnect } from 'node:tls';
 import { InstanceCa } from './tls/instance-ca';
 import { LeafMinter } from './tls/leaf-minter';
@@ -71,6 +72,17 @@ describe('SOCKET_EVENTS', () => {
       await registry.closeUdpSocket(udp.id);
       await registry.closeListener(listener.id, false);
 
+      // A fault on a listener: applied to what it accepts, triggered after a time, expired.
+      const faults = new FaultEngine(registry);
+      const faulty = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'echo', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null });
+      faults.create({ name: null, target: faulty.id, type: 'latency', direction: 'both', attributes: { ms: 1, jitterMs: 0 }, select: { remoteCidr: null, probability: 1, seed: 1 }, trigger: { afterBytes: null, afterMs: 1, onFrame: null }, expiresAfterMs: 20 }, null);
+      const expired = new Promise<void>((resolve) => registry.events.subscribe((event) => event.type === 'fault.expired' && resolve()));
+      const client = connect({ port: faulty.local!.port, host: '127.0.0.1' });
+      peers.push(client);
+      await expired;
+      faults.closeAll();
+      await registry.closeListener(faulty.id, true);
+
       // A TLS listener: one client completes the handshake, a plain one fails it.
       const ca = await InstanceCa.generate();
       const tlsServer = await TlsServer.create(
@@ -93,6 +105,7 @@ describe('SOCKET_EVENTS', () => {
       peers.push(plain);
       plain.on('error', () => undefined).end('not a ClientHello');
       await outcomes;
+
     } finally {
       peers.forEach((peer) => peer.destroy());
       await registry.closeAll();

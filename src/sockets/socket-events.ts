@@ -150,6 +150,18 @@ export const SOCKET_EVENTS = {
     description: 'A cluster node missed three heartbeats and is lost; each socket it held gets its `*.closed` event with reason `owner-lost` (its counters as last known: 0)',
     data: { apiUrl: text('Where the node served its API'), sockets: integer('How many sockets it held') },
   },
+  'fault.applied': {
+    description: 'A fault was put on a connection (its selection chose it)',
+    data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
+  'fault.triggered': {
+    description: 'A fault’s trigger (`afterBytes`, `afterMs`) fired on a connection: it acts from now on',
+    data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
+  'fault.expired': {
+    description: 'A fault’s `expiresAfterMs` ran out: it was taken off the connection',
+    data: { faultId: text('The fault'), type: text('The fault’s type') },
+  },
   'rule.matched': {
     description: 'A reply rule matched on a connection or UDP socket; its answer follows',
     data: {

@@ -4,7 +4,7 @@ import { Admission } from './admission';
 import { BufferBudget } from './buffer-budget';
 import { AccessPolicy, Destinations, HostResolver, systemResolver } from './destination';
 import { FramingSetting } from './framing/framing';
-import { ResourceIds } from './ids';
+import { IdPrefix, ResourceIds } from './ids';
 import { setConnectionRules, setDatagramRules } from './rules/rule-attach';
 import { RuleSet } from './rules/rule-set';
 import { ConnectionFilter, ListFilter, matches, matchesConnection } from './list-filter';
@@ -123,6 +123,26 @@ export class SocketRegistry {
   /** True once shutdown began: nothing new is accepted from then on. */
   get isShuttingDown(): boolean {
     return this.admission.isShuttingDown;
+  }
+
+  /** An id for a resource kept outside the registry (a proxy, a fault), from the same sequence as every other id. */
+  nextId(prefix: IdPrefix): { id: string; seq: number } {
+    return this.ids.next(prefix);
+  }
+
+  /** Checks the network policy would let a connect reach `host:port` (resolving a name once), without connecting. */
+  async vetDestination(host: string, port: number, family: 0 | 4 | 6): Promise<void> {
+    await this.destinations.forConnect(host, port, family);
+  }
+
+  /** The address datagrams to `host:port` go to, once the network policy allowed it (a name resolved once, in `family`). */
+  datagramDestination(host: string, port: number, family: 4 | 6): Promise<string> {
+    return this.destinations.forDatagram(host, port, family);
+  }
+
+  /** Throws POLICY_DENIED unless a socket may bind `host:port` (a proxy's own UDP socket). */
+  assertBindAllowed(host: string, port: number): void {
+    this.destinations.assertBindAllowed(host, port, 'bind');
   }
 
   /** Every socket held now, of every kind. */

@@ -116,6 +116,12 @@ export interface FramingStatus {
   error: FramingErrorInfo | null;
 }
 
+/** The proxy a connection is half of, and its other half. */
+export interface ProxyLink {
+  proxyId: string;
+  peerConnectionId: string;
+}
+
 /** What `closed` will report, recorded by the first thing that started the close. */
 type CloseCause = Omit<CloseInfo, 'at'>;
 
@@ -145,6 +151,7 @@ interface ConnectionState {
   corked: boolean;
   /** Its bytes went back to the shared budget (the registry forgot it); it holds none from then on. */
   budgetReturned: boolean;
+  proxyLink: ProxyLink | null;
   closed: CloseInfo | null;
   bytesIn: number;
   bytesOut: number;
@@ -178,6 +185,9 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private framing: ConnectionFraming | null = null;
   /** Its reply rules; null while it has none. */
   private replyRules: ConnectionRules | null = null;
+  private readonly sendHolders = new Set<object>();
+  private readonly drainWaiters = new Set<() => void>();
+  private readonly frameWatchers = new Set<(data: Buffer) => void>();
   private readonly budget: BufferBudget;
   private readonly onClosed: (connection: TcpConnection) => void;
   private readonly closedPromise: Promise<void>;
@@ -192,6 +202,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     holders: new Set(),
     corked: false,
     budgetReturned: false,
+    proxyLink: null,
     closed: null,
     bytesIn: 0,
     bytesOut: 0,
@@ -271,6 +282,62 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       heldFrames: frames.heldFrames,
       error: framing.error,
     };
+  }
+
+  /** The proxy this connection is half of; null for a connection of its own. */
+  get proxyLink(): ProxyLink | null {
+    return this.current.proxyLink;
+  }
+
+  /** Marks it as half of a proxy's pair (once, when the pair is made). */
+  linkToProxy(link: ProxyLink): void {
+    this.current.proxyLink ??= link;
+  }
+
+  /** True while more is queued for the peer than the transport wants to hold, or a stage holds back too much (see `holdSends`). */
+  get writeBacklogged(): boolean {
+    return this.stream.writableNeedDrain || this.sendHolders.size > 0;
+  }
+
+  /** Calls `listener` once the queued writes have drained and no stage holds sends back (or the connection closed). */
+  onceDrained(listener: () => void): void {
+    const stream = this.stream;
+    const done = (): void => {
+      stream.off('drain', check);
+      stream.off('close', done);
+      this.drainWaiters.delete(check);
+      listener();
+    };
+    const check = (): void => {
+      if (!this.writeBacklogged) done();
+    };
+    stream.on('drain', check);
+    stream.on('close', done);
+    this.drainWaiters.add(check);
+  }
+
+  /**
+   * A stage on the send side holds more bytes than it should (a slow fault): whoever feeds this
+   * connection (a proxy's other half) waits as for a full write buffer, until `unholdSends`.
+   */
+  holdSends(holder: object): void {
+    this.sendHolders.add(holder);
+  }
+
+  unholdSends(holder: object): void {
+    if (!this.sendHolders.delete(holder)) return;
+    for (const check of [...this.drainWaiters]) check();
+  }
+
+  /** Framing cuts what it receives into frames now (else the rules and fault triggers see chunks). */
+  get framingActive(): boolean {
+    return this.framing?.active === true;
+  }
+
+  /** Calls `listener` with each frame's data as framing indexes it, until the returned function is called. */
+  watchFrames(listener: (data: Buffer) => void): () => void {
+    this.frameWatchers.add(listener);
+    return () => this.frameWatchers.delete(listener);
   }
 
   get rules(): ConnectionRules | null {
@@ -436,7 +503,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   /**
    * Stops reading for a live consumer that cannot keep up (an attached WebSocket whose client
-   * reads slowly), as the buffer cap does: TCP pushes back on the peer until every holder let go.
+   * reads slowly, a proxy's other half that cannot take more yet), as the buffer cap does: TCP pushes back on the peer until every holder let go.
    */
   hold(holder: object): void {
     this.current.holders.add(holder);
@@ -672,6 +739,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
       this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
       this.replyRules?.frame(frame, payload);
+      if (payload !== undefined) for (const watcher of [...this.frameWatchers]) watcher(payload);
     }
     this.readers.notify();
   };

@@ -28,6 +28,8 @@ export function socketTransport(socket: Socket): Transport {
     setNoDelay: (noDelay) => socket.setNoDelay(noDelay),
     setKeepAlive: (enable, initialDelayMs) => socket.setKeepAlive(enable, initialDelayMs),
     setIdleTimeout: (timeoutMs, onIdle) => socket.setTimeout(timeoutMs, onIdle),
-    reset: () => socket.resetAndDestroy(),
+    // libuv cannot reset a socket whose FIN is still queued (the reset fails with EINVAL and the
+    // socket never closes): that one is destroyed instead, the FIN already on its way.
+    reset: () => (socket.writableEnded && !socket.writableFinished ? socket.destroy() : socket.resetAndDestroy()),
   };
 }

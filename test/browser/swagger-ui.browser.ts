@@ -73,6 +73,8 @@ describe('Swagger UI in Chromium', () => {
       expect.stringContaining('TCP connections'),
       expect.stringContaining('UDP sockets'),
       expect.stringContaining('TLS'),
+      expect.stringContaining('Proxies'),
+      expect.stringContaining('Faults'),
       expect.stringContaining('Reply rules'),
       expect.stringContaining('Scenario'),
       expect.stringContaining('Events'),

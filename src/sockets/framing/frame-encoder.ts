@@ -42,7 +42,9 @@ export function encodeFrame(framing: Framing, data: Buffer): Buffer[] {
 /** Whether a peer framing the same way reads the encoded frame back as this one frame: a delimiter inside the data, or one its end and the delimiter make, would cut it short. */
 function readsBackAsOne(framing: DelimiterFraming, data: Buffer): boolean {
   // Data holding no byte a delimiter starts with cannot hold or begin one: the common case, checked natively.
-  if (framing.delimiters.every((delimiter) => data.indexOf(delimiter[0]) < 0)) return true;
+  // The opener goes before the data, so it must hold none either (opener `a`, data `b`, delimiter `ab`).
+  const opener = framing.opener;
+  if (framing.delimiters.every((delimiter) => data.indexOf(delimiter[0]) < 0 && (!opener || opener.indexOf(delimiter[0]) < 0))) return true;
   const strict = { ...framing, includeDelimiter: false };
   const frames: FrameBounds[] = [];
   const framer = new DelimiterFramer(strict, 0);

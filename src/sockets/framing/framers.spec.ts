@@ -100,6 +100,13 @@ describe('framers', () => {
     );
   });
 
+  it('refuses data that the opener and a delimiter would cut short even though the data holds no delimiter byte', () => {
+    const framing: DelimiterFraming = { type: 'delimiter', delimiters: [Buffer.from('ab')], opener: Buffer.from('a'), includeDelimiter: false, maxFrameBytes: 16 };
+    // On the wire: a + b + ab, which a peer reads as an empty frame, then b.
+    expect(unframeable(framing, Buffer.from('b'))).not.toBeNull();
+    expect(unframeable(framing, Buffer.from('c'))).toBeNull();
+  });
+
   it('read back exactly what encodeFrame wrote, for delimited and fixed frames the framing can carry', () => {
     fc.assert(
       fc.property(framingArb, fc.array(fc.uint8Array({ maxLength: 30 }), { maxLength: 8 }), cuts, (framing, payloads, at) => {

@@ -50,6 +50,14 @@ export class BufferStateDto {
   inputEnded!: boolean;
 }
 
+export class ConnectionProxyLinkDto {
+  @ApiProperty({ example: 'tp_000001a1b2c3d4e5' })
+  proxyId!: string;
+
+  @ApiProperty({ description: 'The other half of the pair', example: 'tc_000005a1b2c3d4e5' })
+  peerConnectionId!: string;
+}
+
 export class ConnectionDto {
   @ApiProperty({ example: 'tc_000002f0e1d2c3b4' })
   id!: string;
@@ -105,6 +113,9 @@ export class ConnectionDto {
 
   @ApiPropertyOptional({ type: CloseInfoDto, nullable: true, description: 'Why it closed; null until it has' })
   closed!: CloseInfoDto | null;
+
+  @ApiPropertyOptional({ type: ConnectionProxyLinkDto, nullable: true, description: 'The TCP proxy it is half of, and the other half; null for a connection of its own' })
+  proxy!: ConnectionProxyLinkDto | null;
 }
 
 export class ConnectionPageDto {
@@ -150,5 +161,6 @@ export function toConnectionDto(connection: TcpConnection): ConnectionDto {
     lastActivityAt: connection.lastActivityAt.toISOString(),
     tls: toConnectionTlsDto(connection.tls),
     closed: toCloseInfoDto(connection.closed),
+    proxy: connection.proxyLink && { ...connection.proxyLink },
   };
 }
