@@ -172,6 +172,22 @@ describe('reply rules', () => {
     });
   });
 
+  describe('PUT …/rules refuses a set that can never work as written, and keeps the old one', () => {
+    it.each([
+      ['a group the regex does not have', { rules: [{ match: { regex: '^GET (\\w+)' }, then: [{ send: 'x' }, { send: 'VALUE ${2}' }] }] }, 'rules[0].then[1].send', /\$\{2\} names a regex group the match does not have \(it has 1\)/],
+      ['a named group of one any branch only', { rules: [{ match: { any: [{ regex: '(?P<k>a)' }, { equals: 'b' }] }, responses: [{ then: [{ send: '${k}' }] }] }] }, 'rules[0].responses[0].then[0].send', /\$\{k\} names a group no regex/],
+      ['a capture with no regex', { rules: [{ match: { equals: 'x' }, then: [{ sendSlowly: '${1}' }] }] }, 'rules[0].then[0].sendSlowly', /no regex with groups/],
+      ['${frame} on connect', { rules: [{ on: 'connect', then: [{ send: 'hi ${frame}' }] }] }, 'rules[0].then[0].send', /no frame to fill it on: connect/],
+    ])('%s', async (_name, rules, field, message) => {
+      const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules: { rules: [{ id: 'old', then: [{ keep: true }] }] } }).expect(201);
+      const res = await t.http.put(`/v1/tcp/listeners/${listener.body.id}/rules`).send(rules).expect(400);
+      expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field, message: expect.stringMatching(message) }] });
+      const kept = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/rules`).expect(200);
+      expect(kept.body.rules.map((rule: { id: string }) => rule.id)).toEqual(['old']);
+      await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
+    });
+  });
+
   it('takes every rule set of docs/rules.md as written', async () => {
     const page = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8');
     const sets = [...page.matchAll(/```json\n([\s\S]*?)```/g)].map((block) => JSON.parse(block[1]) as object);

@@ -50,6 +50,31 @@ describe('compileRuleSet', () => {
     expect(refusal({ rules: [{ responses: [], then: [] }] }).field).toBe('rules[0].then');
   });
 
+  it('refuses a reply that names a capture its match can never give, or a frame its trigger has none of', () => {
+    const send = (match: object | undefined, text: string, on?: string): unknown => ({ rules: [{ on, match, then: [{ keep: true }, { send: text }] }] });
+    expect(refusal(send({ regex: '(a)' }, '${2}'))).toEqual({
+      field: 'rules[0].then[1].send',
+      message: 'rules[0].then[1].send: ${2} names a regex group the match does not have (it has 1); write $${ for a literal ${',
+    });
+    expect(refusal(send({ regex: '(?P<a>x)' }, '${b}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ equals: 'x' }, '${1}')).message).toMatch(/no regex with groups/);
+    expect(refusal(send(undefined, '${0}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ not: { regex: '(a)' } }, '${1}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ any: [{ regex: '(?P<a>x)' }, { equals: 'y' }] }, '${a}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ any: [{ regex: '(x)' }, { equals: 'y' }] }, '${1}')).message).toMatch(/not every branch/);
+    expect(refusal(send(undefined, '${frame}', 'connect')).message).toMatch(/no frame to fill it on: connect/);
+    expect(refusal(send(undefined, '${frame}', 'peer-end')).field).toBe('rules[0].then[1].send');
+    expect(refusal({ rules: [{ on: 'idle', idleMs: 5, then: [{ sendSlowly: '${frame}' }] }] }).field).toBe('rules[0].then[0].sendSlowly');
+    expect(refusal({ rules: [{ match: { regex: '(a)' }, responses: [{ then: [{ send: '${1}' }] }, { then: [{ send: '${2}' }] }] }] }).field).toBe('rules[0].responses[1].then[0].send');
+    // What the match does give compiles: all adds up named groups, every any branch giving one is enough.
+    const all = compile(send({ all: [{ regex: '^(?P<a>\\w)' }, { regex: '(?P<b>\\w)$' }] }, '${a}${b}'));
+    expect(reply(all, 'xy')).toBe('xy');
+    const any = compile(send({ any: [{ regex: '^a(?P<v>\\d)' }, { regex: '^b(?P<v>\\d)(\\d)' }] }, '${v}${1}'));
+    expect([reply(any, 'a1'), reply(any, 'b23')]).toEqual(['11', '22']);
+    expect(reply(compile(send(undefined, '$${1} ${frame}')), 'f')).toBe('${1} f');
+    expect(compile(send(undefined, 'hi $${0}', 'connect')).rules).toHaveLength(1);
+  });
+
   it('refuses conditions nested past the depth limit instead of overflowing the stack', () => {
     const nested = (depth: number, key: 'not' | 'any'): object =>
       Array.from({ length: depth }).reduce<object>((inner) => (key === 'not' ? { not: inner } : { any: [inner] }), { equals: 'x' });
