@@ -178,6 +178,8 @@ describe('reply rules', () => {
       ['a named group of one any branch only', { rules: [{ match: { any: [{ regex: '(?P<k>a)' }, { equals: 'b' }] }, responses: [{ then: [{ send: '${k}' }] }] }] }, 'rules[0].responses[0].then[0].send', /\$\{k\} names a group no regex/],
       ['a capture with no regex', { rules: [{ match: { equals: 'x' }, then: [{ sendSlowly: '${1}' }] }] }, 'rules[0].then[0].sendSlowly', /no regex with groups/],
       ['${frame} on connect', { rules: [{ on: 'connect', then: [{ send: 'hi ${frame}' }] }] }, 'rules[0].then[0].send', /no frame to fill it on: connect/],
+      ['a data condition on peer-end', { rules: [{ on: 'peer-end', match: { state: 's', contains: 'bye' }, then: [{ close: 'fin' }] }] }, 'rules[0].match.contains', /on: peer-end sees no data/],
+      ['a data condition on idle, under any', { rules: [{ on: 'idle', idleMs: 100, match: { any: [{ regex: 'x' }] }, then: [{ send: '?' }] }] }, 'rules[0].match.any[0].regex', /on: idle sees no data/],
     ])('%s', async (_name, rules, field, message) => {
       const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules: { rules: [{ id: 'old', then: [{ keep: true }] }] } }).expect(201);
       const res = await t.http.put(`/v1/tcp/listeners/${listener.body.id}/rules`).send(rules).expect(400);

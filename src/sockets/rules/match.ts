@@ -64,11 +64,14 @@ export interface Offered {
 
 export const OFFERS_NOTHING: Offered = { numbered: [0], named: new Set() };
 
-/** A compiled condition and the captures it offers. */
+/** A compiled condition, the captures it offers, and the path of its first condition on the data (null when it has none). */
 export interface CompiledMatch {
   test: Matcher;
   offers: Offered;
+  dataField: string | null;
 }
+
+const DATA_KEYS = ['equals', 'contains', 'startsWith', 'endsWith', 'regex', 'bytes'] as const;
 
 /** Compiles a condition once; refuses what is malformed or over the limits, naming the field. */
 export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0): CompiledMatch {
@@ -95,15 +98,17 @@ export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0):
   if (any) checks.push(anyOf(any));
   const not = reader.object('not');
   if (not) {
-    const inner = compileMatch(not, limits, depth + 1).test;
-    checks.push(plain((input) => (inner(input) === null ? NO_CAPTURES : null)));
+    const inner = compileMatch(not, limits, depth + 1);
+    checks.push({ ...plain((input) => (inner.test(input) === null ? NO_CAPTURES : null)), dataField: inner.dataField });
   }
-  return allOf(checks);
+  const ownData = DATA_KEYS.find((key) => reader.has(key));
+  const compiled = allOf(checks);
+  return ownData === undefined ? compiled : { ...compiled, dataField: reader.path(ownData) };
 }
 
 /** A check that gives no captures. */
 function plain(test: Matcher): CompiledMatch {
-  return { test, offers: OFFERS_NOTHING };
+  return { test, offers: OFFERS_NOTHING, dataField: null };
 }
 
 /**
@@ -112,7 +117,7 @@ function plain(test: Matcher): CompiledMatch {
  * earlier one unless it is 0.
  */
 function allOf(compiled: CompiledMatch[]): CompiledMatch {
-  if (compiled.length === 0) return { test: ALWAYS, offers: OFFERS_NOTHING };
+  if (compiled.length === 0) return { test: ALWAYS, offers: OFFERS_NOTHING, dataField: null };
   if (compiled.length === 1) return compiled[0];
   let numbered: readonly number[] = [0];
   const named = new Set<string>();
@@ -121,7 +126,7 @@ function allOf(compiled: CompiledMatch[]): CompiledMatch {
     for (const name of offers.named) named.add(name);
   }
   const checks = compiled.map((check) => check.test);
-  return { test: allTests(checks), offers: { numbered, named } };
+  return { test: allTests(checks), offers: { numbered, named }, dataField: firstDataField(compiled) };
 }
 
 function allTests(checks: Matcher[]): Matcher {
@@ -140,7 +145,11 @@ function allTests(checks: Matcher[]): Matcher {
 function anyOf(compiled: CompiledMatch[]): CompiledMatch {
   const numbered = [...new Set(compiled.flatMap((check) => check.offers.numbered))];
   const named = new Set([...(compiled[0]?.offers.named ?? [])].filter((name) => compiled.every((check) => check.offers.named.has(name))));
-  return { test: anyTests(compiled.map((check) => check.test)), offers: { numbered, named } };
+  return { test: anyTests(compiled.map((check) => check.test)), offers: { numbered, named }, dataField: firstDataField(compiled) };
+}
+
+function firstDataField(compiled: CompiledMatch[]): string | null {
+  return compiled.find((check) => check.dataField !== null)?.dataField ?? null;
 }
 
 function anyTests(checks: Matcher[]): Matcher {
@@ -207,7 +216,7 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     for (const [name, index] of names) named[name] = numbered[index];
     return { numbered, named, encoding };
   };
-  return { test, offers };
+  return { test, offers, dataField: null };
 }
 
 /** A byte pattern: each position a byte value, or null for any byte. */

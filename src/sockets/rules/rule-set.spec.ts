@@ -75,6 +75,16 @@ describe('compileRuleSet', () => {
     expect(compile(send(undefined, 'hi $${0}', 'connect')).rules).toHaveLength(1);
   });
 
+  it('refuses a condition on the data for connect, idle and peer-end, which see none; state is taken', () => {
+    expect(refusal({ rules: [{ on: 'connect', match: { equals: 'x' }, then: [{ keep: true }] }] })).toEqual({
+      field: 'rules[0].match.equals',
+      message: 'rules[0].match.equals: on: connect sees no data; give it no condition, or only state',
+    });
+    expect(refusal({ rules: [{ on: 'peer-end', match: { state: 'a', not: { regex: 'x' } }, then: [{ keep: true }] }] }).field).toBe('rules[0].match.not.regex');
+    expect(refusal({ rules: [{ on: 'idle', idleMs: 5, match: { any: [{ state: 'a' }, { all: [{ bytes: '00' }] }] }, then: [{ keep: true }] }] }).field).toBe('rules[0].match.any[1].all[0].bytes');
+    expect(compile({ rules: [{ on: 'connect', match: { any: [{ state: 'a' }, { not: { state: 'b' } }] }, then: [{ keep: true }] }] }).rules).toHaveLength(1);
+  });
+
   it('refuses conditions nested past the depth limit instead of overflowing the stack', () => {
     const nested = (depth: number, key: 'not' | 'any'): object =>
       Array.from({ length: depth }).reduce<object>((inner) => (key === 'not' ? { not: inner } : { any: [inner] }), { equals: 'x' });

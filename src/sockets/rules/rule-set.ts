@@ -162,7 +162,12 @@ function compileRule(reader: SpecReader, index: number, kind: RuleHostKind, limi
     throw new RuleInvalid(reader.path('then'), `${reader.path('then')}: give either then (one answer) or responses (answers used in turn)`);
   }
   // The match first: the replies are checked against the captures it gives.
-  const match = matchSpec ? compileMatch(matchSpec, limits) : { test: ALWAYS, offers: OFFERS_NOTHING };
+  const match = matchSpec ? compileMatch(matchSpec, limits) : { test: ALWAYS, offers: OFFERS_NOTHING, dataField: null };
+  // connect, idle and peer-end match an empty frame: a condition on the data could never hold
+  // (or, under not, always would), so the rule would never or always run whatever was written.
+  if (on !== 'frame' && on !== 'datagram' && match.dataField !== null) {
+    throw new RuleInvalid(match.dataField, `${match.dataField}: on: ${on} sees no data; give it no condition, or only state`);
+  }
   const fills: Fills = { offers: match.offers, frame: on === 'frame' || on === 'datagram', on };
   const answers = then
     ? [then.map((action) => compileAction(action, kind, limits, fills))]
