@@ -131,6 +131,9 @@ function predicateMatch(predicate: unknown, at: string, binary: boolean, refuse:
       refuse(`${at}.${operator}`, 'must be a list of predicates');
       return {};
     }
+    // mountebank's and of nothing holds and its or of nothing does not; sockplane refuses empty
+    // lists as a likely mistake, so these are written as what they do.
+    if (list.length === 0) return combined === 'all' ? {} : { not: {} };
     return { [combined]: list.map((inner: unknown, i) => predicateMatch(inner, `${at}.${operator}[${i}]`, binary, refuse)) };
   }
   if (predicate.not !== undefined) return { not: predicateMatch(predicate.not, `${at}.not`, binary, refuse) };

@@ -111,6 +111,18 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     await t.http.delete(`/v1/tcp/listeners/${imported.body.id}?closeConnections=true`).expect(200);
   });
 
+  it('imports an empty and (holds) and an empty or (does not) as they behave in mountebank', async () => {
+    const imported = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [{ predicates: [{ or: [] }], responses: [{ is: { data: 'or' } }] }, { predicates: [{ and: [] }], responses: [{ is: { data: 'and' } }] }] })
+      .expect(201);
+    const peer = await TcpPeer.connect(imported.body.local.port);
+    await peer.write('x');
+    expect((await peer.receive(3)).toString()).toBe('and');
+    peer.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${imported.body.id}?closeConnections=true`).expect(200);
+  });
+
   it('carries over circular responses, repeat, wait and defaultResponse', async () => {
     const imposter = {
       protocol: 'tcp',

@@ -71,7 +71,8 @@ export interface CompiledMatch {
   dataField: string | null;
 }
 
-const DATA_KEYS = ['equals', 'contains', 'startsWith', 'endsWith', 'regex', 'bytes'] as const;
+const TEXT_KINDS = ['equals', 'contains', 'startsWith', 'endsWith'] as const;
+const DATA_KEYS = [...TEXT_KINDS, 'regex', 'bytes'] as const;
 
 /** Compiles a condition once; refuses what is malformed or over the limits, naming the field. */
 export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0): CompiledMatch {
@@ -79,8 +80,14 @@ export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0):
   reader.onlyKeys(MATCH_KEYS);
   const encoding = reader.encoding('encoding');
   const ignoreCase = reader.boolean('ignoreCase') ?? false;
+  // ignoreCase changes utf8 comparisons and regexes only: on hex, base64 or bytes it would be
+  // silently passed over, and a caller who wrote it expects it to do something.
+  const folds = reader.has('regex') || (encoding === 'utf8' && TEXT_KINDS.some((key) => reader.has(key)));
+  if (ignoreCase && !folds) {
+    throw new RuleInvalid(reader.path('ignoreCase'), `${reader.path('ignoreCase')} applies only to utf8 equals, contains, startsWith, endsWith and to regex; this condition has none`);
+  }
   const checks: CompiledMatch[] = [];
-  for (const kind of ['equals', 'contains', 'startsWith', 'endsWith'] as const) {
+  for (const kind of TEXT_KINDS) {
     const pattern = reader.text(kind, limits.maxPatternBytes);
     if (pattern === undefined) continue;
     const bytes = reader.at(kind, () => decodePayload(pattern, encoding, reader.path(kind)));
@@ -90,11 +97,11 @@ export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0):
   if (regex !== undefined) checks.push(regexCheck(reader, regex, encoding, ignoreCase));
   const bytes = reader.text('bytes', limits.maxPatternBytes);
   if (bytes !== undefined) checks.push(plain(bytesCheck(reader.at('bytes', () => parseBytePattern(bytes)))));
-  const state = reader.text('state', limits.maxPatternBytes);
+  const state = reader.name('state', limits.maxPatternBytes);
   if (state !== undefined) checks.push(plain((input) => (input.state === state ? NO_CAPTURES : null)));
-  const all = reader.list('all', 32)?.map((item) => compileMatch(item, limits, depth + 1));
+  const all = nonEmpty(reader, 'all')?.map((item) => compileMatch(item, limits, depth + 1));
   if (all) checks.push(...all);
-  const any = reader.list('any', 32)?.map((item) => compileMatch(item, limits, depth + 1));
+  const any = nonEmpty(reader, 'any')?.map((item) => compileMatch(item, limits, depth + 1));
   if (any) checks.push(anyOf(any));
   const not = reader.object('not');
   if (not) {
@@ -104,6 +111,16 @@ export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0):
   const ownData = DATA_KEYS.find((key) => reader.has(key));
   const compiled = allOf(checks);
   return ownData === undefined ? compiled : { ...compiled, dataField: reader.path(ownData) };
+}
+
+/**
+ * A list of `all` or `any` that holds something: `any: []` never holds and `all: []` always
+ * does, both more likely a list left unfinished than meant (omit the condition, or use not: {}).
+ */
+function nonEmpty(reader: SpecReader, key: 'all' | 'any'): SpecReader[] | undefined {
+  const items = reader.list(key, 32);
+  if (items?.length === 0) throw new RuleInvalid(reader.path(key), `${reader.path(key)} is empty; give at least one condition, or leave ${key} out`);
+  return items;
 }
 
 /** A check that gives no captures. */

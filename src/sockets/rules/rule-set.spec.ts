@@ -85,6 +85,22 @@ describe('compileRuleSet', () => {
     expect(compile({ rules: [{ on: 'connect', match: { any: [{ state: 'a' }, { not: { state: 'b' } }] }, then: [{ keep: true }] }] }).rules).toHaveLength(1);
   });
 
+  it('refuses empty names, empty all and any lists, and ignoreCase where it would change nothing', () => {
+    const keep = [{ keep: true }];
+    expect(refusal({ rules: [{ id: '', then: keep }] })).toEqual({ field: 'rules[0].id', message: 'rules[0].id must not be empty' });
+    expect(refusal({ rules: [{ then: [{ keep: true }, { setState: '' }] }] }).field).toBe('rules[0].then[1].setState');
+    expect(refusal({ initialState: '', rules: [] }).field).toBe('initialState');
+    expect(refusal({ rules: [{ match: { not: { state: '' } }, then: keep }] }).field).toBe('rules[0].match.not.state');
+    expect(refusal({ rules: [{ match: { any: [] }, then: keep }] })).toEqual({ field: 'rules[0].match.any', message: 'rules[0].match.any is empty; give at least one condition, or leave any out' });
+    expect(refusal({ rules: [{ match: { any: [{ all: [] }] }, then: keep }] }).field).toBe('rules[0].match.any[0].all');
+    expect(refusal({ rules: [{ match: { equals: '41', encoding: 'hex', ignoreCase: true }, then: keep }] }).field).toBe('rules[0].match.ignoreCase');
+    expect(refusal({ rules: [{ match: { bytes: '41', ignoreCase: true }, then: keep }] }).field).toBe('rules[0].match.ignoreCase');
+    expect(refusal({ rules: [{ match: { state: 'a', ignoreCase: true }, then: keep }] }).field).toBe('rules[0].match.ignoreCase');
+    // Where it does change something it is taken: utf8 text, a regex (on any form), or false.
+    expect(reply(compile({ rules: [{ match: { regex: '^4A', encoding: 'hex', ignoreCase: true }, then: [{ send: 'y' }] }] }), 'J')).toBe('y');
+    expect(compile({ rules: [{ match: { bytes: '41', ignoreCase: false }, then: keep }] }).rules).toHaveLength(1);
+  });
+
   it('refuses conditions nested past the depth limit instead of overflowing the stack', () => {
     const nested = (depth: number, key: 'not' | 'any'): object =>
       Array.from({ length: depth }).reduce<object>((inner) => (key === 'not' ? { not: inner } : { any: [inner] }), { equals: 'x' });

@@ -132,7 +132,7 @@ export function compileRuleSet(value: unknown, kind: RuleHostKind, limits: RuleL
   if (items === undefined) throw new RuleInvalid(reader.path('rules'), `${reader.path('rules')} is required`);
   const fallback = reader.oneOf('default', RULE_DEFAULTS) ?? 'keep';
   if (kind === 'udp' && fallback === 'close') throw new RuleInvalid(reader.path('default'), `${reader.path('default')} close does not apply to a UDP socket`);
-  const initialState = reader.text('initialState', NAME_BYTES) ?? null;
+  const initialState = reader.name('initialState', NAME_BYTES) ?? null;
   const counting = reader.oneOf('counting', RULE_COUNTINGS) ?? 'per-connection';
   const ids = new Set<string>();
   const rules = items.map((item, index) => {
@@ -147,7 +147,7 @@ export function compileRuleSet(value: unknown, kind: RuleHostKind, limits: RuleL
 
 function compileRule(reader: SpecReader, index: number, kind: RuleHostKind, limits: RuleLimits): CompiledRule {
   reader.onlyKeys(RULE_KEYS);
-  const id = reader.text('id', NAME_BYTES) ?? `rule-${index + 1}`;
+  const id = reader.name('id', NAME_BYTES) ?? `rule-${index + 1}`;
   const on = reader.oneOf('on', RULE_TRIGGERS) ?? TRIGGERS_OF[kind][kind === 'tcp' ? 1 : 0];
   if (!TRIGGERS_OF[kind].includes(on)) {
     throw new RuleInvalid(reader.path('on'), `${reader.path('on')} must be one of ${TRIGGERS_OF[kind].join(', ')} on a ${kind === 'tcp' ? 'TCP connection or listener' : 'UDP socket'}`);
@@ -227,7 +227,7 @@ function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimit
     case 'close':
       return { kind: 'close', mode: reader.oneOf('close', CLOSE_MODES) ?? 'fin' };
     case 'setState':
-      return { kind: 'setState', state: reader.text('setState', NAME_BYTES) ?? '' };
+      return { kind: 'setState', state: reader.name('setState', NAME_BYTES) ?? '' };
     case 'startTls':
       return { kind: 'startTls', role: reader.oneOf('startTls', TLS_ROLES) ?? 'server' };
     default:
