@@ -925,7 +925,7 @@ export interface components {
             /** @description Keep the frame in the logs for reads (the default for a matched frame) */
             keep?: boolean;
             /**
-             * @description Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`
+             * @description Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`; one the rule can never fill is refused
              * @example 250 OK
              */
             send?: string;
@@ -935,7 +935,7 @@ export interface components {
              */
             sendSlowly?: string;
             /**
-             * @description Move to this state (taken at once: the next frame is judged in it)
+             * @description Move to this state (taken at once: the next frame is judged in it; not empty)
              * @example greeted
              */
             setState?: string;
@@ -3047,9 +3047,9 @@ export interface components {
             requestClientCert: boolean;
         };
         MatchDto: {
-            /** @description Every one of these conditions holds */
+            /** @description Every one of these conditions holds (at least one condition) */
             all?: components["schemas"]["MatchDto"][];
-            /** @description At least one of these conditions holds (the first that does gives the captures) */
+            /** @description At least one of these conditions holds (the first that does gives the captures, so a reply may use only the groups every one gives; at least one condition) */
             any?: components["schemas"]["MatchDto"][];
             /**
              * @description Hex bytes the frame starts with, `??` for any byte (spaces optional)
@@ -3077,7 +3077,7 @@ export interface components {
              * @example QUIT
              */
             equals?: string;
-            /** @description Compare utf8 text and regex without regard to case (default false) */
+            /** @description Compare utf8 text and regex without regard to case (default false); refused on a condition with neither */
             ignoreCase?: boolean;
             /** @description This condition does not hold */
             not?: components["schemas"]["MatchDto"];
@@ -3092,7 +3092,7 @@ export interface components {
              */
             startsWith?: string;
             /**
-             * @description The connection’s (or UDP socket’s) current state, as `setState` left it
+             * @description The connection’s (or UDP socket’s) current state, as `setState` left it (not empty)
              * @example greeted
              */
             state?: string;
@@ -3454,7 +3454,7 @@ export interface components {
         };
         RuleDto: {
             /**
-             * @description Unique in the set; `rule-<n>` (its position from 1) when not given
+             * @description Unique in the set and not empty; `rule-<n>` (its position from 1) when not given
              * @example ehlo
              */
             id?: string;
@@ -3515,7 +3515,7 @@ export interface components {
              */
             default?: "keep" | "discard" | "close";
             /**
-             * @description The state a connection (or UDP socket) starts in
+             * @description The state a connection (or UDP socket) starts in (not empty)
              * @example start
              */
             initialState?: string;

@@ -131,6 +131,9 @@ function predicateMatch(predicate: unknown, at: string, binary: boolean, refuse:
       refuse(`${at}.${operator}`, 'must be a list of predicates');
       return {};
     }
+    // mountebank's and of nothing holds and its or of nothing does not; sockplane refuses empty
+    // lists as a likely mistake, so these are written as what they do.
+    if (list.length === 0) return combined === 'all' ? {} : { not: {} };
     return { [combined]: list.map((inner: unknown, i) => predicateMatch(inner, `${at}.${operator}[${i}]`, binary, refuse)) };
   }
   if (predicate.not !== undefined) return { not: predicateMatch(predicate.not, `${at}.not`, binary, refuse) };
@@ -163,7 +166,9 @@ function responseActions(response: unknown, at: string, binary: boolean, refuse:
   if (is) {
     for (const key of Object.keys(is)) if (key !== 'data' && !(is === response && ['behaviors', '_behaviors', 'repeat'].includes(key))) refuse(`${at}.is.${key}`, 'is not a TCP response field');
     if (is.data !== undefined && typeof is.data !== 'string') refuse(`${at}.is.data`, 'must be a string');
-    else if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data, encoding: binary ? 'base64' : 'utf8' });
+    // mountebank sends data as it is written: a ${ in it is text, not a place to fill in. (A
+    // function, since a replacement string would read $$ as one $.)
+    else if (typeof is.data === 'string' && is.data !== '') actions.push({ send: is.data.replaceAll('${', () => '$${'), encoding: binary ? 'base64' : 'utf8' });
   }
   if (response.fault === 'CONNECTION_RESET_BY_PEER') actions.push({ close: 'rst' });
   else if (response.fault === 'RANDOM_DATA_THEN_CLOSE') actions.push({ send: randomBytes(32).toString('hex'), encoding: 'hex' }, { close: 'fin' });

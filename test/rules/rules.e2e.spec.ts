@@ -172,6 +172,30 @@ describe('reply rules', () => {
     });
   });
 
+  describe('PUT …/rules refuses a set that can never work as written, and keeps the old one', () => {
+    it.each([
+      ['a group the regex does not have', { rules: [{ match: { regex: '^GET (\\w+)' }, then: [{ send: 'x' }, { send: 'VALUE ${2}' }] }] }, 'rules[0].then[1].send', /\$\{2\} names a regex group the match does not have \(it has 1\)/],
+      ['a named group of one any branch only', { rules: [{ match: { any: [{ regex: '(?P<k>a)' }, { equals: 'b' }] }, responses: [{ then: [{ send: '${k}' }] }] }] }, 'rules[0].responses[0].then[0].send', /\$\{k\} names a group no regex/],
+      ['a capture with no regex', { rules: [{ match: { equals: 'x' }, then: [{ sendSlowly: '${1}' }] }] }, 'rules[0].then[0].sendSlowly', /no regex with groups/],
+      ['${frame} on connect', { rules: [{ on: 'connect', then: [{ send: 'hi ${frame}' }] }] }, 'rules[0].then[0].send', /no frame to fill it on: connect/],
+      ['a data condition on peer-end', { rules: [{ on: 'peer-end', match: { state: 's', contains: 'bye' }, then: [{ close: 'fin' }] }] }, 'rules[0].match.contains', /on: peer-end sees no data/],
+      ['an empty id', { rules: [{ id: '', then: [{ keep: true }] }] }, 'rules[0].id', /must not be empty/],
+      ['an empty setState', { rules: [{ then: [{ send: 'ok' }, { setState: '' }] }] }, 'rules[0].then[1].setState', /must not be empty/],
+      ['an empty any', { rules: [{ match: { any: [] }, then: [{ keep: true }] }] }, 'rules[0].match.any', /is empty/],
+      ['an empty all', { rules: [{ match: { not: { all: [] } }, then: [{ keep: true }] }] }, 'rules[0].match.not.all', /is empty/],
+      ['ignoreCase on hex', { rules: [{ match: { startsWith: 'ff', encoding: 'hex', ignoreCase: true }, then: [{ keep: true }] }] }, 'rules[0].match.ignoreCase', /applies only to utf8/],
+      ['ignoreCase on bytes', { rules: [{ match: { bytes: 'ff ??', ignoreCase: true }, then: [{ keep: true }] }] }, 'rules[0].match.ignoreCase', /applies only to utf8/],
+      ['a data condition on idle, under any', { rules: [{ on: 'idle', idleMs: 100, match: { any: [{ regex: 'x' }] }, then: [{ send: '?' }] }] }, 'rules[0].match.any[0].regex', /on: idle sees no data/],
+    ])('%s', async (_name, rules, field, message) => {
+      const listener = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules: { rules: [{ id: 'old', then: [{ keep: true }] }] } }).expect(201);
+      const res = await t.http.put(`/v1/tcp/listeners/${listener.body.id}/rules`).send(rules).expect(400);
+      expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field, message: expect.stringMatching(message) }] });
+      const kept = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/rules`).expect(200);
+      expect(kept.body.rules.map((rule: { id: string }) => rule.id)).toEqual(['old']);
+      await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
+    });
+  });
+
   it('takes every rule set of docs/rules.md as written', async () => {
     const page = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8');
     const sets = [...page.matchAll(/```json\n([\s\S]*?)```/g)].map((block) => JSON.parse(block[1]) as object);

@@ -99,6 +99,30 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['stubs[0].predicates[0].contains.data', 'stubs[0].responses[0].is.data']);
   });
 
+  it('sends data holding ${…} as written: mountebank has no templates, so it is neither filled in nor refused', async () => {
+    const imported = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [{ responses: [{ is: { data: 'a ${1} b $${frame}' } }] }] })
+      .expect(201);
+    const peer = await TcpPeer.connect(imported.body.local.port);
+    await peer.write('x');
+    expect((await peer.receive(18)).toString()).toBe('a ${1} b $${frame}');
+    peer.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${imported.body.id}?closeConnections=true`).expect(200);
+  });
+
+  it('imports an empty and (holds) and an empty or (does not) as they behave in mountebank', async () => {
+    const imported = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [{ predicates: [{ or: [] }], responses: [{ is: { data: 'or' } }] }, { predicates: [{ and: [] }], responses: [{ is: { data: 'and' } }] }] })
+      .expect(201);
+    const peer = await TcpPeer.connect(imported.body.local.port);
+    await peer.write('x');
+    expect((await peer.receive(3)).toString()).toBe('and');
+    peer.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${imported.body.id}?closeConnections=true`).expect(200);
+  });
+
   it('carries over circular responses, repeat, wait and defaultResponse', async () => {
     const imposter = {
       protocol: 'tcp',

@@ -32,16 +32,16 @@ export class MatchDto {
   @IsEncoding({ description: 'How `equals`, `contains`, `startsWith` and `endsWith` are written, and the text form `regex` sees (default utf8)', default: undefined })
   encoding?: PayloadEncoding;
 
-  @IsBooleanField({ description: 'Compare utf8 text and regex without regard to case (default false)' })
+  @IsBooleanField({ description: 'Compare utf8 text and regex without regard to case (default false); refused on a condition with neither' })
   ignoreCase?: boolean;
 
-  @IsText({ maxLength: 128, description: 'The connection’s (or UDP socket’s) current state, as `setState` left it', example: 'greeted' })
+  @IsText({ maxLength: 128, description: 'The connection’s (or UDP socket’s) current state, as `setState` left it (not empty)', example: 'greeted' })
   state?: string;
 
-  @IsLooseObject(() => MatchDto, { maxItems: 32, description: 'Every one of these conditions holds' })
+  @IsLooseObject(() => MatchDto, { maxItems: 32, description: 'Every one of these conditions holds (at least one condition)' })
   all?: MatchDto[];
 
-  @IsLooseObject(() => MatchDto, { maxItems: 32, description: 'At least one of these conditions holds (the first that does gives the captures)' })
+  @IsLooseObject(() => MatchDto, { maxItems: 32, description: 'At least one of these conditions holds (the first that does gives the captures, so a reply may use only the groups every one gives; at least one condition)' })
   any?: MatchDto[];
 
   @IsLooseObject(() => MatchDto, { description: 'This condition does not hold' })
@@ -58,7 +58,7 @@ export class DestinationDto {
 
 /** One step of an answer: exactly one verb (`send`, `sendSlowly`, `delayMs`, `close`, `setState`, `startTls`, `keep`, `discard`). */
 export class ActionDto {
-  @IsText({ description: 'Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`', example: '250 OK\r\n' })
+  @IsText({ description: 'Send these bytes (in `encoding`); `${frame}` is the frame, `${1}` and `${name}` regex groups, `$${` a literal `${`; one the rule can never fill is refused', example: '250 OK\r\n' })
   send?: string;
 
   @IsText({ description: 'Send these bytes `chunkBytes` at a time, `intervalMs` apart (TCP)', example: 'slow reply\r\n' })
@@ -85,7 +85,7 @@ export class ActionDto {
   @IsOneOf(CLOSE_MODES, { description: 'Close the connection: `fin` (graceful) or `rst` (reset)', example: 'fin' })
   close?: CloseMode;
 
-  @IsText({ maxLength: 128, description: 'Move to this state (taken at once: the next frame is judged in it)', example: 'greeted' })
+  @IsText({ maxLength: 128, description: 'Move to this state (taken at once: the next frame is judged in it; not empty)', example: 'greeted' })
   setState?: string;
 
   @IsOneOf(TLS_ROLES, { description: 'Start TLS on the connection in this role (STARTTLS), after what was sent before it', example: 'server' })
@@ -104,7 +104,7 @@ export class ResponseDto {
 }
 
 export class RuleDto {
-  @IsText({ maxLength: 128, description: 'Unique in the set; `rule-<n>` (its position from 1) when not given', example: 'ehlo' })
+  @IsText({ maxLength: 128, description: 'Unique in the set and not empty; `rule-<n>` (its position from 1) when not given', example: 'ehlo' })
   id?: string;
 
   @IsOneOf(RULE_TRIGGERS, {
@@ -137,7 +137,7 @@ export class RuleSetDto {
   @IsOneOf(RULE_DEFAULTS, { description: 'What happens to a frame no rule matched: `keep` (default), `discard`, or `close` the connection', example: 'keep' })
   default?: RuleDefault;
 
-  @IsText({ maxLength: 128, description: 'The state a connection (or UDP socket) starts in', example: 'start' })
+  @IsText({ maxLength: 128, description: 'The state a connection (or UDP socket) starts in (not empty)', example: 'start' })
   initialState?: string;
 
   @IsOneOf(RULE_COUNTINGS, {

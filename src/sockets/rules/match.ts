@@ -52,40 +52,101 @@ export const ALWAYS: Matcher = () => NO_CAPTURES;
  */
 export const MAX_MATCH_DEPTH = 16;
 
+/**
+ * The captures a condition is sure to give when it holds, for refusing replies that name one it
+ * cannot: the lengths its numbered groups may have (group 0 included; 0 when it may give none)
+ * and the named groups it always gives.
+ */
+export interface Offered {
+  numbered: readonly number[];
+  named: ReadonlySet<string>;
+}
+
+export const OFFERS_NOTHING: Offered = { numbered: [0], named: new Set() };
+
+/** A compiled condition, the captures it offers, and the path of its first condition on the data (null when it has none). */
+export interface CompiledMatch {
+  test: Matcher;
+  offers: Offered;
+  dataField: string | null;
+}
+
+const TEXT_KINDS = ['equals', 'contains', 'startsWith', 'endsWith'] as const;
+const DATA_KEYS = [...TEXT_KINDS, 'regex', 'bytes'] as const;
+
 /** Compiles a condition once; refuses what is malformed or over the limits, naming the field. */
-export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0): Matcher {
+export function compileMatch(reader: SpecReader, limits: RuleLimits, depth = 0): CompiledMatch {
   if (depth > MAX_MATCH_DEPTH) throw new RuleInvalid(reader.location, `${reader.location} nests all, any and not more than ${MAX_MATCH_DEPTH} levels deep`);
   reader.onlyKeys(MATCH_KEYS);
   const encoding = reader.encoding('encoding');
   const ignoreCase = reader.boolean('ignoreCase') ?? false;
-  const checks: Matcher[] = [];
-  for (const kind of ['equals', 'contains', 'startsWith', 'endsWith'] as const) {
+  // ignoreCase changes utf8 comparisons and regexes only: on hex, base64 or bytes it would be
+  // silently passed over, and a caller who wrote it expects it to do something.
+  const folds = reader.has('regex') || (encoding === 'utf8' && TEXT_KINDS.some((key) => reader.has(key)));
+  if (ignoreCase && !folds) {
+    throw new RuleInvalid(reader.path('ignoreCase'), `${reader.path('ignoreCase')} applies only to utf8 equals, contains, startsWith, endsWith and to regex; this condition has none`);
+  }
+  const checks: CompiledMatch[] = [];
+  for (const kind of TEXT_KINDS) {
     const pattern = reader.text(kind, limits.maxPatternBytes);
     if (pattern === undefined) continue;
     const bytes = reader.at(kind, () => decodePayload(pattern, encoding, reader.path(kind)));
-    checks.push(ignoreCase && encoding === 'utf8' ? textCheck(kind, pattern.toLowerCase()) : byteCheck(kind, bytes));
+    checks.push(plain(ignoreCase && encoding === 'utf8' ? textCheck(kind, pattern.toLowerCase()) : byteCheck(kind, bytes)));
   }
   const regex = reader.text('regex', limits.maxPatternBytes);
   if (regex !== undefined) checks.push(regexCheck(reader, regex, encoding, ignoreCase));
   const bytes = reader.text('bytes', limits.maxPatternBytes);
-  if (bytes !== undefined) checks.push(bytesCheck(reader.at('bytes', () => parseBytePattern(bytes))));
-  const state = reader.text('state', limits.maxPatternBytes);
-  if (state !== undefined) checks.push((input) => (input.state === state ? NO_CAPTURES : null));
-  const all = reader.list('all', 32)?.map((item) => compileMatch(item, limits, depth + 1));
+  if (bytes !== undefined) checks.push(plain(bytesCheck(reader.at('bytes', () => parseBytePattern(bytes)))));
+  const state = reader.name('state', limits.maxPatternBytes);
+  if (state !== undefined) checks.push(plain((input) => (input.state === state ? NO_CAPTURES : null)));
+  const all = nonEmpty(reader, 'all')?.map((item) => compileMatch(item, limits, depth + 1));
   if (all) checks.push(...all);
-  const any = reader.list('any', 32)?.map((item) => compileMatch(item, limits, depth + 1));
+  const any = nonEmpty(reader, 'any')?.map((item) => compileMatch(item, limits, depth + 1));
   if (any) checks.push(anyOf(any));
   const not = reader.object('not');
   if (not) {
     const inner = compileMatch(not, limits, depth + 1);
-    checks.push((input) => (inner(input) === null ? NO_CAPTURES : null));
+    checks.push({ ...plain((input) => (inner.test(input) === null ? NO_CAPTURES : null)), dataField: inner.dataField });
   }
-  return allOf(checks);
+  const ownData = DATA_KEYS.find((key) => reader.has(key));
+  const compiled = allOf(checks);
+  return ownData === undefined ? compiled : { ...compiled, dataField: reader.path(ownData) };
 }
 
-function allOf(checks: Matcher[]): Matcher {
-  if (checks.length === 0) return ALWAYS;
-  if (checks.length === 1) return checks[0];
+/**
+ * A list of `all` or `any` that holds something: `any: []` never holds and `all: []` always
+ * does, both more likely a list left unfinished than meant (omit the condition, or use not: {}).
+ */
+function nonEmpty(reader: SpecReader, key: 'all' | 'any'): SpecReader[] | undefined {
+  const items = reader.list(key, 32);
+  if (items?.length === 0) throw new RuleInvalid(reader.path(key), `${reader.path(key)} is empty; give at least one condition, or leave ${key} out`);
+  return items;
+}
+
+/** A check that gives no captures. */
+function plain(test: Matcher): CompiledMatch {
+  return { test, offers: OFFERS_NOTHING, dataField: null };
+}
+
+/**
+ * Every check must hold. Named groups add up; the numbered ones are those of the last check that
+ * gave any (as mergeCaptures keeps them), so each length a later check may give replaces the
+ * earlier one unless it is 0.
+ */
+function allOf(compiled: CompiledMatch[]): CompiledMatch {
+  if (compiled.length === 0) return { test: ALWAYS, offers: OFFERS_NOTHING, dataField: null };
+  if (compiled.length === 1) return compiled[0];
+  let numbered: readonly number[] = [0];
+  const named = new Set<string>();
+  for (const { offers } of compiled) {
+    numbered = [...new Set(numbered.flatMap((before) => offers.numbered.map((length) => (length > 0 ? length : before))))];
+    for (const name of offers.named) named.add(name);
+  }
+  const checks = compiled.map((check) => check.test);
+  return { test: allTests(checks), offers: { numbered, named }, dataField: firstDataField(compiled) };
+}
+
+function allTests(checks: Matcher[]): Matcher {
   return (input) => {
     let found: Captures = NO_CAPTURES;
     for (const check of checks) {
@@ -97,7 +158,18 @@ function allOf(checks: Matcher[]): Matcher {
   };
 }
 
-function anyOf(checks: Matcher[]): Matcher {
+/** The first branch that holds gives the captures, so only what every branch gives is sure. */
+function anyOf(compiled: CompiledMatch[]): CompiledMatch {
+  const numbered = [...new Set(compiled.flatMap((check) => check.offers.numbered))];
+  const named = new Set([...(compiled[0]?.offers.named ?? [])].filter((name) => compiled.every((check) => check.offers.named.has(name))));
+  return { test: anyTests(compiled.map((check) => check.test)), offers: { numbered, named }, dataField: firstDataField(compiled) };
+}
+
+function firstDataField(compiled: CompiledMatch[]): string | null {
+  return compiled.find((check) => check.dataField !== null)?.dataField ?? null;
+}
+
+function anyTests(checks: Matcher[]): Matcher {
   return (input) => {
     for (const check of checks) {
       const captures = check(input);
@@ -139,7 +211,7 @@ function textCheck(kind: TextKind, pattern: string): Matcher {
 }
 
 /** RE2 semantics (no backreferences, no lookaround): matching time grows linearly with the frame, whatever the pattern. */
-function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncoding, ignoreCase: boolean): Matcher {
+function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncoding, ignoreCase: boolean): CompiledMatch {
   let pattern: RE2JS;
   try {
     pattern = RE2JS.compile(source, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
@@ -147,12 +219,13 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     const why = err instanceof RE2JSException ? err.message : String(err);
     throw new RuleInvalid(reader.path('regex'), `${reader.path('regex')} is not a valid RE2 pattern: ${why}`);
   }
-  if (pattern.groupCount() === 0) return (input) => (pattern.test(input.text(encoding)) ? NO_CAPTURES : null);
+  if (pattern.groupCount() === 0) return plain((input) => (pattern.test(input.text(encoding)) ? NO_CAPTURES : null));
   const names = Object.entries(pattern.namedGroups());
+  const offers: Offered = { numbered: [pattern.groupCount() + 1], named: new Set(names.map(([name]) => name)) };
   // One run of the engine with every group: a Matcher's find() runs it once for the match and
   // again for the groups, and is an object per frame.
   const re2 = pattern.re2();
-  return (input) => {
+  const test: Matcher = (input) => {
     const found: (string | null)[] | null = re2.findSubmatch(input.text(encoding));
     if (found === null) return null;
     const numbered = found.map((group) => group ?? '');
@@ -160,6 +233,7 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     for (const [name, index] of names) named[name] = numbered[index];
     return { numbered, named, encoding };
   };
+  return { test, offers, dataField: null };
 }
 
 /** A byte pattern: each position a byte value, or null for any byte. */

@@ -50,6 +50,57 @@ describe('compileRuleSet', () => {
     expect(refusal({ rules: [{ responses: [], then: [] }] }).field).toBe('rules[0].then');
   });
 
+  it('refuses a reply that names a capture its match can never give, or a frame its trigger has none of', () => {
+    const send = (match: object | undefined, text: string, on?: string): unknown => ({ rules: [{ on, match, then: [{ keep: true }, { send: text }] }] });
+    expect(refusal(send({ regex: '(a)' }, '${2}'))).toEqual({
+      field: 'rules[0].then[1].send',
+      message: 'rules[0].then[1].send: ${2} names a regex group the match does not have (it has 1); write $${ for a literal ${',
+    });
+    expect(refusal(send({ regex: '(?P<a>x)' }, '${b}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ equals: 'x' }, '${1}')).message).toMatch(/no regex with groups/);
+    expect(refusal(send(undefined, '${0}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ not: { regex: '(a)' } }, '${1}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ any: [{ regex: '(?P<a>x)' }, { equals: 'y' }] }, '${a}')).field).toBe('rules[0].then[1].send');
+    expect(refusal(send({ any: [{ regex: '(x)' }, { equals: 'y' }] }, '${1}')).message).toMatch(/not every branch/);
+    expect(refusal(send(undefined, '${frame}', 'connect')).message).toMatch(/no frame to fill it on: connect/);
+    expect(refusal(send(undefined, '${frame}', 'peer-end')).field).toBe('rules[0].then[1].send');
+    expect(refusal({ rules: [{ on: 'idle', idleMs: 5, then: [{ sendSlowly: '${frame}' }] }] }).field).toBe('rules[0].then[0].sendSlowly');
+    expect(refusal({ rules: [{ match: { regex: '(a)' }, responses: [{ then: [{ send: '${1}' }] }, { then: [{ send: '${2}' }] }] }] }).field).toBe('rules[0].responses[1].then[0].send');
+    // What the match does give compiles: all adds up named groups, every any branch giving one is enough.
+    const all = compile(send({ all: [{ regex: '^(?P<a>\\w)' }, { regex: '(?P<b>\\w)$' }] }, '${a}${b}'));
+    expect(reply(all, 'xy')).toBe('xy');
+    const any = compile(send({ any: [{ regex: '^a(?P<v>\\d)' }, { regex: '^b(?P<v>\\d)(\\d)' }] }, '${v}${1}'));
+    expect([reply(any, 'a1'), reply(any, 'b23')]).toEqual(['11', '22']);
+    expect(reply(compile(send(undefined, '$${1} ${frame}')), 'f')).toBe('${1} f');
+    expect(compile(send(undefined, 'hi $${0}', 'connect')).rules).toHaveLength(1);
+  });
+
+  it('refuses a condition on the data for connect, idle and peer-end, which see none; state is taken', () => {
+    expect(refusal({ rules: [{ on: 'connect', match: { equals: 'x' }, then: [{ keep: true }] }] })).toEqual({
+      field: 'rules[0].match.equals',
+      message: 'rules[0].match.equals: on: connect sees no data; give it no condition, or only state',
+    });
+    expect(refusal({ rules: [{ on: 'peer-end', match: { state: 'a', not: { regex: 'x' } }, then: [{ keep: true }] }] }).field).toBe('rules[0].match.not.regex');
+    expect(refusal({ rules: [{ on: 'idle', idleMs: 5, match: { any: [{ state: 'a' }, { all: [{ bytes: '00' }] }] }, then: [{ keep: true }] }] }).field).toBe('rules[0].match.any[1].all[0].bytes');
+    expect(compile({ rules: [{ on: 'connect', match: { any: [{ state: 'a' }, { not: { state: 'b' } }] }, then: [{ keep: true }] }] }).rules).toHaveLength(1);
+  });
+
+  it('refuses empty names, empty all and any lists, and ignoreCase where it would change nothing', () => {
+    const keep = [{ keep: true }];
+    expect(refusal({ rules: [{ id: '', then: keep }] })).toEqual({ field: 'rules[0].id', message: 'rules[0].id must not be empty' });
+    expect(refusal({ rules: [{ then: [{ keep: true }, { setState: '' }] }] }).field).toBe('rules[0].then[1].setState');
+    expect(refusal({ initialState: '', rules: [] }).field).toBe('initialState');
+    expect(refusal({ rules: [{ match: { not: { state: '' } }, then: keep }] }).field).toBe('rules[0].match.not.state');
+    expect(refusal({ rules: [{ match: { any: [] }, then: keep }] })).toEqual({ field: 'rules[0].match.any', message: 'rules[0].match.any is empty; give at least one condition, or leave any out' });
+    expect(refusal({ rules: [{ match: { any: [{ all: [] }] }, then: keep }] }).field).toBe('rules[0].match.any[0].all');
+    expect(refusal({ rules: [{ match: { equals: '41', encoding: 'hex', ignoreCase: true }, then: keep }] }).field).toBe('rules[0].match.ignoreCase');
+    expect(refusal({ rules: [{ match: { bytes: '41', ignoreCase: true }, then: keep }] }).field).toBe('rules[0].match.ignoreCase');
+    expect(refusal({ rules: [{ match: { state: 'a', ignoreCase: true }, then: keep }] }).field).toBe('rules[0].match.ignoreCase');
+    // Where it does change something it is taken: utf8 text, a regex (on any form), or false.
+    expect(reply(compile({ rules: [{ match: { regex: '^4A', encoding: 'hex', ignoreCase: true }, then: [{ send: 'y' }] }] }), 'J')).toBe('y');
+    expect(compile({ rules: [{ match: { bytes: '41', ignoreCase: false }, then: keep }] }).rules).toHaveLength(1);
+  });
+
   it('refuses conditions nested past the depth limit instead of overflowing the stack', () => {
     const nested = (depth: number, key: 'not' | 'any'): object =>
       Array.from({ length: depth }).reduce<object>((inner) => (key === 'not' ? { not: inner } : { any: [inner] }), { equals: 'x' });

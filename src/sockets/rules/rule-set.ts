@@ -1,7 +1,7 @@
 import { decodePayload, PayloadEncoding } from '../payload-codec';
 import { TlsClientOptions } from '../tls/tls-client';
 import { TlsServer } from '../tls/tls-session';
-import { ALWAYS, Captures, Matcher, compileMatch } from './match';
+import { ALWAYS, Captures, Matcher, OFFERS_NOTHING, Offered, compileMatch } from './match';
 import { CLOSE_MODES, CloseMode, RULE_COUNTINGS, RULE_DEFAULTS, RULE_TRIGGERS, RuleCounting, RuleDefault, RuleLimits, RuleSetSpec, RuleTrigger, TLS_ROLES, TlsRole } from './rule-spec';
 import { RuleInvalid, SpecReader } from './spec-reader';
 
@@ -132,7 +132,7 @@ export function compileRuleSet(value: unknown, kind: RuleHostKind, limits: RuleL
   if (items === undefined) throw new RuleInvalid(reader.path('rules'), `${reader.path('rules')} is required`);
   const fallback = reader.oneOf('default', RULE_DEFAULTS) ?? 'keep';
   if (kind === 'udp' && fallback === 'close') throw new RuleInvalid(reader.path('default'), `${reader.path('default')} close does not apply to a UDP socket`);
-  const initialState = reader.text('initialState', NAME_BYTES) ?? null;
+  const initialState = reader.name('initialState', NAME_BYTES) ?? null;
   const counting = reader.oneOf('counting', RULE_COUNTINGS) ?? 'per-connection';
   const ids = new Set<string>();
   const rules = items.map((item, index) => {
@@ -147,7 +147,7 @@ export function compileRuleSet(value: unknown, kind: RuleHostKind, limits: RuleL
 
 function compileRule(reader: SpecReader, index: number, kind: RuleHostKind, limits: RuleLimits): CompiledRule {
   reader.onlyKeys(RULE_KEYS);
-  const id = reader.text('id', NAME_BYTES) ?? `rule-${index + 1}`;
+  const id = reader.name('id', NAME_BYTES) ?? `rule-${index + 1}`;
   const on = reader.oneOf('on', RULE_TRIGGERS) ?? TRIGGERS_OF[kind][kind === 'tcp' ? 1 : 0];
   if (!TRIGGERS_OF[kind].includes(on)) {
     throw new RuleInvalid(reader.path('on'), `${reader.path('on')} must be one of ${TRIGGERS_OF[kind].join(', ')} on a ${kind === 'tcp' ? 'TCP connection or listener' : 'UDP socket'}`);
@@ -155,32 +155,40 @@ function compileRule(reader: SpecReader, index: number, kind: RuleHostKind, limi
   const idleMs = reader.integer('idleMs', 1, 86_400_000);
   if (on === 'idle' && idleMs === undefined) throw new RuleInvalid(reader.path('idleMs'), `${reader.path('idleMs')} is required for on: idle`);
   if (on !== 'idle' && idleMs !== undefined) throw new RuleInvalid(reader.path('idleMs'), `${reader.path('idleMs')} applies only to on: idle`);
-  const match = reader.object('match');
+  const matchSpec = reader.object('match');
   const then = reader.list('then', MAX_ACTIONS);
   const responses = reader.list('responses', MAX_RESPONSES);
   if ((then === undefined) === (responses === undefined)) {
     throw new RuleInvalid(reader.path('then'), `${reader.path('then')}: give either then (one answer) or responses (answers used in turn)`);
   }
+  // The match first: the replies are checked against the captures it gives.
+  const match = matchSpec ? compileMatch(matchSpec, limits) : { test: ALWAYS, offers: OFFERS_NOTHING, dataField: null };
+  // connect, idle and peer-end match an empty frame: a condition on the data could never hold
+  // (or, under not, always would), so the rule would never or always run whatever was written.
+  if (on !== 'frame' && on !== 'datagram' && match.dataField !== null) {
+    throw new RuleInvalid(match.dataField, `${match.dataField}: on: ${on} sees no data; give it no condition, or only state`);
+  }
+  const fills: Fills = { offers: match.offers, frame: on === 'frame' || on === 'datagram', on };
   const answers = then
-    ? [then.map((action) => compileAction(action, kind, limits))]
+    ? [then.map((action) => compileAction(action, kind, limits, fills))]
     : (responses ?? []).map((response) => {
         response.onlyKeys(['then']);
         const actions = response.list('then', MAX_ACTIONS);
         if (actions === undefined) throw new RuleInvalid(response.path('then'), `${response.path('then')} is required`);
-        return actions.map((action) => compileAction(action, kind, limits));
+        return actions.map((action) => compileAction(action, kind, limits, fills));
       });
   if (answers.length === 0) throw new RuleInvalid(reader.path('responses'), `${reader.path('responses')} must hold at least one response`);
   return {
     id,
     on,
     idleMs: idleMs ?? 0,
-    match: match ? compileMatch(match, limits) : ALWAYS,
+    match: match.test,
     responses: answers,
     times: reader.integer('times', 1, 1_000_000_000) ?? null,
   };
 }
 
-function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimits): RuleAction {
+function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimits, fills: Fills): RuleAction {
   reader.onlyKeys(ACTION_KEYS);
   const verbs = reader.keys().filter((key) => ['send', 'sendSlowly', 'delayMs', 'close', 'setState', 'startTls', 'keep', 'discard'].includes(key));
   if (verbs.length !== 1) {
@@ -195,7 +203,7 @@ function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimit
   if (kind === 'udp' && reader.has('frame')) throw new RuleInvalid(reader.path('frame'), `${reader.path('frame')} applies only to a TCP connection`);
   switch (verb) {
     case 'send': {
-      const reply = compileTemplate(reader, 'send', limits);
+      const reply = compileTemplate(reader, 'send', limits, fills);
       const to = reader.object('to');
       let target: { host: string; port: number } | null = null;
       if (to) {
@@ -210,7 +218,7 @@ function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimit
     case 'sendSlowly':
       return {
         kind: 'sendSlowly',
-        reply: compileTemplate(reader, 'sendSlowly', limits),
+        reply: compileTemplate(reader, 'sendSlowly', limits, fills),
         chunkBytes: reader.integer('chunkBytes', 1, 65_536) ?? 1,
         intervalMs: reader.integer('intervalMs', 0, 60_000) ?? 10,
       };
@@ -219,7 +227,7 @@ function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimit
     case 'close':
       return { kind: 'close', mode: reader.oneOf('close', CLOSE_MODES) ?? 'fin' };
     case 'setState':
-      return { kind: 'setState', state: reader.text('setState', NAME_BYTES) ?? '' };
+      return { kind: 'setState', state: reader.name('setState', NAME_BYTES) ?? '' };
     case 'startTls':
       return { kind: 'startTls', role: reader.oneOf('startTls', TLS_ROLES) ?? 'server' };
     default:
@@ -228,10 +236,32 @@ function compileAction(reader: SpecReader, kind: RuleHostKind, limits: RuleLimit
   }
 }
 
+/** What a rule's replies may fill in: the captures its match is sure to give, and the frame on triggers that have one. */
+interface Fills {
+  offers: Offered;
+  frame: boolean;
+  on: RuleTrigger;
+}
+
 const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z0-9_]{1,64})\}/g;
 
+/** Why `${name}` can never be filled in for this rule; null when it can. */
+function unfillable(name: string, fills: Fills): string | null {
+  if (name === 'frame') return fills.frame ? null : `has no frame to fill it on: ${fills.on}`;
+  const { numbered, named } = fills.offers;
+  if (/^\d+$/.test(name)) {
+    const sure = Math.min(...numbered);
+    if (Number(name) < sure) return null;
+    if (Math.max(...numbered) === 0) return 'names a regex group, and the match has no regex with groups';
+    if (sure === 0) return 'names a regex group that not every branch of the match (any) gives';
+    return `names a regex group the match does not have (it has ${sure - 1})`;
+  }
+  if (named.has(name)) return null;
+  return 'names a group no regex of the match gives (a named group (?P<name>…) in every branch of an any)';
+}
+
 /** Splits a reply into literal bytes (decoded in its encoding, piece by piece) and `${…}` places. */
-function compileTemplate(reader: SpecReader, key: 'send' | 'sendSlowly', limits: RuleLimits): ReplyTemplate {
+function compileTemplate(reader: SpecReader, key: 'send' | 'sendSlowly', limits: RuleLimits, fills: Fills): ReplyTemplate {
   const text = reader.text(key, limits.maxReplyBytes) ?? '';
   const encoding: PayloadEncoding = reader.encoding('encoding');
   const parts: TemplatePart[] = [];
@@ -251,6 +281,10 @@ function compileTemplate(reader: SpecReader, key: 'send' | 'sendSlowly', limits:
     }
     flush();
     const name = found[1];
+    // A place the match can never fill would always go out empty: a typo or a group that was
+    // renamed or dropped, which a test would only notice from a wrong reply.
+    const missing = unfillable(name, fills);
+    if (missing !== null) throw new RuleInvalid(reader.path(key), `${reader.path(key)}: \${${name}} ${missing}; write $\${ for a literal \${`);
     parts.push(name === 'frame' ? 'frame' : { capture: /^\d+$/.test(name) ? Number(name) : name });
   }
   literal += text.slice(last);

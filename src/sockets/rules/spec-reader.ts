@@ -67,6 +67,13 @@ export class SpecReader {
     return value;
   }
 
+  /** A name (an id, a state): text that is not empty, as an empty one names nothing a reader could tell apart. */
+  name(key: string, maxBytes: number): string | undefined {
+    const value = this.text(key, maxBytes);
+    if (value === '') throw new RuleInvalid(this.path(key), `${this.path(key)} must not be empty`);
+    return value;
+  }
+
   integer(key: string, min: number, max: number): number | undefined {
     const value = this.value[key];
     if (value === undefined) return undefined;
