@@ -105,7 +105,7 @@ function triggerOf(dto: FaultTriggerDto, limits: MatchLimits, fieldPrefix = ''):
   if (dto.onFrame !== undefined) {
     const match: MatchSpec = dto.onFrame;
     try {
-      onFrame = { match, matcher: compileMatch(new SpecReader(match, `${fieldPrefix}trigger.onFrame`), { maxRules: 1, maxReplyBytes: 0, ...limits }) };
+      onFrame = { match, matcher: compileMatch(new SpecReader(match, `${fieldPrefix}trigger.onFrame`), { maxRules: 1, maxReplyBytes: 0, ...limits }).test };
     } catch (err) {
       if (!(err instanceof RuleInvalid)) throw err;
       throw new ApiProblem('VALIDATION_FAILED', err.message, {}, [{ field: err.field, message: err.message }]);
