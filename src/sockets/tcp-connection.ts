@@ -183,6 +183,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private readonly readers = new Waiters();
   /** Created when a framing is first set, so a connection that never frames carries nothing for it. */
   private framing: ConnectionFraming | null = null;
+  /** The holder `echo` stops reading with while its echo cannot drain. */
+  private readonly echoHold = {};
   /** Its reply rules; null while it has none. */
   private replyRules: ConnectionRules | null = null;
   private readonly sendHolders = new Set<object>();
@@ -830,14 +832,13 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private echo(chunk: Buffer): void {
     if (this.stream.writableEnded) return;
     this.stages.send(chunk);
-    if (this.stream.writableNeedDrain) {
-      // The peer reads slower than it writes: stop reading until our echo drains.
-      this.stream.pause();
-      this.stream.once('drain', () => {
-        if (!this.readingStopped) this.stream.resume();
-      });
+    if (this.writeBacklogged && !this.current.holders.has(this.echoHold)) {
+      // The peer reads slower than it writes, or a fault holds the echo back: stop reading until the echo drains.
+      this.hold(this.echoHold);
+      this.onceDrained(() => this.unhold(this.echoHold));
     }
   }
+
 
   private onPeerEnd(): void {
     const current = this.current;

@@ -129,6 +129,24 @@ describe('fault triggers on frames, and faults that push back on the sender', ()
     await sink.close();
   });
 
+  it('toPeer on an echo listener: a client pumping 32 MiB through a 64 KiB/s bandwidth fault on the echo is held back; the fault holds at most the pending-write cap', async () => {
+    const listener = (await t.http.post('/v1/tcp/listeners').send({ port: 0, mode: 'echo' }).expect(201)).body;
+    const fault = (await t.http.post('/v1/faults').send({ target: listener.id, type: 'bandwidth', direction: 'toPeer', attributes: { bytesPerSecond: 64 * KiB } }).expect(201)).body;
+    const client = await TcpPeer.connect(listener.local.port);
+    client.socket.write(Buffer.alloc(32 * MiB, 1));
+    await eventually(async () => expect((await getFault(fault.id)).heldBytes).toBeGreaterThan(CAP / 2));
+    // A second of echo through the fault: reading resumes and stops again as it drains.
+    await client.receive(64 * KiB);
+    const held = (await getFault(fault.id)).heldBytes;
+    const accepted = (await t.http.get(`/v1/tcp/listeners/${listener.id}/connections`).expect(200)).body.items[0];
+    expect(held).toBeLessThanOrEqual(CAP + READ_SLACK);
+    // The echo reads no more than went back plus what the fault holds: the rest waits in the client's buffer.
+    expect(accepted.counters.bytesIn).toBeLessThanOrEqual(accepted.counters.bytesOut + CAP + 2 * READ_SLACK);
+    expect(client.socket.writableLength).toBeGreaterThan(16 * MiB);
+    client.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${listener.id}?closeConnections=true`).expect(200);
+  });
+
   it('toPeer: an upstream pumping 32 MiB through a 64 KiB/s bandwidth fault on the client’s side is held back too', async () => {
     const sockets = new Set<Socket>();
     const total = 32 * MiB;
