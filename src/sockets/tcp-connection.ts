@@ -377,6 +377,13 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
         pendingWriteBytes: queued,
       });
     }
+    // A stage holding back as much as the write buffer may (a slow fault) is a full buffer too.
+    if (length > 0 && this.sendHolders.size > 0) {
+      throw new SocketError('WRITE_BUFFER_FULL', `a fault on connection ${this.id} holds back the limit of ${this.options.maxPendingWriteBytes} bytes; send again once it passed them on`, {
+        limit: 'maxPendingWriteBytes',
+        pendingWriteBytes: queued,
+      });
+    }
     if (length > 0) {
       try {
         await (this.stages.isEmpty ? this.write(chunks, length) : this.writeThroughStages(chunks));

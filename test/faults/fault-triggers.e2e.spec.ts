@@ -1,5 +1,6 @@
 import { Server, Socket, createServer } from 'node:net';
 import { once } from 'node:events';
+import request from 'supertest';
 import { TcpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
 import { UpstreamServer } from '../support/upstreams';
@@ -145,6 +146,24 @@ describe('fault triggers on frames, and faults that push back on the sender', ()
     expect(client.socket.writableLength).toBeGreaterThan(16 * MiB);
     client.socket.destroy();
     await t.http.delete(`/v1/tcp/listeners/${listener.id}?closeConnections=true`).expect(200);
+  });
+
+  it('toPeer on a connection: sends over the API are refused 429 once the fault holds the pending-write cap, as for a peer that does not read', async () => {
+    const sink = await UpstreamServer.start('sink');
+    const connection = (await t.http.post('/v1/tcp/connections').send({ host: '127.0.0.1', port: sink.port }).expect(201)).body;
+    const fault = (await t.http.post('/v1/faults').send({ target: connection.id, type: 'bandwidth', direction: 'toPeer', attributes: { bytesPerSecond: KiB } }).expect(201)).body;
+    const body = Buffer.alloc(64 * KiB, 1);
+    let accepted = 0;
+    let refused: request.Response | null = null;
+    while (refused === null && accepted < 64) {
+      const answer = await t.http.post(`/v1/tcp/connections/${connection.id}/send`).set('content-type', 'application/octet-stream').send(body);
+      if (answer.status === 429) refused = answer;
+      else accepted += 1;
+    }
+    expect(refused?.body.code).toBe('WRITE_BUFFER_FULL');
+    expect((await getFault(fault.id)).heldBytes).toBeLessThanOrEqual(CAP + body.length);
+    await t.http.delete(`/v1/tcp/connections/${connection.id}?mode=reset`).expect(200);
+    await sink.close();
   });
 
   it('toPeer: an upstream pumping 32 MiB through a 64 KiB/s bandwidth fault on the client’s side is held back too', async () => {
