@@ -17,7 +17,12 @@ import { ListFaultsQueryDto } from './dto/list-faults.dto';
 const ID_SHAPE = /^(tp|up|tl|tc)_[0-9a-z]{1,40}$/;
 
 /** What bounds a match pattern in a trigger: the reply rules' pattern limit. */
-type MatchLimits = Pick<RuleLimits, 'maxPatternBytes'>;
+export type MatchLimits = Pick<RuleLimits, 'maxPatternBytes'>;
+
+/** What a fault's `onFrame` pattern may weigh: the reply rules' limit. */
+export function matchLimitsOf(settings: RuleSettings): MatchLimits {
+  return { maxPatternBytes: settings.rulesMaxPatternBytes };
+}
 
 /** Translates fault requests into the fault engine's specs and its faults back into representations. */
 @Injectable()
@@ -29,7 +34,7 @@ export class FaultsService {
   ) {}
 
   private get matchLimits(): MatchLimits {
-    return { maxPatternBytes: this.settings.rulesMaxPatternBytes };
+    return matchLimitsOf(this.settings);
   }
 
   create(dto: CreateFaultDto, caller: Caller): FaultDto {
@@ -78,7 +83,7 @@ export class FaultsService {
 }
 
 /** A fault request as the engine's spec: attributes checked against its type, defaults filled in, a seed drawn when none was given. */
-export function toFaultSpec(dto: InlineFaultDto, target: string, fieldPrefix = '', matchLimits: MatchLimits = DEFAULT_MATCH_LIMITS): FaultSpec {
+export function toFaultSpec(dto: InlineFaultDto, target: string, fieldPrefix: string, matchLimits: MatchLimits): FaultSpec {
   const cidr = dto.select?.remoteCidr;
   if (cidr !== undefined && parseCidr(cidr) === null) {
     const field = `${fieldPrefix}select.remoteCidr`;
@@ -95,9 +100,6 @@ export function toFaultSpec(dto: InlineFaultDto, target: string, fieldPrefix = '
     expiresAfterMs: dto.expiresAfterMs ?? null,
   };
 }
-
-/** Bytes of a pattern in `trigger.onFrame` when no setting is at hand (the default of SOCKPLANE_RULES_MAX_PATTERN_BYTES). */
-const DEFAULT_MATCH_LIMITS: MatchLimits = { maxPatternBytes: 4096 };
 
 /** The trigger as the engine takes it; `onFrame` compiled by the reply rules' matcher, its refusals answered as theirs are. */
 function triggerOf(dto: FaultTriggerDto, limits: MatchLimits, fieldPrefix = ''): FaultTrigger {

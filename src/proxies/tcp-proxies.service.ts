@@ -3,13 +3,14 @@ import { Caller } from '../auth/caller';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { parseLabelSelector } from '../common/validation';
 import { ApiProblem } from '../common/api-problem';
-import { RequestSettings } from '../config/app-config';
+import { RequestSettings, RuleSettings } from '../config/app-config';
 import { TlsService } from '../tls/tls.service';
 import { FaultEngine } from '../sockets/faults/fault-engine';
 import { TcpProxies } from '../sockets/proxy/tcp-proxies';
 import { TcpProxy } from '../sockets/proxy/tcp-proxy';
 import { ChangeTcpProxyDto, CreateTcpProxyDto } from './dto/create-tcp-proxy.dto';
 import { TcpProxyDto, TcpProxyPageDto, toTcpProxyDto } from './dto/tcp-proxy.dto';
+import { matchLimitsOf } from '../faults/faults.service';
 import { withInlineFaults } from './inline-faults';
 
 /** Translates between the proxy representations and the runtime's proxies and faults. */
@@ -20,6 +21,7 @@ export class TcpProxiesService {
     private readonly faults: FaultEngine,
     private readonly config: RequestSettings,
     private readonly tls: TlsService,
+    private readonly rules: RuleSettings,
   ) {}
 
   /** Creates the proxy and its faults together: a bad fault leaves no proxy behind. */
@@ -43,7 +45,7 @@ export class TcpProxiesService {
       listenTls: server,
       upstreamTls,
     });
-    const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, create, (made) => this.proxies.remove(made.id));
+    const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, matchLimitsOf(this.rules), create, (made) => this.proxies.remove(made.id));
     return this.toDto(proxy);
   }
 

@@ -1,3 +1,4 @@
+import { RuleSettings } from '../config/app-config';
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { PageQueryDto } from '../common/dto/page-query.dto';
@@ -5,6 +6,7 @@ import { parseLabelSelector } from '../common/validation';
 import { FaultEngine } from '../sockets/faults/fault-engine';
 import { UdpProxies, UdpProxy } from '../sockets/proxy/udp-proxies';
 import { CreateUdpProxyDto, UdpProxyDto, UdpProxyPageDto, toUdpProxyDto } from './dto/udp-proxy.dto';
+import { matchLimitsOf } from '../faults/faults.service';
 import { withInlineFaults } from './inline-faults';
 
 /** Translates between the UDP proxy representations and the runtime's UDP proxies and their faults. */
@@ -13,12 +15,13 @@ export class UdpProxiesService {
   constructor(
     private readonly proxies: UdpProxies,
     private readonly faults: FaultEngine,
+    private readonly rules: RuleSettings,
   ) {}
 
   /** Creates the proxy and its faults together: a bad fault leaves no proxy behind. */
   async create(dto: CreateUdpProxyDto, caller: Caller): Promise<UdpProxyDto> {
     const create = () => this.proxies.create({ listen: dto.listen, upstream: dto.upstream, idleTimeoutMs: dto.idleTimeoutMs, labels: dto.labels, owner: caller.owner });
-    const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, create, (made) => this.proxies.remove(made.id));
+    const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, matchLimitsOf(this.rules), create, (made) => this.proxies.remove(made.id));
     return this.toDto(proxy);
   }
 

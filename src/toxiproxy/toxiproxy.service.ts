@@ -3,8 +3,8 @@ import { isIP } from 'node:net';
 import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { isCanonicalHost } from '../common/validation';
-import { RequestSettings } from '../config/app-config';
-import { toFaultSpec } from '../faults/faults.service';
+import { RequestSettings, RuleSettings } from '../config/app-config';
+import { matchLimitsOf, toFaultSpec } from '../faults/faults.service';
 import { FaultEngine } from '../sockets/faults/fault-engine';
 import { TcpProxies } from '../sockets/proxy/tcp-proxies';
 import { TcpProxy } from '../sockets/proxy/tcp-proxy';
@@ -39,6 +39,7 @@ export class ToxiproxyService {
     private readonly proxies: TcpProxies,
     private readonly faults: FaultEngine,
     private readonly config: RequestSettings,
+    private readonly rules: RuleSettings,
   ) {}
 
   list(caller: Caller): Record<string, ToxiproxyProxyJson> {
@@ -167,6 +168,8 @@ export class ToxiproxyService {
         select: { probability: toxic.toxicity },
       },
       proxy.id,
+      '',
+      matchLimitsOf(this.rules),
     );
     const fault = this.faults.create(spec, caller.owner);
     this.toxics.set(fault.id, toxic);
