@@ -122,16 +122,21 @@ function validationProblem(validate: ValidateFunction, part: 'body' | 'query'): 
   return new ApiProblem('VALIDATION_FAILED', errors.map((e) => e.message).join('; '), {}, errors);
 }
 
-/** The field an error is about, dotted for nested objects (`multicast.groups`); list positions are left out. */
+/**
+ * The field an error is about: dotted for nested objects, a body's list positions in brackets
+ * (`rules[0].then[1].delayMs`), as the rule compiler names them. A query parameter is named
+ * as it is written, whichever of its repeats is wrong.
+ */
 function fieldOf(error: ErrorObject, part: 'body' | 'query'): string {
-  const path = error.instancePath
+  const segments = error.instancePath
     .split('/')
     .slice(1)
-    .filter((segment) => !/^\d+$/.test(segment))
     .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
-  if (error.keyword === 'required') path.push(String(error.params.missingProperty));
-  if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
-  return path.length > 0 ? path.join('.') : part;
+  if (error.keyword === 'required') segments.push(String(error.params.missingProperty));
+  if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
+  let field = '';
+  for (const segment of segments) field += /^\d+$/.test(segment) ? (part === 'query' ? '' : `[${segment}]`) : field === '' ? segment : `.${segment}`;
+  return field === '' ? part : field;
 }
 
 const TYPE_NAMES: Record<string, string> = {

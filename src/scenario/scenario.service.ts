@@ -62,7 +62,7 @@ export class ScenarioService implements OnApplicationBootstrap {
       validateAs(ScenarioDto, document);
       await this.apply(document as ScenarioDto, ANONYMOUS);
     } catch (err) {
-      const detail = err instanceof ApiProblem && err.errors.length > 0 ? err.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : err instanceof Error ? err.message : String(err);
+      const detail = err instanceof ApiProblem && err.errors.length > 0 ? err.errors.map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`)).join('; ') : err instanceof Error ? err.message : String(err);
       throw new Error(`SOCKPLANE_SCENARIO_FILE ${path} cannot be applied: ${detail}`, { cause: err });
     }
   }
@@ -148,16 +148,16 @@ export class ScenarioService implements OnApplicationBootstrap {
 
   private entriesOf(dto: ScenarioDto): { section: Section; entry: Entry }[] {
     const entries = [
-      ...(dto.tcpListeners ?? []).map((entry) => ({ section: 'tcpListeners' as const, entry })),
-      ...(dto.udpSockets ?? []).map((entry) => ({ section: 'udpSockets' as const, entry })),
+      ...(dto.tcpListeners ?? []).map((entry, index) => ({ section: 'tcpListeners' as const, index, entry })),
+      ...(dto.udpSockets ?? []).map((entry, index) => ({ section: 'udpSockets' as const, index, entry })),
     ];
     const seen = new Set<string>();
     const errors: FieldError[] = [];
-    for (const { section, entry } of entries) {
+    for (const { section, index, entry } of entries) {
       const key = `${section}/${entry.name}`;
-      if (seen.has(key)) errors.push({ field: `${section}.name`, message: `${section} has two entries named ${entry.name}; names are unique per kind` });
+      if (seen.has(key)) errors.push({ field: `${section}[${index}].name`, message: `${section} has two entries named ${entry.name}; names are unique per kind` });
       // A scenario is applied on the node that receives it (docs/cluster.md): an entry cannot be placed elsewhere.
-      if (entry.placement !== undefined) errors.push({ field: `${section}.placement`, message: `${section} entry ${entry.name} has a placement; a scenario's resources are made on the node it is applied on` });
+      if (entry.placement !== undefined) errors.push({ field: `${section}[${index}].placement`, message: `${section} entry ${entry.name} has a placement; a scenario's resources are made on the node it is applied on` });
       seen.add(key);
     }
     if (errors.length > 0) throw new ApiProblem('VALIDATION_FAILED', errors.map((e) => e.message).join('; '), {}, errors);

@@ -164,6 +164,7 @@ describe('reply rules', () => {
       ['two verbs in one action', { rules: [{ then: [{ send: 'a', close: 'fin' }] }] }, 'rules.rules[0].then[0]', /exactly one/],
       ['a bad byte pattern', { rules: [{ match: { bytes: 'de ad ?' }, then: [] }] }, 'rules.rules[0].match.bytes', /not hex bytes/],
       ['a duplicate id', { rules: [{ id: 'a', then: [] }, { id: 'a', then: [] }] }, 'rules.rules[1].id', /unique/],
+      ['a wrong type deep in a list (once named rules.rules.then.delayMs, no positions)', { rules: [{ then: [] }, { then: [{ keep: true }, { delayMs: 'soon' }] }] }, 'rules.rules[1].then[1].delayMs', /must be/],
       ['conditions nested 2000 deep (once a stack overflow, 500)', { rules: [{ match: nestedNot(2000), then: [] }] }, `rules.rules[0].match${'.not'.repeat(17)}`, /more than 16 levels deep/],
     ])('%s', async (_name, rules, field, message) => {
       const res = await t.http.post('/v1/tcp/listeners').send({ port: 0, rules }).expect(400);

@@ -76,11 +76,11 @@ describe('PUT and GET /v1/scenario', () => {
       .expect(400);
     expect(badRules.body.errors).toEqual([{ field: 'tcpListeners[1].rules.rules[0].match.regex', message: expect.stringContaining('not a valid RE2 pattern') }]);
     const twice = await t.http.put('/v1/scenario').send({ udpSockets: [{ name: 'x', type: 'udp4', port: 0 }, { name: 'x', type: 'udp4', port: 0 }] }).expect(400);
-    expect(twice.body.errors[0]).toMatchObject({ field: 'udpSockets.name', message: expect.stringContaining('two entries named x') });
+    expect(twice.body.errors[0]).toMatchObject({ field: 'udpSockets[1].name', message: expect.stringContaining('two entries named x') });
     const unnamed = await t.http.put('/v1/scenario').send({ tcpListeners: [{ port: 0 }] }).expect(400);
-    expect(unnamed.body.errors[0]).toMatchObject({ field: 'tcpListeners.name' });
+    expect(unnamed.body.errors[0]).toMatchObject({ field: 'tcpListeners[0].name' });
     const placed = await t.http.put('/v1/scenario').send({ tcpListeners: [{ name: 'placed', port: 0, placement: { spread: true } }] }).expect(400);
-    expect(placed.body.errors[0]).toMatchObject({ field: 'tcpListeners.placement', message: expect.stringContaining('made on the node it is applied on') });
+    expect(placed.body.errors[0]).toMatchObject({ field: 'tcpListeners[0].placement', message: expect.stringContaining('made on the node it is applied on') });
     expect((await t.http.get('/v1/scenario').expect(200)).body.tcpListeners.map((l: { name: string }) => l.name)).toEqual(['keep-me']);
     await t.http.put('/v1/scenario').send({}).expect(200);
   });
@@ -154,7 +154,7 @@ describe('SOCKPLANE_SCENARIO_FILE', () => {
 
   it('a scenario file that cannot be applied stops the start, naming the file and the field', async () => {
     const file = await dir.write('bad.json', JSON.stringify({ tcpListeners: [{ name: 'x', port: 0, rules: { rules: [{ on: 'sometimes', then: [] }] } }] }));
-    await expect(startTestApp({ SOCKPLANE_SCENARIO_FILE: file })).rejects.toThrow(`SOCKPLANE_SCENARIO_FILE ${file} cannot be applied: tcpListeners.rules.rules.on`);
+    await expect(startTestApp({ SOCKPLANE_SCENARIO_FILE: file })).rejects.toThrow(`SOCKPLANE_SCENARIO_FILE ${file} cannot be applied: tcpListeners[0].rules.rules[0].on must be one of`);
   });
 
   it('a start that fails part-way closes what the scenario had opened: its port is free again', async () => {
