@@ -13,7 +13,7 @@ import { CreateListenerDto } from '../tcp/dto/create-listener.dto';
 import { ListenerDto } from '../tcp/dto/listener.dto';
 import { MountebankImposterDto } from './dto/mountebank.dto';
 import { ScenarioDto, ScenarioListenerDto, ScenarioResultDto, ScenarioUdpSocketDto } from './dto/scenario.dto';
-import { fromMountebank } from './mountebank';
+import { fromMountebank, inImposterTerms } from './mountebank';
 
 type Section = 'tcpListeners' | 'udpSockets';
 type Entry = ScenarioListenerDto | ScenarioUdpSocketDto;
@@ -124,10 +124,16 @@ export class ScenarioService implements OnApplicationBootstrap {
   }
 
   /** A mountebank TCP imposter as a listener with rules; refused whole, every place named, when part of it cannot be carried over. */
-  importMountebank(imposter: MountebankImposterDto, caller: Caller): Promise<ListenerDto> {
-    const listener: unknown = fromMountebank(imposter);
-    validateAs(CreateListenerDto, listener);
-    return this.tcp.createListener(listener as CreateListenerDto, caller);
+  async importMountebank(imposter: MountebankImposterDto, caller: Caller): Promise<ListenerDto> {
+    const imported = fromMountebank(imposter);
+    const listener: unknown = imported.listener;
+    try {
+      validateAs(CreateListenerDto, listener);
+      return await this.tcp.createListener(listener as CreateListenerDto, caller);
+    } catch (err) {
+      if (!(err instanceof ApiProblem) || err.code !== 'VALIDATION_FAILED') throw err;
+      throw inImposterTerms(err, imported);
+    }
   }
 
   /** The caller's scenario resources still open, each as the entry it was opened from with the port it got. */

@@ -91,6 +91,28 @@ describe('POST /v1/scenario/mountebank: mountebank’s documented TCP examples',
     await t.http.delete(`/v1/tcp/listeners/${fits.body.id}`).expect(200);
   });
 
+  it('names the stub, predicate or response a refusal found after conversion came from (once: rules.rules[1].match.all[1].regex)', async () => {
+    const stub = (predicates: object[], data = 'ok'): object => ({ predicates, responses: [{ is: { data } }] });
+    const lookahead = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [stub([{ equals: { data: 'a' } }]), stub([{ startsWith: { data: 'GET' } }, { matches: { data: 'x(?=y)' } }])] })
+      .expect(400);
+    expect(lookahead.body.errors).toEqual([
+      { field: 'stubs[1].predicates[1]', message: expect.stringMatching(/^stubs\[1\]\.predicates\[1\], imported as rules\.rules\[1\]\.match\.all\[1\]\.regex: .*not a valid RE2 pattern/) },
+    ]);
+    const bigReply = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: [stub([]), stub([], 'x'.repeat(70_000))] })
+      .expect(400);
+    expect(bigReply.body.errors).toEqual([{ field: 'stubs[1].responses[0].is.data', message: expect.stringMatching(/^stubs\[1\]\.responses\[0\]\.is\.data, imported as rules\.rules\[1\]\.then\[0\]\.send: .*over the limit of 65536/) }]);
+    const tooMany = await t.http
+      .post('/v1/scenario/mountebank')
+      .send({ protocol: 'tcp', port: 0, stubs: Array.from({ length: 101 }, () => stub([])) })
+      .expect(400);
+    expect(tooMany.body.errors).toEqual([{ field: 'stubs', message: expect.stringMatching(/^stubs, imported as rules\.rules: .*over the limit of 100/) }]);
+    expect((await t.http.get('/v1/tcp/listeners').query({ label: 'imported-from:mountebank' }).expect(200)).body.items).toEqual([]);
+  });
+
   it('refuses data that is not a string instead of matching every request or answering nothing', async () => {
     const res = await t.http
       .post('/v1/scenario/mountebank')
