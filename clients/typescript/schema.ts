@@ -3551,6 +3551,8 @@ export interface components {
         ScenarioDto: {
             /** @description TCP listeners, each as `POST /v1/tcp/listeners` takes it, with a name */
             tcpListeners?: components["schemas"]["ScenarioListenerDto"][];
+            /** @description TCP proxies, each as `POST /v1/tcp/proxies` takes it (inline `faults` included), with a name. A proxy whose entry changed in any way is replaced */
+            tcpProxies?: components["schemas"]["ScenarioTcpProxyDto"][];
             /** @description UDP sockets, each as `POST /v1/udp/sockets` takes it, with a name */
             udpSockets?: components["schemas"]["ScenarioUdpSocketDto"][];
         };
@@ -3667,6 +3669,69 @@ export interface components {
              * @example []
              */
             updated: string[];
+        };
+        ScenarioTcpProxyDto: {
+            /**
+             * @description Give up dialling the upstream after this long
+             * @default 10000
+             * @example 5000
+             */
+            connectTimeoutMs?: number;
+            /**
+             * @description When the upstream half is dialled: as each client is accepted
+             * @default on-accept
+             * @example on-accept
+             * @enum {string}
+             */
+            connectUpstream?: "on-accept";
+            /**
+             * @description `false`: its listener stays bound but resets every client
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Faults on the proxy from its start, created with it or not at all
+             * @default []
+             */
+            faults?: components["schemas"]["InlineFaultDto"][];
+            /**
+             * @description Close each half after this long without traffic; 0 = never. Omitted: the server default (SOCKPLANE_IDLE_TIMEOUT_MS)
+             * @example 0
+             */
+            idleTimeoutMs?: number;
+            /**
+             * @description Up to 32 labels; keys are 1-63 characters of letters, digits and . _ / -, values are strings of at most 256 characters
+             * @default {}
+             * @example {
+             *       "demo": "tutorial"
+             *     }
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /** @description Where it listens */
+            listen: components["schemas"]["ProxyListenDto"];
+            /**
+             * @description Unique among proxies (Toxiproxy’s API finds it by it too); applying again finds the proxy by it
+             * @example db
+             */
+            name?: string;
+            /**
+             * @description Keep the bytes each way in the halves’ byte logs, to read afterwards (reading pauses at the buffer cap until released)
+             * @default false
+             */
+            record?: boolean;
+            /** @description TLS on either side: the proxy holds both ends, so it sees the bytes in clear between them (docs/proxies.md) */
+            tls?: components["schemas"]["ProxyTlsDto"];
+            /** @description What it connects each client to */
+            upstream: components["schemas"]["ProxyUpstreamDto"];
+            /**
+             * @description When the upstream cannot be reached: `close` the client at once, or `refuse` (reset) new clients until a dial succeeds again
+             * @default close
+             * @example close
+             * @enum {string}
+             */
+            whenUpstreamDown?: "close" | "refuse";
         };
         ScenarioUdpSocketDto: {
             /**

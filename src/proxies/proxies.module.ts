@@ -8,5 +8,6 @@ import { UdpProxiesService } from './udp-proxies.service';
 @Module({
   controllers: [TcpProxiesController, UdpProxiesController],
   providers: [TcpProxiesService, UdpProxiesService],
+  exports: [TcpProxiesService],
 })
 export class ProxiesModule {}

@@ -5,18 +5,40 @@ import { ANONYMOUS, Caller } from '../auth/caller';
 import { ApiProblem, FieldError } from '../common/api-problem';
 import { validateAs } from '../common/route-validation';
 import { AppConfig } from '../config/app-config';
+import { RuleSetDto } from '../rules/dto/rule-set.dto';
 import { RulesService } from '../rules/rules.service';
 import { SocketRegistry } from '../sockets/socket-registry';
+import { TcpProxiesService } from '../proxies/tcp-proxies.service';
+import { TcpProxies } from '../sockets/proxy/tcp-proxies';
 import { TcpService } from '../tcp/tcp.service';
 import { UdpService } from '../udp/udp.service';
 import { CreateListenerDto } from '../tcp/dto/create-listener.dto';
 import { ListenerDto } from '../tcp/dto/listener.dto';
 import { MountebankImposterDto } from './dto/mountebank.dto';
-import { ScenarioDto, ScenarioListenerDto, ScenarioResultDto, ScenarioUdpSocketDto } from './dto/scenario.dto';
+import { ScenarioDto, ScenarioListenerDto, ScenarioResultDto, ScenarioTcpProxyDto, ScenarioUdpSocketDto } from './dto/scenario.dto';
 import { fromMountebank, inImposterTerms } from './mountebank';
 
-type Section = 'tcpListeners' | 'udpSockets';
-type Entry = ScenarioListenerDto | ScenarioUdpSocketDto;
+type Section = keyof Required<ScenarioDto>;
+type Entry = Required<ScenarioDto>[Section][number];
+const SECTIONS: readonly Section[] = ['tcpListeners', 'udpSockets', 'tcpProxies'];
+
+/** How a scenario opens, closes and reads back the resources of one section. */
+interface SectionKind {
+  open(entry: Entry, caller: Caller): Promise<string>;
+  close(id: string): Promise<void>;
+  /** Whether the resource is still open. */
+  isHeld(id: string): boolean;
+  /** The port it is bound to (null: not bound). */
+  boundPort(id: string): number | null;
+  /** The port its entry asks for (0: any free one). */
+  portOf(entry: Entry): number;
+  /** The entry with the port it should ask for. */
+  withPort(entry: Entry, port: number): Entry;
+  /** Puts a changed rule set on the open resource; absent: a change of rules replaces it. */
+  setRules?(id: string, entry: Entry, caller: Caller): Promise<void>;
+  /** The rules an entry carries, compiled before anything opens; absent: it has none. */
+  rulesKind?: 'tcp' | 'udp';
+}
 
 /** A resource a scenario opened: which one, whose, and the entry it was opened from. */
 interface Applied {
@@ -44,13 +66,57 @@ export class ScenarioService implements OnApplicationBootstrap {
   /** By owner, section and name. */
   private readonly applied = new Map<string, Applied>();
 
+  private readonly kinds: Record<Section, SectionKind>;
+
   constructor(
     private readonly registry: SocketRegistry,
     private readonly tcp: TcpService,
     private readonly udp: UdpService,
     private readonly rules: RulesService,
     private readonly config: AppConfig,
-  ) {}
+    proxiesService: TcpProxiesService,
+    proxies: TcpProxies,
+  ) {
+    const socketPort = (id: string): number | null => {
+      const resource = this.registry.find(id);
+      return resource?.kind === 'tcp-listener' || resource?.kind === 'udp-socket' ? (resource.local?.port ?? null) : null;
+    };
+    const socketHeld = (id: string): boolean => {
+      const resource = this.registry.find(id);
+      return resource !== undefined && resource.state !== 'closed';
+    };
+    const proxyOf = (id: string) => proxies.all().find((proxy) => proxy.id === id);
+    this.kinds = {
+      tcpListeners: {
+        open: async (entry, caller) => (await this.tcp.createListener(entry as ScenarioListenerDto, caller)).id,
+        close: async (id) => void (this.registry.find(id) && (await this.registry.closeListener(id, true))),
+        isHeld: socketHeld,
+        boundPort: socketPort,
+        portOf: (entry) => (entry as ScenarioListenerDto).port,
+        withPort: (entry, port) => ({ ...(entry as ScenarioListenerDto), port }),
+        setRules: (id, entry, caller) => this.rules.setListenerRules(id, (entry as ScenarioListenerDto).rules ?? { rules: [] }, caller).then(() => undefined),
+        rulesKind: 'tcp',
+      },
+      udpSockets: {
+        open: async (entry, caller) => (await this.udp.createSocket(entry as ScenarioUdpSocketDto, caller)).id,
+        close: async (id) => void (this.registry.find(id) && (await this.registry.closeUdpSocket(id))),
+        isHeld: socketHeld,
+        boundPort: socketPort,
+        portOf: (entry) => (entry as ScenarioUdpSocketDto).port,
+        withPort: (entry, port) => ({ ...(entry as ScenarioUdpSocketDto), port }),
+        setRules: (id, entry, caller) => this.rules.setUdpRules(id, (entry as ScenarioUdpSocketDto).rules ?? { rules: [] }, caller).then(() => undefined),
+        rulesKind: 'udp',
+      },
+      tcpProxies: {
+        open: async (entry, caller) => (await proxiesService.create(entry as ScenarioTcpProxyDto, caller)).id,
+        close: async (id) => void (proxyOf(id) && (await proxies.remove(id))),
+        isHeld: (id) => proxyOf(id) !== undefined,
+        boundPort: (id) => proxyOf(id)?.listener.local?.port ?? null,
+        portOf: (entry) => (entry as ScenarioTcpProxyDto).listen.port,
+        withPort: (entry, port) => ({ ...(entry as ScenarioTcpProxyDto), listen: { ...(entry as ScenarioTcpProxyDto).listen, port } }),
+      },
+    };
+  }
 
   /** SOCKPLANE_SCENARIO_FILE: applied before the API answers, so the service comes up serving it. */
   async onApplicationBootstrap(): Promise<void> {
@@ -88,7 +154,7 @@ export class ScenarioService implements OnApplicationBootstrap {
         if (this.isHeld(applied)) result.removed.push(`${applied.section}/${applied.spec.name}`);
         closed.push(await this.closeForNow(key, applied));
       }
-      for (const { section, entry } of entries) {
+      for (const { section, index, entry } of entries) {
         const key = this.key(caller.owner, section, entry.name);
         const label = `${section}/${entry.name}`;
         const existing = this.applied.get(key);
@@ -102,7 +168,7 @@ export class ScenarioService implements OnApplicationBootstrap {
         } else {
           result.created.push(label);
         }
-        const applied: Applied = { section, id: await this.open(section, entry, caller), owner: caller.owner, spec: entry };
+        const applied: Applied = { section, id: await this.open(section, index, entry, caller), owner: caller.owner, spec: entry };
         opened.push(applied);
         this.applied.set(key, applied);
       }
@@ -112,9 +178,9 @@ export class ScenarioService implements OnApplicationBootstrap {
     }
     for (const { key } of closed) if (!wanted.has(key)) this.applied.delete(key);
     for (const { existing, entry, label } of unchanged) {
-      if (stableJson(existing.spec.rules) === stableJson(entry.rules)) result.kept.push(label);
+      if (stableJson(rulesOf(existing.spec)) === stableJson(rulesOf(entry))) result.kept.push(label);
       else {
-        await this.replaceRules(existing, entry, caller);
+        await this.kinds[existing.section].setRules?.(existing.id, entry, caller);
         result.updated.push(label);
       }
       existing.spec = entry;
@@ -138,32 +204,28 @@ export class ScenarioService implements OnApplicationBootstrap {
 
   /** The caller's scenario resources still open, each as the entry it was opened from with the port it got. */
   export(caller: Caller): ScenarioDto {
-    const scenario: Required<ScenarioDto> = { tcpListeners: [], udpSockets: [] };
+    const scenario: Record<Section, Entry[]> = { tcpListeners: [], udpSockets: [], tcpProxies: [] };
     for (const [key, applied] of this.applied) {
       if (!this.isHeld(applied)) {
         this.applied.delete(key);
         continue;
       }
       if (caller.scope !== null && applied.owner !== caller.scope) continue;
-      const port = this.boundPort(applied) ?? applied.spec.port;
-      if (applied.section === 'tcpListeners') scenario.tcpListeners.push({ ...(applied.spec as ScenarioListenerDto), port });
-      else scenario.udpSockets.push({ ...(applied.spec as ScenarioUdpSocketDto), port });
+      const kind = this.kinds[applied.section];
+      scenario[applied.section].push(kind.withPort(applied.spec, kind.boundPort(applied.id) ?? kind.portOf(applied.spec)));
     }
-    return scenario;
+    return scenario as ScenarioDto;
   }
 
-  private entriesOf(dto: ScenarioDto): { section: Section; entry: Entry }[] {
-    const entries = [
-      ...(dto.tcpListeners ?? []).map((entry, index) => ({ section: 'tcpListeners' as const, index, entry })),
-      ...(dto.udpSockets ?? []).map((entry, index) => ({ section: 'udpSockets' as const, index, entry })),
-    ];
+  private entriesOf(dto: ScenarioDto): { section: Section; index: number; entry: Entry }[] {
+    const entries = SECTIONS.flatMap((section) => (dto[section] ?? []).map((entry: Entry, index: number) => ({ section, index, entry })));
     const seen = new Set<string>();
     const errors: FieldError[] = [];
     for (const { section, index, entry } of entries) {
       const key = `${section}/${entry.name}`;
       if (seen.has(key)) errors.push({ field: `${section}[${index}].name`, message: `${section} has two entries named ${entry.name}; names are unique per kind` });
       // A scenario is applied on the node that receives it (docs/cluster.md): an entry cannot be placed elsewhere.
-      if (entry.placement !== undefined) errors.push({ field: `${section}[${index}].placement`, message: `${section} entry ${entry.name} has a placement; a scenario's resources are made on the node it is applied on` });
+      if ('placement' in entry && entry.placement !== undefined) errors.push({ field: `${section}[${index}].placement`, message: `${section} entry ${entry.name} has a placement; a scenario's resources are made on the node it is applied on` });
       seen.add(key);
     }
     if (errors.length > 0) throw new ApiProblem('VALIDATION_FAILED', errors.map((e) => e.message).join('; '), {}, errors);
@@ -171,74 +233,69 @@ export class ScenarioService implements OnApplicationBootstrap {
   }
 
   /** Every entry's rules compile, before anything is opened or closed. */
-  private async assertValid(entries: { section: Section; entry: Entry }[], caller: Caller): Promise<void> {
-    const counts: Record<Section, number> = { tcpListeners: 0, udpSockets: 0 };
-    for (const { section, entry } of entries) {
-      const index = counts[section]++;
-      if (entry.rules) await this.rules.compile(entry.rules, section === 'tcpListeners' ? 'tcp' : 'udp', caller, `${section}[${index}].rules`);
+  private async assertValid(entries: { section: Section; index: number; entry: Entry }[], caller: Caller): Promise<void> {
+    for (const { section, index, entry } of entries) {
+      const { rulesKind } = this.kinds[section];
+      const rules = rulesOf(entry);
+      if (rulesKind && rules) await this.rules.compile(rules, rulesKind, caller, `${section}[${index}].rules`);
     }
   }
 
-  /** Everything but the rules is as it was; a port of 0 takes the one the resource has. */
+  /** Everything but the rules is as it was (all of it, for a kind without rules); a port of 0 takes the one the resource has. */
   private sameSetup(applied: Applied, entry: Entry): boolean {
-    const bound = this.boundPort(applied);
-    if (entry.port !== 0 && entry.port !== bound) return false;
-    const setup = (spec: Entry): string => stableJson({ ...spec, port: undefined, rules: undefined });
+    const kind = this.kinds[applied.section];
+    const wanted = kind.portOf(entry);
+    if (wanted !== 0 && wanted !== kind.boundPort(applied.id)) return false;
+    const setup = (spec: Entry): string => stableJson({ ...kind.withPort(spec, 0), ...(kind.setRules ? { rules: undefined } : {}) });
     return setup(applied.spec) === setup(entry);
   }
 
-  private async replaceRules(applied: Applied, entry: Entry, caller: Caller): Promise<void> {
-    const rules = entry.rules ?? { rules: [] };
-    if (applied.section === 'tcpListeners') await this.rules.setListenerRules(applied.id, rules, caller);
-    else await this.rules.setUdpRules(applied.id, rules, caller);
-  }
-
-  private async open(section: Section, entry: Entry, caller: Caller): Promise<string> {
-    if (section === 'tcpListeners') return (await this.tcp.createListener(entry as ScenarioListenerDto, caller)).id;
-    return (await this.udp.createSocket(entry as ScenarioUdpSocketDto, caller)).id;
+  /** Opens an entry's resource; a field the opening refuses (an inline fault's) is named within the scenario. */
+  private async open(section: Section, index: number, entry: Entry, caller: Caller): Promise<string> {
+    try {
+      return await this.kinds[section].open(entry, caller);
+    } catch (err) {
+      if (!(err instanceof ApiProblem) || err.code !== 'VALIDATION_FAILED') throw err;
+      const errors = err.errors.map(({ field, message }) => ({ field: `${section}[${index}].${field}`, message }));
+      throw new ApiProblem('VALIDATION_FAILED', err.message, err.details, errors);
+    }
   }
 
   /** Closes a resource this apply removes or replaces, remembering the port it had so a failed apply can open it there again. */
   private async closeForNow(key: string, applied: Applied): Promise<Closed> {
-    const port = this.isHeld(applied) ? this.boundPort(applied) : null;
-    await this.close(applied);
+    const kind = this.kinds[applied.section];
+    const port = kind.isHeld(applied.id) ? kind.boundPort(applied.id) : null;
+    await kind.close(applied.id);
     return { key, applied, port };
   }
 
   /** A failed apply: closes what it opened, opens again what it closed (on the port it had), and the entries are what they were. */
   private async undo(opened: Applied[], closed: Closed[], caller: Caller): Promise<void> {
-    for (const applied of opened.reverse()) await this.close(applied);
+    for (const applied of opened.reverse()) await this.kinds[applied.section].close(applied.id);
     for (const { key, applied, port } of closed) {
       this.applied.set(key, applied);
       if (port === null) continue;
       try {
-        applied.id = await this.open(applied.section, { ...applied.spec, port }, caller);
+        const kind = this.kinds[applied.section];
+        applied.id = await kind.open(kind.withPort(applied.spec, port), caller);
       } catch {
         // Its port was taken meanwhile: it stays closed, and the next export forgets it.
       }
     }
   }
 
-  private async close(applied: Applied): Promise<void> {
-    const resource = this.registry.find(applied.id);
-    if (resource === undefined) return;
-    if (applied.section === 'tcpListeners') await this.registry.closeListener(applied.id, true);
-    else await this.registry.closeUdpSocket(applied.id);
-  }
-
   private isHeld(applied: Applied): boolean {
-    const resource = this.registry.find(applied.id);
-    return resource !== undefined && resource.state !== 'closed';
-  }
-
-  private boundPort(applied: Applied): number | null {
-    const resource = this.registry.find(applied.id);
-    return resource?.kind === 'tcp-listener' || resource?.kind === 'udp-socket' ? (resource.local?.port ?? null) : null;
+    return this.kinds[applied.section].isHeld(applied.id);
   }
 
   private key(owner: string | null, section: Section, name: string): string {
     return JSON.stringify([owner, section, name]);
   }
+}
+
+/** The rule set an entry carries, if its kind takes one. */
+function rulesOf(entry: Entry): RuleSetDto | undefined {
+  return 'rules' in entry ? entry.rules : undefined;
 }
 
 /** JSON with object keys sorted, so two equal entries compare equal whatever order their fields came in. */

@@ -11,6 +11,7 @@ import { TempDir } from '../support/tls';
 interface Exported {
   tcpListeners: { name: string; port: number }[];
   udpSockets: { name: string; port: number }[];
+  tcpProxies: { name: string; listen: { port: number } }[];
 }
 
 const portsOf = (scenario: Exported): Record<string, number> =>
@@ -115,12 +116,76 @@ describe('PUT and GET /v1/scenario', () => {
     const page = readFileSync(join(__dirname, '..', '..', 'docs', 'scenarios.md'), 'utf8');
     const yaml = /```yaml\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
     const applied = await t.http.put('/v1/scenario').send(parse(yaml)).expect(200);
-    expect(applied.body.created).toEqual(['tcpListeners/kv', 'udpSockets/dns']);
+    expect(applied.body.created).toEqual(['tcpListeners/kv', 'udpSockets/dns', 'tcpProxies/db']);
     const peer = await TcpPeer.connect(portsOf(applied.body.scenario)['tcp/kv']);
     await peer.write('GET colour\nQUIT\n');
     await peer.whenClosed();
     expect(peer.received.toString()).toBe('VALUE colour 42\r\nBYE\r\n');
     await t.http.put('/v1/scenario').send({}).expect(200);
+  });
+
+  describe('TCP proxies', () => {
+    // A replaced or removed proxy resets both halves of its pairs, this end of the upstream's too.
+    const echo = createServer((socket) => socket.on('error', () => undefined).pipe(socket));
+    let upstream: { host: string; port: number };
+    beforeAll(async () => {
+      echo.listen(0, '127.0.0.1');
+      await once(echo, 'listening');
+      upstream = { host: '127.0.0.1', port: (echo.address() as { port: number }).port };
+    });
+    afterAll(() => echo.close());
+
+    const proxyEntry = (faults: object[]) => ({ name: 'db', listen: { port: 0 }, upstream, labels: { demo: 'scenario' }, faults });
+    const proxyPort = (scenario: { tcpProxies: { listen: { port: number } }[] }): number => scenario.tcpProxies[0].listen.port;
+
+    it('applies a proxy with its faults: unchanged it keeps its port and relayed connections, a changed fault replaces it, removed it closes; export → apply round-trips', async () => {
+      const latency = [{ name: 'slow', type: 'latency', direction: 'toPeer', attributes: { ms: 1 } }];
+      const first = await t.http.put('/v1/scenario').send({ tcpProxies: [proxyEntry(latency)] }).expect(200);
+      expect(first.body).toMatchObject({ created: ['tcpProxies/db'] });
+      const port = proxyPort(first.body.scenario);
+      expect(port).toBeGreaterThan(0);
+      const proxies = await t.http.get('/v1/tcp/proxies').query({ label: 'demo:scenario' }).expect(200);
+      expect(proxies.body.items).toEqual([expect.objectContaining({ name: 'db', faults: [expect.any(String)] })]);
+
+      const client = await TcpPeer.connect(port);
+      await client.write('hello');
+      expect((await client.receive(5)).toString()).toBe('hello');
+
+      const again = await t.http.put('/v1/scenario').send({ tcpProxies: [proxyEntry(latency)] }).expect(200);
+      expect(again.body).toMatchObject({ created: [], replaced: [], kept: ['tcpProxies/db'] });
+      const exported = await t.http.get('/v1/scenario').expect(200);
+      expect(proxyPort(exported.body)).toBe(port);
+      const roundTrip = await t.http.put('/v1/scenario').send(exported.body).expect(200);
+      expect(roundTrip.body).toMatchObject({ kept: ['tcpProxies/db'] });
+      expect(roundTrip.body.scenario).toEqual(exported.body);
+      await client.write('again');
+      expect((await client.receive(10)).toString()).toBe('helloagain');
+
+      const changed = await t.http.put('/v1/scenario').send({ tcpProxies: [proxyEntry([])] }).expect(200);
+      expect(changed.body).toMatchObject({ replaced: ['tcpProxies/db'], kept: [] });
+      await client.whenClosed();
+      const relayed = await TcpPeer.connect(proxyPort(changed.body.scenario));
+      await relayed.write('new');
+      expect((await relayed.receive(3)).toString()).toBe('new');
+      const replaced = await t.http.get('/v1/tcp/proxies').query({ label: 'demo:scenario' }).expect(200);
+      expect(replaced.body.items).toEqual([expect.objectContaining({ name: 'db', faults: [] })]);
+
+      const cleared = await t.http.put('/v1/scenario').send({}).expect(200);
+      expect(cleared.body).toMatchObject({ removed: ['tcpProxies/db'], scenario: { tcpProxies: [] } });
+      await relayed.whenClosed();
+      expect((await t.http.get('/v1/tcp/proxies').query({ label: 'demo:scenario' }).expect(200)).body.items).toEqual([]);
+    });
+
+    it('a proxy with a bad inline fault refuses the scenario whole, naming the field within it, and leaves nothing open', async () => {
+      const res = await t.http
+        .put('/v1/scenario')
+        .send({ tcpListeners: [{ name: 'before-it', port: 0, labels: { demo: 'scenario' } }], tcpProxies: [proxyEntry([{ type: 'latency', attributes: { ms: -1 } }])] })
+        .expect(400);
+      expect(res.body.errors).toEqual([{ field: 'tcpProxies[0].faults[0].attributes.ms', message: expect.stringContaining('whole number') }]);
+      expect((await t.http.get('/v1/tcp/listeners').query({ label: 'demo:scenario' }).expect(200)).body.items).toEqual([]);
+      expect((await t.http.get('/v1/tcp/proxies').query({ label: 'demo:scenario' }).expect(200)).body.items).toEqual([]);
+      expect((await t.http.get('/v1/scenario').expect(200)).body).toEqual({ tcpListeners: [], udpSockets: [], tcpProxies: [] });
+    });
   });
 
   it('a name is unique per owner among listeners: a second POST with it answers 409 NAME_IN_USE', async () => {

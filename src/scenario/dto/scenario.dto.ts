@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNestedList, IsResourceName } from '../../common/validation';
+import { IsNestedList, IsResourceName, IsText } from '../../common/validation';
+import { CreateTcpProxyDto } from '../../proxies/dto/create-tcp-proxy.dto';
 import { CreateListenerDto } from '../../tcp/dto/create-listener.dto';
 import { CreateUdpSocketDto } from '../../udp/dto/create-udp-socket.dto';
 
@@ -15,10 +16,23 @@ export class ScenarioUdpSocketDto extends CreateUdpSocketDto {
   declare name: string;
 }
 
+/** A TCP proxy of a scenario: what `POST /v1/tcp/proxies` takes (faults included), with its name required. */
+export class ScenarioTcpProxyDto extends CreateTcpProxyDto {
+  @IsText({
+    required: true,
+    minLength: 1,
+    maxLength: 64,
+    description: 'Unique among proxies (Toxiproxy’s API finds it by it too); applying again finds the proxy by it',
+    example: 'db',
+    pattern: { source: '^[A-Za-z0-9._-]+$', message: 'name must be letters, digits and . _ -' },
+  })
+  declare name: string;
+}
+
 /**
- * A declarative set of named resources, a section per kind (later kinds, such as proxies, get
- * sections of their own). Applying it makes the running state match: what did not change stays
- * (same ports, same connections), what changed is replaced, what is gone closes.
+ * A declarative set of named resources, a section per kind. Applying it makes the running state
+ * match: what did not change stays (same ports, same connections), what changed is replaced,
+ * what is gone closes.
  */
 export class ScenarioDto {
   @IsNestedList(ScenarioListenerDto, { minItems: 0, maxItems: 1000, description: 'TCP listeners, each as `POST /v1/tcp/listeners` takes it, with a name' })
@@ -26,6 +40,9 @@ export class ScenarioDto {
 
   @IsNestedList(ScenarioUdpSocketDto, { minItems: 0, maxItems: 1000, description: 'UDP sockets, each as `POST /v1/udp/sockets` takes it, with a name' })
   udpSockets?: ScenarioUdpSocketDto[];
+
+  @IsNestedList(ScenarioTcpProxyDto, { minItems: 0, maxItems: 1000, description: 'TCP proxies, each as `POST /v1/tcp/proxies` takes it (inline `faults` included), with a name. A proxy whose entry changed in any way is replaced' })
+  tcpProxies?: ScenarioTcpProxyDto[];
 }
 
 /** What applying a scenario did, by resource name, and the scenario now running. */
