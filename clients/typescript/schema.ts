@@ -1901,6 +1901,12 @@ export interface components {
             };
             /** @description Where it receives clients’ datagrams */
             listen: components["schemas"]["ProxyListenDto"];
+            /**
+             * @description Clients with a mapping at once (each holds an upstream socket, counted in the socket quotas); datagrams from a new client past it, or past a quota, are dropped and counted in `clientsRefused`
+             * @default 1024
+             * @example 1024
+             */
+            maxClients?: number;
             /** @description Where it relays them */
             upstream: components["schemas"]["ProxyUpstreamDto"];
         };
@@ -3436,7 +3442,7 @@ export interface components {
             eventStreams: components["schemas"]["QuotaDto"];
             /** @description Reads waiting at once (`waitMs` > 0) */
             longPolls: components["schemas"]["QuotaDto"];
-            /** @description Sockets the service holds (listeners, connections, UDP sockets) */
+            /** @description Sockets the service holds (listeners, connections, UDP sockets, UDP proxies and their clients’ upstream sockets) */
             sockets: components["schemas"]["QuotaDto"];
             /** @description Sockets the calling API key holds (every socket with an admin key or without authentication) */
             socketsPerKey: components["schemas"]["QuotaDto"];
@@ -4113,6 +4119,11 @@ export interface components {
         };
         UdpProxyCountersDto: {
             /**
+             * @description Datagrams from new clients dropped: the proxy had `maxClients` mappings, or the service or the API key held as many sockets as it may
+             * @example 0
+             */
+            clientsRefused: number;
+            /**
              * @description Datagrams received from clients
              * @example 1
              */
@@ -4178,6 +4189,8 @@ export interface components {
             };
             /** @description Where it receives, with the real port */
             listen?: components["schemas"]["EndpointDto"] | null;
+            /** @example 1024 */
+            maxClients: number;
             /**
              * @example open
              * @enum {string}

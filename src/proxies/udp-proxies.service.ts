@@ -20,7 +20,7 @@ export class UdpProxiesService {
 
   /** Creates the proxy and its faults together: a bad fault leaves no proxy behind. */
   async create(dto: CreateUdpProxyDto, caller: Caller): Promise<UdpProxyDto> {
-    const create = () => this.proxies.create({ listen: dto.listen, upstream: dto.upstream, idleTimeoutMs: dto.idleTimeoutMs, labels: dto.labels, owner: caller.owner });
+    const create = () => this.proxies.create({ listen: dto.listen, upstream: dto.upstream, idleTimeoutMs: dto.idleTimeoutMs, maxClients: dto.maxClients, labels: dto.labels, owner: caller.owner });
     const proxy = await withInlineFaults(dto.faults ?? [], this.faults, caller.owner, matchLimitsOf(this.rules), create, (made) => this.proxies.remove(made.id));
     return this.toDto(proxy);
   }

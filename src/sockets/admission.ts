@@ -25,6 +25,11 @@ export class Admission {
     return this.shuttingDown;
   }
 
+  /** Sockets held, the registry's and those held outside it (a UDP proxy's). */
+  get heldTotal(): number {
+    return this.held;
+  }
+
   /** Sockets `owner` holds. */
   heldBy(owner: string | null): number {
     return this.byOwner.get(owner) ?? 0;

@@ -160,10 +160,34 @@ export class SocketRegistry {
     let datagramBytes = 0;
     for (const socket of this.ofKind('udp-socket')) datagramBytes += socket.buffer.heldBytes;
     return {
-      sockets: this.resources.size,
-      ownSockets: owner === undefined || owner === null ? this.resources.size : this.admission.heldBy(owner),
+      sockets: this.admission.heldTotal,
+      ownSockets: owner === undefined || owner === null ? this.admission.heldTotal : this.admission.heldBy(owner),
       bufferedBytes: this.budget.heldBytes,
       datagramBytes,
+    };
+  }
+
+  /**
+   * Counts a socket held outside the registry (a UDP proxy's, or one of its clients' upstream
+   * sockets) in the socket quotas, as the registry's own are: throws QUOTA_EXCEEDED or
+   * SHUTTING_DOWN when there is no room, and answers the release (a second call does nothing).
+   */
+  holdOutside(owner: string | null): () => void {
+    this.admission.assertRoom(owner);
+    return this.heldOutside(owner);
+  }
+
+  /** `holdOutside` for a socket that arrives on its own (traffic, not a call): null when there is no room. */
+  tryHoldOutside(owner: string | null): (() => void) | null {
+    return this.admission.refusal(owner) === null ? this.heldOutside(owner) : null;
+  }
+
+  private heldOutside(owner: string | null): () => void {
+    this.admission.admit(owner);
+    let held = true;
+    return () => {
+      if (held) this.admission.release(owner);
+      held = false;
     };
   }
 

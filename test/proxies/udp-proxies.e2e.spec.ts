@@ -37,6 +37,21 @@ describe('UDP proxies', () => {
     await Promise.all([client.close(), upstream.close()]);
   });
 
+  it('maxClients bounds the mappings: a new client past it is dropped and counted, those with a mapping are still relayed', async () => {
+    const [upstream, first, second] = await Promise.all([UdpPeer.bind(), UdpPeer.bind(), UdpPeer.bind()]);
+    const proxy = (await t.http.post('/v1/udp/proxies').send({ listen: { port: 0 }, upstream: { host: '127.0.0.1', port: upstream.port }, maxClients: 1 }).expect(201)).body;
+    expect(proxy.maxClients).toBe(1);
+    await first.send('a', proxy.listen.port);
+    expect((await upstream.receive(1))[0].data.toString()).toBe('a');
+    await second.send('b', proxy.listen.port);
+    await eventually(async () => expect((await t.http.get(`/v1/udp/proxies/${proxy.id}`).expect(200)).body.counters).toMatchObject({ datagramsIn: 2, clientsRefused: 1 }));
+    await first.send('c', proxy.listen.port);
+    expect((await upstream.receive(2)).map((d) => d.data.toString())).toEqual(['a', 'c']);
+    expect((await t.http.get(`/v1/udp/proxies/${proxy.id}`).expect(200)).body).toMatchObject({ clients: [{ port: first.port }], counters: { mappingsOpened: 1, clientsRefused: 1 } });
+    await t.http.delete(`/v1/udp/proxies/${proxy.id}`).expect(200);
+    await Promise.all([upstream.close(), first.close(), second.close()]);
+  });
+
   it('the same seed drops the same datagrams, twice', async () => {
     const dropped = async (): Promise<number[]> => {
       const upstream = await UdpPeer.bind();

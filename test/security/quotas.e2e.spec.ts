@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { AddressInfo, Socket, connect, createServer } from 'node:net';
 import { Response } from 'supertest';
 import { SseClient } from '../support/sse-client';
-import { TcpPeer, eventually } from '../support/peers';
+import { TcpPeer, UdpPeer, eventually } from '../support/peers';
 import { startTestApp } from '../support/test-app';
 
 /** POSTs `chunks` as an octet-stream body in chunked transfer encoding (no Content-Length). */
@@ -67,6 +67,31 @@ describe('quotas', () => {
       await t.http.post('/v1/udp/sockets').set(alice).send({}).expect(201);
       await t.http.delete(`/v1/udp/sockets/${bobs.id}`).set(bob).expect(200);
     } finally {
+      await t.close();
+    }
+  });
+
+  it('a UDP proxy and each client’s upstream socket count in the quotas: past them a new client’s datagrams are dropped and counted, and closing the proxy gives every place back', async () => {
+    const t = await startTestApp({ SOCKPLANE_API_KEYS: 'alice:alice-secret-0123456789', SOCKPLANE_MAX_SOCKETS_PER_KEY: '3' });
+    const alice = { authorization: 'Bearer alice-secret-0123456789' };
+    const [upstream, first, second] = await Promise.all([UdpPeer.bind(), UdpPeer.bind(), UdpPeer.bind()]);
+    const used = async (): Promise<number> => (await t.http.get('/v1/limits').set(alice).expect(200)).body.quotas.socketsPerKey.used;
+    try {
+      await t.http.post('/v1/udp/sockets').set(alice).send({}).expect(201);
+      const proxy = (await t.http.post('/v1/udp/proxies').set(alice).send({ listen: { port: 0 }, upstream: { host: '127.0.0.1', port: upstream.port } }).expect(201)).body;
+      expect(await used()).toBe(2);
+      await first.send('one', proxy.listen.port);
+      expect((await upstream.receive(1))[0].data.toString()).toBe('one');
+      expect(await used()).toBe(3);
+      await second.send('two', proxy.listen.port);
+      await eventually(async () => expect((await t.http.get(`/v1/udp/proxies/${proxy.id}`).set(alice).expect(200)).body.counters).toMatchObject({ datagramsIn: 2, relayedUp: 1, clientsRefused: 1 }));
+      expectQuota(await t.http.post('/v1/udp/sockets').set(alice).send({}), 'maxSocketsPerKey');
+      expectQuota(await t.http.post('/v1/udp/proxies').set(alice).send({ listen: { port: 0 }, upstream: { host: '127.0.0.1', port: upstream.port } }), 'maxSocketsPerKey');
+      await t.http.delete(`/v1/udp/proxies/${proxy.id}`).set(alice).expect(200);
+      expect(await used()).toBe(1);
+      expect(upstream.received.map((d) => d.data.toString())).toEqual(['one']);
+    } finally {
+      await Promise.all([upstream.close(), first.close(), second.close()]);
       await t.close();
     }
   });

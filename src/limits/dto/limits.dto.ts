@@ -12,7 +12,7 @@ export class QuotaDto {
 }
 
 export class QuotasDto {
-  @ApiProperty({ type: QuotaDto, description: 'Sockets the service holds (listeners, connections, UDP sockets)' })
+  @ApiProperty({ type: QuotaDto, description: 'Sockets the service holds (listeners, connections, UDP sockets, UDP proxies and their clients’ upstream sockets)' })
   sockets!: QuotaDto;
 
   @ApiProperty({ type: QuotaDto, description: 'Sockets the calling API key holds (every socket with an admin key or without authentication)' })

@@ -16,6 +16,15 @@ export class CreateUdpProxyDto {
   @IsIntegerField({ min: 100, max: 86_400_000, description: 'A client’s mapping (its own upstream socket) closes after this long without a datagram either way', default: 60_000, example: 60000 })
   idleTimeoutMs!: number;
 
+  @IsIntegerField({
+    min: 1,
+    max: 65_536,
+    description: 'Clients with a mapping at once (each holds an upstream socket, counted in the socket quotas); datagrams from a new client past it, or past a quota, are dropped and counted in `clientsRefused`',
+    default: 1024,
+    example: 1024,
+  })
+  maxClients!: number;
+
   @IsLabels()
   labels!: Record<string, string>;
 
@@ -41,6 +50,9 @@ export class UdpProxyCountersDto {
 
   @ApiProperty({ description: 'Client mappings closed for being idle', example: 0 })
   mappingsExpired!: number;
+
+  @ApiProperty({ description: 'Datagrams from new clients dropped: the proxy had `maxClients` mappings, or the service or the API key held as many sockets as it may', example: 0 })
+  clientsRefused!: number;
 }
 
 export class UdpProxyDto {
@@ -61,6 +73,9 @@ export class UdpProxyDto {
 
   @ApiProperty({ example: 60000 })
   idleTimeoutMs!: number;
+
+  @ApiProperty({ example: 1024 })
+  maxClients!: number;
 
   @ApiProperty({ type: [EndpointDto], description: 'Clients with a mapping now' })
   clients!: EndpointDto[];
@@ -87,7 +102,7 @@ export class UdpProxyPageDto {
 }
 
 export function toUdpProxyDto(proxy: UdpProxy, faultIds: string[]): UdpProxyDto {
-  const { datagramsIn, datagramsOut, relayedUp, relayedDown, mappingsOpened, mappingsExpired } = proxy.counters;
+  const { datagramsIn, datagramsOut, relayedUp, relayedDown, mappingsOpened, mappingsExpired, clientsRefused } = proxy.counters;
   return {
     id: proxy.id,
     kind: proxy.kind,
@@ -95,9 +110,10 @@ export function toUdpProxyDto(proxy: UdpProxy, faultIds: string[]): UdpProxyDto 
     listen: toEndpointDto(proxy.local),
     upstream: { ...proxy.upstream },
     idleTimeoutMs: proxy.idleTimeoutMs,
+    maxClients: proxy.maxClients,
     clients: proxy.clients.map((client) => ({ ...client })),
     faults: faultIds,
-    counters: { datagramsIn, datagramsOut, relayedUp, relayedDown, mappingsOpened, mappingsExpired },
+    counters: { datagramsIn, datagramsOut, relayedUp, relayedDown, mappingsOpened, mappingsExpired, clientsRefused },
     labels: { ...proxy.labels },
     createdAt: proxy.createdAt.toISOString(),
   };

@@ -15,6 +15,8 @@ export interface CreateUdpProxyRequest {
   upstream: { host: string; port: number };
   /** A client's mapping (and its upstream socket) goes after this long without a datagram either way. */
   idleTimeoutMs: number;
+  /** Clients with a mapping at once; a new client's datagrams past it are dropped. */
+  maxClients: number;
   labels: Labels;
   owner: string | null;
 }
@@ -24,7 +26,12 @@ interface Mapping {
   client: Endpoint;
   socket: Socket;
   idle: NodeJS.Timeout;
+  /** Gives its socket's place in the socket quotas back. */
+  release: () => void;
 }
+
+/** Takes a place in the socket quotas for a socket that arrives with traffic: its release, or null when there is none. */
+export type SocketHold = () => (() => void) | null;
 
 interface UdpProxyCounters {
   datagramsIn: number;
@@ -33,6 +40,7 @@ interface UdpProxyCounters {
   relayedDown: number;
   mappingsOpened: number;
   mappingsExpired: number;
+  clientsRefused: number;
 }
 
 /**
@@ -44,7 +52,7 @@ interface UdpProxyCounters {
 export class UdpProxy {
   readonly kind = 'udp-proxy';
   readonly createdAt = new Date();
-  readonly counters: UdpProxyCounters = { datagramsIn: 0, datagramsOut: 0, relayedUp: 0, relayedDown: 0, mappingsOpened: 0, mappingsExpired: 0 };
+  readonly counters: UdpProxyCounters = { datagramsIn: 0, datagramsOut: 0, relayedUp: 0, relayedDown: 0, mappingsOpened: 0, mappingsExpired: 0, clientsRefused: 0 };
   private readonly mappings = new Map<string, Mapping>();
   private readonly faults = new DatagramFaults([]);
   private phase: 'open' | 'closed' = 'open';
@@ -58,7 +66,12 @@ export class UdpProxy {
     readonly upstream: { host: string; port: number },
     private readonly upstreamAddress: string,
     readonly idleTimeoutMs: number,
+    readonly maxClients: number,
     private readonly socket: Socket,
+    /** Each client's upstream socket is a socket the service holds: it takes a place in the quotas, or the client is refused. */
+    private readonly holdSocket: SocketHold,
+    /** Gives the proxy's own socket's place in the quotas back once it closes. */
+    private readonly releaseOwn: () => void,
   ) {
     socket.on('message', (datagram, from) => this.fromClient(datagram, from));
     socket.on('error', () => undefined);
@@ -98,11 +111,16 @@ export class UdpProxy {
     this.faults.dispose();
     for (const key of [...this.mappings.keys()]) this.closeMapping(key, false);
     this.socket.close();
+    this.releaseOwn();
   }
 
   private fromClient(datagram: Buffer, from: RemoteInfo): void {
     this.counters.datagramsIn++;
     const mapping = this.mappingFor(from);
+    if (mapping === null) {
+      this.counters.clientsRefused++;
+      return;
+    }
     this.touch(mapping);
     this.faults.pass('fromPeer', datagram, (copy) => {
       if (this.phase === 'closed' || !this.mappings.has(keyOf(mapping.client))) return;
@@ -121,14 +139,18 @@ export class UdpProxy {
     });
   }
 
-  private mappingFor(from: RemoteInfo): Mapping {
+  /** The client's mapping, opened on its first datagram; null when the proxy or the quotas have no room for one more. */
+  private mappingFor(from: RemoteInfo): Mapping | null {
     const client: Endpoint = { address: from.address, port: from.port, family: from.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     const key = keyOf(client);
     const existing = this.mappings.get(key);
     if (existing) return existing;
+    if (this.mappings.size >= this.maxClients) return null;
+    const release = this.holdSocket();
+    if (release === null) return null;
     const socket = createSocket(isIP(this.upstreamAddress) === 6 ? 'udp6' : 'udp4');
     socket.on('error', () => undefined);
-    const mapping: Mapping = { client, socket, idle: setTimeout(() => this.closeMapping(key, true), this.idleTimeoutMs) };
+    const mapping: Mapping = { client, socket, idle: setTimeout(() => this.closeMapping(key, true), this.idleTimeoutMs), release };
     // Not connected (a send before `connect` completes throws): replies from anyone but the upstream are ignored instead.
     socket.on('message', (datagram, sender) => {
       if (sender.address === this.upstreamAddress && sender.port === this.upstream.port) this.fromUpstream(mapping, datagram);
@@ -148,6 +170,7 @@ export class UdpProxy {
     this.mappings.delete(key);
     clearTimeout(mapping.idle);
     mapping.socket.close();
+    mapping.release();
     if (expired) this.counters.mappingsExpired++;
   }
 }
@@ -170,9 +193,11 @@ export class UdpProxies {
     const upstreamFamily = isIP(request.upstream.host) === 6 ? 6 : isIP(request.upstream.host) === 4 ? 4 : family;
     const upstreamAddress = await this.registry.datagramDestination(request.upstream.host, request.upstream.port, upstreamFamily);
     this.registry.assertBindAllowed(request.listen.host, request.listen.port);
+    const releaseOwn = this.registry.holdOutside(request.owner);
     const { id, seq } = this.registry.nextId('up');
     const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
-    const proxy = new UdpProxy(id, seq, request.owner, request.labels, request.upstream, upstreamAddress, request.idleTimeoutMs, socket);
+    const hold: SocketHold = () => this.registry.tryHoldOutside(request.owner);
+    const proxy = new UdpProxy(id, seq, request.owner, request.labels, request.upstream, upstreamAddress, request.idleTimeoutMs, request.maxClients, socket, hold, releaseOwn);
     try {
       await proxy.bind(request.listen.host, request.listen.port);
     } catch (err) {
