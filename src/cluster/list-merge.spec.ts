@@ -77,13 +77,8 @@ describe('renderMergedPage', () => {
 });
 
 describe('the keyed page form', () => {
-  const listPage: ListPage = {
-    items: [
-      { id: 'tl_aaaaaa_0000010123456789', createdAt: '2026-12-07T10:00:01.000Z', labels: { note: 'two\nlines' } } as ListPage['items'][number],
-      { id: 'tl_aaaaaa_0000020123456789', createdAt: '2026-12-07T10:00:02.000Z' },
-    ],
-    nextCursor: encodeCursor(2),
-  };
+  const labelled = { id: 'tl_aaaaaa_0000010123456789', createdAt: '2026-12-07T10:00:01.000Z', labels: { note: 'two\nlines' } };
+  const listPage: ListPage = { items: [labelled, { id: 'tl_aaaaaa_0000020123456789', createdAt: '2026-12-07T10:00:02.000Z' }], nextCursor: encodeCursor(2) };
 
   it('reads back each item’s keys and the JSON it serializes to, line feeds in its strings included', () => {
     const read = parseKeyedPage('aaaaaa', serializeKeyedPage(listPage));
