@@ -16,9 +16,9 @@ export interface ListPage {
 
 /** An item of a page with the keys the merge sorts it by, beside its JSON as its node wrote it. */
 export interface PageEntry {
-  id: string;
-  createdAt: string;
-  json: string;
+  readonly id: string;
+  readonly createdAt: string;
+  readonly json: string;
 }
 
 /** One node's page of a list, as it answered. */
@@ -39,9 +39,18 @@ export function isListPage(payload: unknown): payload is ListPage {
   return typeof payload === 'object' && payload !== null && Array.isArray((payload as ListPage).items) && 'nextCursor' in payload;
 }
 
-/** The page's items as entries, each serialized as the whole page would serialize it. */
+/**
+ * The items of a page this node made as entries, each serialized as the whole page would
+ * serialize it, when the merge takes it: most of a node's page is not taken.
+ */
 export function toEntries(items: readonly ListItem[]): PageEntry[] {
-  return items.map((item) => ({ id: item.id, createdAt: item.createdAt ?? '', json: JSON.stringify(item) }));
+  return items.map((item) => ({
+    id: item.id,
+    createdAt: item.createdAt ?? '',
+    get json() {
+      return JSON.stringify(item);
+    },
+  }));
 }
 
 /**
