@@ -98,8 +98,9 @@ export class ClusterRouter {
     });
     // A page is complete once the route made it: the gathered list merges it with the others'.
     fastify.addHook('preSerialization', async (request, reply, payload) => {
+      const gathering = gatherings.get(request);
       if (keyedPageRequests.has(request)) this.answerKeyed(reply, payload);
-      else if (gatherings.has(request)) await this.answerGathered(request, reply, payload);
+      else if (gathering !== undefined) await this.answerGathered(gathering, reply, payload);
       return payload;
     });
     // Creates at preValidation, where their body is parsed: placement and quota read it.
@@ -296,10 +297,7 @@ export class ClusterRouter {
    * their items' JSON is copied, never parsed. A refusal of this node's route is the answer as
    * it is; a refusal of another node's (a 4xx every node would give) is relayed.
    */
-  private async answerGathered(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<void> {
-    const gathering = gatherings.get(request);
-    gatherings.delete(request);
-    if (gathering === undefined) return;
+  private async answerGathered(gathering: Gathering, reply: FastifyReply, payload: unknown): Promise<void> {
     if (reply.statusCode !== 200 || !isListPage(payload)) {
       gathering.abort.abort();
       return;
