@@ -37,22 +37,25 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
   };
 }
 
-async function timed(client: HttpClient, method: string, path: string, body?: string): Promise<number> {
+async function timed(client: HttpClient, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<number> {
   const start = performance.now();
-  const response = await client.send(method, path, body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } });
+  const response = await client.send(method, path, body === undefined ? { headers } : { body, headers: { ...headers, 'content-type': 'application/json' } });
   if (response.status !== 200) throw new Error(`${method} ${path} answered ${response.status}: ${response.body.toString()}`);
   return performance.now() - start;
 }
 
-/** The bare proxy (bench/bare-proxy.ts) in front of `target`, on 127.0.0.5. */
-async function startBareProxy(target: string): Promise<{ client: HttpClient; pid: number; stop(): Promise<void> }> {
+/**
+ * A bare forwarder in front of `target`, on 127.0.0.5: `bare-proxy` (Fastify + reply-from,
+ * bench/bare-proxy.ts) or `bare-pipe` (a `net` pipe, bench/bare-pipe.ts).
+ */
+async function startBare(script: 'bare-proxy' | 'bare-pipe', target: string): Promise<{ client: HttpClient; pid: number; stop(): Promise<void> }> {
   const host = '127.0.0.5';
   const port = await freePort(host);
-  const child = spawn(process.execPath, [join(__dirname, '..', 'bare-proxy.js'), target, host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, '..', `${script}.js`), target, host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
   while (!output.includes('ready')) {
-    if (child.exitCode !== null) throw new Error(`the bare proxy exited:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${script} exited:\n${output}`);
     await once(child.stdout ?? child, 'data');
   }
   const client = new HttpClient(host, port);
@@ -67,15 +70,13 @@ async function startBareProxy(target: string): Promise<{ client: HttpClient; pid
   };
 }
 
-/** Latencies of `calls` sequential calls to each of two targets, alternating in batches of 50 so both see the same machine. */
-async function alternate(calls: number, first: () => Promise<number>, second: () => Promise<number>): Promise<[number[], number[]]> {
-  const a: number[] = [];
-  const b: number[] = [];
-  while (a.length < calls) {
-    for (let i = 0; i < 50; i++) a.push(await first());
-    for (let i = 0; i < 50; i++) b.push(await second());
+/** Latencies of `calls` sequential calls to each target, taking turns in batches of 50 so that all see the same machine. */
+async function alternate(calls: number, ...targets: (() => Promise<number>)[]): Promise<number[][]> {
+  const samples = targets.map((): number[] => []);
+  while (samples[0].length < calls) {
+    for (const [index, target] of targets.entries()) for (let i = 0; i < 50; i++) samples[index].push(await target());
   }
-  return [a, b];
+  return samples;
 }
 
 /**
@@ -109,27 +110,35 @@ export const cluster: Scenario = {
         }
       }
 
-      const proxy = await startBareProxy(b.origin);
+      const proxy = await startBare('bare-proxy', b.origin);
+      const pipe = await startBare('bare-pipe', b.origin);
       const connection = await connectTcp(b, sink.server.port);
       const sendPath = `/v1/tcp/connections/${connection.id}/send`;
+      const sendLocal = (): Promise<number> => timed(b, 'POST', sendPath, SEND_BODY);
+      const sendForwarded = (): Promise<number> => timed(a, 'POST', sendPath, SEND_BODY);
+      const sendProxied = (): Promise<number> => timed(proxy.client, 'POST', sendPath, SEND_BODY);
+      // The pipe does not touch the request: it carries the Host B allows.
+      const sendPiped = (): Promise<number> => timed(pipe.client, 'POST', sendPath, SEND_BODY, { host: `${b.host}:${b.port}` });
       const warmUp = Math.min(1000, volumes.roundTrips);
-      await alternate(warmUp, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
-      // CPU the nodes spend per call, which a loaded machine changes less than latency: B alone for a local send, A and B for a forwarded one.
+      await alternate(warmUp, sendLocal, sendForwarded, sendProxied, sendPiped);
+      // CPU the processes spend per call, which a loaded machine changes less than latency: B alone for a local send, A and B for a forwarded one.
       const [aNode, bNode] = nodes;
-      const cpuOf = async (calls: number, via: HttpClient): Promise<{ a: number; b: number }> => {
-        const [a0, b0] = [cpuSeconds(aNode.pid), cpuSeconds(bNode.pid)];
-        for (let i = 0; i < calls; i++) await timed(via, 'POST', sendPath, SEND_BODY);
-        return { a: ((cpuSeconds(aNode.pid) - a0) * 1e6) / calls, b: ((cpuSeconds(bNode.pid) - b0) * 1e6) / calls };
+      const cpuOf = async (calls: number, send: () => Promise<number>, forwarder = aNode.pid): Promise<{ a: number; b: number }> => {
+        const [a0, b0] = [cpuSeconds(forwarder), cpuSeconds(bNode.pid)];
+        for (let i = 0; i < calls; i++) await send();
+        return { a: ((cpuSeconds(forwarder) - a0) * 1e6) / calls, b: ((cpuSeconds(bNode.pid) - b0) * 1e6) / calls };
       };
-      const localCpu = await cpuOf(volumes.roundTrips, b);
-      const forwardedCpu = await cpuOf(volumes.roundTrips, a);
-      const proxyCpu0 = cpuSeconds(proxy.pid);
-      for (let i = 0; i < volumes.roundTrips; i++) await timed(proxy.client, 'POST', sendPath, SEND_BODY);
-      const proxyCpu = ((cpuSeconds(proxy.pid) - proxyCpu0) * 1e6) / volumes.roundTrips;
-      log(`cluster: CPU per send: local ${localCpu.b.toFixed(0)} µs on B; forwarded ${forwardedCpu.a.toFixed(0)} µs on A + ${forwardedCpu.b.toFixed(0)} µs on B; bare proxy ${proxyCpu.toFixed(0)} µs`);
-      const [local, forwarded] = await alternate(volumes.roundTrips, () => timed(b, 'POST', sendPath, SEND_BODY), () => timed(a, 'POST', sendPath, SEND_BODY));
-      const [forwardedBeside, proxied] = await alternate(volumes.roundTrips, () => timed(a, 'POST', sendPath, SEND_BODY), () => timed(proxy.client, 'POST', sendPath, SEND_BODY));
+      const localCpu = await cpuOf(volumes.roundTrips, sendLocal);
+      const forwardedCpu = await cpuOf(volumes.roundTrips, sendForwarded);
+      const proxyCpu = await cpuOf(volumes.roundTrips, sendProxied, proxy.pid);
+      const pipeCpu = await cpuOf(volumes.roundTrips, sendPiped, pipe.pid);
+      log(
+        `cluster: CPU per send: local ${localCpu.b.toFixed(0)} µs on B; forwarded ${forwardedCpu.a.toFixed(0)} µs on A + ${forwardedCpu.b.toFixed(0)} µs on B; ` +
+          `bare proxy ${proxyCpu.a.toFixed(0)} µs + ${proxyCpu.b.toFixed(0)} µs on B; bare L4 pipe ${pipeCpu.a.toFixed(0)} µs + ${pipeCpu.b.toFixed(0)} µs on B`,
+      );
+      const [local, forwarded, proxied, piped] = await alternate(volumes.roundTrips, sendLocal, sendForwarded, sendProxied, sendPiped);
       await proxy.stop();
+      await pipe.stop();
       await resetConnection(b, connection.id);
 
       const label = 'bench:cluster-list';
@@ -154,7 +163,8 @@ export const cluster: Scenario = {
 
       const p = (samples: number[], at: number): number => percentile(samples, at);
       log(
-        `cluster: send local p50 ${p(local, 50).toFixed(3)} ms p99 ${p(local, 99).toFixed(3)}, forwarded p50 ${p(forwarded, 50).toFixed(3)} ms p99 ${p(forwarded, 99).toFixed(3)}; ` +
+        `cluster: send local p50 ${p(local, 50).toFixed(3)} ms p99 ${p(local, 99).toFixed(3)}, forwarded p50 ${p(forwarded, 50).toFixed(3)} ms p99 ${p(forwarded, 99).toFixed(3)}, ` +
+          `bare proxy p50 ${p(proxied, 50).toFixed(3)} ms, bare L4 pipe p50 ${p(piped, 50).toFixed(3)} ms; ` +
           `list page of ${PAGE} one node p50 ${p(oneNode, 50).toFixed(3)} ms, three nodes p50 ${p(gathered, 50).toFixed(3)} ms`,
       );
       return [
@@ -163,9 +173,25 @@ export const cluster: Scenario = {
         {
           scenario: 'send 64 B forwarded by node A to node B’s connection, p50, against a bare proxy',
           unit: 'ms',
-          sockplane: p(forwardedBeside, 50),
+          sockplane: p(forwarded, 50),
           baseline: p(proxied, 50),
           baselineName: 'bare Fastify + reply-from in front of B',
+          target: null,
+        },
+        {
+          scenario: 'send 64 B forwarded by node A to node B’s connection, p50, against a bare L4 pipe',
+          unit: 'ms',
+          sockplane: p(forwarded, 50),
+          baseline: p(piped, 50),
+          baselineName: 'a `net` pipe in front of B',
+          target: null,
+        },
+        {
+          scenario: 'send 64 B through a bare L4 pipe in front of B (the floor of a forward), p50',
+          unit: 'ms',
+          sockplane: p(piped, 50),
+          baseline: p(local, 50),
+          baselineName: 'the same send on node B',
           target: null,
         },
         {

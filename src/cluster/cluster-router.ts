@@ -11,7 +11,7 @@ import { findApiKey } from '../auth/api-keys';
 import { ApiKey } from '../config/api-keys';
 import { SOCKET_KINDS } from '../sockets/socket-events';
 import { IdOwner, NODE_ID, ResourceIds } from '../sockets/ids';
-import { ClusterCursor, FIRST_PAGE, ListItem, NodePage, decodeClusterCursor, mergePages, nodeCursor } from './list-merge';
+import { ClusterCursor, FIRST_PAGE, KEYED_PAGE_TYPE, ListPage, NodePage, decodeClusterCursor, isListPage, mergePages, nodeCursor, parseKeyedPage, renderMergedPage, serializeKeyedPage, toEntries } from './list-merge';
 import { KnownNode, Membership } from './membership';
 
 /** The header a node forwards calls with; from anyone without the secret it is dropped. */
@@ -37,8 +37,32 @@ export interface ClusterRouterOptions {
   answerGraceMs: number;
 }
 
+/**
+ * The header with which a node asks another for a list page in the keyed form
+ * (`KEYED_PAGE_TYPE`); from anyone without the secret it is dropped.
+ */
+export const CLUSTER_PAGE_HEADER = 'sockplane-cluster-page';
+
 /** Requests another node forwarded with the right secret: answered here, never forwarded again. */
 const fromPeers = new WeakSet<FastifyRequest>();
+
+/** List requests of another node that asked for the keyed form of the page. */
+const keyedPageRequests = new WeakSet<FastifyRequest>();
+
+/** A list being gathered: the other nodes' pages on their way while this node's own route makes its page. */
+interface Gathering {
+  cursor: ClusterCursor;
+  /** Whether this node's own page is part of the list (its items are not all given yet). */
+  ownPage: boolean;
+  /** The other nodes asked, and their answers in the same order. */
+  nodes: readonly KnownNode[];
+  answers: Promise<(NodePage | Refusal | null)[]>;
+  limit: number | undefined;
+  /** Called off when this node's own route refused the request. */
+  abort: AbortController;
+}
+
+const gatherings = new WeakMap<FastifyRequest, Gathering>();
 
 /** Headers a list's fan-out passes on: who is asking, and for what. */
 const FAN_OUT_HEADERS = ['authorization', 'accept', 'x-request-id'];
@@ -72,6 +96,13 @@ export class ClusterRouter {
       this.authenticatePeer(request);
       return this.routeByPath(request, reply);
     });
+    // A page is complete once the route made it: the gathered list merges it with the others'.
+    fastify.addHook('preSerialization', async (request, reply, payload) => {
+      const gathering = gatherings.get(request);
+      if (keyedPageRequests.has(request)) this.answerKeyed(reply, payload);
+      else if (gathering !== undefined) await this.answerGathered(gathering, reply, payload);
+      return payload;
+    });
     // Creates at preValidation, where their body is parsed: placement and quota read it.
     fastify.addHook('preValidation', async (request, reply) => this.routeCreate(request, reply));
   }
@@ -82,11 +113,15 @@ export class ClusterRouter {
   }
 
   private authenticatePeer(request: FastifyRequest): void {
+    const pageForm = request.headers[CLUSTER_PAGE_HEADER];
+    delete request.headers[CLUSTER_PAGE_HEADER];
     const header = request.headers[CLUSTER_SECRET_HEADER];
     if (header === undefined) return;
     delete request.headers[CLUSTER_SECRET_HEADER];
     const given = Buffer.from(Array.isArray(header) ? header.join(',') : header);
-    if (given.length === this.secret.length && timingSafeEqual(given, this.secret)) fromPeers.add(request);
+    if (given.length !== this.secret.length || !timingSafeEqual(given, this.secret)) return;
+    fromPeers.add(request);
+    if (pageForm === KEYED_PAGE_TYPE && request.method === 'GET' && this.options.collectionRoutes.has(request.routeOptions.url ?? '')) keyedPageRequests.add(request);
   }
 
   /** A call for another node's resource goes there; a list is gathered. Another node's call is answered here. */
@@ -94,7 +129,7 @@ export class ClusterRouter {
     if (fromPeers.has(request) || !request.url.startsWith('/v1/')) return undefined;
     const owner = ownerInPath(request.url);
     if (owner !== null) return owner.node === this.membership.nodeId ? undefined : this.forward(request, reply, owner.node);
-    if (request.method === 'GET' && this.options.collectionRoutes.has(request.routeOptions.url ?? '')) return this.gather(request, reply);
+    if (request.method === 'GET' && this.options.collectionRoutes.has(request.routeOptions.url ?? '')) this.gather(request);
     return undefined;
   }
 
@@ -230,40 +265,78 @@ export class ClusterRouter {
     return reply;
   }
 
-  /** A list through any node: every live node's page, merged in creation order, with one cursor. */
-  private async gather(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const query = { ...(request.query as Record<string, string | string[]>) };
+  /**
+   * A list through any node: the other live nodes are asked for their pages (in the keyed form)
+   * at once, and this node's own page is made by the route itself, with the key check,
+   * validation and filters of a single node; `answerGathered` merges them when it is made. The
+   * request's cluster cursor becomes this node's own cursor on the way.
+   */
+  private gather(request: FastifyRequest): void {
+    const query = request.query as Record<string, string | string[]>;
     const cursor: ClusterCursor = typeof query.cursor === 'string' ? decodeClusterCursor(query.cursor) : FIRST_PAGE;
     delete query.cursor;
-    const nodes = this.membership.live().filter((node) => !cursor.done.includes(node.nodeId));
+    const shared = { ...query };
+    const own = nodeCursor(cursor, this.membership.nodeId);
+    if (own !== undefined) query.cursor = own;
+    const nodes = this.membership.live().filter((node) => node.nodeId !== this.membership.nodeId && !cursor.done.includes(node.nodeId));
     const path = request.url.split('?')[0];
-    const headers: Record<string, string> = { [CLUSTER_SECRET_HEADER]: this.options.secret };
+    const headers: Record<string, string> = { [CLUSTER_SECRET_HEADER]: this.options.secret, [CLUSTER_PAGE_HEADER]: KEYED_PAGE_TYPE };
     for (const name of FAN_OUT_HEADERS) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const answers = await Promise.all(nodes.map((node) => this.pageOf(node, path, query, nodeCursor(cursor, node.nodeId), headers)));
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.options.listDeadlineMs)]);
+    const answers = Promise.all(nodes.map((node) => this.pageOf(node, path, shared, nodeCursor(cursor, node.nodeId), headers, signal)));
+    const limit = typeof shared.limit === 'string' ? Number(shared.limit) : undefined;
+    gatherings.set(request, { cursor, ownPage: !cursor.done.includes(this.membership.nodeId), nodes, answers, limit, abort });
+  }
+
+  /**
+   * This node's page, made by its route, merged with the other nodes' into the list's answer:
+   * their items' JSON is copied, never parsed. A refusal of this node's route is the answer as
+   * it is; a refusal of another node's (a 4xx every node would give) is relayed.
+   */
+  private async answerGathered(gathering: Gathering, reply: FastifyReply, payload: unknown): Promise<void> {
+    if (reply.statusCode !== 200 || !isListPage(payload)) {
+      gathering.abort.abort();
+      return;
+    }
+    const answers = await gathering.answers;
     const refusal = answers.find((answer): answer is Refusal => answer !== null && 'status' in answer);
-    if (refusal) return reply.status(refusal.status).headers(refusal.headers).send(refusal.body);
-    const pages = answers.filter((answer): answer is NodePage => answer !== null && 'items' in answer);
-    const missingNodes = nodes.filter((_node, index) => answers[index] === null).map((node) => node.nodeId);
-    const limit = typeof query.limit === 'string' ? Number(query.limit) : undefined;
-    const merged = mergePages(pages, cursor, missingNodes, limit);
-    return reply.status(200).send(missingNodes.length > 0 ? { ...merged, partial: true, missingNodes } : merged);
+    if (refusal) {
+      reply.status(refusal.status).headers(refusal.headers).serializer(() => refusal.body);
+      return;
+    }
+    const pages = answers.filter((answer): answer is NodePage => answer !== null && 'entries' in answer);
+    if (gathering.ownPage) pages.unshift({ node: this.membership.nodeId, entries: toEntries(payload.items), nextCursor: payload.nextCursor });
+    const missingNodes = gathering.nodes.filter((_node, index) => answers[index] === null).map((node) => node.nodeId);
+    const text = renderMergedPage(mergePages(pages, gathering.cursor, missingNodes, gathering.limit), missingNodes);
+    reply.serializer(() => text);
+  }
+
+  /** Another node's list request gets its page in the keyed form, which it merges without parsing the items. */
+  private answerKeyed(reply: FastifyReply, payload: unknown): void {
+    if (reply.statusCode !== 200 || !isListPage(payload)) return;
+    reply.type(KEYED_PAGE_TYPE).serializer((page: ListPage) => serializeKeyedPage(page));
   }
 
   /** One node's page; its refusal (a 4xx every node would give) as it is; null when it did not answer in time. */
-  private async pageOf(node: KnownNode, path: string, query: Record<string, string | string[]>, cursor: string | undefined, headers: Record<string, string>): Promise<NodePage | Refusal | null> {
+  private async pageOf(
+    node: KnownNode,
+    path: string,
+    query: Record<string, string | string[]>,
+    cursor: string | undefined,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<NodePage | Refusal | null> {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) for (const one of [value].flat()) search.append(name, one);
     if (cursor !== undefined) search.set('cursor', cursor);
     try {
-      const response = await this.agent.request({ origin: node.apiUrl, method: 'GET', path: `${path}?${search}`, headers, signal: AbortSignal.timeout(this.options.listDeadlineMs) });
-      if (response.statusCode === 200) {
-        const page = (await response.body.json()) as { items: ListItem[]; nextCursor: string | null };
-        return { node: node.nodeId, items: page.items, nextCursor: page.nextCursor };
-      }
+      const response = await this.agent.request({ origin: node.apiUrl, method: 'GET', path: `${path}?${search}`, headers, signal });
       const text = await response.body.text();
+      if (response.statusCode === 200) return response.headers['content-type'] === KEYED_PAGE_TYPE ? parseKeyedPage(node.nodeId, text) : null;
       if (response.statusCode >= 500) return null;
       return { status: response.statusCode, headers: { 'content-type': String(response.headers['content-type'] ?? PROBLEM_CONTENT_TYPE) }, body: text };
     } catch {

@@ -201,6 +201,44 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     }
   });
 
+  it('the keyed page form is for nodes only: from outside its header is dropped; a node asking with the secret gets each item’s keys and JSON', async () => {
+    const created = await api(b).post('/v1/tcp/listeners').set(asAlice).send({ host: b.host, port: 0, labels: { list: 'keyed' } }).expect(201);
+    try {
+      const asked = { ...asAlice, 'sockplane-cluster-page': 'application/vnd.sockplane.keyed-page' };
+      const outside = await api(b).get('/v1/tcp/listeners').query({ label: 'list:keyed' }).set(asked).expect(200);
+      expect(outside.headers['content-type']).toMatch(/^application\/json/);
+      const json = await api(b).get('/v1/tcp/listeners').query({ label: 'list:keyed' }).set({ ...asAlice, 'sockplane-cluster-secret': CLUSTER_SECRET }).expect(200);
+      const keyed = await api(b)
+        .get('/v1/tcp/listeners')
+        .query({ label: 'list:keyed' })
+        .set({ ...asked, 'sockplane-cluster-secret': CLUSTER_SECRET })
+        .buffer(true)
+        .parse((res, done) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => done(null, text));
+        })
+        .expect(200);
+      expect(keyed.headers['content-type']).toBe('application/vnd.sockplane.keyed-page');
+      const [head, ...lines] = (keyed.body as string).split('\n');
+      expect(JSON.parse(head)).toEqual({ nextCursor: null, keys: [[created.body.id, created.body.createdAt]] });
+      expect(lines).toEqual([JSON.stringify(json.body.items[0])]);
+    } finally {
+      await api(b).delete(`/v1/tcp/listeners/${created.body.id}`).set(asAlice).expect(200);
+    }
+  });
+
+  it('a list through any node refuses what a single node refuses: a limit out of range, a cursor it did not give, no key', async () => {
+    for (const via of nodes) {
+      const tooMany = await api(via).get('/v1/tcp/listeners').query({ limit: 0 }).set(asAlice).expect(400);
+      expect(tooMany.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      const forged = await api(via).get('/v1/tcp/listeners').query({ cursor: 'c1.e30' }).set(asAlice).expect(400);
+      expect(forged.body).toMatchObject({ code: 'INVALID_CURSOR' });
+      await api(via).get('/v1/tcp/listeners').expect(401);
+    }
+  });
+
   it('placement: spread makes the socket on the least loaded node; a node that is not live is refused', async () => {
     const held = await Promise.all(
       [a, a, b].map((node) => api(node).post('/v1/tcp/listeners').set(asAlice).send({ host: node.host, port: 0 }).expect(201)),
