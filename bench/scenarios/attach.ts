@@ -113,25 +113,36 @@ async function relayPush({ baseline }: BenchContext, relay: HttpClient, total: n
   return megabytesPerSecond(total, elapsed);
 }
 
-/** One transfer's throughput, and the CPU the service and the bench's client spent on it per MiB. */
+/** One transfer's throughput, and the CPU each of its processes spent on it per MiB. */
 interface Measured {
   mbps: number;
+  /** sockplane, or the bare ws relay's process (none for raw `net`). */
   serviceMsPerMiB: number;
+  /** The bench, which reads or sends. */
   clientMsPerMiB: number;
+  /** The baseline process: the streaming peer of a drain, the sink of a push and of raw `net`. */
+  peerMsPerMiB: number;
 }
 
 /**
- * Runs one transfer of `total` bytes and takes the service's CPU (from /proc, every thread) and
- * the client's (this process) around it: on a machine others load, CPU per MiB moves far less
- * than MB/s, which also counts the time each process waited for a core.
+ * Runs one transfer of `total` bytes and takes the CPU of the server in the middle (from /proc,
+ * every thread), of the peer (the baseline process) and of the client (this process) around it:
+ * on a machine others load, CPU per MiB moves far less than MB/s, which also counts the time
+ * each process waited for a core; and their sum says how fast two cores could move the bytes.
  */
-async function measured(servicePid: number, total: number, transfer: () => Promise<number>): Promise<Measured> {
-  const serviceBefore = cpuSeconds(servicePid);
+async function measured(pids: { server: number | null; peer: number }, total: number, transfer: () => Promise<number>): Promise<Measured> {
+  const serverBefore = pids.server === null ? 0 : cpuSeconds(pids.server);
+  const peerBefore = cpuSeconds(pids.peer);
   const clientBefore = process.cpuUsage();
   const mbps = await transfer();
   const client = process.cpuUsage(clientBefore);
-  const mib = total / (1024 * 1024);
-  return { mbps, serviceMsPerMiB: ((cpuSeconds(servicePid) - serviceBefore) * 1000) / mib, clientMsPerMiB: (client.user + client.system) / 1000 / mib };
+  const msPerMiB = (seconds: number): number => (seconds * 1000) / (total / (1024 * 1024));
+  return {
+    mbps,
+    serviceMsPerMiB: pids.server === null ? 0 : msPerMiB(cpuSeconds(pids.server) - serverBefore),
+    clientMsPerMiB: msPerMiB((client.user + client.system) / 1e6),
+    peerMsPerMiB: msPerMiB(cpuSeconds(pids.peer) - peerBefore),
+  };
 }
 
 /**
@@ -141,14 +152,14 @@ async function measured(servicePid: number, total: number, transfer: () => Promi
 export const attach: Scenario = {
   name: 'attach',
   async run(context: BenchContext) {
-    const { volumes, log, service } = context;
+    const { volumes, log, service, baseline } = context;
     const total = volumes.streamBytes;
     const mib = total / (1024 * 1024);
     // One relay process for the whole scenario, warmed up by round 0 as the service is.
     const relayProcess = await Baseline.start();
     const relay = new HttpClient(LOOPBACK, relayProcess.httpPort);
     const measures = {
-      raw: { pid: service.pid, run: () => rawNet(context) },
+      raw: { pid: null, run: () => rawNet(context) },
       attachDrained: { pid: service.pid, run: () => attachDrain(context, total) },
       relayDrained: { pid: relayProcess.pid, run: () => relayDrain(context, relay, total) },
       httpDrained: { pid: service.pid, run: () => drain(context, total) },
@@ -164,7 +175,7 @@ export const attach: Scenario = {
       // Round 0 warms up (V8 optimises the paths, TCP grows its windows) and is not kept.
       for (let round = 0; round <= volumes.streamRounds; round++) {
         for (const name of names) {
-          const figure = await measured(measures[name].pid, total, measures[name].run);
+          const figure = await measured({ server: measures[name].pid, peer: baseline.pid }, total, measures[name].run);
           if (round > 0) rounds[name].push(figure);
         }
       }
@@ -175,7 +186,10 @@ export const attach: Scenario = {
     const median = (name: Name, of: keyof Measured = 'mbps'): number => percentile(rounds[name].map((m) => m[of]), 50);
     const each = (name: Name): string => (rounds[name].length > 1 ? ` (${rounds[name].map((m) => m.mbps.toFixed(0)).join(', ')})` : '');
     const figure = (label: string, name: Name): string => `${label} ${median(name).toFixed(0)}${each(name)}`;
-    const cpu = (name: Name): string => `${median(name, 'serviceMsPerMiB').toFixed(2)} ms server, ${median(name, 'clientMsPerMiB').toFixed(2)} ms client`;
+    const cpu = (name: Name): string => {
+      const [server, client, peer] = [median(name, 'serviceMsPerMiB'), median(name, 'clientMsPerMiB'), median(name, 'peerMsPerMiB')];
+      return `${server.toFixed(2)} ms server, ${client.toFixed(2)} ms client, ${peer.toFixed(2)} ms peer (sum ${(server + client + peer).toFixed(2)})`;
+    };
     const ratio = (name: Name, to: Name = 'raw'): string => (median(name) / median(to)).toFixed(2);
     log(
       `attach, MB/s: ${figure('raw net', 'raw')}, ${figure('attach drain', 'attachDrained')}, ${figure('bare ws relay drain', 'relayDrained')}, ` +
@@ -189,7 +203,7 @@ export const attach: Scenario = {
         `attach push ${cpu('attachPushed')}, ${ratio('attachPushed')} (${ratio('attachPushed', 'relayPushed')} of the bare ws relay); ` +
         `bare ws relay push ${cpu('relayPushed')}, ${ratio('relayPushed')}; ` +
         `attach push with random masks ${cpu('attachPushedMasked')}, ${ratio('attachPushedMasked')}; HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; ` +
-        `raw net ${median('raw', 'clientMsPerMiB').toFixed(2)} ms client`,
+        `raw net ${cpu('raw')}`,
     );
     const row = (scenario: string, name: Name, target: boolean): ResultRow => ({
       scenario,
