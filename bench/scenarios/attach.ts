@@ -5,6 +5,7 @@ import { BenchContext, Scenario } from '../lib/context';
 import { HttpClient } from '../lib/http';
 import { Baseline, LOOPBACK, cpuSeconds } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
+import { connectTo, writeAll } from '../lib/peers';
 import { drain, push, rawNet } from './streams';
 
 /** Bytes per WebSocket message the client sends. */
@@ -113,6 +114,24 @@ async function relayPush({ baseline }: BenchContext, relay: HttpClient, total: n
   return megabytesPerSecond(total, elapsed);
 }
 
+/**
+ * Raw `net` through a third process that only pipes one connection into another (the baseline's
+ * bare `pipe()` proxy, in the relay's process): what a relay of any protocol costs on this
+ * machine before WebSocket framing, the second hop through the kernel and a third process.
+ */
+async function rawNetThroughPipe({ baseline }: BenchContext, relayProcess: Baseline, total: number): Promise<number> {
+  const sink = await baseline.call('openTcpSink', {});
+  const { port } = await relayProcess.call('openPipeProxy', { upstreamPort: sink.port });
+  const socket = await connectTo(port);
+  const start = performance.now();
+  await Promise.all([writeAll(socket, total, Buffer.alloc(256 * 1024, 0x61)), baseline.call('waitTcpSink', { bytes: total })]);
+  const elapsed = performance.now() - start;
+  socket.destroy();
+  await relayProcess.call('closePipeProxy', {});
+  await baseline.call('closeTcpSink', {});
+  return megabytesPerSecond(total, elapsed);
+}
+
 /** One transfer's throughput, and the CPU each of its processes spent on it per MiB. */
 interface Measured {
   mbps: number;
@@ -160,6 +179,7 @@ export const attach: Scenario = {
     const relay = new HttpClient(LOOPBACK, relayProcess.httpPort);
     const measures = {
       raw: { pid: null, run: () => rawNet(context) },
+      rawPiped: { pid: relayProcess.pid, run: () => rawNetThroughPipe(context, relayProcess, total) },
       attachDrained: { pid: service.pid, run: () => attachDrain(context, total) },
       relayDrained: { pid: relayProcess.pid, run: () => relayDrain(context, relay, total) },
       httpDrained: { pid: service.pid, run: () => drain(context, total) },
@@ -192,7 +212,7 @@ export const attach: Scenario = {
     };
     const ratio = (name: Name, to: Name = 'raw'): string => (median(name) / median(to)).toFixed(2);
     log(
-      `attach, MB/s: ${figure('raw net', 'raw')}, ${figure('attach drain', 'attachDrained')}, ${figure('bare ws relay drain', 'relayDrained')}, ` +
+      `attach, MB/s: ${figure('raw net', 'raw')}, ${figure('raw net through a bare pipe relay', 'rawPiped')}, ${figure('attach drain', 'attachDrained')}, ${figure('bare ws relay drain', 'relayDrained')}, ` +
         `${figure('HTTP drain', 'httpDrained')}, ${figure('attach push', 'attachPushed')}, ${figure('bare ws relay push', 'relayPushed')}, ` +
         `${figure('attach push with random masks', 'attachPushedMasked')}, ${figure('HTTP push', 'httpPushed')}`,
     );
@@ -203,7 +223,7 @@ export const attach: Scenario = {
         `attach push ${cpu('attachPushed')}, ${ratio('attachPushed')} (${ratio('attachPushed', 'relayPushed')} of the bare ws relay); ` +
         `bare ws relay push ${cpu('relayPushed')}, ${ratio('relayPushed')}; ` +
         `attach push with random masks ${cpu('attachPushedMasked')}, ${ratio('attachPushedMasked')}; HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; ` +
-        `raw net ${cpu('raw')}`,
+        `raw net ${cpu('raw')}; raw net through a bare pipe relay ${cpu('rawPiped')}, ${ratio('rawPiped')}`,
     );
     const row = (scenario: string, name: Name, target: boolean): ResultRow => ({
       scenario,
