@@ -67,35 +67,38 @@ function relay(socket: Socket, ws: WebSocket): void {
  * tell how near raw `net` a net ⇄ WebSocket relay of three processes gets on this machine.
  */
 export async function registerBareWsRelay(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyWebsocket, { options: { perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES } });
-  // Connects out (the push's sink).
-  app.post<{ Body: { port: number } }>('/ws-relay/connections', async (request, reply) => {
-    const socket = connect({ host: '127.0.0.1', port: request.body.port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
+  // In a context of its own, so that the plugin's request hooks stay off the baseline's other routes.
+  await app.register(async (scope) => {
+    await scope.register(fastifyWebsocket, { options: { perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES } });
+    // Connects out (the push's sink).
+    scope.post<{ Body: { port: number } }>('/ws-relay/connections', async (request, reply) => {
+      const socket = connect({ host: '127.0.0.1', port: request.body.port });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+      adopt(socket);
+      reply.code(201);
+      return {};
     });
-    adopt(socket);
-    reply.code(201);
-    return {};
-  });
-  // Accepts one connection (the drain's peer).
-  app.post('/ws-relay/listeners', async (_request, reply) => {
-    listener?.close();
-    const server = createServer(adopt);
-    listener = server;
-    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-    const address = server.address();
-    reply.code(201);
-    return { port: typeof address === 'object' && address ? address.port : 0 };
-  });
-  app.get('/ws-relay/attach', { websocket: true }, async (ws) => relay(await current(), ws));
-  app.delete('/ws-relay', async () => {
-    connection?.destroy();
-    connection = null;
-    listener?.close();
-    listener = null;
-    onAdopted = [];
-    return {};
+    // Accepts one connection (the drain's peer).
+    scope.post('/ws-relay/listeners', async (_request, reply) => {
+      listener?.close();
+      const server = createServer(adopt);
+      listener = server;
+      await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+      const address = server.address();
+      reply.code(201);
+      return { port: typeof address === 'object' && address ? address.port : 0 };
+    });
+    scope.get('/ws-relay/attach', { websocket: true }, async (ws) => relay(await current(), ws));
+    scope.delete('/ws-relay', async () => {
+      connection?.destroy();
+      connection = null;
+      listener?.close();
+      listener = null;
+      onAdopted = [];
+      return {};
+    });
   });
 }
