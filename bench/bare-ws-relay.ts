@@ -55,7 +55,8 @@ function relay(socket: Socket, ws: WebSocket): void {
     }
   });
   ws.on('close', () => socket.destroy());
-  socket.on('close', () => ws.terminate());
+  // A close frame goes out after every message queued before it: the client gets all the bytes.
+  socket.on('close', () => ws.close());
   socket.resume();
 }
 
