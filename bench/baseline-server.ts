@@ -1,7 +1,8 @@
 /**
  * The baselines, in a process of their own as sockplane is: a bare Fastify server answering
  * the same shape of request as sockplane's send (the HTTP limit), the bare relay (the shape of
- * sockplane's connection calls over one raw connection, `bare-relay.ts`), and raw `net`/`dgram`
+ * sockplane's connection calls over one raw connection, `bare-relay.ts`), the bare WebSocket
+ * relay (one raw connection piped to one WebSocket, `bare-ws-relay.ts`), and raw `net`/`dgram`
  * endpoints (the socket limit). Driven by the bench over IPC; exits when the bench does.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { Server as TlsServer, TLSSocket, createServer as createTlsServer } from 'node:tls';
 import Fastify from 'fastify';
 import { registerBareRelay } from './bare-relay';
+import { registerBareWsRelay } from './bare-ws-relay';
 import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
 
 type Handler<K extends BaselineCommand> = (args: BaselineCommands[K]['args']) => Promise<BaselineCommands[K]['result']>;
@@ -300,6 +302,7 @@ async function main(): Promise<void> {
   });
   app.delete<{ Params: { id: string } }>('/v1/tcp/listeners/:id', async (request) => ({ id: request.params.id, kind: 'tcp-listener', state: 'closed' }));
   registerBareRelay(app);
+  await registerBareWsRelay(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   process.on('message', (message: BaselineRequest) => void dispatch(message));

@@ -3,8 +3,9 @@ import { WebSocket } from 'ws';
 import { acceptedConnection, connectTcp, createListener, deleteListener, resetConnection } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
 import { HttpClient } from '../lib/http';
-import { cpuSeconds } from '../lib/processes';
+import { Baseline, LOOPBACK, cpuSeconds } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
+import { connectTo, writeAll } from '../lib/peers';
 import { drain, push, rawNet } from './streams';
 
 /** Bytes per WebSocket message the client sends. */
@@ -54,12 +55,8 @@ async function attachDrain({ service, baseline }: BenchContext, total: number): 
   return megabytesPerSecond(total, elapsed);
 }
 
-/** The client sends `total` bytes through one attached WebSocket (1 MiB messages) to the counting sink in the baseline process. */
-async function attachPush({ service, baseline }: BenchContext, total: number, masked = false): Promise<number> {
-  const { client } = service;
-  const sink = await baseline.call('openTcpSink', {});
-  const connection = await connectTcp(client, sink.port);
-  const ws = await openAttach(client, `/v1/tcp/connections/${connection.id}/attach?read=false&write=true`, masked);
+/** Sends `total` bytes in 1 MiB messages, keeping at most 8 MiB unsent, and answers the milliseconds until the counting sink had them all. */
+async function pushMessages(ws: WebSocket, baseline: Baseline, total: number): Promise<number> {
   const message = Buffer.alloc(MESSAGE_BYTES, 0x62);
   const start = performance.now();
   const received = baseline.call('waitTcpSink', { bytes: total });
@@ -69,87 +66,189 @@ async function attachPush({ service, baseline }: BenchContext, total: number, ma
     else await new Promise<void>((resolve, reject) => ws.send(piece, (err) => (err ? reject(err) : resolve())));
   }
   await received;
-  const elapsed = performance.now() - start;
+  return performance.now() - start;
+}
+
+/** The client sends `total` bytes through one attached WebSocket (1 MiB messages) to the counting sink in the baseline process. */
+async function attachPush({ service, baseline }: BenchContext, total: number, masked = false): Promise<number> {
+  const { client } = service;
+  const sink = await baseline.call('openTcpSink', {});
+  const connection = await connectTcp(client, sink.port);
+  const ws = await openAttach(client, `/v1/tcp/connections/${connection.id}/attach?read=false&write=true`, masked);
+  const elapsed = await pushMessages(ws, baseline, total);
   ws.close();
   await resetConnection(client, connection.id);
   await baseline.call('closeTcpSink', {});
   return megabytesPerSecond(total, elapsed);
 }
 
-/** One transfer's throughput, and the CPU the service and the bench's client spent on it per MiB. */
-interface Measured {
-  mbps: number;
-  serviceMsPerMiB: number;
-  clientMsPerMiB: number;
+/** The attach drain's shape through the bare WebSocket relay: the peer streams into the relay's connection, the client reads it through one WebSocket. */
+async function relayDrain({ baseline }: BenchContext, relay: HttpClient, total: number): Promise<number> {
+  const { port } = await relay.json<{ port: number }>('POST', '/ws-relay/listeners', {}, 201);
+  const start = performance.now();
+  const streaming = baseline.call('streamInto', { port, bytes: total });
+  const ws = await openAttach(relay, '/ws-relay/attach');
+  let received = 0;
+  await new Promise<void>((resolve) =>
+    ws.on('message', (data: Buffer) => {
+      received += data.length;
+      if (received >= total) resolve();
+    }),
+  );
+  await streaming;
+  const elapsed = performance.now() - start;
+  ws.close();
+  await relay.json('DELETE', '/ws-relay');
+  return megabytesPerSecond(total, elapsed);
+}
+
+/** The attach push's shape through the bare WebSocket relay, to the same counting sink, with the same client. */
+async function relayPush({ baseline }: BenchContext, relay: HttpClient, total: number): Promise<number> {
+  const sink = await baseline.call('openTcpSink', {});
+  await relay.json('POST', '/ws-relay/connections', { port: sink.port }, 201);
+  const ws = await openAttach(relay, '/ws-relay/attach');
+  const elapsed = await pushMessages(ws, baseline, total);
+  ws.close();
+  await relay.json('DELETE', '/ws-relay');
+  await baseline.call('closeTcpSink', {});
+  return megabytesPerSecond(total, elapsed);
 }
 
 /**
- * Runs one transfer of `total` bytes and takes the service's CPU (from /proc, every thread) and
- * the client's (this process) around it: on a machine others load, CPU per MiB moves far less
- * than MB/s, which also counts the time each process waited for a core.
+ * Raw `net` through a third process that only pipes one connection into another (the baseline's
+ * bare `pipe()` proxy, in the relay's process): what a relay of any protocol costs on this
+ * machine before WebSocket framing, the second hop through the kernel and a third process.
  */
-async function measured(servicePid: number, total: number, transfer: () => Promise<number>): Promise<Measured> {
-  const serviceBefore = cpuSeconds(servicePid);
+async function rawNetThroughPipe({ baseline }: BenchContext, relayProcess: Baseline, total: number): Promise<number> {
+  const sink = await baseline.call('openTcpSink', {});
+  const { port } = await relayProcess.call('openPipeProxy', { upstreamPort: sink.port });
+  const socket = await connectTo(port);
+  const start = performance.now();
+  await Promise.all([writeAll(socket, total, Buffer.alloc(256 * 1024, 0x61)), baseline.call('waitTcpSink', { bytes: total })]);
+  const elapsed = performance.now() - start;
+  socket.destroy();
+  await relayProcess.call('closePipeProxy', {});
+  await baseline.call('closeTcpSink', {});
+  return megabytesPerSecond(total, elapsed);
+}
+
+/** One transfer's throughput, and the CPU each of its processes spent on it per MiB. */
+interface Measured {
+  mbps: number;
+  /** sockplane, or the bare ws relay's process (none for raw `net`). */
+  serviceMsPerMiB: number;
+  /** The bench, which reads or sends. */
+  clientMsPerMiB: number;
+  /** The baseline process: the streaming peer of a drain, the sink of a push and of raw `net`. */
+  peerMsPerMiB: number;
+}
+
+/**
+ * Runs one transfer of `total` bytes and takes the CPU of the server in the middle (from /proc,
+ * every thread), of the peer (the baseline process) and of the client (this process) around it:
+ * on a machine others load, CPU per MiB moves far less than MB/s, which also counts the time
+ * each process waited for a core; and their sum says how fast two cores could move the bytes.
+ */
+async function measured(pids: { server: number | null; peer: number }, total: number, transfer: () => Promise<number>): Promise<Measured> {
+  const serverBefore = pids.server === null ? 0 : cpuSeconds(pids.server);
+  const peerBefore = cpuSeconds(pids.peer);
   const clientBefore = process.cpuUsage();
   const mbps = await transfer();
   const client = process.cpuUsage(clientBefore);
-  const mib = total / (1024 * 1024);
-  return { mbps, serviceMsPerMiB: ((cpuSeconds(servicePid) - serviceBefore) * 1000) / mib, clientMsPerMiB: (client.user + client.system) / 1000 / mib };
+  const msPerMiB = (seconds: number): number => (seconds * 1000) / (total / (1024 * 1024));
+  return {
+    mbps,
+    serviceMsPerMiB: pids.server === null ? 0 : msPerMiB(cpuSeconds(pids.server) - serverBefore),
+    clientMsPerMiB: msPerMiB((client.user + client.system) / 1e6),
+    peerMsPerMiB: msPerMiB(cpuSeconds(pids.peer) - peerBefore),
+  };
 }
 
-/** Issue 20: drain and push through an attached WebSocket, beside the HTTP-call drain and push and raw `net`, in the same rounds. */
+/**
+ * Issue 20: drain and push through an attached WebSocket, beside the HTTP-call drain and push,
+ * raw `net`, and the same drain and push through the bare WebSocket relay, in the same rounds.
+ */
 export const attach: Scenario = {
   name: 'attach',
   async run(context: BenchContext) {
-    const { volumes, log, service } = context;
+    const { volumes, log, service, baseline } = context;
     const total = volumes.streamBytes;
     const mib = total / (1024 * 1024);
+    // One relay process for the whole scenario, warmed up by round 0 as the service is.
+    const relayProcess = await Baseline.start();
+    const relay = new HttpClient(LOOPBACK, relayProcess.httpPort);
     const measures = {
-      raw: () => rawNet(context),
-      attachDrained: () => attachDrain(context, total),
-      httpDrained: () => drain(context, total),
-      attachPushed: () => attachPush(context, total),
-      attachPushedMasked: () => attachPush(context, total, true),
-      httpPushed: () => push(context, total),
+      raw: { pid: null, run: () => rawNet(context) },
+      rawPiped: { pid: relayProcess.pid, run: () => rawNetThroughPipe(context, relayProcess, total) },
+      attachDrained: { pid: service.pid, run: () => attachDrain(context, total) },
+      relayDrained: { pid: relayProcess.pid, run: () => relayDrain(context, relay, total) },
+      httpDrained: { pid: service.pid, run: () => drain(context, total) },
+      attachPushed: { pid: service.pid, run: () => attachPush(context, total) },
+      relayPushed: { pid: relayProcess.pid, run: () => relayPush(context, relay, total) },
+      attachPushedMasked: { pid: service.pid, run: () => attachPush(context, total, true) },
+      httpPushed: { pid: service.pid, run: () => push(context, total) },
     };
     type Name = keyof typeof measures;
     const names = Object.keys(measures) as Name[];
     const rounds = Object.fromEntries(names.map((name) => [name, [] as Measured[]])) as Record<Name, Measured[]>;
-    // Round 0 warms up (V8 optimises the paths, TCP grows its windows) and is not kept.
-    for (let round = 0; round <= volumes.streamRounds; round++) {
-      for (const name of names) {
-        const figure = await measured(service.pid, total, measures[name]);
-        if (round > 0) rounds[name].push(figure);
+    try {
+      // Round 0 warms up (V8 optimises the paths, TCP grows its windows) and is not kept.
+      for (let round = 0; round <= volumes.streamRounds; round++) {
+        for (const name of names) {
+          const figure = await measured({ server: measures[name].pid, peer: baseline.pid }, total, measures[name].run);
+          if (round > 0) rounds[name].push(figure);
+        }
       }
+    } finally {
+      relay.close();
+      await relayProcess.stop();
     }
     const median = (name: Name, of: keyof Measured = 'mbps'): number => percentile(rounds[name].map((m) => m[of]), 50);
     const each = (name: Name): string => (rounds[name].length > 1 ? ` (${rounds[name].map((m) => m.mbps.toFixed(0)).join(', ')})` : '');
-    const cpu = (name: Name): string => `${median(name, 'serviceMsPerMiB').toFixed(2)} ms service, ${median(name, 'clientMsPerMiB').toFixed(2)} ms client`;
-    const ratio = (name: Name): string => (median(name) / median('raw')).toFixed(2);
+    const figure = (label: string, name: Name): string => `${label} ${median(name).toFixed(0)}${each(name)}`;
+    const cpu = (name: Name): string => {
+      const [server, client, peer] = [median(name, 'serviceMsPerMiB'), median(name, 'clientMsPerMiB'), median(name, 'peerMsPerMiB')];
+      return `${server.toFixed(2)} ms server, ${client.toFixed(2)} ms client, ${peer.toFixed(2)} ms peer (sum ${(server + client + peer).toFixed(2)})`;
+    };
+    const ratio = (name: Name, to: Name = 'raw'): string => (median(name) / median(to)).toFixed(2);
     log(
-      `attach, MB/s: raw net ${median('raw').toFixed(0)}${each('raw')}, attach drain ${median('attachDrained').toFixed(0)}${each('attachDrained')}, ` +
-        `HTTP drain ${median('httpDrained').toFixed(0)}${each('httpDrained')}, attach push ${median('attachPushed').toFixed(0)}${each('attachPushed')}, ` +
-        `attach push with random masks ${median('attachPushedMasked').toFixed(0)}${each('attachPushedMasked')}, HTTP push ${median('httpPushed').toFixed(0)}${each('httpPushed')}`,
+      `attach, MB/s: ${figure('raw net', 'raw')}, ${figure('raw net through a bare pipe relay', 'rawPiped')}, ${figure('attach drain', 'attachDrained')}, ${figure('bare ws relay drain', 'relayDrained')}, ` +
+        `${figure('HTTP drain', 'httpDrained')}, ${figure('attach push', 'attachPushed')}, ${figure('bare ws relay push', 'relayPushed')}, ` +
+        `${figure('attach push with random masks', 'attachPushedMasked')}, ${figure('HTTP push', 'httpPushed')}`,
     );
     log(
-      `attach, CPU per MiB (median) and ratio to raw net: attach drain ${cpu('attachDrained')}, ${ratio('attachDrained')}; ` +
-        `HTTP drain ${cpu('httpDrained')}, ${ratio('httpDrained')}; attach push ${cpu('attachPushed')}, ${ratio('attachPushed')}; ` +
-        `attach push with random masks ${cpu('attachPushedMasked')}, ${ratio('attachPushedMasked')}; HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; raw net ${median('raw', 'clientMsPerMiB').toFixed(2)} ms client`,
+      `attach, CPU per MiB (median; the server is sockplane, or the bare ws relay's process) and ratio to raw net: ` +
+        `attach drain ${cpu('attachDrained')}, ${ratio('attachDrained')} (${ratio('attachDrained', 'relayDrained')} of the bare ws relay); ` +
+        `bare ws relay drain ${cpu('relayDrained')}, ${ratio('relayDrained')}; HTTP drain ${cpu('httpDrained')}, ${ratio('httpDrained')}; ` +
+        `attach push ${cpu('attachPushed')}, ${ratio('attachPushed')} (${ratio('attachPushed', 'relayPushed')} of the bare ws relay); ` +
+        `bare ws relay push ${cpu('relayPushed')}, ${ratio('relayPushed')}; ` +
+        `attach push with random masks ${cpu('attachPushedMasked')}, ${ratio('attachPushedMasked')}; HTTP push ${cpu('httpPushed')}, ${ratio('httpPushed')}; ` +
+        `raw net ${cpu('raw')}; raw net through a bare pipe relay ${cpu('rawPiped')}, ${ratio('rawPiped')}`,
     );
-    const row = (scenario: string, figure: number, target: boolean): ResultRow => ({
+    const row = (scenario: string, name: Name, target: boolean): ResultRow => ({
       scenario,
       unit: 'MB/s',
-      sockplane: figure,
+      sockplane: median(name),
       baseline: median('raw'),
       baselineName: 'raw net loopback',
       target: target ? { on: 'ratio', atLeast: 0.6 } : null,
     });
+    const againstRelay = (scenario: string, name: Name, relayName: Name): ResultRow => ({
+      scenario,
+      unit: 'MB/s',
+      sockplane: median(name),
+      baseline: median(relayName),
+      baselineName: 'bare ws relay, same shape',
+      target: null,
+    });
     return [
-      row(`peer streams ${mib} MiB in, client reads through attach (raw, release=auto)`, median('attachDrained'), true),
-      row(`the same, client drains with HTTP reads + release (same rounds)`, median('httpDrained'), false),
-      row(`client pushes ${mib} MiB through attach (1 MiB messages)`, median('attachPushed'), true),
-      row(`the same with random masks, as a browser sends (same rounds)`, median('attachPushedMasked'), false),
-      row(`the same, client pushes with octet-stream sends (same rounds)`, median('httpPushed'), false),
+      row(`peer streams ${mib} MiB in, client reads through attach (raw, release=auto)`, 'attachDrained', true),
+      againstRelay(`the same, against a bare net ⇄ ws relay (same rounds)`, 'attachDrained', 'relayDrained'),
+      row(`the same, client drains with HTTP reads + release (same rounds)`, 'httpDrained', false),
+      row(`client pushes ${mib} MiB through attach (1 MiB messages)`, 'attachPushed', true),
+      againstRelay(`the same, against a bare net ⇄ ws relay (same rounds)`, 'attachPushed', 'relayPushed'),
+      row(`the same with random masks, as a browser sends (same rounds)`, 'attachPushedMasked', false),
+      row(`the same, client pushes with octet-stream sends (same rounds)`, 'httpPushed', false),
     ];
   },
 };
