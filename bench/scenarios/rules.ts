@@ -1,7 +1,7 @@
 import { Socket, connect } from 'node:net';
 import { createListener, deleteListener } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
-import { LOOPBACK, cpuSeconds } from '../lib/processes';
+import { LOOPBACK, cpuTimes } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
 
 /** The key-value rules of the Swagger example, answering every frame of the bench's clients and releasing it (a fake server that runs for good). */
@@ -79,11 +79,13 @@ interface Round {
   repliesPerSecond: number;
   /** CPU the server used per reply: steadier than the rate on a shared machine. */
   cpuMicrosPerReply: number;
+  /** The part of it spent in the kernel (the socket calls), the rest in the server's own code. */
+  systemMicrosPerReply: number;
 }
 
 /** Replies per second from `CLIENTS` connections each keeping `WINDOW` requests outstanding, for `seconds`, and the CPU server `pid` spent per reply. */
 async function rate(port: number, pid: number, seconds: number): Promise<Round> {
-  const cpuBefore = cpuSeconds(pid);
+  const cpuBefore = cpuTimes(pid);
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => LineClient.open(port)));
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
@@ -103,7 +105,9 @@ async function rate(port: number, pid: number, seconds: number): Promise<Round> 
   const elapsed = (performance.now() - start) / 1000;
   const replies = clients.reduce((total, client) => total + client.replies, 0);
   clients.forEach((client) => client.close());
-  return { repliesPerSecond: replies / elapsed, cpuMicrosPerReply: ((cpuSeconds(pid) - cpuBefore) * 1e6) / replies };
+  const cpuAfter = cpuTimes(pid);
+  const system = cpuAfter.system - cpuBefore.system;
+  return { repliesPerSecond: replies / elapsed, cpuMicrosPerReply: ((cpuAfter.user - cpuBefore.user + system) * 1e6) / replies, systemMicrosPerReply: (system * 1e6) / replies };
 }
 
 /**
@@ -157,9 +161,10 @@ export const rules: Scenario = {
       target: { on: 'ratio', atLeast: 0.5 },
     });
     const [cpu, bareCpu] = [oursRounds, bareRounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
+    const [system, bareSystem] = [oursRounds, bareRounds].map((rounds) => median(rounds.map((r) => r.systemMicrosPerReply)));
     log(
       `rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s;` +
-        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply`,
+        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply, of which in the kernel ${system.toFixed(2)} vs ${bareSystem.toFixed(2)}`,
     );
     return rows;
   },

@@ -750,8 +750,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private readonly onFrames = (frames: readonly Frame[]): void => {
     for (const frame of frames) {
       const size = frame.dataTo - frame.dataFrom;
-      const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
-      this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
+      const payload = frame.from >= this.log.oldestOffset ? this.log.bytes(frame.dataFrom, size) : undefined;
+      this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload, frame.receivedAt);
       this.replyRules?.frame(frame, payload);
       if (payload !== undefined) for (const watcher of [...this.frameWatchers]) watcher(payload);
     }

@@ -23,7 +23,7 @@ export interface RuleConnection {
 /** What the host of the rules does for them: start TLS in a role, and publish a match. */
 export interface ConnectionRuleHooks {
   startTls(role: TlsRole): Promise<void>;
-  matched(rule: CompiledRule, trigger: RuleTrigger, index: number | null): void;
+  matched(rule: CompiledRule, trigger: RuleTrigger, index: number | null, at: Date): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -77,7 +77,7 @@ export class ConnectionRules extends RunningRules {
   /** Framing indexed a frame; `data` is its data, when the byte log holds it. */
   frame(frame: Frame, data: Buffer | undefined): void {
     const payload = data ?? EMPTY;
-    const match = this.decide('frame', payload, frame.index);
+    const match = this.decide('frame', payload, frame.index, frame.receivedAt);
     if (!keepsFrame(match, this.runner.set)) this.connection.releaseFramesUpTo(frame.index + 1);
     this.settle(match, payload);
   }
@@ -104,8 +104,8 @@ export class ConnectionRules extends RunningRules {
     this.idle = null;
   }
 
-  protected matched(rule: CompiledRule, trigger: RuleTrigger): void {
-    this.hooks.matched(rule, trigger, this.pendingIndex);
+  protected matched(rule: CompiledRule, trigger: RuleTrigger, at: Date): void {
+    this.hooks.matched(rule, trigger, this.pendingIndex, at);
   }
 
   private fire(trigger: RuleTrigger, data: Buffer, index: number | null): void {
@@ -113,10 +113,11 @@ export class ConnectionRules extends RunningRules {
     if (match) this.answer(match.actions, data, match.captures);
   }
 
-  private decide(trigger: RuleTrigger, data: Buffer, index: number | null): RuleMatch | null {
+  /** `at`: when what is judged arrived, for a frame the time framing gave it. */
+  private decide(trigger: RuleTrigger, data: Buffer, index: number | null, at?: Date): RuleMatch | null {
     if (this.queue.isDisposed) return null;
     this.pendingIndex = index;
-    return this.runner.decide(trigger, data);
+    return this.runner.decide(trigger, data, at);
   }
 
   /** A frame no rule answered may close the connection (the set's default); a matched one gets its answer. */
