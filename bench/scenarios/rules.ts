@@ -122,6 +122,7 @@ export const rules: Scenario = {
   async run({ service, baseline, volumes, log }: BenchContext) {
     const listener = await createListener(service.client, { framing: { type: 'lines' }, noDelay: true, rules: RULES });
     const { port: barePort } = await baseline.call('openLineServer', {});
+    const { port: re2Port } = await baseline.call('openLineServer', { engine: 're2js' });
     const ours = await LineClient.open(listener.local.port);
     const bare = await LineClient.open(barePort);
     await latencies(ours, WARM_UP);
@@ -136,9 +137,12 @@ export const rules: Scenario = {
 
     const oursRounds: Round[] = [];
     const bareRounds: Round[] = [];
+    // Context, not the baseline: the bare server matching with re2js, as the rules must.
+    const re2Rounds: Round[] = [];
     for (let round = 0; round < volumes.loadRounds; round++) {
       oursRounds.push(await rate(listener.local.port, service.pid, volumes.loadSeconds));
       bareRounds.push(await rate(barePort, baseline.pid, volumes.loadSeconds));
+      re2Rounds.push(await rate(re2Port, baseline.pid, volumes.loadSeconds));
     }
     await baseline.call('closeLineServer', {});
     await deleteListener(service.client, listener.id);
@@ -160,11 +164,13 @@ export const rules: Scenario = {
       baselineName: 'bare net line server',
       target: { on: 'ratio', atLeast: 0.5 },
     });
-    const [cpu, bareCpu] = [oursRounds, bareRounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
-    const [system, bareSystem] = [oursRounds, bareRounds].map((rounds) => median(rounds.map((r) => r.systemMicrosPerReply)));
+    const [cpu, bareCpu, re2Cpu] = [oursRounds, bareRounds, re2Rounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
+    const [system, bareSystem, re2System] = [oursRounds, bareRounds, re2Rounds].map((rounds) => median(rounds.map((r) => r.systemMicrosPerReply)));
+    const re2Rate = median(re2Rounds.map((r) => r.repliesPerSecond));
     log(
       `rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s;` +
-        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply, of which in the kernel ${system.toFixed(2)} vs ${bareSystem.toFixed(2)}`,
+        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply, of which in the kernel ${system.toFixed(2)} vs ${bareSystem.toFixed(2)};` +
+        ` the bare server on re2js: ${Math.round(re2Rate)} replies/s, CPU ${re2Cpu.toFixed(2)} µs/reply (kernel ${re2System.toFixed(2)})`,
     );
     return rows;
   },
