@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server as TlsServer, TLSSocket, createServer as createTlsServer } from 'node:tls';
 import Fastify from 'fastify';
+import { RE2JS } from 're2js';
 import { registerBareRelay } from './bare-relay';
 import { registerBareWsRelay } from './bare-ws-relay';
 import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
@@ -41,7 +42,7 @@ let udpRelay: UdpSocket | null = null;
 const relayMappings = new Map<string, UdpSocket>();
 const pipeSockets = new Set<Socket>();
 
-let lineServer: Server | null = null;
+const lineServers: Server[] = [];
 const lineSockets = new Set<Socket>();
 
 let udp: UdpSocket | null = null;
@@ -236,9 +237,17 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     if (relay) await new Promise<void>((resolve) => relay.close(() => resolve()));
     return {};
   },
-  async openLineServer() {
-    const request = /^GET (\w+)$/;
-    lineServer = createServer({ noDelay: true }, (socket) => {
+  async openLineServer({ engine = 'v8' }) {
+    const source = '^GET (\\w+)$';
+    // re2js as the rules call it (one run for the match and its groups): what the linear-time engine alone costs.
+    const re2 = RE2JS.compile(source).re2();
+    const v8 = new RegExp(source);
+    const withRe2 = (line: string): string | undefined => {
+      const groups: (string | null)[] | null = re2.findSubmatch(line);
+      return groups?.[1] ?? undefined;
+    };
+    const keyOf = engine === 're2js' ? withRe2 : (line: string): string | undefined => v8.exec(line)?.[1];
+    const lineServer = createServer({ noDelay: true }, (socket) => {
       lineSockets.add(socket);
       socket.on('close', () => lineSockets.delete(socket));
       socket.on('error', () => socket.destroy());
@@ -249,18 +258,18 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
         pending = lines.pop() ?? '';
         let out = '';
         for (const line of lines) {
-          const key = request.exec(line.endsWith('\r') ? line.slice(0, -1) : line)?.[1];
+          const key = keyOf(line.endsWith('\r') ? line.slice(0, -1) : line);
           out += key === undefined ? 'ERR unknown command\r\n' : `VALUE ${key} 42\r\n`;
         }
         if (out !== '') socket.write(out, 'latin1');
       });
     });
+    lineServers.push(lineServer);
     return { port: await listen(lineServer, 4096) };
   },
   async closeLineServer() {
     for (const socket of lineSockets) socket.destroy();
-    if (lineServer) await close(lineServer);
-    lineServer = null;
+    await Promise.all(lineServers.splice(0).map((server) => close(server)));
     return {};
   },
   async listenCloseLoop({ durationMs }) {

@@ -24,8 +24,11 @@ export interface BaselineCommands {
   /** A bare Node UDP relay to `upstreamPort`: a dgram socket of its own per client address, replies sent back to that client. */
   openUdpRelay: { args: { upstreamPort: number }; result: { port: number } };
   closeUdpRelay: { args: Record<string, never>; result: Record<string, never> };
-  /** A bare `net` server answering the rules scenario's key-value lines (`GET <key>` → `VALUE <key> 42`) as the rules do; answers its port. */
-  openLineServer: { args: Record<string, never>; result: { port: number } };
+  /**
+   * A bare `net` server answering the rules scenario's key-value lines (`GET <key>` → `VALUE <key> 42`) as the rules do; answers its port.
+   * `engine`: V8's regex (default), or re2js as the rules run it. Each call opens one more; `closeLineServer` closes them all.
+   */
+  openLineServer: { args: { engine?: 'v8' | 're2js' }; result: { port: number } };
   closeLineServer: { args: Record<string, never>; result: Record<string, never> };
 }
 

@@ -50,9 +50,15 @@ export function rssBytes(pid: number): number {
 
 /** CPU time (user + system) a process has used, in seconds, from /proc (Linux). */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** The CPU time a process has used in its own code (user) and in the kernel's (system), in seconds, from /proc (Linux). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Socket, connect } from 'node:net';
 import { createListener, deleteListener } from '../lib/api';
 import { BenchContext, Scenario } from '../lib/context';
-import { LOOPBACK, cpuSeconds } from '../lib/processes';
+import { LOOPBACK, cpuTimes } from '../lib/processes';
 import { ResultRow, percentile } from '../lib/report';
 
 /** The key-value rules of the Swagger example, answering every frame of the bench's clients and releasing it (a fake server that runs for good). */
@@ -79,11 +79,13 @@ interface Round {
   repliesPerSecond: number;
   /** CPU the server used per reply: steadier than the rate on a shared machine. */
   cpuMicrosPerReply: number;
+  /** The part of it spent in the kernel (the socket calls), the rest in the server's own code. */
+  systemMicrosPerReply: number;
 }
 
 /** Replies per second from `CLIENTS` connections each keeping `WINDOW` requests outstanding, for `seconds`, and the CPU server `pid` spent per reply. */
 async function rate(port: number, pid: number, seconds: number): Promise<Round> {
-  const cpuBefore = cpuSeconds(pid);
+  const cpuBefore = cpuTimes(pid);
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => LineClient.open(port)));
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
@@ -103,7 +105,9 @@ async function rate(port: number, pid: number, seconds: number): Promise<Round> 
   const elapsed = (performance.now() - start) / 1000;
   const replies = clients.reduce((total, client) => total + client.replies, 0);
   clients.forEach((client) => client.close());
-  return { repliesPerSecond: replies / elapsed, cpuMicrosPerReply: ((cpuSeconds(pid) - cpuBefore) * 1e6) / replies };
+  const cpuAfter = cpuTimes(pid);
+  const system = cpuAfter.system - cpuBefore.system;
+  return { repliesPerSecond: replies / elapsed, cpuMicrosPerReply: ((cpuAfter.user - cpuBefore.user + system) * 1e6) / replies, systemMicrosPerReply: (system * 1e6) / replies };
 }
 
 /**
@@ -118,6 +122,7 @@ export const rules: Scenario = {
   async run({ service, baseline, volumes, log }: BenchContext) {
     const listener = await createListener(service.client, { framing: { type: 'lines' }, noDelay: true, rules: RULES });
     const { port: barePort } = await baseline.call('openLineServer', {});
+    const { port: re2Port } = await baseline.call('openLineServer', { engine: 're2js' });
     const ours = await LineClient.open(listener.local.port);
     const bare = await LineClient.open(barePort);
     await latencies(ours, WARM_UP);
@@ -132,9 +137,12 @@ export const rules: Scenario = {
 
     const oursRounds: Round[] = [];
     const bareRounds: Round[] = [];
+    // Context, not the baseline: the bare server matching with re2js, as the rules must.
+    const re2Rounds: Round[] = [];
     for (let round = 0; round < volumes.loadRounds; round++) {
       oursRounds.push(await rate(listener.local.port, service.pid, volumes.loadSeconds));
       bareRounds.push(await rate(barePort, baseline.pid, volumes.loadSeconds));
+      re2Rounds.push(await rate(re2Port, baseline.pid, volumes.loadSeconds));
     }
     await baseline.call('closeLineServer', {});
     await deleteListener(service.client, listener.id);
@@ -156,10 +164,13 @@ export const rules: Scenario = {
       baselineName: 'bare net line server',
       target: { on: 'ratio', atLeast: 0.5 },
     });
-    const [cpu, bareCpu] = [oursRounds, bareRounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
+    const [cpu, bareCpu, re2Cpu] = [oursRounds, bareRounds, re2Rounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
+    const [system, bareSystem, re2System] = [oursRounds, bareRounds, re2Rounds].map((rounds) => median(rounds.map((r) => r.systemMicrosPerReply)));
+    const re2Rate = median(re2Rounds.map((r) => r.repliesPerSecond));
     log(
       `rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s;` +
-        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply`,
+        ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply, of which in the kernel ${system.toFixed(2)} vs ${bareSystem.toFixed(2)};` +
+        ` the bare server on re2js: ${Math.round(re2Rate)} replies/s, CPU ${re2Cpu.toFixed(2)} µs/reply (kernel ${re2System.toFixed(2)})`,
     );
     return rows;
   },

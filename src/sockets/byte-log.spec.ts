@@ -38,6 +38,20 @@ describe('ByteLog', () => {
     expect(log.chunksOf(11, 5).chunks).toEqual([]);
   });
 
+  it('gives bytes within one chunk as a view of it, and bytes across chunks as one copy', () => {
+    const chunk = Buffer.from('GET a\nGET b\n');
+    const log = new ByteLog();
+    log.append(chunk);
+    log.append(Buffer.from('GET c\n'));
+    log.releaseUpTo(6);
+    const within = log.bytes(6, 5);
+    expect(within.toString()).toBe('GET b');
+    expect(within.buffer).toBe(chunk.buffer);
+    expect(within.byteOffset).toBe(chunk.byteOffset + 6);
+    expect(log.bytes(10, 6).toString()).toBe('b\nGET ');
+    expect(log.bytes(18, 5).length).toBe(0);
+  });
+
   it('does not consume on read: the same read returns the same bytes', () => {
     const log = logOf('abc', 'def');
     expect(log.read(1, 4).data.toString()).toBe(log.read(1, 4).data.toString());

@@ -61,6 +61,18 @@ export class ByteLog {
     return { from, to, data: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, to - from) };
   }
 
+  /** The bytes `read` gives, without the slice around them: a view of the chunk that holds them all, else a copy. */
+  bytes(from: number, maxBytes: number): Buffer {
+    const to = Math.min(this.end, from + maxBytes);
+    if (to > from) {
+      const i = this.chunkIndexAt(from);
+      const chunkStart = this.chunks.keyAt(i);
+      const chunk = this.chunks.at(i);
+      if (to - chunkStart <= chunk.length) return chunk.subarray(from - chunkStart, to - chunkStart);
+    }
+    return this.read(from, maxBytes).data;
+  }
+
   /**
    * The same bytes as `read`, as views of the received chunks that hold them (in order) rather
    * than one buffer: a large read answered as raw octets goes out without being copied first.

@@ -368,22 +368,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
    */
   async send(chunks: readonly Buffer[], end: boolean): Promise<SendResult> {
     this.assertWritable();
-    let length = 0;
-    for (const chunk of chunks) length += chunk.length;
-    const queued = this.stream.writableLength;
-    if (length > 0 && queued + length > this.options.maxPendingWriteBytes) {
-      throw new SocketError('WRITE_BUFFER_FULL', `the peer is not reading: ${queued} bytes are already queued and the limit is ${this.options.maxPendingWriteBytes}`, {
-        limit: 'maxPendingWriteBytes',
-        pendingWriteBytes: queued,
-      });
-    }
-    // A stage holding back as much as the write buffer may (a slow fault) is a full buffer too.
-    if (length > 0 && this.sendHolders.size > 0) {
-      throw new SocketError('WRITE_BUFFER_FULL', `a fault on connection ${this.id} holds back the limit of ${this.options.maxPendingWriteBytes} bytes; send again once it passed them on`, {
-        limit: 'maxPendingWriteBytes',
-        pendingWriteBytes: queued,
-      });
-    }
+    const length = totalLength(chunks);
+    this.assertRoomFor(length);
     if (length > 0) {
       try {
         await (this.stages.isEmpty ? this.write(chunks, length) : this.writeThroughStages(chunks));
@@ -402,22 +388,41 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
    * not fit it.
    */
   async sendFrames(payloads: readonly Buffer[], end: boolean): Promise<SendResult> {
-    const framing = this.framing?.setting.framing ?? null;
-    if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    payloads.forEach((payload, index) => {
-      const problem = unframeable(framing, payload);
-      if (problem !== null) throw new SocketError('INVALID_PAYLOAD', `frame ${index}: ${problem}`, { frame: index });
-      for (const chunk of encodeFrame(framing, payload)) {
-        chunks.push(chunk);
-        length += chunk.length;
-      }
-    });
-    // Many small frames go as one buffer: a writev of hundreds of tiny buffers costs more than copying them.
-    const result = await this.send(chunks.length > 2 && length <= SMALL_FRAMES_BYTES ? [Buffer.concat(chunks, length)] : chunks, end);
+    const result = await this.send(this.encodeFrames(payloads), end);
     this.framing?.countSent(payloads.length);
     return result;
+  }
+
+  /**
+   * `send` for a caller that does not wait for the kernel (reply rules): the bytes go to the
+   * transport now, so a reply leaves in the turn that read its frame rather than when the turn
+   * ends. Throws what `send` rejects with.
+   */
+  sendNow(chunks: readonly Buffer[]): void {
+    this.assertWritable();
+    const length = totalLength(chunks);
+    this.assertRoomFor(length);
+    if (length === 0) return;
+    if (this.stages.isEmpty) {
+      for (const chunk of chunks) this.stream.write(chunk);
+      this.current.bytesOut += length;
+    } else {
+      for (const chunk of chunks) this.stages.send(chunk);
+    }
+    this.touch();
+  }
+
+  /** `sendFrames` for a caller that does not wait for the kernel, as `sendNow`; throws what `sendFrames` rejects with. */
+  sendFramesNow(payloads: readonly Buffer[]): void {
+    this.sendNow(this.encodeFrames(payloads));
+    this.framing?.countSent(payloads.length);
+  }
+
+  /** Resolves once the transport has taken everything written before the call (or can take nothing more). */
+  whenWritten(): Promise<void> {
+    const stream = this.stream;
+    if (stream.writableEnded || stream.destroyed) return Promise.resolve();
+    return new Promise((resolve) => stream.write(EMPTY, () => resolve()));
   }
 
   /**
@@ -745,8 +750,8 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private readonly onFrames = (frames: readonly Frame[]): void => {
     for (const frame of frames) {
       const size = frame.dataTo - frame.dataFrom;
-      const payload = frame.from >= this.log.oldestOffset ? this.log.read(frame.dataFrom, size).data : undefined;
-      this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload);
+      const payload = frame.from >= this.log.oldestOffset ? this.log.bytes(frame.dataFrom, size) : undefined;
+      this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload, frame.receivedAt);
       this.replyRules?.frame(frame, payload);
       if (payload !== undefined) for (const watcher of [...this.frameWatchers]) watcher(payload);
     }
@@ -763,6 +768,43 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       this.stream.destroy();
     }
   };
+
+  /** Refuses `length` more bytes while the peer is not reading or a stage holds sends back. */
+  private assertRoomFor(length: number): void {
+    if (length === 0) return;
+    const queued = this.stream.writableLength;
+    if (queued + length > this.options.maxPendingWriteBytes) {
+      throw new SocketError('WRITE_BUFFER_FULL', `the peer is not reading: ${queued} bytes are already queued and the limit is ${this.options.maxPendingWriteBytes}`, {
+        limit: 'maxPendingWriteBytes',
+        pendingWriteBytes: queued,
+      });
+    }
+    // A stage holding back as much as the write buffer may (a slow fault) is a full buffer too.
+    if (this.sendHolders.size > 0) {
+      throw new SocketError('WRITE_BUFFER_FULL', `a fault on connection ${this.id} holds back the limit of ${this.options.maxPendingWriteBytes} bytes; send again once it passed them on`, {
+        limit: 'maxPendingWriteBytes',
+        pendingWriteBytes: queued,
+      });
+    }
+  }
+
+  /** Each payload as one frame of the connection's framing, ready to write; refused whole when the connection has no framing or a payload does not fit it. */
+  private encodeFrames(payloads: readonly Buffer[]): Buffer[] {
+    const framing = this.framing?.setting.framing ?? null;
+    if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    payloads.forEach((payload, index) => {
+      const problem = unframeable(framing, payload);
+      if (problem !== null) throw new SocketError('INVALID_PAYLOAD', `frame ${index}: ${problem}`, { frame: index });
+      for (const chunk of encodeFrame(framing, payload)) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
+    });
+    // Small frames go as one buffer: a writev of tiny buffers (even a reply and its delimiter) costs more than copying them.
+    return chunks.length > 1 && length <= SMALL_FRAMES_BYTES ? [Buffer.concat(chunks, length)] : chunks;
+  }
 
   private assertWritable(): void {
     const { phase } = this.current;
@@ -781,7 +823,15 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   private onData(chunk: Buffer): void {
     this.current.bytesIn += chunk.length;
     this.touch();
-    this.stages.receive(chunk);
+    const rules = this.replyRules;
+    if (rules === null) return this.stages.receive(chunk);
+    // The replies to the chunk's frames leave together, in this turn, once it has been through.
+    rules.startChunk();
+    try {
+      this.stages.receive(chunk);
+    } finally {
+      rules.endChunk();
+    }
   }
 
   /** The end of the chain's receive side: the receive mode handles what the stages let through. */
@@ -885,8 +935,14 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
   }
 }
 
-/** Written after a send's chunks when stages are in the way: its callback says everything before it was handed over. */
+/** Written after a send's chunks when stages are in the way, and by `whenWritten`: its callback says everything before it was handed over. */
 const EMPTY = Buffer.alloc(0);
+
+function totalLength(chunks: readonly Buffer[]): number {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  return length;
+}
 
 /** Frames of a framed send up to this many bytes in all are copied into one buffer before the write. */
 const SMALL_FRAMES_BYTES = 64 * 1024;

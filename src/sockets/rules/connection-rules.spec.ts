@@ -1,4 +1,9 @@
+import { once } from 'node:events';
+import { ConnectionPairs } from '../../../test/support/connection-pair';
+import { FRAMING_PRESETS } from '../framing/framing';
+import { SocketEventBus } from '../socket-events';
 import { ConnectionRules, RuleConnection } from './connection-rules';
+import { setConnectionRules } from './rule-attach';
 import { compileRuleSet } from './rule-set';
 
 const LIMITS = { maxRules: 10, maxPatternBytes: 64, maxReplyBytes: 64 };
@@ -15,10 +20,13 @@ function fakeConnection(): RuleConnection & { sent: string[]; closes: string[] }
       sent.push(Buffer.concat(chunks).toString());
       return Promise.resolve();
     },
-    sendFrames: (payloads) => {
-      sent.push(...payloads.map((payload) => `[${payload.toString()}]`));
-      return Promise.resolve();
+    sendNow: (chunks) => {
+      sent.push(Buffer.concat(chunks).toString());
     },
+    sendFramesNow: (payloads) => {
+      sent.push(payloads.map((payload) => `[${payload.toString()}]`).join(''));
+    },
+    whenWritten: () => Promise.resolve(),
     close: (mode) => {
       closes.push(mode);
       return Promise.resolve();
@@ -49,6 +57,19 @@ describe('ConnectionRules', () => {
     rules.dispose();
   });
 
+  it('sends the replies to a received chunk when the chunk has been through, before anything else runs', () => {
+    const connection = fakeConnection();
+    const set = compileRuleSet({ rules: [{ then: [{ send: '${frame}!' }] }] }, 'tcp', LIMITS);
+    const rules = new ConnectionRules(connection, set, { startTls: () => Promise.resolve(), matched: () => undefined });
+    rules.startChunk();
+    rules.received(Buffer.from('a'), 0, false);
+    rules.received(Buffer.from('b'), 1, false);
+    expect(connection.sent).toEqual([]);
+    rules.endChunk();
+    expect(connection.sent).toEqual(['a!b!']);
+    rules.dispose();
+  });
+
   it('leaves no timer once disposed: a pending delay and the idle timer go with it, and nothing more is sent', async () => {
     const connection = fakeConnection();
     const set = compileRuleSet(
@@ -66,5 +87,49 @@ describe('ConnectionRules', () => {
     expect(timers()).toBe(before);
     await new Promise((resolve) => setImmediate(resolve));
     expect({ sent: connection.sent, closes: connection.closes }).toEqual({ sent: [], closes: [] });
+  });
+});
+
+describe('ConnectionRules on a connection', () => {
+  const pairs = new ConnectionPairs();
+  afterEach(() => pairs.closeAll());
+  const KEY_VALUE = compileRuleSet({ rules: [{ match: { regex: '^GET (?P<key>\\w+)$' }, then: [{ send: 'VALUE ${key} 42', frame: true }] }] }, 'tcp', LIMITS);
+  const noTls = () => Promise.reject(new Error('no TLS here'));
+
+  it("hands a lone frame's reply to the transport before the turn that read it goes on", async () => {
+    const { connection, peer } = await pairs.open({ framing: { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' } });
+    setConnectionRules(connection, KEY_VALUE, new SocketEventBus(), noTls);
+    // What a callback queued right after the chunk passed this stage sees: it runs before anything deferred could.
+    const seen: { bytesOut: number; pendingWriteBytes: number }[] = [];
+    connection.stages.add({
+      name: 'probe',
+      received: (chunk, next) => {
+        next(chunk);
+        queueMicrotask(() => seen.push({ bytesOut: connection.bytesOut, pendingWriteBytes: connection.pendingWriteBytes }));
+      },
+    });
+    peer.write('GET colour\n');
+    const [reply] = (await once(peer, 'data')) as [Buffer];
+    expect(reply.toString()).toBe('VALUE colour 42\r\n');
+    // Handed over and taken by the kernel already, not waiting in the stream for the turn to end.
+    expect(seen).toEqual([{ bytesOut: reply.length, pendingWriteBytes: 0 }]);
+  });
+
+  it('answers the frames of one chunk in one write', async () => {
+    const { connection, peer } = await pairs.open({ framing: { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' } });
+    setConnectionRules(connection, KEY_VALUE, new SocketEventBus(), noTls);
+    const writes: string[] = [];
+    connection.stages.add({
+      name: 'probe',
+      sent: (chunk, next) => {
+        writes.push(chunk.toString());
+        next(chunk);
+      },
+    });
+    let received = '';
+    peer.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    peer.write('GET a\nGET b\nGET c\n');
+    await new Promise<void>((resolve) => peer.on('data', () => received.length >= 36 && resolve()));
+    expect(writes).toEqual(['VALUE a 42\r\nVALUE b 42\r\nVALUE c 42\r\n']);
   });
 });

@@ -9,7 +9,12 @@ import { RunningRules } from './running-rules';
 export interface RuleConnection {
   readonly state: string;
   send(chunks: readonly Buffer[], end: boolean): Promise<unknown>;
-  sendFrames(payloads: readonly Buffer[], end: boolean): Promise<unknown>;
+  /** Hands the bytes to the transport now; throws when the connection cannot take them. */
+  sendNow(chunks: readonly Buffer[]): void;
+  /** The same for payloads, each sent as one frame of the connection's framing. */
+  sendFramesNow(payloads: readonly Buffer[]): void;
+  /** Resolves once everything sent before the call was handed to the kernel. */
+  whenWritten(): Promise<void>;
   close(mode: 'graceful' | 'reset'): Promise<void>;
   releaseUpTo(offset: number): void;
   releaseFramesUpTo(index: number): void;
@@ -18,7 +23,7 @@ export interface RuleConnection {
 /** What the host of the rules does for them: start TLS in a role, and publish a match. */
 export interface ConnectionRuleHooks {
   startTls(role: TlsRole): Promise<void>;
-  matched(rule: CompiledRule, trigger: RuleTrigger, index: number | null): void;
+  matched(rule: CompiledRule, trigger: RuleTrigger, index: number | null, at: Date): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -35,8 +40,10 @@ const IMMEDIATE = new Set<RuleAction['kind']>(['send', 'setState', 'keep', 'disc
 export class ConnectionRules extends RunningRules {
   private idle: NodeJS.Timeout | null = null;
   private pendingIndex: number | null = null;
-  /** Replies of answers that ran at once, sent together once this turn's frames are judged. */
+  /** Replies of answers that ran at once, sent together once the chunk's frames are judged. */
   private batch: { framed: boolean; bytes: Buffer }[] = [];
+  /** A received chunk is on its way through: its replies wait for `endChunk`. */
+  private inChunk = false;
 
   constructor(
     private readonly connection: RuleConnection,
@@ -70,9 +77,20 @@ export class ConnectionRules extends RunningRules {
   /** Framing indexed a frame; `data` is its data, when the byte log holds it. */
   frame(frame: Frame, data: Buffer | undefined): void {
     const payload = data ?? EMPTY;
-    const match = this.decide('frame', payload, frame.index);
+    const match = this.decide('frame', payload, frame.index, frame.receivedAt);
     if (!keepsFrame(match, this.runner.set)) this.connection.releaseFramesUpTo(frame.index + 1);
     this.settle(match, payload);
+  }
+
+  /** A received chunk goes through the connection's stages now: the replies to its frames wait for `endChunk`. */
+  startChunk(): void {
+    this.inChunk = true;
+  }
+
+  /** The chunk has been through: the replies to its frames leave now, in one send. */
+  endChunk(): void {
+    this.inChunk = false;
+    this.flush();
   }
 
   peerEnded(): void {
@@ -86,8 +104,8 @@ export class ConnectionRules extends RunningRules {
     this.idle = null;
   }
 
-  protected matched(rule: CompiledRule, trigger: RuleTrigger): void {
-    this.hooks.matched(rule, trigger, this.pendingIndex);
+  protected matched(rule: CompiledRule, trigger: RuleTrigger, at: Date): void {
+    this.hooks.matched(rule, trigger, this.pendingIndex, at);
   }
 
   private fire(trigger: RuleTrigger, data: Buffer, index: number | null): void {
@@ -95,10 +113,11 @@ export class ConnectionRules extends RunningRules {
     if (match) this.answer(match.actions, data, match.captures);
   }
 
-  private decide(trigger: RuleTrigger, data: Buffer, index: number | null): RuleMatch | null {
+  /** `at`: when what is judged arrived, for a frame the time framing gave it. */
+  private decide(trigger: RuleTrigger, data: Buffer, index: number | null, at?: Date): RuleMatch | null {
     if (this.queue.isDisposed) return null;
     this.pendingIndex = index;
-    return this.runner.decide(trigger, data);
+    return this.runner.decide(trigger, data, at);
   }
 
   /** A frame no rule answered may close the connection (the set's default); a matched one gets its answer. */
@@ -108,31 +127,38 @@ export class ConnectionRules extends RunningRules {
   }
 
   /**
-   * Adds a reply to this turn's batch. The frames of one received chunk are judged one by one;
-   * their replies leave in one send (as a server answering a pipelined batch writes once).
+   * Adds a reply to the batch. The frames of one received chunk are judged one by one; their
+   * replies leave in one send (as a server answering a pipelined batch writes once) when the
+   * chunk has been through. A reply to anything else (a greeting, a chunk a stage held back)
+   * leaves once the code that gave it has run, with the replies given alongside it.
    */
   private gather(action: Extract<RuleAction, { kind: 'send' }>, frame: Buffer, captures: Captures): void {
     const reply = action.reply.render(frame, captures);
     if (reply === null) return;
-    if (this.batch.length === 0) queueMicrotask(() => void this.flush());
+    if (this.batch.length === 0 && !this.inChunk) queueMicrotask(() => this.flush());
     this.batch.push({ framed: action.frame, bytes: reply });
   }
 
   /** Sends the batch, runs of framed and plain replies each in one send; a send that fails (the connection closed, a peer that does not read) loses its replies only. */
-  private flush(): Promise<unknown> | null {
+  private flush(): void {
     const batch = this.batch;
-    if (batch.length === 0 || this.connection.state === 'closed') return null;
+    if (batch.length === 0) return;
     this.batch = [];
-    const sends: Promise<unknown>[] = [];
+    if (this.connection.state === 'closed') return;
     for (let start = 0; start < batch.length; ) {
       const framed = batch[start].framed;
       let end = start;
       while (end < batch.length && batch[end].framed === framed) end++;
-      const replies = batch.slice(start, end).map((entry) => entry.bytes);
-      sends.push((framed ? this.connection.sendFrames(replies, false) : this.connection.send(replies, false)).catch(() => undefined));
+      const replies: Buffer[] = [];
+      for (let i = start; i < end; i++) replies.push(batch[i].bytes);
+      try {
+        if (framed) this.connection.sendFramesNow(replies);
+        else this.connection.sendNow(replies);
+      } catch {
+        // Lost with this send only, as the caller of a send that failed would lose it.
+      }
       start = end;
     }
-    return Promise.all(sends);
   }
 
   private armIdle(): void {
@@ -174,8 +200,8 @@ export class ConnectionRules extends RunningRules {
       case 'send': {
         // After the batch of answers that ran before this one, in order.
         this.gather(action, frame, captures);
-        const sending = this.flush();
-        if (sending) sends.push(sending);
+        this.flush();
+        sends.push(this.connection.whenWritten());
         return true;
       }
       case 'sendSlowly': {

@@ -26,7 +26,8 @@ export function setConnectionRules(connection: TcpConnection, set: RuleSet | nul
   if (set === null) return connection.setRules(null);
   if (connection.rules) return connection.rules.replace(set);
   const rules = new ConnectionRules(connection, set, {
-    matched: (rule, trigger, index) => events.publish(connection, 'rule.matched', { ruleId: rule.id, trigger, index, state: connection.rules?.state ?? null }),
+    matched: (rule, trigger, index, at) =>
+      events.publish(connection, 'rule.matched', { ruleId: rule.id, trigger, index, state: connection.rules?.state ?? null }, undefined, at),
     startTls: async (role) => {
       const tls = connection.rules?.set.tls;
       if (role === 'server') {

@@ -39,7 +39,7 @@ export class RuleRunner {
 
   constructor(
     set: RuleSet,
-    private readonly onMatched: (rule: CompiledRule, trigger: RuleTrigger) => void,
+    private readonly onMatched: (rule: CompiledRule, trigger: RuleTrigger, at: Date) => void,
   ) {
     this.current = set;
     this.uses = set.rules.map(() => ({ matches: 0, lastMatchAt: null, cursor: 0 }));
@@ -69,8 +69,8 @@ export class RuleRunner {
     });
   }
 
-  /** The first rule for `trigger` that matches `data`, counted; null when none does. */
-  decide(trigger: RuleTrigger, data: Buffer): RuleMatch | null {
+  /** The first rule for `trigger` that matches `data` (which happened `at`), counted; null when none does. */
+  decide(trigger: RuleTrigger, data: Buffer, at = new Date()): RuleMatch | null {
     const { rules, stats } = this.current;
     const input = new MatchInput(data, this.stateName);
     for (let i = 0; i < rules.length; i++) {
@@ -81,7 +81,6 @@ export class RuleRunner {
       if (rule.on !== trigger || (rule.times !== null && turns.matches >= rule.times)) continue;
       const captures = rule.match(input);
       if (captures === null) continue;
-      const at = new Date();
       const actions = rule.responses[turns.cursor % rule.responses.length];
       use.matches++;
       use.lastMatchAt = at;
@@ -90,7 +89,7 @@ export class RuleRunner {
       stats[i].lastMatchAt = at;
       stats[i].cursor++;
       for (const action of actions) if (action.kind === 'setState') this.stateName = action.state;
-      this.onMatched(rule, trigger);
+      this.onMatched(rule, trigger, at);
       return { rule, actions, captures };
     }
     return null;

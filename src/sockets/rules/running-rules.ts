@@ -9,7 +9,7 @@ export abstract class RunningRules {
   protected readonly queue = new ActionQueue();
 
   protected constructor(set: RuleSet) {
-    this.runner = new RuleRunner(set, (rule, trigger) => this.matched(rule, trigger));
+    this.runner = new RuleRunner(set, (rule, trigger, at) => this.matched(rule, trigger, at));
   }
 
   get set(): RuleSet {
@@ -34,6 +34,6 @@ export abstract class RunningRules {
     this.queue.dispose();
   }
 
-  /** A rule was chosen, in the turn the frame arrived. */
-  protected abstract matched(rule: CompiledRule, trigger: RuleTrigger): void;
+  /** A rule was chosen, in the turn the frame arrived (`at`). */
+  protected abstract matched(rule: CompiledRule, trigger: RuleTrigger, at: Date): void;
 }
