@@ -32,6 +32,17 @@ async function openAttach(client: HttpClient, path: string, masked = false): Pro
   return ws;
 }
 
+/** Resolves once `total` bytes have arrived on the WebSocket. */
+function receiveAll(ws: WebSocket, total: number): Promise<void> {
+  let received = 0;
+  return new Promise<void>((resolve) =>
+    ws.on('message', (data: Buffer) => {
+      received += data.length;
+      if (received >= total) resolve();
+    }),
+  );
+}
+
 /** A peer (the baseline process) streams into a connection sockplane accepted; the client reads it all through one attached WebSocket (`release=auto`). */
 async function attachDrain({ service, baseline }: BenchContext, total: number): Promise<number> {
   const { client } = service;
@@ -40,13 +51,7 @@ async function attachDrain({ service, baseline }: BenchContext, total: number): 
   const streaming = baseline.call('streamInto', { port: listener.local.port, bytes: total });
   const connection = await acceptedConnection(client, listener.id, 1);
   const ws = await openAttach(client, `/v1/tcp/connections/${connection.id}/attach?fromOffset=0&release=auto`);
-  let received = 0;
-  await new Promise<void>((resolve) =>
-    ws.on('message', (data: Buffer) => {
-      received += data.length;
-      if (received >= total) resolve();
-    }),
-  );
+  await receiveAll(ws, total);
   await streaming;
   const elapsed = performance.now() - start;
   ws.close();
@@ -88,13 +93,7 @@ async function relayDrain({ baseline }: BenchContext, relay: HttpClient, total: 
   const start = performance.now();
   const streaming = baseline.call('streamInto', { port, bytes: total });
   const ws = await openAttach(relay, '/ws-relay/attach');
-  let received = 0;
-  await new Promise<void>((resolve) =>
-    ws.on('message', (data: Buffer) => {
-      received += data.length;
-      if (received >= total) resolve();
-    }),
-  );
+  await receiveAll(ws, total);
   await streaming;
   const elapsed = performance.now() - start;
   ws.close();
