@@ -9,6 +9,7 @@ import { OCTET_STREAM } from '../common/raw-body';
 import { BEARER } from '../auth/api-key.hook';
 import { findApiKey } from '../auth/api-keys';
 import { ApiKey } from '../config/api-keys';
+import { REQUEST_ID_HEADER } from '../logging/request-id';
 import { SOCKET_KINDS } from '../sockets/socket-events';
 import { IdOwner, NODE_ID, ResourceIds } from '../sockets/ids';
 import { ClusterCursor, FIRST_PAGE, KEYED_PAGE_TYPE, ListPage, NodePage, decodeClusterCursor, isListPage, mergePages, nodeCursor, parseKeyedPage, renderMergedPage, serializeKeyedPage, toEntries } from './list-merge';
@@ -64,8 +65,8 @@ interface Gathering {
 
 const gatherings = new WeakMap<FastifyRequest, Gathering>();
 
-/** Headers a list's fan-out passes on: who is asking, and for what. */
-const FAN_OUT_HEADERS = ['authorization', 'accept', 'x-request-id'];
+/** Headers a list's fan-out passes on: who is asking, and for what (the request's id goes too, as with every forward, so each node logs the call under one id). */
+const FAN_OUT_HEADERS = ['authorization', 'accept'];
 
 /**
  * The cluster layer in front of the feature routes, as Fastify hooks: a call whose path names a
@@ -210,7 +211,7 @@ export class ClusterRouter {
     return reply.from(node.apiUrl + request.url, {
       ...payload,
       timeout: waitMs + this.options.answerGraceMs,
-      rewriteRequestHeaders: (_request, headers) => ({ ...headers, [CLUSTER_SECRET_HEADER]: this.options.secret }),
+      rewriteRequestHeaders: (_request, headers) => ({ ...headers, [CLUSTER_SECRET_HEADER]: this.options.secret, [REQUEST_ID_HEADER]: request.id }),
       // A call is sent once: reply-from would repeat a GET that answered 503.
       retryDelay: () => null,
       onResponse: (_request, forwarded, answer) => {
@@ -247,7 +248,7 @@ export class ClusterRouter {
     reply.hijack();
     const client = request.raw.socket;
     const target = new URL(node.apiUrl);
-    const headers: Record<string, string | string[] | undefined> = { ...request.headers, host: target.host, [CLUSTER_SECRET_HEADER]: this.options.secret };
+    const headers: Record<string, string | string[] | undefined> = { ...request.headers, host: target.host, [CLUSTER_SECRET_HEADER]: this.options.secret, [REQUEST_ID_HEADER]: request.id };
     const lines = Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().map((one) => `${name}: ${one}\r\n`)));
     const upstream = connect({ host: target.hostname, port: Number(target.port) });
     upstream.setNoDelay(true);
@@ -280,7 +281,7 @@ export class ClusterRouter {
     if (own !== undefined) query.cursor = own;
     const nodes = this.membership.live().filter((node) => node.nodeId !== this.membership.nodeId && !cursor.done.includes(node.nodeId));
     const path = request.url.split('?')[0];
-    const headers: Record<string, string> = { [CLUSTER_SECRET_HEADER]: this.options.secret, [CLUSTER_PAGE_HEADER]: KEYED_PAGE_TYPE };
+    const headers: Record<string, string> = { [CLUSTER_SECRET_HEADER]: this.options.secret, [CLUSTER_PAGE_HEADER]: KEYED_PAGE_TYPE, [REQUEST_ID_HEADER]: request.id };
     for (const name of FAN_OUT_HEADERS) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;

@@ -346,6 +346,27 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     }
   });
 
+  it('a forwarded call and a gathered list are logged under one request id on every node (each node used to make its own), and the answer carries it', async () => {
+    const created = await api(a).post('/v1/tcp/listeners').set(asAlice).send({ port: 0, placement: { node: b.nodeId } }).expect(201);
+    const listenerId = created.body.id as string;
+    const forwarded = await api(a).get(`/v1/tcp/listeners/${listenerId}`).set(asAlice).expect(200);
+    const id = forwarded.headers['x-request-id'] as string;
+    const loggedUnder = (node: ClusterNode, path: string): string[] =>
+      node.server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(`"path":"${path}"`))
+        .map((line) => (JSON.parse(line) as { requestId: string }).requestId);
+    await pollUntil(async () => (loggedUnder(a, `/v1/tcp/listeners/${listenerId}`).includes(id) && loggedUnder(b, `/v1/tcp/listeners/${listenerId}`).includes(id) ? true : undefined));
+
+    const listed = await api(a).get('/v1/tcp/listeners').set(asAlice).set('x-request-id', 'list-through-a-1').expect(200);
+    expect(listed.headers['x-request-id']).toBe('list-through-a-1');
+    const unnamed = await api(a).get('/v1/tcp/listeners').query({ limit: 5 }).set(asAlice).expect(200);
+    const listId = unnamed.headers['x-request-id'] as string;
+    await pollUntil(async () => (nodes.every((node) => loggedUnder(node, '/v1/tcp/listeners').includes(listId)) ? true : undefined));
+    await api(a).delete(`/v1/tcp/listeners/${listenerId}`).set(asAlice).expect(200);
+  });
+
   it('an id naming no node of the cluster answers 404 like any unknown id', async () => {
     const response = await api(a).get('/v1/tcp/connections/tc_zzzzzz_000001a1b2c3d4e5').set(asAlice).expect(404);
     expect(response.body.code).toBe('SOCKET_NOT_FOUND');
