@@ -1,7 +1,7 @@
 import replyFrom from '@fastify/reply-from';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { connect } from 'node:net';
+import { Socket, connect } from 'node:net';
 import { Agent } from 'undici';
 import { ApiProblem } from '../common/api-problem';
 import { ERROR_CATALOG, PROBLEM_CONTENT_TYPE, problemType } from '../common/error-catalog';
@@ -79,6 +79,8 @@ export class ClusterRouter {
   private readonly secret: Buffer;
   /** Keep-alive connections to the other nodes, for forwards and lists alike. */
   private readonly agent: Agent;
+  /** Clients' sockets of the upgrades tunnelled to their owner, ended when this node stops. */
+  private readonly tunnels = new Set<Socket>();
 
   constructor(
     private readonly membership: Membership,
@@ -108,8 +110,13 @@ export class ClusterRouter {
     fastify.addHook('preValidation', async (request, reply) => this.routeCreate(request, reply));
   }
 
-  /** Closes the connections to the other nodes. */
+  /**
+   * Closes the connections to the other nodes, and ends the tunnels: a tunnelled WebSocket is
+   * bytes to this node, which cannot close it with a frame of its own mid-stream, so its client
+   * sees the connection drop (1006) while the owner's end detaches as from any client gone.
+   */
   async close(): Promise<void> {
+    for (const client of this.tunnels) client.destroy();
     await this.agent.close();
   }
 
@@ -247,6 +254,8 @@ export class ClusterRouter {
   private tunnel(request: FastifyRequest, reply: FastifyReply, node: KnownNode): FastifyReply {
     reply.hijack();
     const client = request.raw.socket;
+    this.tunnels.add(client);
+    client.once('close', () => this.tunnels.delete(client));
     const target = new URL(node.apiUrl);
     const headers: Record<string, string | string[] | undefined> = { ...request.headers, host: target.host, [CLUSTER_SECRET_HEADER]: this.options.secret, [REQUEST_ID_HEADER]: request.id };
     const lines = Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().map((one) => `${name}: ${one}\r\n`)));

@@ -4,6 +4,8 @@ import { SOCKET_EVENTS } from '../../src/sockets/socket-events';
 import { ClusterNode, clusterView, pollUntil, useCluster } from '../support/cluster';
 import { TcpPeer } from '../support/peers';
 import { SseClient } from '../support/sse-client';
+import { inboxOf, openWs } from '../support/ws-client';
+import { once } from 'node:events';
 
 describe('a cluster losing a node (kill -9)', () => {
   const cluster = useCluster();
@@ -74,7 +76,7 @@ describe('a cluster losing a node (kill -9)', () => {
     }
   });
 
-  it('a node stopped gracefully (SIGTERM) leaves: its sockets close as usual on every stream, no node.lost, no share of any key’s count left', async () => {
+  it('a node stopped gracefully (SIGTERM) leaves: its sockets close as usual on every stream, WebSockets tunnelled through it end (it used to wait out the shutdown timeout and exit 1), no node.lost, no share of any key’s count left', async () => {
     const [a, b] = cluster.nodes;
     const redis = new Redis(cluster.redis.url);
     try {
@@ -84,8 +86,21 @@ describe('a cluster losing a node (kill -9)', () => {
         return Number(held[b.nodeId] ?? 0) > 0 ? held : undefined;
       });
       expect(Object.keys(shares)).toContain(b.nodeId);
+      // A WebSocket attached through B to a connection A holds is a tunnel B keeps: stopping B ends it, and B still exits cleanly.
+      const aListener = await api(a).post('/v1/tcp/listeners').send({ port: 0 }).expect(201);
+      const aPeer = await TcpPeer.connect(aListener.body.local.port, a.host);
+      peers.push(aPeer);
+      const accepted = await api(a).get(`/v1/tcp/listeners/${aListener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+      const aConnection = accepted.body.items[0].id as string;
+      const tunnelled = await openWs(Number(new URL(b.url).port), `/v1/tcp/connections/${aConnection}/attach?fromOffset=0`, { protocol: 'sockplane.raw.v1' }, b.host);
+      await aPeer.write('through B');
+      expect(Buffer.concat(await inboxOf(tunnelled).until((messages) => Buffer.concat(messages).length >= 9)).toString()).toBe('through B');
+      const tunnelClosed = once(tunnelled, 'close');
       const onA = streams[0];
       await b.server.stop();
+      expect(b.server.process.exitCode).toBe(0);
+      await tunnelClosed;
+      expect((await api(a).get(`/v1/tcp/connections/${aConnection}`).expect(200)).body.state).toBe('open');
       await onA.waitFor((message) => message.event === 'listener.closed' && message.json.resourceId === listener.body.id);
       expect(onA.messages.find((message) => message.event === 'listener.closed' && message.json.resourceId === listener.body.id)?.json.data).toMatchObject({ reason: 'local' });
       // Once A's view has B gone, B is no member any more, and a node that is none is never claimed lost.
