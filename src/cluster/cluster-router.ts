@@ -150,7 +150,7 @@ export class ClusterRouter {
       if (makesListener) this.bindWhereReachable(request);
       return undefined;
     }
-    if (kinds.length > 0 && kinds.every((kind) => (SOCKET_KINDS as readonly string[]).includes(kind))) await this.assertKeyQuota(request);
+    if (kinds.length > 0 && kinds.every((kind) => (SOCKET_KINDS as readonly string[]).includes(kind))) await this.assertKeyQuota(request, reply);
     return this.place(request, reply, makesListener);
   }
 
@@ -165,23 +165,28 @@ export class ClusterRouter {
   }
 
   /**
-   * A key's socket quota holds across the cluster: its sockets on every node are counted in
-   * Redis. Without Redis, or without a valid key (the owner refuses that), each node's own
-   * count still applies.
+   * A key's socket quota holds across the cluster: its sockets on every node, and its creates in
+   * flight, are counted in Redis, and a create takes its place atomically before it is made (or
+   * forwarded to the node it is placed on), giving it back once answered — by then a socket it
+   * made is counted in its node's share. Without Redis, or without a valid key (the owner
+   * refuses that), each node's own count still applies.
    */
-  private async assertKeyQuota(request: FastifyRequest): Promise<void> {
+  private async assertKeyQuota(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { maxSocketsPerKey, apiKeys } = this.options;
     if (maxSocketsPerKey === 0 || apiKeys.length === 0 || !this.membership.available) return;
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     const key = token === undefined ? null : findApiKey(apiKeys, token);
     if (key === null) return;
-    const held = await this.membership.heldBy(key.name).catch(() => 0);
-    if (held >= maxSocketsPerKey) {
-      throw new ApiProblem('QUOTA_EXCEEDED', `this API key holds ${held} sockets across the cluster, its limit is ${maxSocketsPerKey}`, {
+    const reserved = await this.membership.reserve(key.name, maxSocketsPerKey).catch(() => undefined);
+    // Redis went away meanwhile: each node's own count applies, as without Redis.
+    if (reserved === undefined) return;
+    if (!reserved) {
+      throw new ApiProblem('QUOTA_EXCEEDED', `this API key holds ${maxSocketsPerKey} sockets across the cluster (made or being made), its limit`, {
         limit: 'maxSocketsPerKey',
         max: maxSocketsPerKey,
       });
     }
+    reply.raw.once('close', () => this.membership.release(key.name));
   }
 
   /** Sends the call to the node that owns its resource, or says why it cannot. */

@@ -53,7 +53,31 @@ const KEY = {
   sockets: (id: string) => `sockplane:sockets:${id}`,
   claimed: (id: string) => `sockplane:claimed:${id}`,
   held: (owner: string | null) => `sockplane:held:${owner ?? ''}`,
+  /** The owners a node has creates in flight for (their `pending:` fields), so they can be cleared if it is lost. */
+  pendingOwners: (id: string) => `sockplane:pending-owners:${id}`,
 };
+
+/** The field of an owner's count that holds a node's creates in flight: counted, not yet made. */
+const pendingField = (nodeId: string): string => `pending:${nodeId}`;
+
+/**
+ * Takes a place in an owner's count for a create in flight, atomically: the sum of every
+ * node's share and every create in flight must stay under the quota, or nothing is taken (-1).
+ */
+const RESERVE_SCRIPT = `
+local total = 0
+for _, share in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(share) end
+if total >= tonumber(ARGV[2]) then return -1 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('SADD', KEYS[2], ARGV[3])
+return total
+`;
+
+/** Gives a create's place back once it is made (its socket counted in the node's share) or failed. */
+const RELEASE_SCRIPT = `
+if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], -1) end
+return 0
+`;
 
 /** A node is lost when its heartbeat key has expired: three beats missed. */
 const MISSED_BEATS = 3;
@@ -143,8 +167,10 @@ export class Membership {
     clearInterval(this.timer);
     await this.beating;
     if (this.available) {
-      const tx = this.redis.multi().del(KEY.node(this.nodeId), KEY.sockets(this.nodeId)).hdel(KEY.members, this.nodeId);
+      const pendingOwners = await this.redis.smembers(KEY.pendingOwners(this.nodeId)).catch((): string[] => []);
+      const tx = this.redis.multi().del(KEY.node(this.nodeId), KEY.sockets(this.nodeId), KEY.pendingOwners(this.nodeId)).hdel(KEY.members, this.nodeId);
       for (const owner of this.owners) tx.hdel(KEY.held(owner), this.nodeId);
+      for (const owner of pendingOwners) tx.hdel(KEY.held(owner), pendingField(this.nodeId));
       await tx.exec().catch(() => undefined);
     }
     this.redis.disconnect();
@@ -195,10 +221,22 @@ export class Membership {
       .catch(() => undefined);
   }
 
-  /** Sockets `owner` holds across the cluster: the sum of each node's share. */
-  async heldBy(owner: string | null): Promise<number> {
-    const shares = await this.redis.hvals(KEY.held(owner));
-    return shares.reduce((sum, share) => sum + Number(share), 0);
+  /**
+   * Takes a place in `owner`'s quota across the cluster for a socket about to be made through
+   * this node: false when the owner already holds (or is being made) `max`. Two creates racing
+   * through different nodes cannot both take the last place.
+   */
+  async reserve(owner: string, max: number): Promise<boolean> {
+    const held = await this.redis.eval(RESERVE_SCRIPT, 2, KEY.held(owner), KEY.pendingOwners(this.nodeId), pendingField(this.nodeId), max, owner);
+    return held !== -1;
+  }
+
+  /**
+   * Gives back a place `reserve` took. Sent after the socket's own count (`socketOpened`), on the
+   * same connection, so the owner's total never dips between the two.
+   */
+  release(owner: string): void {
+    this.redis.eval(RELEASE_SCRIPT, 1, KEY.held(owner), pendingField(this.nodeId)).catch(() => undefined);
   }
 
   private async rejoin(): Promise<void> {
@@ -257,8 +295,11 @@ export class Membership {
       const raw = await this.redis.hgetall(KEY.claimed(node.nodeId));
       const sockets = new Map(Object.entries(raw).map(([id, json]) => [id, JSON.parse(json) as HeldSocket]));
       const owners = new Set([...sockets.values()].map((socket) => socket.owner));
-      const tx = this.redis.multi().del(KEY.claimed(node.nodeId));
+      // Its creates in flight died with it: their places go too.
+      const pendingOwners = await this.redis.smembers(KEY.pendingOwners(node.nodeId));
+      const tx = this.redis.multi().del(KEY.claimed(node.nodeId), KEY.pendingOwners(node.nodeId));
       for (const owner of owners) tx.hdel(KEY.held(owner), node.nodeId);
+      for (const owner of pendingOwners) tx.hdel(KEY.held(owner), pendingField(node.nodeId));
       await tx.exec();
       this.nodes.delete(node.nodeId);
       this.lost.add(node.nodeId);

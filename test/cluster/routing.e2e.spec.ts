@@ -186,6 +186,27 @@ describe('a cluster of three nodes on Redis: any node answers for any socket', (
     await api(c).delete(`/v1/udp/sockets/${again}`).set(asBob).expect(200);
   });
 
+  it('quotas: creates racing through every node at once never take a key past its quota', async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: QUOTA * 3 }, (_, n) => {
+        const node = nodes[n % nodes.length];
+        return api(node).post('/v1/udp/sockets').set(asBob).send({ type: 'udp4', host: node.host });
+      }),
+    );
+    const made = attempts.filter((res) => res.status === 201).map((res) => res.body.id as string);
+    try {
+      expect(attempts.filter((res) => res.status !== 201).every((res) => res.status === 429 && res.body.code === 'QUOTA_EXCEEDED')).toBe(true);
+      expect(made).toHaveLength(QUOTA);
+    } finally {
+      await Promise.all(made.map((id) => api(a).delete(`/v1/udp/sockets/${id}`).set(asBob).expect(200)));
+    }
+    const again = await pollUntil(async () => {
+      const res = await api(b).post('/v1/udp/sockets').set(asBob).send({ type: 'udp4', host: b.host });
+      return res.status === 201 ? (res.body.id as string) : undefined;
+    });
+    await api(b).delete(`/v1/udp/sockets/${again}`).set(asBob).expect(200);
+  });
+
   it('a forwarding header from outside is dropped: the list still gathers every node', async () => {
     const created = await Promise.all(nodes.map((node) => api(node).post('/v1/tcp/listeners').set(asAlice).send({ host: node.host, port: 0, labels: { list: 'forged' } }).expect(201)));
     try {
