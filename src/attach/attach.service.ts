@@ -1,11 +1,13 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
+import { Counter, Gauge } from 'prom-client';
 import { WebSocket } from 'ws';
 import { ticketGrantOf, callerOf } from '../auth/api-key.hook';
 import { AttachTickets, IssuedTicket } from '../auth/attach-tickets';
 import { Caller } from '../auth/caller';
 import { ApiProblem } from '../common/api-problem';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { crossOriginRefusal } from '../security/cross-origin';
 import { SocketEvent } from '../sockets/socket-events';
 import { SocketError } from '../sockets/socket-error';
@@ -50,13 +52,33 @@ export class AttachService implements BeforeApplicationShutdown {
   private readonly plans = new WeakMap<FastifyRequest, AttachPlan>();
   private readonly unsubscribe: () => void;
   private readonly settings: AttachSettings = { highWaterBytes: HIGH_WATER_BYTES };
+  private readonly detaches: Counter<'kind' | 'code'>;
 
   constructor(
     private readonly registry: SocketRegistry,
     private readonly tickets: AttachTickets,
     private readonly config: AppConfig,
+    metrics: MetricsService,
   ) {
     this.unsubscribe = registry.events.subscribe(this.dispatch);
+    const attachments = this.attachments;
+    new Gauge({
+      name: 'sockplane_attachments',
+      help: 'WebSockets attached to sockets now, by the kind of socket',
+      labelNames: ['kind'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        this.set({ kind: 'tcp-connection' }, 0);
+        for (const set of attachments.values()) for (const attachment of set) this.inc({ kind: attachment.kind });
+      },
+    });
+    this.detaches = new Counter({
+      name: 'sockplane_attach_detaches_total',
+      help: 'WebSockets detached, by the kind of socket and the close code (docs/attach.md: 1000 the client, 1001 shutdown, 4100 the socket closed, …)',
+      labelNames: ['kind', 'code'],
+      registers: [metrics.registry],
+    });
   }
 
   /** WebSockets attached right now. */
@@ -167,7 +189,8 @@ export class AttachService implements BeforeApplicationShutdown {
     }
   }
 
-  private readonly onDetached = (attachment: Attachment): void => {
+  private readonly onDetached = (attachment: Attachment, code: number): void => {
+    this.detaches.inc({ kind: attachment.kind, code: String(code) });
     const set = this.attachments.get(attachment.resourceId);
     set?.delete(attachment as TcpAttachment | UdpAttachment);
     if (set?.size === 0) this.attachments.delete(attachment.resourceId);

@@ -1,5 +1,7 @@
 /** What the attach service keeps of every attached WebSocket, TCP or UDP. */
 export interface Attachment {
+  /** The kind of socket it is attached to. */
+  readonly kind: 'tcp-connection' | 'udp-socket';
   readonly resourceId: string;
   /** It may send to the peer (and so counts for the write lock). */
   readonly writes: boolean;

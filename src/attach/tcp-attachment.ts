@@ -32,6 +32,7 @@ export interface TcpAttachOptions {
  * (its client is pushed back) until the send in flight reached the kernel.
  */
 export class TcpAttachment implements Attachment {
+  readonly kind = 'tcp-connection';
   readonly resourceId: string;
   /** The next offset this client gets: everything before it was sent to it. */
   private nextOffset = 0;
@@ -47,7 +48,7 @@ export class TcpAttachment implements Attachment {
     private readonly connection: TcpConnection,
     private readonly options: TcpAttachOptions,
     private readonly settings: AttachSettings,
-    private readonly onDetached: (attachment: TcpAttachment) => void,
+    private readonly onDetached: (attachment: TcpAttachment, code: number) => void,
   ) {
     this.resourceId = connection.id;
   }
@@ -107,7 +108,7 @@ export class TcpAttachment implements Attachment {
     this.connection.unhold(this);
     this.ws.off('message', this.onMessage);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
-    this.onDetached(this);
+    this.onDetached(this, code);
   }
 
   private later(run: () => void): void {

@@ -31,6 +31,7 @@ const REPLAY_MAX = Number.MAX_SAFE_INTEGER;
  * counted (channel 2 tells how many).
  */
 export class UdpAttachment implements Attachment {
+  readonly kind = 'udp-socket';
   readonly resourceId: string;
   private nextSeq = 0;
   private backlog: (() => void)[] | null = [];
@@ -42,7 +43,7 @@ export class UdpAttachment implements Attachment {
     private readonly socket: UdpSocket,
     private readonly options: UdpAttachOptions,
     private readonly settings: AttachSettings,
-    private readonly onDetached: (attachment: UdpAttachment) => void,
+    private readonly onDetached: (attachment: UdpAttachment, code: number) => void,
   ) {
     this.resourceId = socket.id;
   }
@@ -91,7 +92,7 @@ export class UdpAttachment implements Attachment {
     this.detached = true;
     this.ws.off('message', this.onMessage);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
-    this.onDetached(this);
+    this.onDetached(this, code);
   }
 
   private forward(datagram: Datagram): void {

@@ -35,6 +35,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   /** Frames the connections that closed had received and sent, from their final counters. */
   private readonly closedFrames = { framesIn: 0, framesOut: 0 };
   private readonly connectOutcomes = new Map<ConnectOutcome, number>();
+  /** Rule matches by socket kind and trigger (`kind|trigger`), handed to their counter at scrape time: one may come with every frame. */
+  private readonly ruleMatches = new Map<string, number>();
   private readonly accepts: Counter;
   private readonly backpressurePauses: Counter<'kind'>;
   private readonly droppedConnections: Counter<'reason'>;
@@ -168,6 +170,20 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       labelNames: ['fault', 'type', 'event'],
       registers,
     });
+    const ruleMatches = this.ruleMatches;
+    new Counter({
+      name: 'sockplane_rule_matches_total',
+      help: 'Reply rules that matched, by the kind of socket and what they matched on (frame, connect, idle, peer-end, datagram)',
+      labelNames: ['kind', 'trigger'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, count] of ruleMatches) {
+          const [kind, trigger] = key.split('|');
+          this.inc({ kind, trigger }, count);
+        }
+      },
+    });
     this.requestDuration = new Histogram({
       name: 'sockplane_http_request_duration_seconds',
       help: 'HTTP request duration, by method, route pattern and status (long-polls included)',
@@ -265,6 +281,9 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       case 'udp.dropped':
         // The datagram log says which of its caps refused the datagram.
         this.droppedDatagrams.inc({ reason: event.data.cause });
+        break;
+      case 'rule.matched':
+        addTo(this.ruleMatches, `${event.kind}|${event.data.trigger}`, 1);
         break;
       case 'fault.applied':
       case 'fault.triggered':

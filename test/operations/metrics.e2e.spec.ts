@@ -3,6 +3,7 @@ import { Server, createServer } from 'node:net';
 import { Exposition, parsePrometheusText, sampleValue } from '../support/prometheus';
 import { TcpPeer, UdpPeer, eventually } from '../support/peers';
 import { TestApp, startTestApp } from '../support/test-app';
+import { closeWs, inboxOf, openWs } from '../support/ws-client';
 
 const CONNECTION = { kind: 'tcp-connection' };
 
@@ -44,6 +45,28 @@ describe('GET /metrics', () => {
     await t.http.delete(`/v1/tcp/listeners/${listener.body.id}`).expect(200);
     const after = await scrape();
     expect([delta(after, 'sockplane_received_frames_total'), delta(after, 'sockplane_sent_frames_total')]).toEqual([3, 2]);
+  });
+
+  it('counts rule matches by trigger, and WebSockets attached now and detached by close code', async () => {
+    const before = await scrape();
+    const rules = { rules: [{ on: 'connect', then: [{ send: 'hello\n' }] }, { match: { equals: 'ping' }, then: [{ send: 'pong', frame: true }] }] };
+    const listener = await t.http.post('/v1/tcp/listeners').send({ host: '127.0.0.1', port: 0, framing: { type: 'lines' }, rules }).expect(201);
+    const peer = await TcpPeer.connect(listener.body.local.port);
+    await peer.write('ping\nping\n');
+    expect((await peer.receive(18)).toString()).toBe('hello\npong\r\npong\r\n');
+    const delta = (now: Exposition, name: string, labels: Record<string, string>): number => sampleValue(now, name, labels) - sampleValue(before, name, labels);
+    const matched = await scrape();
+    expect([delta(matched, 'sockplane_rule_matches_total', { ...CONNECTION, trigger: 'connect' }), delta(matched, 'sockplane_rule_matches_total', { ...CONNECTION, trigger: 'frame' })]).toEqual([1, 2]);
+
+    const accepted = await t.http.get(`/v1/tcp/listeners/${listener.body.id}/connections`).query({ waitMs: 5000 }).expect(200);
+    const ws = await openWs(await t.listen(), `/v1/tcp/connections/${accepted.body.items[0].id as string}/attach?fromOffset=0`, { protocol: 'sockplane.raw.v1' });
+    await inboxOf(ws).until((messages) => Buffer.concat(messages).length >= 10);
+    expect(sampleValue(await scrape(), 'sockplane_attachments', CONNECTION)).toBe(1);
+    await closeWs(ws);
+    await eventually(async () => expect(sampleValue(await scrape(), 'sockplane_attachments', CONNECTION)).toBe(0));
+    expect(delta(await scrape(), 'sockplane_attach_detaches_total', { ...CONNECTION, code: '1000' })).toBe(1);
+    peer.socket.destroy();
+    await t.http.delete(`/v1/tcp/listeners/${listener.body.id}?closeConnections=true`).expect(200);
   });
 
   it('moves exactly with a TCP session: accept, N bytes in, M bytes out, close', async () => {
