@@ -35,8 +35,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   /** Frames the connections that closed had received and sent, from their final counters. */
   private readonly closedFrames = { framesIn: 0, framesOut: 0 };
   private readonly connectOutcomes = new Map<ConnectOutcome, number>();
-  /** Rule matches by socket kind and trigger (`kind|trigger`), handed to their counter at scrape time: one may come with every frame. */
-  private readonly ruleMatches = new Map<string, number>();
+  /** Rule matches by socket kind, then trigger, handed to their counter at scrape time: one may come with every frame. */
+  private readonly ruleMatches = new Map<string, Map<string, number>>();
   private readonly accepts: Counter;
   private readonly backpressurePauses: Counter<'kind'>;
   private readonly droppedConnections: Counter<'reason'>;
@@ -178,10 +178,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       registers,
       collect() {
         this.reset();
-        for (const [key, count] of ruleMatches) {
-          const [kind, trigger] = key.split('|');
-          this.inc({ kind, trigger }, count);
-        }
+        for (const [kind, byTrigger] of ruleMatches) for (const [trigger, count] of byTrigger) this.inc({ kind, trigger }, count);
       },
     });
     this.requestDuration = new Histogram({
@@ -283,7 +280,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         this.droppedDatagrams.inc({ reason: event.data.cause });
         break;
       case 'rule.matched':
-        addTo(this.ruleMatches, `${event.kind}|${event.data.trigger}`, 1);
+        addTo(mapOf(this.ruleMatches, event.kind), event.data.trigger, 1);
         break;
       case 'fault.applied':
       case 'fault.triggered':
@@ -314,6 +311,12 @@ function sentCounters(resource: Resource): SentCounters {
 function addSent(totals: Map<string, SentCounters>, kind: string, sent: SentCounters): void {
   const total = totals.get(kind) ?? { bytesOut: 0, datagramsOut: 0 };
   totals.set(kind, { bytesOut: total.bytesOut + sent.bytesOut, datagramsOut: total.datagramsOut + sent.datagramsOut });
+}
+
+function mapOf(maps: Map<string, Map<string, number>>, key: string): Map<string, number> {
+  let map = maps.get(key);
+  if (map === undefined) maps.set(key, (map = new Map()));
+  return map;
 }
 
 function addTo(counts: Map<string, number>, kind: string, amount: number): void {
