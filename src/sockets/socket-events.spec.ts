@@ -75,10 +75,15 @@ describe('SOCKET_EVENTS', () => {
       // A fault on a listener: applied to what it accepts, triggered after a time, expired.
       const faults = new FaultEngine(registry);
       const faulty = await registry.createListener({ host: '127.0.0.1', port: 0, ipv6Only: false, backlog: 16, maxConnections: 0, mode: 'echo', noDelay: true, keepAlive: false, keepAliveInitialDelayMs: 0, idleTimeoutMs: 0, tls: null, labels: {}, owner: null });
-      faults.create({ name: null, target: faulty.id, type: 'latency', direction: 'both', attributes: { ms: 1, jitterMs: 0 }, select: { remoteCidr: null, probability: 1, seed: 1 }, trigger: { afterBytes: null, afterMs: 1, onFrame: null }, expiresAfterMs: 20 }, null);
+      // It expires a second after it was made: long enough for a busy machine to accept the client
+      // and fire the trigger first (at 20 ms, the fault once expired before either, and the test
+      // missed fault.applied and fault.triggered).
+      faults.create({ name: null, target: faulty.id, type: 'latency', direction: 'both', attributes: { ms: 1, jitterMs: 0 }, select: { remoteCidr: null, probability: 1, seed: 1 }, trigger: { afterBytes: null, afterMs: 1, onFrame: null }, expiresAfterMs: 1000 }, null);
+      const triggered = new Promise<void>((resolve) => registry.events.subscribe((event) => event.type === 'fault.triggered' && resolve()));
       const expired = new Promise<void>((resolve) => registry.events.subscribe((event) => event.type === 'fault.expired' && resolve()));
       const client = connect({ port: faulty.local!.port, host: '127.0.0.1' });
       peers.push(client);
+      await triggered;
       await expired;
       faults.closeAll();
       await registry.closeListener(faulty.id, true);
