@@ -1,6 +1,7 @@
 import { FastifyInstance, FastifyReply } from 'fastify';
 import { ServerResponse } from 'node:http';
-import { Server, Socket, connect, createServer } from 'node:net';
+import { Socket } from 'node:net';
+import { RelaySlot } from './lib/relay-slot';
 
 const OCTET_STREAM = 'application/octet-stream';
 
@@ -92,21 +93,7 @@ function publishData(from: number, byteCount: number): void {
   for (const response of eventStreams) response.write(message);
 }
 
-let connection: RelayConnection | null = null;
-let listener: Server | null = null;
-/** Wakes calls that came before the listener's connection did. */
-let onAdopted: (() => void)[] = [];
-
-function adopt(socket: Socket, maxHeldBytes: number): void {
-  connection?.destroy();
-  connection = new RelayConnection(socket, maxHeldBytes);
-  for (const wake of onAdopted.splice(0)) wake();
-}
-
-async function current(): Promise<RelayConnection> {
-  while (!connection) await new Promise<void>((resolve) => onAdopted.push(resolve));
-  return connection;
-}
+const slot = new RelaySlot<RelayConnection>();
 
 function sendOctets(reply: FastifyReply, chunks: readonly Buffer[], length: number, next: number): void {
   reply.hijack();
@@ -123,24 +110,15 @@ function sendOctets(reply: FastifyReply, chunks: readonly Buffer[], length: numb
  */
 export function registerBareRelay(app: FastifyInstance): void {
   app.post<{ Body: { port: number; maxHeldBytes: number } }>('/relay/connections', async (request, reply) => {
-    const socket = connect({ host: '127.0.0.1', port: request.body.port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    adopt(socket, request.body.maxHeldBytes);
+    await slot.connect(request.body.port, (socket) => new RelayConnection(socket, request.body.maxHeldBytes));
     reply.code(201);
     return {};
   });
   // Accepts one connection (the drain's peer), which becomes the relay connection.
   app.post<{ Body: { maxHeldBytes: number } }>('/relay/listeners', async (request, reply) => {
-    listener?.close();
-    const server = createServer((socket) => adopt(socket, request.body.maxHeldBytes));
-    listener = server;
-    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-    const address = server.address();
+    const port = await slot.listen((socket) => new RelayConnection(socket, request.body.maxHeldBytes));
     reply.code(201);
-    return { port: typeof address === 'object' && address ? address.port : 0 };
+    return { port };
   });
   // Octet-stream bodies arrive as the chunks they were received in, as sockplane keeps them.
   app.addContentTypeParser(OCTET_STREAM, (_request, payload, done) => {
@@ -152,13 +130,13 @@ export function registerBareRelay(app: FastifyInstance): void {
   // sockplane's body limit in the bench (SOCKPLANE_BODY_LIMIT_BYTES), for the push's 4 MiB bodies.
   app.post<{ Body: { data: string; encoding: BufferEncoding } | Buffer[] }>('/relay/send', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
     const chunks = Array.isArray(request.body) ? request.body : [Buffer.from(request.body.data, request.body.encoding)];
-    await (await current()).send(chunks);
+    await (await slot.current()).send(chunks);
     return { bytesSent: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
   });
   app.get<{ Querystring: { from: string; minBytes?: string; maxBytes?: string; waitMs?: string } }>('/relay/buffer', async (request, reply) => {
     const { from, minBytes = '1', maxBytes = '65536', waitMs = '0' } = request.query;
     const start = Number(from);
-    const { chunks, next } = await (await current()).read(start, Number(minBytes), Number(maxBytes), Number(waitMs));
+    const { chunks, next } = await (await slot.current()).read(start, Number(minBytes), Number(maxBytes), Number(waitMs));
     if (request.headers.accept?.includes(OCTET_STREAM)) {
       sendOctets(reply, chunks, next - start, next);
       return reply;
@@ -166,7 +144,7 @@ export function registerBareRelay(app: FastifyInstance): void {
     return { from: start, nextOffset: next, data: Buffer.concat(chunks).toString('utf8') };
   });
   app.delete<{ Querystring: { upTo: string } }>('/relay/buffer', async (request) => {
-    (await current()).release(Number(request.query.upTo));
+    (await slot.current()).release(Number(request.query.upTo));
     return {};
   });
   app.get('/relay/events', (request, reply) => {
@@ -180,11 +158,7 @@ export function registerBareRelay(app: FastifyInstance): void {
   app.delete('/relay', async () => {
     for (const response of eventStreams) response.end();
     eventStreams.clear();
-    connection?.destroy();
-    connection = null;
-    listener?.close();
-    listener = null;
-    onAdopted = [];
+    slot.reset();
     return {};
   });
 }

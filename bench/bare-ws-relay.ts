@@ -1,30 +1,21 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { FastifyInstance } from 'fastify';
-import { Server, Socket, connect, createServer } from 'node:net';
+import { Socket } from 'node:net';
 import { RawData, WebSocket } from 'ws';
+import { RelaySlot } from './lib/relay-slot';
 
 /** sockplane's attach settings: unsent bytes at which either side is paused, and the largest message. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-let connection: Socket | null = null;
-let listener: Server | null = null;
-/** Wakes an attach that came before the listener's connection did. */
-let onAdopted: (() => void)[] = [];
+const slot = new RelaySlot<Socket>();
 
-function adopt(socket: Socket): void {
-  connection?.destroy();
-  connection = socket;
+function prepare(socket: Socket): Socket {
   socket.setNoDelay(true);
   // Nothing is read until a WebSocket attaches: there is no byte log here, TCP holds the peer back.
   socket.pause();
   socket.on('error', () => socket.destroy());
-  for (const wake of onAdopted.splice(0)) wake();
-}
-
-async function current(): Promise<Socket> {
-  while (!connection) await new Promise<void>((resolve) => onAdopted.push(resolve));
-  return connection;
+  return socket;
 }
 
 /**
@@ -73,32 +64,19 @@ export async function registerBareWsRelay(app: FastifyInstance): Promise<void> {
     await scope.register(fastifyWebsocket, { options: { perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES } });
     // Connects out (the push's sink).
     scope.post<{ Body: { port: number } }>('/ws-relay/connections', async (request, reply) => {
-      const socket = connect({ host: '127.0.0.1', port: request.body.port });
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-      });
-      adopt(socket);
+      await slot.connect(request.body.port, prepare);
       reply.code(201);
       return {};
     });
     // Accepts one connection (the drain's peer).
     scope.post('/ws-relay/listeners', async (_request, reply) => {
-      listener?.close();
-      const server = createServer(adopt);
-      listener = server;
-      await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-      const address = server.address();
+      const port = await slot.listen(prepare);
       reply.code(201);
-      return { port: typeof address === 'object' && address ? address.port : 0 };
+      return { port };
     });
-    scope.get('/ws-relay/attach', { websocket: true }, async (ws) => relay(await current(), ws));
+    scope.get('/ws-relay/attach', { websocket: true }, async (ws) => relay(await slot.current(), ws));
     scope.delete('/ws-relay', async () => {
-      connection?.destroy();
-      connection = null;
-      listener?.close();
-      listener = null;
-      onAdopted = [];
+      slot.reset();
       return {};
     });
   });
