@@ -85,7 +85,6 @@ export class ScenarioService implements OnApplicationBootstrap {
       const resource = this.registry.find(id);
       return resource !== undefined && resource.state !== 'closed';
     };
-    const proxyOf = (id: string) => proxies.all().find((proxy) => proxy.id === id);
     this.kinds = {
       tcpListeners: {
         open: async (entry, caller) => (await this.tcp.createListener(entry as ScenarioListenerDto, caller)).id,
@@ -109,9 +108,9 @@ export class ScenarioService implements OnApplicationBootstrap {
       },
       tcpProxies: {
         open: async (entry, caller) => (await proxiesService.create(entry as ScenarioTcpProxyDto, caller)).id,
-        close: async (id) => void (proxyOf(id) && (await proxies.remove(id))),
-        isHeld: (id) => proxyOf(id) !== undefined,
-        boundPort: (id) => proxyOf(id)?.listener.local?.port ?? null,
+        close: async (id) => void (proxies.find(id) && (await proxies.remove(id))),
+        isHeld: (id) => proxies.find(id) !== undefined,
+        boundPort: (id) => proxies.find(id)?.listener.local?.port ?? null,
         portOf: (entry) => (entry as ScenarioTcpProxyDto).listen.port,
         withPort: (entry, port) => ({ ...(entry as ScenarioTcpProxyDto), listen: { ...(entry as ScenarioTcpProxyDto).listen, port } }),
       },

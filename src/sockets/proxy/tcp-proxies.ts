@@ -77,6 +77,11 @@ export class TcpProxies {
     return proxy;
   }
 
+  /** The proxy with this id, if it is still open; never throws. */
+  find(id: string): TcpProxy | undefined {
+    return this.proxies.get(id);
+  }
+
   get(id: string, owner?: string | null): TcpProxy {
     const proxy = this.proxies.get(id);
     if (!proxy || (owner !== undefined && owner !== null && proxy.owner !== owner)) throw new SocketError('SOCKET_NOT_FOUND', `no TCP proxy with id ${id}`, { id });
