@@ -9,7 +9,7 @@ import { ApiProblem } from '../common/api-problem';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { crossOriginRefusal } from '../security/cross-origin';
-import { SocketEvent } from '../sockets/socket-events';
+import { SocketEventIn } from '../sockets/socket-events';
 import { SocketError } from '../sockets/socket-error';
 import { SocketRegistry } from '../sockets/socket-registry';
 import { TcpConnection } from '../sockets/tcp-connection';
@@ -20,6 +20,9 @@ import { AttachConnectionQueryDto, AttachUdpSocketQueryDto } from './dto/attach-
 import { AttachTicketDto } from './dto/attach-ticket.dto';
 import { TcpAttachment } from './tcp-attachment';
 import { UdpAttachment } from './udp-attachment';
+
+/** The events attachments pass on to their WebSockets: received bytes and datagrams, the peer's FIN, TLS, the close. */
+const ATTACHED_EVENTS = ['connection.data', 'connection.peer-ended', 'tls.established', 'connection.closed', 'udp.datagram', 'udp.closed'] as const;
 
 /** Which kind of socket an attach route reaches, as its route config names it. */
 export type AttachTarget = 'tcp' | 'udp';
@@ -60,7 +63,7 @@ export class AttachService implements BeforeApplicationShutdown {
     private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
-    this.unsubscribe = registry.events.subscribe(this.dispatch);
+    this.unsubscribe = registry.events.subscribe(this.dispatch, ATTACHED_EVENTS);
     const attachments = this.attachments;
     new Gauge({
       name: 'sockplane_attachments',
@@ -197,7 +200,7 @@ export class AttachService implements BeforeApplicationShutdown {
     if (this.writers.get(attachment.resourceId) === attachment) this.writers.delete(attachment.resourceId);
   };
 
-  private readonly dispatch = (event: SocketEvent): void => {
+  private readonly dispatch = (event: SocketEventIn<typeof ATTACHED_EVENTS>): void => {
     const set = this.attachments.get(event.resourceId);
     if (set === undefined) return;
     for (const attachment of set) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Level, Logger } from 'pino';
 import { Endpoint } from '../sockets/socket-types';
-import { SocketEvent, SocketEventType } from '../sockets/socket-events';
+import { SOCKET_EVENT_TYPES, SocketEvent, SocketEventIn, SocketEventType } from '../sockets/socket-events';
 import { Resource, SocketRegistry } from '../sockets/socket-registry';
 import { ROOT_LOGGER } from './root-logger';
 
@@ -60,7 +60,10 @@ export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown 
   }
 
   onModuleInit(): void {
-    this.unsubscribe = this.registry.events.subscribe((event) => this.log(event));
+    // The level is set once at start: the types it leaves out (per chunk, per frame) are not even
+    // delivered here. Closes always are: they forget the socket's endpoints, and one with an errno logs at warn.
+    const logged = SOCKET_EVENT_TYPES.filter((type) => this.logger.isLevelEnabled(EVENT_LOGS[type].level) || CLOSE_TYPES.has(type));
+    this.unsubscribe = this.registry.events.subscribe((event) => this.log(event), logged);
   }
 
   /** After the registry closed every socket at shutdown, so those closes are logged too. */
@@ -98,17 +101,13 @@ export class SocketLogSubscriber implements OnModuleInit, OnApplicationShutdown 
   }
 }
 
-type CloseEvent = Extract<SocketEvent, { type: 'listener.closed' | 'connection.closed' | 'udp.closed' }>;
+const CLOSES = ['listener.closed', 'connection.closed', 'udp.closed'] as const;
+const CLOSE_TYPES: ReadonlySet<SocketEventType> = new Set(CLOSES);
+
+type CloseEvent = SocketEventIn<typeof CLOSES>;
 
 function isClose(event: SocketEvent): event is CloseEvent {
-  switch (event.type) {
-    case 'listener.closed':
-    case 'connection.closed':
-    case 'udp.closed':
-      return true;
-    default:
-      return false;
-  }
+  return CLOSE_TYPES.has(event.type);
 }
 
 /** Listeners have no peer. */

@@ -3,11 +3,29 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { ConnectOutcome, SocketEvent } from '../sockets/socket-events';
+import { ConnectOutcome, SocketEventIn } from '../sockets/socket-events';
 import { Resource, SocketRegistry } from '../sockets/socket-registry';
 
 /** Route label of requests that matched no route, so unknown URLs cannot create series. */
 const UNMATCHED_ROUTE = 'unmatched';
+
+/** The events metrics count (a frame is counted from the connection's counters, not from its event). */
+const COUNTED_EVENTS = [
+  'connection.data',
+  'udp.datagram',
+  'connection.closed',
+  'udp.closed',
+  'connection.accepted',
+  'connection.paused',
+  'listener.dropped',
+  'tls.established',
+  'tls.failed',
+  'udp.dropped',
+  'rule.matched',
+  'fault.applied',
+  'fault.triggered',
+  'fault.expired',
+] as const;
 
 /**
  * Prometheus metrics in a registry of this app's own (not prom-client's global one), so several
@@ -192,7 +210,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.unsubscribe = [
-      this.sockets.events.subscribe((event) => this.count(event)),
+      this.sockets.events.subscribe((event) => this.count(event), COUNTED_EVENTS),
       this.sockets.events.subscribeConnectAttempts((outcome) => this.connectOutcomes.set(outcome, (this.connectOutcomes.get(outcome) ?? 0) + 1)),
     ];
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -243,7 +261,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     return totals;
   }
 
-  private count(event: SocketEvent): void {
+  private count(event: SocketEventIn<typeof COUNTED_EVENTS>): void {
     switch (event.type) {
       case 'connection.data':
         addTo(this.bytesReceived, event.kind, event.data.byteCount);

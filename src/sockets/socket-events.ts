@@ -208,6 +208,9 @@ export type SocketEventData = SocketEventMap[SocketEventType];
 
 export type SocketEventListener = (event: SocketEvent) => void;
 
+/** The events of the types listed in `Types`: what a listener subscribed to those types gets. */
+export type SocketEventIn<Types extends readonly SocketEventType[]> = Extract<SocketEvent, { type: Types[number] }>;
+
 /** The outcome of an outbound connect attempt: `connected` or the error code it failed with. */
 export type ConnectOutcome = 'connected' | SocketErrorCode | TlsClientErrorCode;
 export type ConnectAttemptListener = (outcome: ConnectOutcome) => void;
@@ -229,12 +232,26 @@ export interface EventSource {
  * show). Metrics count them.
  */
 export class SocketEventBus {
-  private readonly listeners = new Set<SocketEventListener>();
+  /** Each type's listeners, in the order they subscribed; an array replaced (not changed) on each (un)subscribe, so a publish in progress runs to its end. */
+  private readonly byType = new Map<SocketEventType, readonly SocketEventListener[]>();
   private readonly attemptListeners = new Set<ConnectAttemptListener>();
 
-  subscribe(listener: SocketEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * `listener` gets the events of `types` (every type by default). Naming only the types it
+   * handles keeps the per-frame and per-chunk events from calling it: a frame answered by a rule
+   * publishes two events, and each listener called for nothing was a share of the reply.
+   */
+  subscribe(listener: SocketEventListener): () => void;
+  subscribe<const Types extends readonly SocketEventType[]>(listener: (event: SocketEventIn<Types>) => void, types: Types): () => void;
+  subscribe(listener: SocketEventListener, types: readonly SocketEventType[] = SOCKET_EVENT_TYPES): () => void {
+    for (const type of types) this.byType.set(type, [...(this.byType.get(type) ?? []), listener]);
+    return () => {
+      for (const type of types) {
+        const left = (this.byType.get(type) ?? []).filter((each) => each !== listener);
+        if (left.length > 0) this.byType.set(type, left);
+        else this.byType.delete(type);
+      }
+    };
   }
 
   subscribeConnectAttempts(listener: ConnectAttemptListener): () => void {
@@ -242,11 +259,12 @@ export class SocketEventBus {
     return () => this.attemptListeners.delete(listener);
   }
 
-  /** Publishes an event about `source`; builds nothing when no one listens. */
+  /** Publishes an event about `source`; builds nothing when no one listens to its type. */
   publish<T extends SocketEventType>(source: EventSource, type: T, data: SocketEventMap[T], payload?: Buffer, at: Date = new Date()): void {
-    if (this.listeners.size === 0) return;
+    const listeners = this.byType.get(type);
+    if (listeners === undefined) return;
     const event: SocketEventOf<T> = { type, resourceId: source.id, kind: source.kind, labels: source.labels, owner: source.owner, at, data, payload };
-    for (const listener of this.listeners) listener(event as SocketEvent);
+    for (const listener of listeners) listener(event as SocketEvent);
   }
 
   connectAttempted(outcome: ConnectOutcome): void {

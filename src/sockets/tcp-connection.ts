@@ -753,7 +753,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
       const payload = frame.from >= this.log.oldestOffset ? this.log.bytes(frame.dataFrom, size) : undefined;
       this.events.publish(this, 'connection.frame', { index: frame.index, from: frame.from, to: frame.to, size }, payload, frame.receivedAt);
       this.replyRules?.frame(frame, payload);
-      if (payload !== undefined) for (const watcher of [...this.frameWatchers]) watcher(payload);
+      if (payload !== undefined && this.frameWatchers.size > 0) for (const watcher of [...this.frameWatchers]) watcher(payload);
     }
     this.readers.notify();
   };

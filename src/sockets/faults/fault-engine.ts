@@ -1,11 +1,14 @@
 import { Page, paginate } from '../pagination';
 import { SocketError } from '../socket-error';
-import { SocketEvent } from '../socket-events';
+import { SocketEventIn } from '../socket-events';
 import { SocketRegistry } from '../socket-registry';
 import { TcpConnection } from '../tcp-connection';
 import { Fault, FaultChange, FaultSpec, FaultState } from './fault';
 import { actsOn } from './fault-types';
 import { TcpFaultStage } from './tcp-fault-stage';
+
+/** The events the engine acts on: a connection accepted gets the faults that select it; a closed one, or a closed listener, takes its faults away. */
+const FAULT_ENGINE_EVENTS = ['connection.accepted', 'connection.closed', 'listener.closed'] as const;
 
 /**
  * A resource faults can target besides listeners and connections, as its owner registered it:
@@ -42,7 +45,7 @@ export class FaultEngine {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly registry: SocketRegistry) {
-    this.unsubscribe = registry.events.subscribe((event) => this.onEvent(event));
+    this.unsubscribe = registry.events.subscribe((event) => this.onEvent(event), FAULT_ENGINE_EVENTS);
   }
 
   /** Makes `target` (a proxy) a target faults can name; its faults act on what `listenerId` accepts. */
@@ -202,7 +205,7 @@ export class FaultEngine {
     this.closeAll();
   }
 
-  private onEvent(event: SocketEvent): void {
+  private onEvent(event: SocketEventIn<typeof FAULT_ENGINE_EVENTS>): void {
     switch (event.type) {
       case 'connection.accepted': {
         const listenerId = event.data.listenerId;

@@ -2,7 +2,7 @@ import { FaultEngine } from '../faults/fault-engine';
 import { ListFilter, matches } from '../list-filter';
 import { Page, paginate } from '../pagination';
 import { SocketError } from '../socket-error';
-import { SocketEvent } from '../socket-events';
+import { SocketEventIn } from '../socket-events';
 import { ConnectRequest, SocketRegistry } from '../socket-registry';
 import { ListenerTls } from '../tcp-listener';
 import { Labels } from '../socket-types';
@@ -20,6 +20,9 @@ export interface CreateTcpProxyRequest extends Omit<TcpProxyOptions, 'name'> {
   /** TLS the proxy terminates for its clients (implicit: each handshakes first); null: plain TCP. */
   listenTls: ListenerTls | null;
 }
+
+/** The events proxies act on: a client accepted by a proxy's listener is paired, its FIN and close are passed on. */
+const PROXY_EVENTS = ['connection.accepted', 'connection.peer-ended', 'connection.closed'] as const;
 
 /**
  * Every TCP proxy: creates them (vetting the upstream against the network policy first), pairs
@@ -41,7 +44,7 @@ export class TcpProxies {
     private readonly registry: SocketRegistry,
     private readonly faults: FaultEngine,
   ) {
-    this.unsubscribe = registry.events.subscribe((event) => this.onEvent(event));
+    this.unsubscribe = registry.events.subscribe((event) => this.onEvent(event), PROXY_EVENTS);
   }
 
   async create(request: CreateTcpProxyRequest): Promise<TcpProxy> {
@@ -151,7 +154,7 @@ export class TcpProxies {
     await Promise.all(halves.map((half) => half.close('reset')));
   }
 
-  private onEvent(event: SocketEvent): void {
+  private onEvent(event: SocketEventIn<typeof PROXY_EVENTS>): void {
     switch (event.type) {
       case 'connection.accepted': {
         const proxy = event.data.listenerId === null ? undefined : this.byListener.get(event.data.listenerId);

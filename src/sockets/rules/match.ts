@@ -4,12 +4,15 @@ import { RuleLimits } from './rule-spec';
 import { RuleInvalid, SpecReader } from './spec-reader';
 
 /**
- * What a matched rule may put into its reply: regex groups by number and by name, as text in
- * the encoding the regex ran on (so groups of a frame's hex form go back as the bytes they spell).
+ * A regex group's value: the frame's own bytes it spans (a regex on utf8 runs on the bytes), or
+ * text in the encoding the regex ran on (so groups of a frame's hex form go back as the bytes they spell).
  */
+export type CaptureValue = Buffer | string;
+
+/** What a matched rule may put into its reply: regex groups by number and by name. */
 export interface Captures {
-  numbered: readonly string[];
-  named: Readonly<Record<string, string>>;
+  numbered: readonly CaptureValue[];
+  named: Readonly<Record<string, CaptureValue>>;
   encoding: PayloadEncoding;
 }
 
@@ -219,19 +222,36 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     const why = err instanceof RE2JSException ? err.message : String(err);
     throw new RuleInvalid(reader.path('regex'), `${reader.path('regex')} is not a valid RE2 pattern: ${why}`);
   }
-  if (pattern.groupCount() === 0) return plain((input) => (pattern.test(input.text(encoding)) ? NO_CAPTURES : null));
-  const names = Object.entries(pattern.namedGroups());
-  const offers: Offered = { numbered: [pattern.groupCount() + 1], named: new Set(names.map(([name]) => name)) };
-  // One run of the engine with every group: a Matcher's find() runs it once for the match and
-  // again for the groups, and is an object per frame.
+  // The engine itself, run once with every group: a Matcher's find() runs it once for the match
+  // and again for the groups, and is an object per frame.
   const re2 = pattern.re2();
-  const test: Matcher = (input) => {
-    const found: (string | null)[] | null = re2.findSubmatch(input.text(encoding));
-    if (found === null) return null;
-    const numbered = found.map((group) => group ?? '');
-    const named: Record<string, string> = {};
+  const groups = pattern.groupCount();
+  if (groups === 0) {
+    if (encoding === 'utf8') return plain((input) => (re2.findUTF8Index(input.data) === null ? null : NO_CAPTURES));
+    return plain((input) => (re2.findIndex(input.text(encoding)) === null ? null : NO_CAPTURES));
+  }
+  const names = Object.entries(pattern.namedGroups());
+  const offers: Offered = { numbered: [groups + 1], named: new Set(names.map(([name]) => name)) };
+  const captures = (numbered: CaptureValue[]): Captures => {
+    const named: Record<string, CaptureValue> = {};
     for (const [name, index] of names) named[name] = numbered[index];
     return { numbered, named, encoding };
+  };
+  if (encoding === 'utf8') {
+    // On the frame's bytes as they are (RE2 matches UTF-8): no text form is made, and each group
+    // is a view of the bytes it spans, written into the reply as they came.
+    const test: Matcher = (input) => {
+      const at: number[] | null = re2.findUTF8SubmatchIndex(input.data);
+      if (at === null) return null;
+      const numbered: CaptureValue[] = [];
+      for (let i = 0; i <= groups; i++) numbered.push(2 * i < at.length && at[2 * i] >= 0 ? input.data.subarray(at[2 * i], at[2 * i + 1]) : '');
+      return captures(numbered);
+    };
+    return { test, offers, dataField: null };
+  }
+  const test: Matcher = (input) => {
+    const found: (string | null)[] | null = re2.findSubmatch(input.text(encoding));
+    return found === null ? null : captures(found.map((group) => group ?? ''));
   };
   return { test, offers, dataField: null };
 }

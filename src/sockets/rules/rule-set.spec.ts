@@ -39,6 +39,17 @@ describe('compileRuleSet', () => {
     expect(reply(set, '\x41BC')).toBe('\xff\x41\x00');
   });
 
+  it('matches a utf8 regex on the frame as UTF-8 and sends its groups back as the bytes the peer sent, invalid ones too', () => {
+    const set = compile({ rules: [{ match: { regex: '^NAME (?P<name>.+)$' }, then: [{ send: 'HELLO ${name}' }, { keep: true }] }] });
+    const frame = Buffer.from([...Buffer.from('NAME '), 0xc3, 0xa9, 0xff, 0x41]);
+    const match = new RuleRunner(set, () => undefined).decide('frame', frame);
+    const send = match?.actions.find((action) => action.kind === 'send');
+    const sent = send?.kind === 'send' ? send.reply.render(frame, match!.captures) : null;
+    // é as its two bytes, and 0xff as it came rather than as U+FFFD's three.
+    expect(sent?.toString('hex')).toBe(Buffer.from([...Buffer.from('HELLO '), 0xc3, 0xa9, 0xff, 0x41]).toString('hex'));
+    expect(reply(compile({ rules: [{ match: { regex: '^é+$' }, then: [{ send: 'yes' }] }] }), 'éé')).toBe('yes');
+  });
+
   it('refuses with the path of the field at fault', () => {
     expect(refusal({})).toEqual({ field: 'rules', message: 'rules is required' });
     expect(refusal({ rules: [{ on: 'datagram', then: [] }] }).field).toBe('rules[0].on');
