@@ -5,7 +5,7 @@ import { ByteLog } from './byte-log';
 import { ConnectionFraming, FramingErrorInfo } from './framing/connection-framing';
 import { encodeFrame, unframeable } from './framing/frame-encoder';
 import { Frame } from './framing/frame-log';
-import { FramingSetting, NO_FRAMING } from './framing/framing';
+import { Framing, FramingSetting, NO_FRAMING } from './framing/framing';
 import { ConnectionRules } from './rules/connection-rules';
 import { SocketError, errnoOf } from './socket-error';
 import { SocketBase, SocketInit } from './socket-base';
@@ -412,10 +412,14 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
     this.touch();
   }
 
-  /** `sendFrames` for a caller that does not wait for the kernel, as `sendNow`; throws what `sendFrames` rejects with. */
-  sendFramesNow(payloads: readonly Buffer[]): void {
-    this.sendNow(this.encodeFrames(payloads));
-    this.framing?.countSent(payloads.length);
+  /** The framing frames are sent with (and cut with); null when it has none. */
+  get sendFraming(): Framing | null {
+    return this.framing?.setting.framing ?? null;
+  }
+
+  /** Counts frames sent through `sendNow` by a caller that framed them itself (reply rules). */
+  countFramesSent(frames: number): void {
+    this.framing?.countSent(frames);
   }
 
   /** Resolves once the transport has taken everything written before the call (or can take nothing more). */

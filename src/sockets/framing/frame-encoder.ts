@@ -1,3 +1,4 @@
+import { ByteWriter } from '../byte-writer';
 import { DelimiterFramer } from './delimiter-framer';
 import { DelimiterFraming, FrameBounds, Framing, LengthFraming } from './framing';
 
@@ -37,6 +38,29 @@ export function encodeFrame(framing: Framing, data: Buffer): Buffer[] {
     case 'length':
       return [lengthHeader(framing, data.length - framing.lengthAdjustment), data];
   }
+}
+
+/**
+ * Starts a frame of `framing` in `out`, for its payload to be written next: writes the opener of a
+ * delimited framing that has one; answers where the payload starts, for `endFrame`.
+ */
+export function beginFrame(framing: Framing, out: ByteWriter): number {
+  if (framing.type === 'delimiter' && framing.opener) out.writeBytes(framing.opener);
+  return out.length;
+}
+
+/**
+ * Ends the frame `beginFrame` started once its payload was written: the delimiter after it, or
+ * the length header before it, as `encodeFrame` would. Answers why the payload cannot be one
+ * frame (and writes nothing more), or null.
+ */
+export function endFrame(framing: Framing, out: ByteWriter, payloadStart: number): string | null {
+  const payload = out.view(payloadStart);
+  const problem = unframeable(framing, payload);
+  if (problem !== null) return problem;
+  if (framing.type === 'delimiter') out.writeBytes(framing.delimiters[0]);
+  else if (framing.type === 'length') out.insert(payloadStart, lengthHeader(framing, payload.length - framing.lengthAdjustment));
+  return null;
 }
 
 /** Whether a peer framing the same way reads the encoded frame back as this one frame: a delimiter inside the data, or one its end and the delimiter make, would cut it short. */

@@ -23,9 +23,8 @@ function fakeConnection(): RuleConnection & { sent: string[]; closes: string[] }
     sendNow: (chunks) => {
       sent.push(Buffer.concat(chunks).toString());
     },
-    sendFramesNow: (payloads) => {
-      sent.push(payloads.map((payload) => `[${payload.toString()}]`).join(''));
-    },
+    sendFraming: null,
+    countFramesSent: () => undefined,
     whenWritten: () => Promise.resolve(),
     close: (mode) => {
       closes.push(mode);
@@ -131,5 +130,61 @@ describe('ConnectionRules on a connection', () => {
     peer.write('GET a\nGET b\nGET c\n');
     await new Promise<void>((resolve) => peer.on('data', () => received.length >= 36 && resolve()));
     expect(writes).toEqual(['VALUE a 42\r\nVALUE b 42\r\nVALUE c 42\r\n']);
+  });
+
+  it('frames replies as the connection frames: a length prefix before each, an opener and a delimiter around each', async () => {
+    const echo = compileRuleSet({ rules: [{ then: [{ send: '<${frame}>', frame: true }] }] }, 'tcp', LIMITS);
+    const prefixed = await pairs.open({ framing: { framing: FRAMING_PRESETS.u16be, preset: 'u16be', onError: 'record' } });
+    setConnectionRules(prefixed.connection, echo, new SocketEventBus(), noTls);
+    prefixed.peer.write(Buffer.from([0, 2, 0x68, 0x69, 0, 1, 0x21]));
+    let wire = Buffer.alloc(0);
+    await new Promise<void>((resolve) =>
+      prefixed.peer.on('data', (chunk: Buffer) => {
+        wire = Buffer.concat([wire, chunk]);
+        if (wire.length >= 11) resolve();
+      }),
+    );
+    expect(wire).toEqual(Buffer.from([0, 4, ...Buffer.from('<hi>'), 0, 3, ...Buffer.from('<!>')]));
+    expect(prefixed.connection.framingStatus.framesOut).toBe(2);
+
+    const mllp = await pairs.open({ framing: { framing: FRAMING_PRESETS.mllp, preset: 'mllp', onError: 'record' } });
+    setConnectionRules(mllp.connection, echo, new SocketEventBus(), noTls);
+    mllp.peer.write('\x0bMSH\x1c\r');
+    const [reply] = (await once(mllp.peer, 'data')) as [Buffer];
+    expect(reply.toString('latin1')).toBe('\x0b<MSH>\x1c\r');
+  });
+
+  it('drops a framed reply that would not read back as one frame, and sends the others of its chunk', async () => {
+    const { connection, peer } = await pairs.open({ framing: { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' } });
+    // A reply holding a line break would reach the peer as two frames.
+    const set = compileRuleSet({ rules: [{ match: { equals: 'split' }, then: [{ send: 'a\nb', frame: true }] }, { then: [{ send: 'ok ${frame}', frame: true }] }] }, 'tcp', LIMITS);
+    setConnectionRules(connection, set, new SocketEventBus(), noTls);
+    peer.write('one\nsplit\ntwo\n');
+    let received = '';
+    await new Promise<void>((resolve) =>
+      peer.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        if (received.length >= 16) resolve();
+      }),
+    );
+    expect(received).toBe('ok one\r\nok two\r\n');
+    expect(connection.framingStatus.framesOut).toBe(2);
+  });
+
+  it('releases the frames a chunk discarded once it has been through, the kept ones before them with them', async () => {
+    const { connection, peer } = await pairs.open({ framing: { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' } });
+    const set = compileRuleSet({ rules: [{ match: { equals: 'keep' }, then: [{ send: 'kept', frame: true }] }, { then: [{ send: 'gone', frame: true }, { discard: true }] }] }, 'tcp', LIMITS);
+    setConnectionRules(connection, set, new SocketEventBus(), noTls);
+    peer.write('keep\ndrop\nkeep\n');
+    let received = '';
+    await new Promise<void>((resolve) =>
+      peer.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        if (received.length >= 18) resolve();
+      }),
+    );
+    expect(received).toBe('kept\r\ngone\r\nkept\r\n');
+    expect(connection.framingStatus).toMatchObject({ oldestIndex: 2, endIndex: 3, heldFrames: 1 });
+    expect(connection.buffer).toMatchObject({ oldestOffset: 10, endOffset: 15 });
   });
 });

@@ -1,4 +1,7 @@
+import { ByteWriter } from '../byte-writer';
+import { beginFrame, endFrame } from '../framing/frame-encoder';
 import { Frame } from '../framing/frame-log';
+import { Framing } from '../framing/framing';
 import { Captures } from './match';
 import { CompiledRule, RuleAction, RuleSet } from './rule-set';
 import { RuleMatch, keepsFrame } from './rule-runner';
@@ -11,8 +14,10 @@ export interface RuleConnection {
   send(chunks: readonly Buffer[], end: boolean): Promise<unknown>;
   /** Hands the bytes to the transport now; throws when the connection cannot take them. */
   sendNow(chunks: readonly Buffer[]): void;
-  /** The same for payloads, each sent as one frame of the connection's framing. */
-  sendFramesNow(payloads: readonly Buffer[]): void;
+  /** The framing its frames are cut and sent with; null when it has none. */
+  readonly sendFraming: Framing | null;
+  /** Counts frames it sent (written into a `sendNow` with the framing's delimiter or header). */
+  countFramesSent(frames: number): void;
   /** Resolves once everything sent before the call was handed to the kernel. */
   whenWritten(): Promise<void>;
   close(mode: 'graceful' | 'reset'): Promise<void>;
@@ -40,10 +45,14 @@ const IMMEDIATE = new Set<RuleAction['kind']>(['send', 'setState', 'keep', 'disc
 export class ConnectionRules extends RunningRules {
   private idle: NodeJS.Timeout | null = null;
   private pendingIndex: number | null = null;
-  /** Replies of answers that ran at once, sent together once the chunk's frames are judged. */
-  private batch: { framed: boolean; bytes: Buffer }[] = [];
-  /** A received chunk is on its way through: its replies wait for `endChunk`. */
+  /** Replies of answers that ran at once, written one after another (framed ones with their framing), sent together once the chunk's frames are judged. */
+  private readonly replies = new ByteWriter();
+  /** How many of `replies` are frames. */
+  private repliedFrames = 0;
+  /** A received chunk is on its way through: its replies wait for `endChunk`, and so does the release of the frames it discarded. */
   private inChunk = false;
+  /** Frames below this index were discarded during the chunk: released when it has been through. */
+  private discardedTo: number | null = null;
 
   constructor(
     private readonly connection: RuleConnection,
@@ -78,7 +87,11 @@ export class ConnectionRules extends RunningRules {
   frame(frame: Frame, data: Buffer | undefined): void {
     const payload = data ?? EMPTY;
     const match = this.decide('frame', payload, frame.index, frame.receivedAt);
-    if (!keepsFrame(match, this.runner.set)) this.connection.releaseFramesUpTo(frame.index + 1);
+    if (!keepsFrame(match, this.runner.set)) {
+      // Once per chunk rather than per frame: the chunk's frames are judged in one go, and nothing reads the log meanwhile.
+      if (this.inChunk) this.discardedTo = frame.index + 1;
+      else this.connection.releaseFramesUpTo(frame.index + 1);
+    }
     this.settle(match, payload);
   }
 
@@ -87,9 +100,12 @@ export class ConnectionRules extends RunningRules {
     this.inChunk = true;
   }
 
-  /** The chunk has been through: the replies to its frames leave now, in one send. */
+  /** The chunk has been through: the frames it discarded are released, and the replies to its frames leave now, in one send. */
   endChunk(): void {
     this.inChunk = false;
+    const discardedTo = this.discardedTo;
+    this.discardedTo = null;
+    if (discardedTo !== null && this.connection.state !== 'closed') this.connection.releaseFramesUpTo(discardedTo);
     this.flush();
   }
 
@@ -130,34 +146,37 @@ export class ConnectionRules extends RunningRules {
    * Adds a reply to the batch. The frames of one received chunk are judged one by one; their
    * replies leave in one send (as a server answering a pipelined batch writes once) when the
    * chunk has been through. A reply to anything else (a greeting, a chunk a stage held back)
-   * leaves once the code that gave it has run, with the replies given alongside it.
+   * leaves once the code that gave it has run, with the replies given alongside it. A reply over
+   * the reply limit, or a framed one that does not fit the connection's framing (or that has
+   * none), is not sent, as a send of it would be refused.
    */
   private gather(action: Extract<RuleAction, { kind: 'send' }>, frame: Buffer, captures: Captures): void {
-    const reply = action.reply.render(frame, captures);
-    if (reply === null) return;
-    if (this.batch.length === 0 && !this.inChunk) queueMicrotask(() => this.flush());
-    this.batch.push({ framed: action.frame, bytes: reply });
+    const out = this.replies;
+    if (out.length === 0 && !this.inChunk) queueMicrotask(() => this.flush());
+    if (!action.frame) {
+      action.reply.writeTo(out, frame, captures);
+      return;
+    }
+    const framing = this.connection.sendFraming;
+    if (framing === null) return;
+    const start = out.length;
+    const payloadStart = beginFrame(framing, out);
+    if (!action.reply.writeTo(out, frame, captures) || endFrame(framing, out, payloadStart) !== null) return out.truncate(start);
+    this.repliedFrames++;
   }
 
-  /** Sends the batch, runs of framed and plain replies each in one send; a send that fails (the connection closed, a peer that does not read) loses its replies only. */
+  /** Sends the batch in one send; a send that fails (the connection closed, a peer that does not read) loses its replies only. */
   private flush(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
+    if (this.replies.length === 0) return;
+    const bytes = this.replies.take();
+    const frames = this.repliedFrames;
+    this.repliedFrames = 0;
     if (this.connection.state === 'closed') return;
-    for (let start = 0; start < batch.length; ) {
-      const framed = batch[start].framed;
-      let end = start;
-      while (end < batch.length && batch[end].framed === framed) end++;
-      const replies: Buffer[] = [];
-      for (let i = start; i < end; i++) replies.push(batch[i].bytes);
-      try {
-        if (framed) this.connection.sendFramesNow(replies);
-        else this.connection.sendNow(replies);
-      } catch {
-        // Lost with this send only, as the caller of a send that failed would lose it.
-      }
-      start = end;
+    try {
+      this.connection.sendNow([bytes]);
+      this.connection.countFramesSent(frames);
+    } catch {
+      // Lost with this send only, as the caller of a send that failed would lose it.
     }
   }
 

@@ -1,3 +1,4 @@
+import { ByteWriter } from '../byte-writer';
 import { decodePayload, PayloadEncoding } from '../payload-codec';
 import { TlsClientOptions } from '../tls/tls-client';
 import { TlsServer } from '../tls/tls-session';
@@ -33,26 +34,30 @@ export class ReplyTemplate {
   ) {}
 
   /**
-   * The reply for a frame; null when the filled-in reply would be over the reply limit. Captures
-   * are written straight into the one reply buffer: a Buffer per capture and a concat per reply
-   * were a measurable share of a matched frame.
+   * Writes the reply for a frame into `out`, captures straight from the frame's bytes where the
+   * regex ran on them; false, with nothing written, when it would be over the reply limit.
    */
+  writeTo(out: ByteWriter, frame: Buffer, captures: Captures): boolean {
+    const start = out.length;
+    for (const part of this.parts) {
+      if (Buffer.isBuffer(part)) out.writeBytes(part);
+      else if (part === 'frame') out.writeBytes(frame);
+      else {
+        const value = typeof part.capture === 'number' ? captures.numbered[part.capture] : captures.named[part.capture];
+        if (typeof value === 'string') out.writeText(value, captures.encoding);
+        else if (value !== undefined) out.writeBytes(value);
+      }
+    }
+    if (out.length - start <= this.maxBytes) return true;
+    out.truncate(start);
+    return false;
+  }
+
+  /** The reply for a frame as a buffer of its own; null when it would be over the reply limit. */
   render(frame: Buffer, captures: Captures): Buffer | null {
     if (this.parts.length === 1 && Buffer.isBuffer(this.parts[0])) return this.parts[0];
-    const { encoding } = captures;
-    const pieces = this.parts.map((part) => {
-      if (Buffer.isBuffer(part)) return part;
-      if (part === 'frame') return frame;
-      return (typeof part.capture === 'number' ? captures.numbered[part.capture] : captures.named[part.capture]) ?? '';
-    });
-    // At least the bytes written: exact for text, an upper bound for hex and base64 that skip what is not theirs.
-    let room = 0;
-    for (const piece of pieces) room += typeof piece === 'string' ? Buffer.byteLength(piece, encoding) : piece.length;
-    const reply = Buffer.allocUnsafe(room);
-    let at = 0;
-    for (const piece of pieces) at += typeof piece === 'string' ? reply.write(piece, at, encoding) : piece.copy(reply, at);
-    if (at > this.maxBytes) return null;
-    return at === room ? reply : reply.subarray(0, at);
+    const out = new ByteWriter();
+    return this.writeTo(out, frame, captures) ? out.take() : null;
   }
 }
 
