@@ -139,7 +139,8 @@ export class EventHistory {
     this.at[slot] = event.at.getTime();
     const { payload } = event;
     this.payloadLengths[slot] = payload?.length ?? NONE;
-    const kept = payload ? payload.subarray(0, this.limits.payloadMaxBytes) : null;
+    // A view of the first bytes only when there are more: a frame's payload is a view already, and one per event showed in the rules' profile.
+    const kept = payload === undefined ? null : payload.length > this.limits.payloadMaxBytes ? payload.subarray(0, this.limits.payloadMaxBytes) : payload;
     // Only a payload within the per-event cap: held as it is, a longer one would pin more than its kept bytes.
     const asIs = payload !== undefined && payload.length <= this.limits.payloadMaxBytes && isHeldAsIs(payload);
     const start = kept === null ? NONE : asIs ? this.payloads.reserve(kept.length) : this.payloads.write(kept);

@@ -68,7 +68,11 @@ function readsBackAsOne(framing: DelimiterFraming, data: Buffer): boolean {
   // Data holding no byte a delimiter starts with cannot hold or begin one: the common case, checked natively.
   // The opener goes before the data, so it must hold none either (opener `a`, data `b`, delimiter `ab`).
   const opener = framing.opener;
-  if (framing.delimiters.every((delimiter) => data.indexOf(delimiter[0]) < 0 && (!opener || opener.indexOf(delimiter[0]) < 0))) return true;
+  let holdsNoStart = true;
+  for (const delimiter of framing.delimiters) {
+    if (data.indexOf(delimiter[0]) >= 0 || (opener !== null && opener.indexOf(delimiter[0]) >= 0)) holdsNoStart = false;
+  }
+  if (holdsNoStart) return true;
   const strict = { ...framing, includeDelimiter: false };
   const frames: FrameBounds[] = [];
   const framer = new DelimiterFramer(strict, 0);
