@@ -3,7 +3,8 @@
  * the same shape of request as sockplane's send (the HTTP limit), the bare relay (the shape of
  * sockplane's connection calls over one raw connection, `bare-relay.ts`), the bare WebSocket
  * relay (one raw connection piped to one WebSocket, `bare-ws-relay.ts`), and raw `net`/`dgram`
- * endpoints (the socket limit). Driven by the bench over IPC; exits when the bench does.
+ * endpoints (the socket limit), and line servers answering the rules scenario's lines (bare, and
+ * the floor of `floor-line-server.ts`). Driven by the bench over IPC; exits when the bench does.
  */
 import { execFileSync } from 'node:child_process';
 import { Socket as UdpSocket, createSocket } from 'node:dgram';
@@ -16,6 +17,7 @@ import Fastify from 'fastify';
 import { RE2JS } from 're2js';
 import { registerBareRelay } from './bare-relay';
 import { registerBareWsRelay } from './bare-ws-relay';
+import { FloorLineServer, KeyOf } from './floor-line-server';
 import { BaselineCommand, BaselineCommands, BaselineReply, BaselineRequest } from './lib/baseline-protocol';
 
 type Handler<K extends BaselineCommand> = (args: BaselineCommands[K]['args']) => Promise<BaselineCommands[K]['result']>;
@@ -77,6 +79,21 @@ function listen(server: Server, backlog = 511): Promise<number> {
 
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Cuts the socket's lines at LF (a CR before it dropped) and answers each as the rules do, one write per chunk, keeping nothing. */
+function answerLines(socket: Socket, keyOf: KeyOf): void {
+  let pending = '';
+  socket.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('latin1')).split('\n');
+    pending = lines.pop() ?? '';
+    let out = '';
+    for (const line of lines) {
+      const key = keyOf(line.endsWith('\r') ? line.slice(0, -1) : line);
+      out += key === undefined ? 'ERR unknown command\r\n' : `VALUE ${key} 42\r\n`;
+    }
+    if (out !== '') socket.write(out, 'latin1');
+  });
 }
 
 const handlers: { [K in BaselineCommand]: Handler<K> } = {
@@ -237,7 +254,7 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
     if (relay) await new Promise<void>((resolve) => relay.close(() => resolve()));
     return {};
   },
-  async openLineServer({ engine = 'v8' }) {
+  async openLineServer({ engine = 'v8', keep = false }) {
     const source = '^GET (\\w+)$';
     // re2js as the rules call it (one run for the match and its groups): what the linear-time engine alone costs.
     const re2 = RE2JS.compile(source).re2();
@@ -246,23 +263,14 @@ const handlers: { [K in BaselineCommand]: Handler<K> } = {
       const groups: (string | null)[] | null = re2.findSubmatch(line);
       return groups?.[1] ?? undefined;
     };
-    const keyOf = engine === 're2js' ? withRe2 : (line: string): string | undefined => v8.exec(line)?.[1];
+    const keyOf: KeyOf = engine === 're2js' ? withRe2 : (line: string): string | undefined => v8.exec(line)?.[1];
+    const floor = keep ? new FloorLineServer(keyOf) : null;
     const lineServer = createServer({ noDelay: true }, (socket) => {
       lineSockets.add(socket);
       socket.on('close', () => lineSockets.delete(socket));
       socket.on('error', () => socket.destroy());
-      let pending = '';
-      // Cut lines at LF (a CR before it dropped), answer each as the rules do, one write per chunk.
-      socket.on('data', (chunk: Buffer) => {
-        const lines = (pending + chunk.toString('latin1')).split('\n');
-        pending = lines.pop() ?? '';
-        let out = '';
-        for (const line of lines) {
-          const key = keyOf(line.endsWith('\r') ? line.slice(0, -1) : line);
-          out += key === undefined ? 'ERR unknown command\r\n' : `VALUE ${key} 42\r\n`;
-        }
-        if (out !== '') socket.write(out, 'latin1');
-      });
+      if (floor) floor.serve(socket);
+      else answerLines(socket, keyOf);
     });
     lineServers.push(lineServer);
     return { port: await listen(lineServer, 4096) };

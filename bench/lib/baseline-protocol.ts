@@ -26,9 +26,11 @@ export interface BaselineCommands {
   closeUdpRelay: { args: Record<string, never>; result: Record<string, never> };
   /**
    * A bare `net` server answering the rules scenario's key-value lines (`GET <key>` → `VALUE <key> 42`) as the rules do; answers its port.
-   * `engine`: V8's regex (default), or re2js as the rules run it. Each call opens one more; `closeLineServer` closes them all.
+   * `engine`: V8's regex (default), or re2js as the rules run it. `keep`: the floor (`floor-line-server.ts`), keeping per
+   * chunk and frame what issue 18 requires (byte and frame logs, events in a ring, rule counts) and releasing each answered frame.
+   * Each call opens one more; `closeLineServer` closes them all.
    */
-  openLineServer: { args: { engine?: 'v8' | 're2js' }; result: { port: number } };
+  openLineServer: { args: { engine?: 'v8' | 're2js'; keep?: boolean }; result: { port: number } };
   closeLineServer: { args: Record<string, never>; result: Record<string, never> };
 }
 

@@ -115,7 +115,8 @@ async function rate(port: number, pid: number, seconds: number): Promise<Round> 
  * a client's `GET colour`: no HTTP on the way. Against a bare `net` server in the baseline
  * process answering the same lines with the same regex: the p50 and p99 of one request at a time
  * on one connection (alternating batches), and replies per second from 16 pipelining clients
- * (alternating rounds).
+ * (alternating rounds). In the same rounds, as context: the bare server on re2js, and the floor
+ * (`floor-line-server.ts`), which also keeps what the issue requires per chunk and frame.
  */
 export const rules: Scenario = {
   name: 'rules',
@@ -123,6 +124,7 @@ export const rules: Scenario = {
     const listener = await createListener(service.client, { framing: { type: 'lines' }, noDelay: true, rules: RULES });
     const { port: barePort } = await baseline.call('openLineServer', {});
     const { port: re2Port } = await baseline.call('openLineServer', { engine: 're2js' });
+    const { port: floorPort } = await baseline.call('openLineServer', { engine: 're2js', keep: true });
     const ours = await LineClient.open(listener.local.port);
     const bare = await LineClient.open(barePort);
     await latencies(ours, WARM_UP);
@@ -139,10 +141,13 @@ export const rules: Scenario = {
     const bareRounds: Round[] = [];
     // Context, not the baseline: the bare server matching with re2js, as the rules must.
     const re2Rounds: Round[] = [];
+    // Context too: the floor, the bare server on re2js also keeping, per chunk and frame, what the issue requires.
+    const floorRounds: Round[] = [];
     for (let round = 0; round < volumes.loadRounds; round++) {
       oursRounds.push(await rate(listener.local.port, service.pid, volumes.loadSeconds));
       bareRounds.push(await rate(barePort, baseline.pid, volumes.loadSeconds));
       re2Rounds.push(await rate(re2Port, baseline.pid, volumes.loadSeconds));
+      floorRounds.push(await rate(floorPort, baseline.pid, volumes.loadSeconds));
     }
     await baseline.call('closeLineServer', {});
     await deleteListener(service.client, listener.id);
@@ -164,13 +169,24 @@ export const rules: Scenario = {
       baselineName: 'bare net line server',
       target: { on: 'ratio', atLeast: 0.5 },
     });
-    const [cpu, bareCpu, re2Cpu] = [oursRounds, bareRounds, re2Rounds].map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
-    const [system, bareSystem, re2System] = [oursRounds, bareRounds, re2Rounds].map((rounds) => median(rounds.map((r) => r.systemMicrosPerReply)));
-    const re2Rate = median(re2Rounds.map((r) => r.repliesPerSecond));
+    const [bareRate, re2Rate, floorRate] = [bareRounds, re2Rounds, floorRounds].map((rounds) => median(rounds.map((r) => r.repliesPerSecond)));
+    rows.push({
+      scenario: `rule replies/s against the floor (a bare server on re2js keeping what issue 18 requires), median of ${volumes.loadRounds} rounds`,
+      unit: 'replies/s',
+      sockplane: rows[2].sockplane,
+      baseline: floorRate,
+      baselineName: 'floor line server',
+      target: null,
+    });
+    const allRounds = [oursRounds, bareRounds, re2Rounds, floorRounds];
+    const [cpu, bareCpu, re2Cpu, floorCpu] = allRounds.map((rounds) => median(rounds.map((r) => r.cpuMicrosPerReply)));
+    const [system, bareSystem, re2System, floorSystem] = allRounds.map((rounds) => median(rounds.map((r) => r.systemMicrosPerReply)));
     log(
       `rules: p50 ${rows[0].sockplane.toFixed(3)} ms vs ${rows[0].baseline?.toFixed(3)} ms; ${Math.round(rows[2].sockplane)} vs ${Math.round(rows[2].baseline ?? 0)} replies/s;` +
         ` CPU ${cpu.toFixed(2)} vs ${bareCpu.toFixed(2)} µs/reply, of which in the kernel ${system.toFixed(2)} vs ${bareSystem.toFixed(2)};` +
-        ` the bare server on re2js: ${Math.round(re2Rate)} replies/s, CPU ${re2Cpu.toFixed(2)} µs/reply (kernel ${re2System.toFixed(2)})`,
+        ` the bare server on re2js: ${Math.round(re2Rate)} replies/s, CPU ${re2Cpu.toFixed(2)} µs/reply (kernel ${re2System.toFixed(2)});` +
+        ` the floor: ${Math.round(floorRate)} replies/s (${(floorRate / bareRate).toFixed(2)} of the bare server, ${(floorRate / re2Rate).toFixed(2)} of it on re2js),` +
+        ` CPU ${floorCpu.toFixed(2)} µs/reply (kernel ${floorSystem.toFixed(2)}; ${(floorCpu / bareCpu).toFixed(2)} and ${(floorCpu / re2Cpu).toFixed(2)} of theirs)`,
     );
     return rows;
   },
