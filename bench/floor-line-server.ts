@@ -9,9 +9,7 @@
  * costs, which is what the floor measures.
  */
 import { Socket } from 'node:net';
-
-/** A line's key when it is a `GET <key>` line, else undefined: the matching engine under test. */
-export type KeyOf = (line: string) => string | undefined;
+import { RE2JS } from 're2js';
 
 /** Events the ring holds, as sockplane's event history holds by default. */
 const EVENT_CAPACITY = 10_000;
@@ -142,9 +140,11 @@ class FloorConnection {
   private answer(frame: Frame, at: number): string {
     const line = this.bytes.read(frame.from, frame.to - 1);
     const payload = line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, -1) : line;
-    const { events, get, unknown, keyOf } = this.floor;
+    const { events, get, unknown, getLine } = this.floor;
     events.record('frame', this.id, at, { index: frame.index, from: frame.from, to: frame.to, size: payload.length }, payload);
-    const key = keyOf(payload.toString('latin1'));
+    // re2js as the rules run it: on the frame's bytes, with every group in one run.
+    const groups: number[] | null = getLine.findUTF8SubmatchIndex(payload);
+    const key = groups === null ? undefined : payload.toString('latin1', groups[2], groups[3]);
     const rule = key === undefined ? unknown : get;
     rule.matches++;
     rule.lastMatchAt = frame.receivedAt;
@@ -171,7 +171,7 @@ export class FloorLineServer {
   readonly unknown: RuleCount = { id: 'unknown', matches: 0, lastMatchAt: null };
   private connections = 0;
 
-  constructor(readonly keyOf: KeyOf) {}
+  constructor(readonly getLine: ReturnType<RE2JS['re2']>) {}
 
   /** Answers the connection's lines, one write per chunk with all its replies, as the bare server. */
   serve(socket: Socket): void {
