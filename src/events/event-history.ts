@@ -239,7 +239,7 @@ export class PayloadRing {
     if (bytes.length > this.size || this.size === 0) return NONE;
     const offset = this.end % this.size;
     const start = (offset + bytes.length > this.size ? this.end + this.size - offset : this.end) % this.wrap;
-    bytes.copy(this.block, start % this.size);
+    this.block.set(bytes, start % this.size);
     this.end = (start + bytes.length) % this.wrap;
     return start;
   }

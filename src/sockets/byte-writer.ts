@@ -20,6 +20,12 @@ export class ByteWriter {
     this.end += bytes.length;
   }
 
+  /** The bytes of `source` from `from` up to `to`, copied without a view of them. */
+  writeRange(source: Buffer, from: number, to: number): void {
+    this.ensure(to - from);
+    this.end += source.copy(this.block, this.end, from, to);
+  }
+
   /** `text` in `encoding`; hex and base64 take what they can read of it, as `Buffer.from` does. */
   writeText(text: string, encoding: BufferEncoding): void {
     // utf8 takes at most three bytes a UTF-16 unit: cheaper to reserve than to measure.

@@ -68,11 +68,7 @@ function readsBackAsOne(framing: DelimiterFraming, data: Buffer): boolean {
   // Data holding no byte a delimiter starts with cannot hold or begin one: the common case, checked natively.
   // The opener goes before the data, so it must hold none either (opener `a`, data `b`, delimiter `ab`).
   const opener = framing.opener;
-  let holdsNoStart = true;
-  for (const delimiter of framing.delimiters) {
-    if (data.indexOf(delimiter[0]) >= 0 || (opener !== null && opener.indexOf(delimiter[0]) >= 0)) holdsNoStart = false;
-  }
-  if (holdsNoStart) return true;
+  if (!holdsDelimiterStart(framing.delimiters, data) && (opener === null || !holdsDelimiterStart(framing.delimiters, opener))) return true;
   const strict = { ...framing, includeDelimiter: false };
   const frames: FrameBounds[] = [];
   const framer = new DelimiterFramer(strict, 0);
@@ -81,6 +77,17 @@ function readsBackAsOne(framing: DelimiterFraming, data: Buffer): boolean {
   const wireLength = wire.reduce((total, chunk) => total + chunk.length, 0);
   return frames.length === 1 && frames[0].to === wireLength && frames[0].dataTo - frames[0].dataFrom === data.length;
 }
+
+/** Whether `bytes` hold the first byte of a delimiter; a short reply is looked through in JavaScript, cheaper than a native search per delimiter. */
+function holdsDelimiterStart(delimiters: readonly Buffer[], bytes: Buffer): boolean {
+  if (bytes.length > SCANNED_IN_JS_BYTES) return delimiters.some((delimiter) => bytes.indexOf(delimiter[0]) >= 0);
+  for (let i = 0; i < bytes.length; i++) {
+    for (const delimiter of delimiters) if (bytes[i] === delimiter[0]) return true;
+  }
+  return false;
+}
+
+const SCANNED_IN_JS_BYTES = 64;
 
 function lengthHeader(framing: LengthFraming, value: number): Buffer {
   const { lengthFieldOffset, lengthFieldLength, byteOrder } = framing;

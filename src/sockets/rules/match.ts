@@ -1,22 +1,89 @@
 import { RE2JS, RE2JSException } from 're2js';
+import { ByteWriter } from '../byte-writer';
 import { PayloadEncoding, decodePayload } from '../payload-codec';
 import { RuleLimits } from './rule-spec';
 import { RuleInvalid, SpecReader } from './spec-reader';
 
-/**
- * A regex group's value: the frame's own bytes it spans (a regex on utf8 runs on the bytes), or
- * text in the encoding the regex ran on (so groups of a frame's hex form go back as the bytes they spell).
- */
-export type CaptureValue = Buffer | string;
+/** A regex group, by its number or its name. */
+export type GroupRef = number | string;
 
-/** What a matched rule may put into its reply: regex groups by number and by name. */
+/**
+ * What a matched rule may put into its reply: the groups its regexes captured, read only when a
+ * reply names one (a match builds no value for each group).
+ */
 export interface Captures {
-  numbered: readonly CaptureValue[];
-  named: Readonly<Record<string, CaptureValue>>;
-  encoding: PayloadEncoding;
+  /** Whether the match gave this group. */
+  has(group: GroupRef): boolean;
+  /**
+   * Writes the group into `out`: the frame's own bytes it spans (a regex on utf8 runs on the
+   * bytes), or its text in the encoding the regex ran on (so a group of a frame's hex form goes
+   * back as the bytes it spells); nothing for a group the match did not give.
+   */
+  write(out: ByteWriter, group: GroupRef): void;
 }
 
-export const NO_CAPTURES: Captures = { numbered: [], named: {}, encoding: 'utf8' };
+export const NO_CAPTURES: Captures = { has: () => false, write: () => undefined };
+
+/** The groups of a utf8 regex: where each lies in the frame's bytes, as re2js reports them (start and end per group, -1 for a group that took no part). */
+class ByteGroups implements Captures {
+  constructor(
+    private readonly data: Buffer,
+    private readonly bounds: readonly number[],
+    private readonly names: ReadonlyMap<string, number>,
+  ) {}
+
+  has(group: GroupRef): boolean {
+    const index = typeof group === 'number' ? group : this.names.get(group);
+    return index !== undefined && 2 * index < this.bounds.length;
+  }
+
+  write(out: ByteWriter, group: GroupRef): void {
+    const index = typeof group === 'number' ? group : this.names.get(group);
+    if (index === undefined || 2 * index >= this.bounds.length || this.bounds[2 * index] < 0) return;
+    out.writeRange(this.data, this.bounds[2 * index], this.bounds[2 * index + 1]);
+  }
+}
+
+/** The groups of a regex that ran on the frame's hex or base64 form: text in that encoding. */
+class TextGroups implements Captures {
+  constructor(
+    private readonly found: readonly (string | null)[],
+    private readonly names: ReadonlyMap<string, number>,
+    private readonly encoding: PayloadEncoding,
+  ) {}
+
+  has(group: GroupRef): boolean {
+    const index = typeof group === 'number' ? group : this.names.get(group);
+    return index !== undefined && index < this.found.length;
+  }
+
+  write(out: ByteWriter, group: GroupRef): void {
+    const index = typeof group === 'number' ? group : this.names.get(group);
+    const text = index === undefined ? null : this.found[index];
+    if (text !== null && text !== undefined) out.writeText(text, this.encoding);
+  }
+}
+
+/** The captures of two checks that both held (`all`): a name from the later one when it gave it, numbered groups from the later one when it has a regex with groups. */
+class MergedGroups implements Captures {
+  constructor(
+    private readonly earlier: Captures,
+    private readonly later: Captures,
+  ) {}
+
+  has(group: GroupRef): boolean {
+    return this.pick(group).has(group);
+  }
+
+  write(out: ByteWriter, group: GroupRef): void {
+    this.pick(group).write(out, group);
+  }
+
+  private pick(group: GroupRef): Captures {
+    if (typeof group === 'number') return this.later.has(0) ? this.later : this.earlier;
+    return this.later.has(group) ? this.later : this.earlier;
+  }
+}
 
 /**
  * A frame as matchers see it: its bytes, the current state, and its text form, made on demand
@@ -183,8 +250,7 @@ function anyTests(checks: Matcher[]): Matcher {
 }
 
 function mergeCaptures(a: Captures, b: Captures): Captures {
-  if (a === NO_CAPTURES) return b;
-  return { numbered: b.numbered.length > 0 ? b.numbered : a.numbered, named: { ...a.named, ...b.named }, encoding: b.encoding };
+  return a === NO_CAPTURES ? b : new MergedGroups(a, b);
 }
 
 type TextKind = 'equals' | 'contains' | 'startsWith' | 'endsWith';
@@ -230,28 +296,20 @@ function regexCheck(reader: SpecReader, source: string, encoding: PayloadEncodin
     if (encoding === 'utf8') return plain((input) => (re2.findUTF8Index(input.data) === null ? null : NO_CAPTURES));
     return plain((input) => (re2.findIndex(input.text(encoding)) === null ? null : NO_CAPTURES));
   }
-  const names = Object.entries(pattern.namedGroups());
-  const offers: Offered = { numbered: [groups + 1], named: new Set(names.map(([name]) => name)) };
-  const captures = (numbered: CaptureValue[]): Captures => {
-    const named: Record<string, CaptureValue> = {};
-    for (const [name, index] of names) named[name] = numbered[index];
-    return { numbered, named, encoding };
-  };
+  const names = new Map(Object.entries(pattern.namedGroups()));
+  const offers: Offered = { numbered: [groups + 1], named: new Set(names.keys()) };
   if (encoding === 'utf8') {
-    // On the frame's bytes as they are (RE2 matches UTF-8): no text form is made, and each group
-    // is a view of the bytes it spans, written into the reply as they came.
+    // On the frame's bytes as they are (RE2 matches UTF-8): no text form is made, and a group a
+    // reply names is copied from the bytes it spans, as they came.
     const test: Matcher = (input) => {
-      const at: number[] | null = re2.findUTF8SubmatchIndex(input.data);
-      if (at === null) return null;
-      const numbered: CaptureValue[] = [];
-      for (let i = 0; i <= groups; i++) numbered.push(2 * i < at.length && at[2 * i] >= 0 ? input.data.subarray(at[2 * i], at[2 * i + 1]) : '');
-      return captures(numbered);
+      const bounds: number[] | null = re2.findUTF8SubmatchIndex(input.data);
+      return bounds === null ? null : new ByteGroups(input.data, bounds, names);
     };
     return { test, offers, dataField: null };
   }
   const test: Matcher = (input) => {
     const found: (string | null)[] | null = re2.findSubmatch(input.text(encoding));
-    return found === null ? null : captures(found.map((group) => group ?? ''));
+    return found === null ? null : new TextGroups(found, names, encoding);
   };
   return { test, offers, dataField: null };
 }

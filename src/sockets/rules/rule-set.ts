@@ -42,11 +42,7 @@ export class ReplyTemplate {
     for (const part of this.parts) {
       if (Buffer.isBuffer(part)) out.writeBytes(part);
       else if (part === 'frame') out.writeBytes(frame);
-      else {
-        const value = typeof part.capture === 'number' ? captures.numbered[part.capture] : captures.named[part.capture];
-        if (typeof value === 'string') out.writeText(value, captures.encoding);
-        else if (value !== undefined) out.writeBytes(value);
-      }
+      else captures.write(out, part.capture);
     }
     if (out.length - start <= this.maxBytes) return true;
     out.truncate(start);
