@@ -80,9 +80,14 @@ function readsBackAsOne(framing: DelimiterFraming, data: Buffer): boolean {
 
 /** Whether `bytes` hold the first byte of a delimiter; a short reply is looked through in JavaScript, cheaper than a native search per delimiter. */
 function holdsDelimiterStart(delimiters: readonly Buffer[], bytes: Buffer): boolean {
-  if (bytes.length > SCANNED_IN_JS_BYTES) return delimiters.some((delimiter) => bytes.indexOf(delimiter[0]) >= 0);
-  for (let i = 0; i < bytes.length; i++) {
-    for (const delimiter of delimiters) if (bytes[i] === delimiter[0]) return true;
+  const inJs = bytes.length <= SCANNED_IN_JS_BYTES;
+  for (let d = 0; d < delimiters.length; d++) {
+    const first = delimiters[d][0];
+    if (!inJs) {
+      if (bytes.indexOf(first) >= 0) return true;
+      continue;
+    }
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === first) return true;
   }
   return false;
 }
