@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { Socket } from 'node:net';
 import { ConnectionPairs } from '../../../test/support/connection-pair';
 import { FRAMING_PRESETS } from '../framing/framing';
 import { SocketEventBus } from '../socket-events';
@@ -33,6 +34,22 @@ function fakeConnection(): RuleConnection & { sent: string[]; closes: string[] }
     releaseUpTo: () => undefined,
     releaseFramesUpTo: () => undefined,
   };
+}
+
+/** What the peer receives from now on, once it is at least `bytes` long. */
+function receiveAtLeast(peer: Socket, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length < bytes) return;
+      peer.off('data', onData);
+      resolve(Buffer.concat(chunks));
+    };
+    peer.on('data', onData);
+  });
 }
 
 /** Timers keeping the process alive (the idle timer is unref'd, so only the delay counts here). */
@@ -125,10 +142,8 @@ describe('ConnectionRules on a connection', () => {
         next(chunk);
       },
     });
-    let received = '';
-    peer.on('data', (chunk: Buffer) => (received += chunk.toString()));
     peer.write('GET a\nGET b\nGET c\n');
-    await new Promise<void>((resolve) => peer.on('data', () => received.length >= 36 && resolve()));
+    await receiveAtLeast(peer, 36);
     expect(writes).toEqual(['VALUE a 42\r\nVALUE b 42\r\nVALUE c 42\r\n']);
   });
 
@@ -137,14 +152,7 @@ describe('ConnectionRules on a connection', () => {
     const prefixed = await pairs.open({ framing: { framing: FRAMING_PRESETS.u16be, preset: 'u16be', onError: 'record' } });
     setConnectionRules(prefixed.connection, echo, new SocketEventBus(), noTls);
     prefixed.peer.write(Buffer.from([0, 2, 0x68, 0x69, 0, 1, 0x21]));
-    let wire = Buffer.alloc(0);
-    await new Promise<void>((resolve) =>
-      prefixed.peer.on('data', (chunk: Buffer) => {
-        wire = Buffer.concat([wire, chunk]);
-        if (wire.length >= 11) resolve();
-      }),
-    );
-    expect(wire).toEqual(Buffer.from([0, 4, ...Buffer.from('<hi>'), 0, 3, ...Buffer.from('<!>')]));
+    expect(await receiveAtLeast(prefixed.peer, 11)).toEqual(Buffer.from([0, 4, ...Buffer.from('<hi>'), 0, 3, ...Buffer.from('<!>')]));
     expect(prefixed.connection.framingStatus.framesOut).toBe(2);
 
     const mllp = await pairs.open({ framing: { framing: FRAMING_PRESETS.mllp, preset: 'mllp', onError: 'record' } });
@@ -160,14 +168,7 @@ describe('ConnectionRules on a connection', () => {
     const set = compileRuleSet({ rules: [{ match: { equals: 'split' }, then: [{ send: 'a\nb', frame: true }] }, { then: [{ send: 'ok ${frame}', frame: true }] }] }, 'tcp', LIMITS);
     setConnectionRules(connection, set, new SocketEventBus(), noTls);
     peer.write('one\nsplit\ntwo\n');
-    let received = '';
-    await new Promise<void>((resolve) =>
-      peer.on('data', (chunk: Buffer) => {
-        received += chunk.toString();
-        if (received.length >= 16) resolve();
-      }),
-    );
-    expect(received).toBe('ok one\r\nok two\r\n');
+    expect((await receiveAtLeast(peer, 16)).toString()).toBe('ok one\r\nok two\r\n');
     expect(connection.framingStatus.framesOut).toBe(2);
   });
 
@@ -176,14 +177,7 @@ describe('ConnectionRules on a connection', () => {
     const set = compileRuleSet({ rules: [{ match: { equals: 'keep' }, then: [{ send: 'kept', frame: true }] }, { then: [{ send: 'gone', frame: true }, { discard: true }] }] }, 'tcp', LIMITS);
     setConnectionRules(connection, set, new SocketEventBus(), noTls);
     peer.write('keep\ndrop\nkeep\n');
-    let received = '';
-    await new Promise<void>((resolve) =>
-      peer.on('data', (chunk: Buffer) => {
-        received += chunk.toString();
-        if (received.length >= 18) resolve();
-      }),
-    );
-    expect(received).toBe('kept\r\ngone\r\nkept\r\n');
+    expect((await receiveAtLeast(peer, 18)).toString()).toBe('kept\r\ngone\r\nkept\r\n');
     expect(connection.framingStatus).toMatchObject({ oldestIndex: 2, endIndex: 3, heldFrames: 1 });
     expect(connection.buffer).toMatchObject({ oldestOffset: 10, endOffset: 15 });
   });
