@@ -24,6 +24,12 @@ export interface EventHistoryLimits {
 
 /** What the data column's slots hold before their first event: any valid data will do. */
 const UNSET_DATA: SocketEventMap['connection.resumed'] = { heldBytes: 0 };
+/** An event's numbers in `EventHistory.numbers`: when it happened (ms), the payload bytes reported (or NONE), where its kept bytes start in the payload ring (or NONE), how many were kept. */
+const AT = 0;
+const PAYLOAD_LENGTH = 1;
+const PAYLOAD_START = 2;
+const PAYLOAD_KEPT = 3;
+const NUMBERS = 4;
 /** Marks a numeric column's slot as holding nothing (no payload, or none reported). */
 const NONE = -1;
 /** Where payload positions wrap round by default: below 2^53, so they stay exact doubles. */
@@ -63,15 +69,13 @@ export class EventHistory {
   private readonly labels: Labels[];
   private readonly owners: (string | null)[];
   private readonly data: SocketEventData[];
-  private readonly at: Float64Array;
-  /** How many bytes the runtime reported per event, or NONE. */
-  private readonly payloadLengths: Float64Array;
+  /**
+   * Each event's numbers side by side, `NUMBERS` to a slot (`AT`, `PAYLOAD_LENGTH`,
+   * `PAYLOAD_START`, `PAYLOAD_KEPT`): one cache line written per event rather than one per column.
+   */
+  private readonly numbers: Float64Array;
 
   private readonly payloads: PayloadRing;
-  /** Where each event's payload starts in the ring's stream of bytes, or NONE. */
-  private readonly payloadStarts: Float64Array;
-  /** How many of each event's payload bytes the ring took (the per-event cap applied). */
-  private readonly payloadKept: Float64Array;
   /** The payloads held as they are (null where the ring has a copy, or none is held). */
   private readonly payloadsAsIs: (Buffer | null)[];
   /** The ids of the events with a payload in `payloadsAsIs`, oldest first, to let go of each once the budget drops it. */
@@ -92,10 +96,7 @@ export class EventHistory {
     this.labels = column(capacity, {});
     this.owners = column(capacity, null);
     this.data = column<SocketEventData>(capacity, UNSET_DATA);
-    this.at = new Float64Array(capacity);
-    this.payloadLengths = new Float64Array(capacity);
-    this.payloadStarts = new Float64Array(capacity);
-    this.payloadKept = new Float64Array(capacity);
+    this.numbers = new Float64Array(capacity * NUMBERS);
     this.payloadsAsIs = column<Buffer | null>(capacity, null);
     this.payloads = new PayloadRing(capacity > 0 ? limits.payloadBudget : 0);
   }
@@ -136,17 +137,20 @@ export class EventHistory {
     this.labels[slot] = event.labels;
     this.owners[slot] = event.owner;
     this.data[slot] = event.data;
-    this.at[slot] = event.at.getTime();
+    const numbers = this.numbers;
+    const at = slot * NUMBERS;
+    numbers[at + AT] = event.at.getTime();
     const { payload } = event;
-    this.payloadLengths[slot] = payload?.length ?? NONE;
+    numbers[at + PAYLOAD_LENGTH] = payload?.length ?? NONE;
     // A view of the first bytes only when there are more: a frame's payload is a view already, and one per event showed in the rules' profile.
     const kept = payload === undefined ? null : payload.length > this.limits.payloadMaxBytes ? payload.subarray(0, this.limits.payloadMaxBytes) : payload;
     // Only a payload within the per-event cap: held as it is, a longer one would pin more than its kept bytes.
     const asIs = payload !== undefined && payload.length <= this.limits.payloadMaxBytes && isHeldAsIs(payload);
     const start = kept === null ? NONE : asIs ? this.payloads.reserve(kept.length) : this.payloads.write(kept);
-    this.payloadStarts[slot] = start;
-    this.payloadKept[slot] = kept?.length ?? 0;
-    this.payloadsAsIs[slot] = asIs && start !== NONE ? payload : null;
+    numbers[at + PAYLOAD_START] = start;
+    numbers[at + PAYLOAD_KEPT] = kept?.length ?? 0;
+    // Only the slots of the ids in asIsIds hold a payload as it is: with none, this slot holds none either.
+    if (this.asIsIds.length > 0 || asIs) this.payloadsAsIs[slot] = asIs && start !== NONE ? payload : null;
     this.held = Math.min(this.held + 1, this.capacity);
     if (asIs && start !== NONE) this.asIsIds.push(id);
     this.letGoOfDropped();
@@ -160,7 +164,7 @@ export class EventHistory {
   get(id: number, withPayload: boolean): EventRecord | undefined {
     if (id < this.oldestId || id > this.latest) return undefined;
     const slot = this.slotOf(id);
-    const reported = this.payloadLengths[slot];
+    const reported = this.numbers[slot * NUMBERS + PAYLOAD_LENGTH];
     const payload = withPayload ? this.payloadOf(slot) : null;
     return {
       id,
@@ -170,7 +174,7 @@ export class EventHistory {
         resourceId: this.resourceIds[slot],
         labels: this.labels[slot],
         owner: this.owners[slot],
-        at: new Date(this.at[slot]),
+        at: new Date(this.numbers[slot * NUMBERS + AT]),
         data: this.data[slot],
       },
       payload,
@@ -184,9 +188,9 @@ export class EventHistory {
 
   /** A copy of the event's payload, the reader's own, or null once the budget dropped it. */
   private payloadOf(slot: number): Buffer | null {
-    const start = this.payloadStarts[slot];
+    const start = this.numbers[slot * NUMBERS + PAYLOAD_START];
     const asIs = this.payloadsAsIs[slot];
-    if (asIs === null) return this.payloads.read(start, this.payloadKept[slot]);
+    if (asIs === null) return this.payloads.read(start, this.numbers[slot * NUMBERS + PAYLOAD_KEPT]);
     return this.payloads.holds(start) ? Buffer.from(asIs) : null;
   }
 
@@ -197,7 +201,7 @@ export class EventHistory {
       const id = ids.at(0);
       const slot = this.slotOf(id);
       const stillHeld = id >= this.oldestId && this.payloadsAsIs[slot] !== null;
-      if (stillHeld && this.payloads.holds(this.payloadStarts[slot])) return;
+      if (stillHeld && this.payloads.holds(this.numbers[slot * NUMBERS + PAYLOAD_START])) return;
       // An event no longer held left its slot to a newer one, whose payload stays.
       if (stillHeld) this.payloadsAsIs[slot] = null;
       ids.shift();
