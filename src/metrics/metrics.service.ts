@@ -3,7 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { ConnectOutcome, SocketEventIn } from '../sockets/socket-events';
+import { RULE_TRIGGERS, RuleTrigger } from '../sockets/rules/rule-spec';
+import { ConnectOutcome, SOCKET_KINDS, SocketEventIn, SocketKind } from '../sockets/socket-events';
 import { Resource, SocketRegistry } from '../sockets/socket-registry';
 
 /** Route label of requests that matched no route, so unknown URLs cannot create series. */
@@ -53,8 +54,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   /** Frames the connections that closed had received and sent, from their final counters. */
   private readonly closedFrames = { framesIn: 0, framesOut: 0 };
   private readonly connectOutcomes = new Map<ConnectOutcome, number>();
-  /** Rule matches by socket kind, then trigger, handed to their counter at scrape time: one may come with every frame. */
-  private readonly ruleMatches = new Map<string, Map<string, number>>();
+  /**
+   * Rule matches by socket kind, then trigger, handed to their counter at scrape time: one may
+   * come with every frame. Every pair has its count from the start (0: none yet, not exposed),
+   * so a match adds one without a look-up that may miss.
+   */
+  private readonly ruleMatches = ruleMatchCounts();
   private readonly accepts: Counter;
   private readonly backpressurePauses: Counter<'kind'>;
   private readonly droppedConnections: Counter<'reason'>;
@@ -196,7 +201,9 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       registers,
       collect() {
         this.reset();
-        for (const [kind, byTrigger] of ruleMatches) for (const [trigger, count] of byTrigger) this.inc({ kind, trigger }, count);
+        for (const kind of SOCKET_KINDS) {
+          for (const trigger of RULE_TRIGGERS) if (ruleMatches[kind][trigger] > 0) this.inc({ kind, trigger }, ruleMatches[kind][trigger]);
+        }
       },
     });
     this.requestDuration = new Histogram({
@@ -298,7 +305,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         this.droppedDatagrams.inc({ reason: event.data.cause });
         break;
       case 'rule.matched':
-        addTo(mapOf(this.ruleMatches, event.kind), event.data.trigger, 1);
+        this.ruleMatches[event.kind][event.data.trigger] += 1;
         break;
       case 'fault.applied':
       case 'fault.triggered':
@@ -331,10 +338,10 @@ function addSent(totals: Map<string, SentCounters>, kind: string, sent: SentCoun
   totals.set(kind, { bytesOut: total.bytesOut + sent.bytesOut, datagramsOut: total.datagramsOut + sent.datagramsOut });
 }
 
-function mapOf(maps: Map<string, Map<string, number>>, key: string): Map<string, number> {
-  let map = maps.get(key);
-  if (map === undefined) maps.set(key, (map = new Map()));
-  return map;
+/** Rule matches by socket kind and trigger, every pair at 0. */
+function ruleMatchCounts(): Record<SocketKind, Record<RuleTrigger, number>> {
+  const byTrigger = (): Record<RuleTrigger, number> => ({ connect: 0, frame: 0, idle: 0, 'peer-end': 0, datagram: 0 });
+  return { 'tcp-listener': byTrigger(), 'tcp-connection': byTrigger(), 'udp-socket': byTrigger(), 'cluster-node': byTrigger() };
 }
 
 function addTo(counts: Map<string, number>, kind: string, amount: number): void {
