@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { AccessPolicy } from './destination';
 import { FRAMING_PRESETS } from './framing/framing';
-import { CLUSTER_EVENT_TYPES, SOCKET_EVENTS, SOCKET_EVENT_TYPES, SocketEvent } from './socket-events';
+import { CLUSTER_EVENT_TYPES, SOCKET_EVENTS, SOCKET_EVENT_TYPES, SocketEvent, SocketEventBus } from './socket-events';
 import { SocketRegistry } from './socket-registry';
 import { FaultEngine } from './faults/fault-engine';
 import { connect as tlsConnect } from 'node:tls';
@@ -127,5 +127,39 @@ describe('SOCKET_EVENTS', () => {
         expect(mismatch).toBeNull();
       }
     }
+  });
+});
+
+describe('SocketEventBus', () => {
+  const source = { id: 'tc_1', kind: 'tcp-connection', labels: { team: 'a' }, owner: null } as const;
+
+  it('gives each listener the events of its types, in the order they subscribed, until it unsubscribes', () => {
+    const bus = new SocketEventBus();
+    const seen: string[] = [];
+    const stopAll = bus.subscribe((event) => seen.push(`all ${event.type}`));
+    const stopData = bus.subscribe((event) => seen.push(`data ${event.data.byteCount}`), ['connection.data']);
+    bus.publish(source, 'connection.data', { from: 0, to: 3, byteCount: 3 });
+    bus.publish(source, 'connection.peer-ended', { endOffset: 3 });
+    stopAll();
+    bus.publish(source, 'connection.data', { from: 3, to: 5, byteCount: 2 });
+    stopData();
+    bus.publish(source, 'connection.data', { from: 5, to: 6, byteCount: 1 });
+    expect(seen).toEqual(['all connection.data', 'data 3', 'all connection.peer-ended', 'data 2']);
+  });
+
+  it('runs a publish in progress to its end when a listener unsubscribes another, and lets a new one in from the next', () => {
+    const bus = new SocketEventBus();
+    const seen: string[] = [];
+    let stopSecond = (): void => undefined;
+    bus.subscribe(() => {
+      seen.push('first');
+      stopSecond();
+      bus.subscribe(() => seen.push('third'), ['connection.peer-ended']);
+    }, ['connection.peer-ended']);
+    stopSecond = bus.subscribe(() => seen.push('second'), ['connection.peer-ended']);
+    bus.publish(source, 'connection.peer-ended', { endOffset: 0 });
+    expect(seen).toEqual(['first', 'second']);
+    bus.publish(source, 'connection.peer-ended', { endOffset: 0 });
+    expect(seen).toEqual(['first', 'second', 'first', 'third']);
   });
 });

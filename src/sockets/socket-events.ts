@@ -223,6 +223,9 @@ export interface EventSource {
   readonly owner: string | null;
 }
 
+/** What a type no one listens to has: one shared empty array. */
+const NO_LISTENERS: readonly SocketEventListener[] = [];
+
 /**
  * Fan-out of runtime events. Listeners run synchronously and must not block: the sockets never
  * wait for a consumer (slow consumers queue on their own side).
@@ -232,8 +235,12 @@ export interface EventSource {
  * show). Metrics count them.
  */
 export class SocketEventBus {
-  /** Each type's listeners, in the order they subscribed; an array replaced (not changed) on each (un)subscribe, so a publish in progress runs to its end. */
-  private readonly byType = new Map<SocketEventType, readonly SocketEventListener[]>();
+  /**
+   * Each type's listeners, in the order they subscribed; an array replaced (not changed) on each
+   * (un)subscribe, so a publish in progress runs to its end. Every type has its array (empty
+   * while no one listens), so a publish finds it with a property read, not a Map look-up.
+   */
+  private readonly byType = Object.fromEntries(SOCKET_EVENT_TYPES.map((type) => [type, NO_LISTENERS])) as Record<SocketEventType, readonly SocketEventListener[]>;
   private readonly attemptListeners = new Set<ConnectAttemptListener>();
 
   /**
@@ -244,13 +251,9 @@ export class SocketEventBus {
   subscribe(listener: SocketEventListener): () => void;
   subscribe<const Types extends readonly SocketEventType[]>(listener: (event: SocketEventIn<Types>) => void, types: Types): () => void;
   subscribe(listener: SocketEventListener, types: readonly SocketEventType[] = SOCKET_EVENT_TYPES): () => void {
-    for (const type of types) this.byType.set(type, [...(this.byType.get(type) ?? []), listener]);
+    for (const type of types) this.byType[type] = [...this.byType[type], listener];
     return () => {
-      for (const type of types) {
-        const left = (this.byType.get(type) ?? []).filter((each) => each !== listener);
-        if (left.length > 0) this.byType.set(type, left);
-        else this.byType.delete(type);
-      }
+      for (const type of types) this.byType[type] = this.byType[type].filter((each) => each !== listener);
     };
   }
 
@@ -261,8 +264,8 @@ export class SocketEventBus {
 
   /** Publishes an event about `source`; builds nothing when no one listens to its type. */
   publish<T extends SocketEventType>(source: EventSource, type: T, data: SocketEventMap[T], payload?: Buffer, at: Date = new Date()): void {
-    const listeners = this.byType.get(type);
-    if (listeners === undefined) return;
+    const listeners = this.byType[type];
+    if (listeners.length === 0) return;
     const event: SocketEventOf<T> = { type, resourceId: source.id, kind: source.kind, labels: source.labels, owner: source.owner, at, data, payload };
     for (const listener of listeners) listener(event as SocketEvent);
   }
