@@ -794,7 +794,7 @@ export class TcpConnection extends SocketBase<TcpConnectionOptions> implements S
 
   /** Each payload as one frame of the connection's framing, ready to write; refused whole when the connection has no framing or a payload does not fit it. */
   private encodeFrames(payloads: readonly Buffer[]): Buffer[] {
-    const framing = this.framing?.setting.framing ?? null;
+    const framing = this.sendFraming;
     if (framing === null) throw new SocketError('NO_FRAMING', `connection ${this.id} has no framing: set one (PUT …/framing) to send frames`);
     const chunks: Buffer[] = [];
     let length = 0;

@@ -162,6 +162,15 @@ describe('ConnectionRules on a connection', () => {
     expect(reply.toString('latin1')).toBe('\x0b<MSH>\x1c\r');
   });
 
+  it("sends a utf8 regex's group back as the bytes the peer sent, invalid UTF-8 included", async () => {
+    const { connection, peer } = await pairs.open({ framing: { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' } });
+    const set = compileRuleSet({ rules: [{ match: { regex: '^NAME (?P<name>.+)$' }, then: [{ send: 'HELLO ${name}', frame: true }] }] }, 'tcp', LIMITS);
+    setConnectionRules(connection, set, new SocketEventBus(), noTls);
+    peer.write(Buffer.from([...Buffer.from('NAME '), 0xc3, 0xa9, 0xff, 0x0a]));
+    // é as its two bytes and 0xff as it came, not as U+FFFD's three.
+    expect(await receiveAtLeast(peer, 11)).toEqual(Buffer.from([...Buffer.from('HELLO '), 0xc3, 0xa9, 0xff, 0x0d, 0x0a]));
+  });
+
   it('drops a framed reply that would not read back as one frame, and sends the others of its chunk', async () => {
     const { connection, peer } = await pairs.open({ framing: { framing: FRAMING_PRESETS.lines, preset: 'lines', onError: 'record' } });
     // A reply holding a line break would reach the peer as two frames.

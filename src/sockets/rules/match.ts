@@ -24,6 +24,11 @@ export interface Captures {
 
 export const NO_CAPTURES: Captures = { has: () => false, write: () => undefined };
 
+/** A group's number: as given, or its name's in the regex (undefined for a name it does not have). */
+function groupIndex(group: GroupRef, names: ReadonlyMap<string, number>): number | undefined {
+  return typeof group === 'number' ? group : names.get(group);
+}
+
 /** The groups of a utf8 regex: where each lies in the frame's bytes, as re2js reports them (start and end per group, -1 for a group that took no part). */
 class ByteGroups implements Captures {
   constructor(
@@ -33,12 +38,12 @@ class ByteGroups implements Captures {
   ) {}
 
   has(group: GroupRef): boolean {
-    const index = typeof group === 'number' ? group : this.names.get(group);
+    const index = groupIndex(group, this.names);
     return index !== undefined && 2 * index < this.bounds.length;
   }
 
   write(out: ByteWriter, group: GroupRef): void {
-    const index = typeof group === 'number' ? group : this.names.get(group);
+    const index = groupIndex(group, this.names);
     if (index === undefined || 2 * index >= this.bounds.length || this.bounds[2 * index] < 0) return;
     out.writeRange(this.data, this.bounds[2 * index], this.bounds[2 * index + 1]);
   }
@@ -53,12 +58,12 @@ class TextGroups implements Captures {
   ) {}
 
   has(group: GroupRef): boolean {
-    const index = typeof group === 'number' ? group : this.names.get(group);
+    const index = groupIndex(group, this.names);
     return index !== undefined && index < this.found.length;
   }
 
   write(out: ByteWriter, group: GroupRef): void {
-    const index = typeof group === 'number' ? group : this.names.get(group);
+    const index = groupIndex(group, this.names);
     const text = index === undefined ? null : this.found[index];
     if (text !== null && text !== undefined) out.writeText(text, this.encoding);
   }
